@@ -1,0 +1,2 @@
+/** The MXNet engine binding. */
+package dev.peft4j.engine.mxnet;

@@ -1,0 +1,2 @@
+/** The PyTorch engine binding. */
+package dev.peft4j.engine.pytorch;

@@ -1,0 +1,239 @@
+package dev.peft4j.core;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import dev.peft4j.spi.Adapter;
+import dev.peft4j.spi.PeftException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+
+/**
+ * A frozen DJL {@link Linear} layer with named adapters on top: {@code h = x·W0ᵀ + Σ adapter(x) +
+ * b} over the enabled, unmerged adapters.
+ *
+ * <p>Merging writes the enabled adapters into the base weight in place, so the forward is one
+ * matmul again; unmerging restores W0 to fp32 round-off. Thread safety: concurrent forwards are
+ * safe; adding adapters, enabling, merging and training need exclusive access.
+ */
+public final class AdaptedLinear extends AbstractBlock {
+
+    private final String path;
+    private final Linear base;
+    private final Parameter weight;
+    private final Parameter bias;
+    private final Map<String, Adapter> adapters = new LinkedHashMap<>();
+    private final Set<String> disabled = new LinkedHashSet<>();
+    private final List<String> merged = new ArrayList<>();
+
+    /**
+     * Wraps an initialised linear layer and freezes its parameters.
+     *
+     * @param path the layer's module path
+     * @param base the layer
+     */
+    AdaptedLinear(String path, Linear base) {
+        this.path = path;
+        this.base = addChildBlock("base", base);
+        this.weight = base.getParameters().get("weight");
+        this.bias = base.getParameters().get("bias");
+        if (weight == null || !weight.isInitialized()) {
+            throw new PeftException(
+                    "Linear layer '" + path + "' is not initialised: initialise or load the model before adding adapters");
+        }
+        base.freezeParameters(true);
+        this.inputShapes = base.getInputShapes();
+    }
+
+    /**
+     * The layer's module path.
+     *
+     * @return the path
+     */
+    public String path() {
+        return path;
+    }
+
+    /**
+     * k, the input features.
+     *
+     * @return k
+     */
+    public int inFeatures() {
+        return Math.toIntExact(weight.getShape().get(1));
+    }
+
+    /**
+     * d, the output features.
+     *
+     * @return d
+     */
+    public int outFeatures() {
+        return Math.toIntExact(weight.getShape().get(0));
+    }
+
+    /**
+     * The base weight W (d, k): W0, or W0 with the merged adapters in it.
+     *
+     * @return the weight parameter
+     */
+    public Parameter weight() {
+        return weight;
+    }
+
+    /**
+     * The adapters by name, in the order they were added.
+     *
+     * @return the adapters
+     */
+    public Map<String, Adapter> adapters() {
+        return Collections.unmodifiableMap(adapters);
+    }
+
+    /**
+     * Adds and initialises an adapter next to the base weight's arrays.
+     *
+     * @param name the adapter's name
+     * @param adapter the adapter
+     */
+    void addAdapter(String name, Adapter adapter) {
+        if (adapters.containsKey(name)) {
+            throw new PeftException("Layer '" + path + "' already has an adapter named '" + name + "'");
+        }
+        NDArray w = weight.getArray();
+        adapter.initialize(w.getManager(), w.getDataType(), new Shape(1, inFeatures()));
+        adapters.put(name, addChildBlock(name, adapter));
+    }
+
+    /**
+     * Enables or disables one adapter; a disabled adapter adds nothing.
+     *
+     * @param name the adapter's name
+     * @param enabled whether it contributes
+     */
+    void setEnabled(String name, boolean enabled) {
+        requireAdapter(name);
+        if (merged.contains(name)) {
+            throw new PeftException(
+                    "Adapter '" + name + "' is merged into layer '" + path + "': unmerge before enabling or disabling it");
+        }
+        if (enabled) {
+            disabled.remove(name);
+        } else {
+            disabled.add(name);
+        }
+    }
+
+    /**
+     * Whether an adapter is enabled.
+     *
+     * @param name the adapter's name
+     * @return whether it contributes
+     */
+    public boolean isEnabled(String name) {
+        requireAdapter(name);
+        return !disabled.contains(name);
+    }
+
+    /**
+     * Whether any adapter is merged into the base weight.
+     *
+     * @return whether merged
+     */
+    public boolean isMerged() {
+        return !merged.isEmpty();
+    }
+
+    /** Merges every enabled, unmerged adapter into the base weight, in the order they were added. */
+    void merge() {
+        for (Map.Entry<String, Adapter> entry : adapters.entrySet()) {
+            String name = entry.getKey();
+            if (!disabled.contains(name) && !merged.contains(name)) {
+                replaceWeight(entry.getValue()::merge);
+                merged.add(name);
+            }
+        }
+    }
+
+    /** Unmerges the merged adapters in reverse order, restoring W0. */
+    void unmerge() {
+        while (!merged.isEmpty()) {
+            String name = merged.remove(merged.size() - 1);
+            replaceWeight(adapters.get(name)::unmerge);
+        }
+    }
+
+    private void replaceWeight(UnaryOperator<NDArray> update) {
+        NDArray w = weight.getArray();
+        try (NDScope ignored = new NDScope()) {
+            NDArray updated = update.apply(w).stopGradient();
+            if (updated.getDataType() != w.getDataType()) {
+                updated = updated.toType(w.getDataType(), false);
+            }
+            w.intern(updated);
+        }
+    }
+
+    private void requireAdapter(String name) {
+        if (!adapters.containsKey(name)) {
+            throw new PeftException(
+                    "Layer '" + path + "' has no adapter named '" + name + "'. Adapters: " + adapters.keySet());
+        }
+    }
+
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.singletonOrThrow();
+        NDArray w = store.getValue(weight, x.getDevice(), training);
+        NDArray b = store.getValue(bias, x.getDevice(), training);
+        List<Adapter> active = new ArrayList<>(adapters.size());
+        adapters.forEach((name, adapter) -> {
+            if (!disabled.contains(name) && !merged.contains(name)) {
+                active.add(adapter);
+            }
+        });
+        if (active.isEmpty()) {
+            return Linear.linear(x, w, b);
+        }
+        NDArray baseOutput = Linear.linear(x, w).head();
+        NDList adapterInputs = Adapter.inputs(x, baseOutput, w);
+        NDArray out = baseOutput;
+        for (Adapter adapter : active) {
+            out = out.add(adapter.forward(store, adapterInputs, training, params).head());
+        }
+        return new NDList(b == null ? out : out.add(b));
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        base.initialize(manager, dataType, inputShapes);
+        for (Adapter adapter : adapters.values()) {
+            adapter.initialize(manager, dataType, inputShapes);
+        }
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return base.getOutputShapes(inputShapes);
+    }
+
+    @Override
+    public String toString() {
+        return "AdaptedLinear(" + path + ", " + adapters.values() + (isMerged() ? ", merged " + merged : "") + ")";
+    }
+}

@@ -1,0 +1,76 @@
+package dev.peft4j.core;
+
+import ai.djl.nn.Block;
+import ai.djl.nn.BlockList;
+import ai.djl.nn.ParallelBlock;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.core.Linear;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Names the blocks of a DJL tree the way PyTorch names modules, and finds its linear layers.
+ *
+ * <p>A child of a {@link SequentialBlock} or {@link ParallelBlock} is named by its 0-based
+ * position, like {@code nn.Sequential}; any other child by the name its parent gave it, without the
+ * {@code 01}, {@code 02}, … counter DJL puts in front. So a block built with {@code
+ * addChildBlock("q_proj", …)} inside a block named {@code attn} has the path {@code attn.q_proj}.
+ */
+public final class ModuleTree {
+
+    /**
+     * A linear layer found in the tree.
+     *
+     * @param path its dotted module path ({@code ""} for the root)
+     * @param block the {@link Linear} or the {@link AdaptedLinear} wrapping one
+     * @param parent the block that holds it, or {@code null} for the root
+     * @param childIndex its position among the parent's children, or -1 for the root
+     */
+    public record LinearLayer(String path, Block block, Block parent, int childIndex) {}
+
+    private ModuleTree() {}
+
+    /**
+     * Every linear layer of a tree, in depth-first (forward) order. An {@link AdaptedLinear} counts
+     * as the layer it wraps.
+     *
+     * @param root the tree
+     * @return the layers
+     */
+    public static List<LinearLayer> linearLayers(Block root) {
+        List<LinearLayer> layers = new ArrayList<>();
+        collect(root, "", null, -1, layers);
+        return layers;
+    }
+
+    private static void collect(Block block, String path, Block parent, int index, List<LinearLayer> out) {
+        if (block instanceof Linear || block instanceof AdaptedLinear) {
+            out.add(new LinearLayer(path, block, parent, index));
+            return;
+        }
+        BlockList children = block.getChildren();
+        for (int i = 0; i < children.size(); i++) {
+            String segment = segment(block, i, children.keyAt(i));
+            collect(children.valueAt(i), path.isEmpty() ? segment : path + "." + segment, block, i, out);
+        }
+    }
+
+    /**
+     * The path segment of a child.
+     *
+     * @param parent the parent block
+     * @param index the child's position
+     * @param key the child's key in DJL, with its counter prefix
+     * @return the segment
+     */
+    static String segment(Block parent, int index, String key) {
+        if (parent instanceof SequentialBlock || parent instanceof ParallelBlock) {
+            return Integer.toString(index);
+        }
+        String counter = String.format(Locale.ROOT, "%02d", index + 1);
+        return key.startsWith(counter) && key.length() > counter.length()
+                ? key.substring(counter.length())
+                : key;
+    }
+}

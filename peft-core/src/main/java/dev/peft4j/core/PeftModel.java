@@ -1,0 +1,214 @@
+package dev.peft4j.core;
+
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
+import dev.peft4j.spi.Adapter;
+import dev.peft4j.spi.AdapterConfig;
+import dev.peft4j.spi.AdapterFactory;
+import dev.peft4j.spi.AdapterTarget;
+import dev.peft4j.spi.PeftException;
+import dev.peft4j.spi.Plugins;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A DJL model with parameter-efficient adapters: the entry point of peft4j.
+ *
+ * <p>Wrapping freezes every parameter of the model. {@link #addAdapter} puts an adapter of the
+ * configured method on each targeted linear layer; only adapter parameters train. The adapters can
+ * be merged into the base weights (one matmul per layer again), unmerged, enabled and disabled by
+ * name.
+ *
+ * <pre>{@code
+ * PeftModel peft = PeftModel.wrap(model.getBlock());
+ * peft.addAdapter("default", AdapterConfig.builder("lora").setRank(8).optAlpha(16).build(),
+ *         TargetModules.names("q_proj", "v_proj"));
+ * model.setBlock(peft.block());   // then train with DJL's Trainer as usual
+ * peft.merge();
+ * }</pre>
+ *
+ * <p>Thread safety: concurrent inference forwards are safe; adding adapters, enabling, merging and
+ * training need exclusive access.
+ */
+public final class PeftModel {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PeftModel.class);
+
+    private final Plugins plugins;
+    private Block root;
+    private final Map<String, AdaptedLinear> layers = new LinkedHashMap<>();
+    private final Set<String> adapterNames = new LinkedHashSet<>();
+
+    private PeftModel(Block root, Plugins plugins) {
+        this.root = root;
+        this.plugins = plugins;
+        root.freezeParameters(true);
+    }
+
+    /**
+     * Wraps an initialised model, using the plugins on the class path.
+     *
+     * @param root the model's block
+     * @return the wrapped model
+     */
+    public static PeftModel wrap(Block root) {
+        return wrap(root, Plugins.defaults());
+    }
+
+    /**
+     * Wraps an initialised model, using a given plugin registry.
+     *
+     * @param root the model's block
+     * @param plugins where adapter methods are looked up
+     * @return the wrapped model
+     */
+    public static PeftModel wrap(Block root, Plugins plugins) {
+        if (!root.getParameters().values().stream().allMatch(Parameter::isInitialized)) {
+            throw new PeftException("Initialise or load the model before wrapping it: its parameters have no values yet");
+        }
+        return new PeftModel(root, plugins);
+    }
+
+    /**
+     * Adds an adapter to every targeted linear layer.
+     *
+     * @param name the adapter's name, unique in this model
+     * @param config the method and its settings
+     * @param targets which linear layers
+     * @return this model
+     * @throws PeftException when the name is taken, the method is unknown or nothing matches
+     */
+    public PeftModel addAdapter(String name, AdapterConfig config, TargetModules targets) {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("Adapter name must not be blank");
+        }
+        if (adapterNames.contains(name)) {
+            throw new PeftException("This model already has an adapter named '" + name + "'");
+        }
+        AdapterFactory factory = plugins.adapter(config.method());
+        List<ModuleTree.LinearLayer> selected = targets.select(ModuleTree.linearLayers(root));
+        List<Adapter> created = new ArrayList<>(selected.size());
+        for (ModuleTree.LinearLayer layer : selected) {
+            created.add(factory.create(config, targetOf(layer), plugins));
+        }
+        for (int i = 0; i < selected.size(); i++) {
+            adaptedLayer(selected.get(i)).addAdapter(name, created.get(i));
+        }
+        adapterNames.add(name);
+        LOG.info("Added {} adapter '{}' to {} layers; {}", config.method(), name, selected.size(), parameterReport());
+        return this;
+    }
+
+    private static AdapterTarget targetOf(ModuleTree.LinearLayer layer) {
+        Parameter weight =
+                layer.block() instanceof AdaptedLinear adapted
+                        ? adapted.weight()
+                        : layer.block().getParameters().get("weight");
+        Shape shape = weight.getShape();
+        return AdapterTarget.of(
+                layer.path(),
+                Math.toIntExact(shape.get(1)),
+                Math.toIntExact(shape.get(0)),
+                weight.getArray().getDataType());
+    }
+
+    private AdaptedLinear adaptedLayer(ModuleTree.LinearLayer layer) {
+        if (layer.block() instanceof AdaptedLinear adapted) {
+            return adapted;
+        }
+        AdaptedLinear adapted = new AdaptedLinear(layer.path(), (Linear) layer.block());
+        if (layer.parent() == null) {
+            root = adapted;
+        } else {
+            BlockSurgery.replaceChild(layer.parent(), layer.childIndex(), adapted);
+        }
+        layers.put(layer.path(), adapted);
+        return adapted;
+    }
+
+    /**
+     * The model's block, to hand to DJL's {@code Model.setBlock}; it is the original root unless
+     * the root itself was a targeted linear layer.
+     *
+     * @return the root block
+     */
+    public Block block() {
+        return root;
+    }
+
+    /**
+     * The adapted layers by module path, in forward order.
+     *
+     * @return the layers
+     */
+    public Map<String, AdaptedLinear> layers() {
+        return Collections.unmodifiableMap(layers);
+    }
+
+    /**
+     * The names of the adapters, in the order they were added.
+     *
+     * @return the names
+     */
+    public Set<String> adapterNames() {
+        return Collections.unmodifiableSet(adapterNames);
+    }
+
+    /**
+     * Enables or disables an adapter in every layer; a disabled adapter contributes nothing.
+     *
+     * @param name the adapter
+     * @param enabled whether it contributes
+     */
+    public void setAdapterEnabled(String name, boolean enabled) {
+        requireAdapter(name);
+        for (AdaptedLinear layer : layers.values()) {
+            if (layer.adapters().containsKey(name)) {
+                layer.setEnabled(name, enabled);
+            }
+        }
+    }
+
+    /** Merges every enabled adapter into the base weights: W ← W0 + ΔW. */
+    public void merge() {
+        layers.values().forEach(AdaptedLinear::merge);
+    }
+
+    /** Restores the base weights W0 from the merged ones. */
+    public void unmerge() {
+        layers.values().forEach(AdaptedLinear::unmerge);
+    }
+
+    /**
+     * The trainable and total parameter counts.
+     *
+     * @return the report, printed as PEFT prints it
+     */
+    public ParameterReport parameterReport() {
+        long trainable = 0;
+        long all = 0;
+        for (Parameter parameter : root.getParameters().values()) {
+            long size = parameter.getShape().size();
+            all += size;
+            if (parameter.requiresGradient()) {
+                trainable += size;
+            }
+        }
+        return new ParameterReport(trainable, all);
+    }
+
+    private void requireAdapter(String name) {
+        if (!adapterNames.contains(name)) {
+            throw new PeftException("No adapter named '" + name + "'. Adapters: " + adapterNames);
+        }
+    }
+}

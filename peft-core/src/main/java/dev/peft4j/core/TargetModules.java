@@ -1,0 +1,119 @@
+package dev.peft4j.core;
+
+import dev.peft4j.spi.PeftException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * Which linear layers get an adapter, with the semantics of PEFT's {@code target_modules}: a list
+ * of names, each matching a module path exactly or as its last dotted segments; one regular
+ * expression matched against the whole path; or {@code all-linear}, every linear layer except the
+ * output layer (the last linear layer in forward order).
+ */
+public final class TargetModules {
+
+    /** PEFT's keyword for every linear layer but the output layer. */
+    public static final String ALL_LINEAR = "all-linear";
+
+    private final List<String> names;
+    private final Pattern regex;
+    private final boolean allLinear;
+
+    private TargetModules(List<String> names, Pattern regex, boolean allLinear) {
+        this.names = names;
+        this.regex = regex;
+        this.allLinear = allLinear;
+    }
+
+    /**
+     * Layers whose path equals a name or ends with {@code "." + name}.
+     *
+     * @param names the names, for example {@code q_proj}, {@code attn.v_proj}
+     * @return the targets
+     */
+    public static TargetModules names(String... names) {
+        return names(List.of(names));
+    }
+
+    /**
+     * Layers whose path equals a name or ends with {@code "." + name}.
+     *
+     * @param names the names
+     * @return the targets
+     */
+    public static TargetModules names(List<String> names) {
+        if (names.isEmpty()) {
+            throw new IllegalArgumentException("Target module names must not be empty");
+        }
+        for (String name : names) {
+            if (name == null || name.isBlank()) {
+                throw new IllegalArgumentException("Target module names must not be blank: " + names);
+            }
+        }
+        if (names.size() == 1 && ALL_LINEAR.equals(names.get(0))) {
+            return allLinear();
+        }
+        return new TargetModules(List.copyOf(names), null, false);
+    }
+
+    /**
+     * Layers whose whole path matches a regular expression.
+     *
+     * @param regex the expression
+     * @return the targets
+     */
+    public static TargetModules regex(String regex) {
+        try {
+            return new TargetModules(List.of(), Pattern.compile(regex), false);
+        } catch (PatternSyntaxException e) {
+            throw new IllegalArgumentException("Invalid target_modules regex '" + regex + "': " + e.getDescription(), e);
+        }
+    }
+
+    /**
+     * Every linear layer except the output layer.
+     *
+     * @return the targets
+     */
+    public static TargetModules allLinear() {
+        return new TargetModules(List.of(), null, true);
+    }
+
+    /**
+     * The layers selected among a model's linear layers.
+     *
+     * @param layers the model's linear layers in forward order
+     * @return the selected ones, in the same order
+     * @throws PeftException naming the pattern and listing the layers when nothing matches
+     */
+    public List<ModuleTree.LinearLayer> select(List<ModuleTree.LinearLayer> layers) {
+        List<ModuleTree.LinearLayer> selected = new ArrayList<>();
+        for (int i = 0; i < layers.size(); i++) {
+            ModuleTree.LinearLayer layer = layers.get(i);
+            boolean isOutputLayer = i == layers.size() - 1;
+            if (allLinear ? !isOutputLayer : matches(layer.path())) {
+                selected.add(layer);
+            }
+        }
+        if (selected.isEmpty()) {
+            List<String> paths = layers.stream().map(ModuleTree.LinearLayer::path).toList();
+            throw new PeftException(
+                    "Target modules " + this + " matched no linear layer. Linear layers found: " + paths);
+        }
+        return selected;
+    }
+
+    private boolean matches(String path) {
+        if (regex != null) {
+            return regex.matcher(path).matches();
+        }
+        return names.stream().anyMatch(name -> path.equals(name) || path.endsWith("." + name));
+    }
+
+    @Override
+    public String toString() {
+        return allLinear ? ALL_LINEAR : regex != null ? "regex '" + regex.pattern() + "'" : names.toString();
+    }
+}

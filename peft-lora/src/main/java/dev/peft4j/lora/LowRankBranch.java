@@ -1,0 +1,109 @@
+package dev.peft4j.lora;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.Initializer;
+import ai.djl.training.initializer.NormalInitializer;
+import ai.djl.training.initializer.UniformInitializer;
+import dev.peft4j.spi.AdapterConfig;
+import dev.peft4j.spi.AdapterTarget;
+import dev.peft4j.spi.WeightInit;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * LoRA's low-rank branch {@code s·(x·Aᵀ)·Bᵀ} with A (r, k) and B (d, r), shared by every method
+ * built on it (LoRA, DoRA). The owning block registers {@link #peftParameters()} as its own.
+ */
+public final class LowRankBranch {
+
+    /** PEFT's tensor name of A. */
+    public static final String A_NAME = "lora_A.weight";
+    /** PEFT's tensor name of B. */
+    public static final String B_NAME = "lora_B.weight";
+
+    private final Parameter a;
+    private final Parameter b;
+    private final float scaling;
+
+    /**
+     * Creates the branch's parameters: A initialised as the configuration says, B at zero.
+     *
+     * @param config the rank, α, rsLoRA and initialisation
+     * @param target the layer's shape
+     */
+    public LowRankBranch(AdapterConfig config, AdapterTarget target) {
+        int r = config.rank();
+        a =
+                Parameter.builder()
+                        .setName("lora_A")
+                        .setType(Parameter.Type.WEIGHT)
+                        .optShape(new Shape(r, target.inFeatures()))
+                        .optInitializer(initializerOfA(config.init(), r, target.inFeatures()))
+                        .build();
+        b =
+                Parameter.builder()
+                        .setName("lora_B")
+                        .setType(Parameter.Type.WEIGHT)
+                        .optShape(new Shape(target.outFeatures(), r))
+                        .optInitializer(Initializer.ZEROS)
+                        .build();
+        scaling = config.scaling();
+    }
+
+    private static Initializer initializerOfA(WeightInit init, int rank, int inFeatures) {
+        return switch (init) {
+            case KAIMING_UNIFORM -> new UniformInitializer((float) (1 / Math.sqrt(inFeatures)));
+            case GAUSSIAN -> new NormalInitializer(1f / rank);
+        };
+    }
+
+    /**
+     * The branch's output {@code s·(x·Aᵀ)·Bᵀ}, with the scaling folded into the rank-sized
+     * intermediate.
+     *
+     * @param store the parameter store of the forward pass
+     * @param input x (…, k), already through dropout where the method uses it
+     * @param training whether this is a training pass
+     * @return (…, d)
+     */
+    public NDArray forward(ParameterStore store, NDArray input, boolean training) {
+        NDArray aValue = store.getValue(a, input.getDevice(), training);
+        NDArray bValue = store.getValue(b, input.getDevice(), training);
+        NDArray reduced = Linear.linear(input, aValue).head().mul(scaling);
+        return Linear.linear(reduced, bValue).head();
+    }
+
+    /**
+     * The branch's weight-space update {@code s·B·A}.
+     *
+     * @return (d, k)
+     */
+    public NDArray deltaWeight() {
+        return b.getArray().matMul(a.getArray()).mul(scaling);
+    }
+
+    /**
+     * The scaling s.
+     *
+     * @return α/r or α/√r
+     */
+    public float scaling() {
+        return scaling;
+    }
+
+    /**
+     * A and B by their PEFT tensor names.
+     *
+     * @return {@code lora_A.weight} and {@code lora_B.weight}
+     */
+    public Map<String, Parameter> peftParameters() {
+        Map<String, Parameter> parameters = new LinkedHashMap<>();
+        parameters.put(A_NAME, a);
+        parameters.put(B_NAME, b);
+        return parameters;
+    }
+}

@@ -1,0 +1,101 @@
+package dev.peft4j.spi;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import java.util.Map;
+
+/**
+ * A trainable adapter for one linear layer, as a DJL {@link Block}.
+ *
+ * <p>Its forward takes {@code NDList(x, baseOutput, baseWeight)}: the layer input x of shape
+ * (…, k), the frozen layer's output without bias {@code x·W0ᵀ} of shape (…, d), and W0 of shape
+ * (d, k). It returns the single array (…, d) that the layer adds to {@code x·W0ᵀ + b}. With
+ * dropout off, {@code x·W0ᵀ + forward(x) == x·merge(W0)ᵀ} for every input.
+ *
+ * <p>Adapters are not thread-safe for training; concurrent inference forwards are safe as long as
+ * nobody merges, unmerges or trains at the same time.
+ */
+public interface Adapter extends Block {
+
+    /** Position of x in the forward's inputs. */
+    int INPUT = 0;
+    /** Position of the base output {@code x·W0ᵀ} (no bias) in the forward's inputs. */
+    int BASE_OUTPUT = 1;
+    /** Position of the base weight W0 (d, k) in the forward's inputs. */
+    int BASE_WEIGHT = 2;
+
+    /**
+     * Packs the forward's inputs in their documented order.
+     *
+     * @param input x (…, k)
+     * @param baseOutput {@code x·W0ᵀ} without bias (…, d)
+     * @param baseWeight W0 (d, k)
+     * @return the inputs
+     */
+    static NDList inputs(NDArray input, NDArray baseOutput, NDArray baseWeight) {
+        return new NDList(input, baseOutput, baseWeight);
+    }
+
+    /**
+     * The layer this adapter was created for.
+     *
+     * @return the target
+     */
+    AdapterTarget target();
+
+    /**
+     * The configuration it was created with.
+     *
+     * @return the configuration
+     */
+    AdapterConfig config();
+
+    /**
+     * The weight-space update ΔW (d, k) such that the merged layer computes what the unmerged one
+     * did. Never used by the forward pass.
+     *
+     * @param baseWeight W0 (d, k); methods whose update does not depend on it ignore it
+     * @return ΔW, a new array owned by the caller
+     */
+    NDArray deltaWeight(NDArray baseWeight);
+
+    /**
+     * The merged weight {@code W0 + ΔW}.
+     *
+     * @param baseWeight W0 (d, k)
+     * @return the merged weight, a new array owned by the caller
+     */
+    default NDArray merge(NDArray baseWeight) {
+        return baseWeight.add(deltaWeight(baseWeight));
+    }
+
+    /**
+     * Recovers W0 from a weight produced by {@link #merge}. The default subtracts ΔW and is right
+     * for every method whose ΔW does not depend on W0; others override it.
+     *
+     * @param mergedWeight the merged weight (d, k)
+     * @return W0, a new array owned by the caller
+     */
+    default NDArray unmerge(NDArray mergedWeight) {
+        return mergedWeight.sub(deltaWeight(mergedWeight));
+    }
+
+    /**
+     * The trainable parameters by their Hugging Face PEFT tensor name relative to the layer, for
+     * example {@code lora_A.weight}.
+     *
+     * @return the parameters, in a stable order
+     */
+    Map<String, Parameter> peftParameters();
+
+    /**
+     * How many trainable values the adapter has.
+     *
+     * @return the count
+     */
+    default long trainableParameterCount() {
+        return peftParameters().values().stream().mapToLong(p -> p.getShape().size()).sum();
+    }
+}

@@ -1,0 +1,168 @@
+package dev.peft4j.spi;
+
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * The immutable configuration of one adapter method, shared by every layer it is applied to.
+ *
+ * <p>The common fields follow Hugging Face PEFT's {@code LoraConfig}; method-specific settings
+ * (a MoRA operator, a DoRA option, a third-party plugin's knob) go in {@link #options()}.
+ *
+ * @param method the adapter's registry name, for example {@code lora}
+ * @param rank r, the requested rank (positive)
+ * @param alpha α, the scaling numerator (finite)
+ * @param dropout the dropout probability on the adapter's input, in [0, 1)
+ * @param useRsLora whether the scaling is α/√r (rsLoRA) instead of α/r
+ * @param init how the down projection is initialised
+ * @param options method-specific settings by name
+ */
+public record AdapterConfig(
+        String method,
+        int rank,
+        float alpha,
+        float dropout,
+        boolean useRsLora,
+        WeightInit init,
+        Map<String, String> options) {
+
+    /** Validates the fields and freezes the options. */
+    public AdapterConfig {
+        if (method == null || method.isBlank()) {
+            throw new IllegalArgumentException("Adapter method name must not be blank");
+        }
+        if (rank <= 0) {
+            throw new IllegalArgumentException("Rank r must be positive, got " + rank);
+        }
+        if (!Float.isFinite(alpha)) {
+            throw new IllegalArgumentException("lora_alpha must be finite, got " + alpha);
+        }
+        if (!(dropout >= 0f && dropout < 1f)) {
+            throw new IllegalArgumentException("Dropout must be in [0, 1), got " + dropout);
+        }
+        Objects.requireNonNull(init, "init");
+        options = Map.copyOf(Objects.requireNonNull(options, "options"));
+    }
+
+    /**
+     * The factor applied to the low-rank update: α/r, or α/√r with rsLoRA.
+     *
+     * @return the scaling s
+     */
+    public float scaling() {
+        return useRsLora ? (float) (alpha / Math.sqrt(rank)) : alpha / rank;
+    }
+
+    /**
+     * A method-specific option, or a default.
+     *
+     * @param name the option's name
+     * @param defaultValue the value when the option is absent
+     * @return the option's value
+     */
+    public String option(String name, String defaultValue) {
+        return options.getOrDefault(name, defaultValue);
+    }
+
+    /**
+     * Starts a builder for a method.
+     *
+     * @param method the adapter's registry name
+     * @return the builder
+     */
+    public static Builder builder(String method) {
+        return new Builder(method);
+    }
+
+    /** Builds an {@link AdapterConfig}: {@code set*} is required, {@code opt*} optional. */
+    public static final class Builder {
+        private final String method;
+        private int rank;
+        private float alpha = 8f;
+        private float dropout;
+        private boolean useRsLora;
+        private WeightInit init = WeightInit.KAIMING_UNIFORM;
+        private final Map<String, String> options = new TreeMap<>();
+
+        private Builder(String method) {
+            this.method = method;
+        }
+
+        /**
+         * Sets the rank r (required).
+         *
+         * @param rank r
+         * @return this builder
+         */
+        public Builder setRank(int rank) {
+            this.rank = rank;
+            return this;
+        }
+
+        /**
+         * Sets α (default 8, as in PEFT).
+         *
+         * @param alpha α
+         * @return this builder
+         */
+        public Builder optAlpha(float alpha) {
+            this.alpha = alpha;
+            return this;
+        }
+
+        /**
+         * Sets the dropout probability on the adapter's input (default 0).
+         *
+         * @param dropout the probability
+         * @return this builder
+         */
+        public Builder optDropout(float dropout) {
+            this.dropout = dropout;
+            return this;
+        }
+
+        /**
+         * Uses rsLoRA's α/√r scaling (default off).
+         *
+         * @param useRsLora whether to use it
+         * @return this builder
+         */
+        public Builder optRsLora(boolean useRsLora) {
+            this.useRsLora = useRsLora;
+            return this;
+        }
+
+        /**
+         * Sets the initialisation of the down projection (default Kaiming-uniform).
+         *
+         * @param init the initialisation
+         * @return this builder
+         */
+        public Builder optInit(WeightInit init) {
+            this.init = init;
+            return this;
+        }
+
+        /**
+         * Sets a method-specific option.
+         *
+         * @param name the option's name
+         * @param value its value
+         * @return this builder
+         */
+        public Builder optOption(String name, String value) {
+            options.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, name));
+            return this;
+        }
+
+        /**
+         * Builds and validates the configuration.
+         *
+         * @return the configuration
+         */
+        public AdapterConfig build() {
+            return new AdapterConfig(method, rank, alpha, dropout, useRsLora, init, options);
+        }
+    }
+}

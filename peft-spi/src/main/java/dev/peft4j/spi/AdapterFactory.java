@@ -1,0 +1,28 @@
+package dev.peft4j.spi;
+
+/**
+ * Creates adapters of one method; found through {@link java.util.ServiceLoader}.
+ *
+ * <p>Implementations are final, stateless, have a public no-argument constructor and register with
+ * {@code @AutoService(AdapterFactory.class)}.
+ */
+public interface AdapterFactory {
+
+    /**
+     * The method's registry name, for example {@code lora}, {@code dora} or {@code mora}.
+     *
+     * @return the name
+     */
+    String name();
+
+    /**
+     * Creates an uninitialised adapter for one linear layer.
+     *
+     * @param config the method's configuration
+     * @param target the layer
+     * @param plugins the registry, for methods that look up further plugins (MoRA's operators)
+     * @return the adapter
+     * @throws PeftException when the configuration does not fit the layer
+     */
+    Adapter create(AdapterConfig config, AdapterTarget target, Plugins plugins);
+}

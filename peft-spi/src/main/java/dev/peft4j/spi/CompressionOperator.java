@@ -1,0 +1,49 @@
+package dev.peft4j.spi;
+
+import ai.djl.ndarray.NDManager;
+import java.util.OptionalInt;
+
+/**
+ * A MoRA compression/decompression operator family member; found through {@link
+ * java.util.ServiceLoader}.
+ *
+ * <p>Implementations are final, stateless, have a public no-argument constructor and register with
+ * {@code @AutoService(CompressionOperator.class)}. Per-layer state lives in the {@link
+ * Compression} returned by {@link #bind}.
+ */
+public interface CompressionOperator {
+
+    /**
+     * The operator's registry name, for example {@code rotation}.
+     *
+     * @return the name
+     */
+    String name();
+
+    /**
+     * The {@code mora_type} of kongds/MoRA this operator computes, if any.
+     *
+     * @return the official type number, or empty for paper-only operators
+     */
+    OptionalInt moraType();
+
+    /**
+     * Adjusts r̂ computed from the rank rule to what the operator needs (rotation makes it even).
+     *
+     * @param reducedRank r̂ from the rank rule
+     * @return the r̂ to use
+     */
+    default int adjustRank(int reducedRank) {
+        return reducedRank;
+    }
+
+    /**
+     * Binds the operator to a layer.
+     *
+     * @param shape d, k and r̂
+     * @param manager owns any tables the binding caches
+     * @return the bound operator
+     * @throws PeftException when the shape is outside the operator's domain
+     */
+    Compression bind(CompressionShape shape, NDManager manager);
+}

@@ -1,0 +1,64 @@
+package dev.peft4j.spi;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import java.util.List;
+
+/**
+ * Binds a DJL engine to peft4j; found through {@link java.util.ServiceLoader}.
+ *
+ * <p>An engine module brings the DJL engine and its native libraries as Maven dependencies and
+ * contributes one binding.
+ */
+public interface EngineBinding {
+
+    /**
+     * The binding's name, lower case, for example {@code pytorch}.
+     *
+     * @return the name
+     */
+    String name();
+
+    /**
+     * The DJL engine name, for example {@code PyTorch}.
+     *
+     * @return the DJL name
+     */
+    String djlEngineName();
+
+    /**
+     * The rank in {@code auto} selection: lower is preferred.
+     *
+     * @return the preference
+     */
+    int preference();
+
+    /**
+     * Whether the engine can run here; loads it on first call.
+     *
+     * @return the availability, with the missing artifact named when it cannot
+     */
+    EngineAvailability availability();
+
+    /**
+     * The loaded DJL engine.
+     *
+     * @return the engine
+     * @throws PeftException when the engine cannot run, with the reason
+     */
+    default Engine engine() {
+        EngineAvailability availability = availability();
+        if (!availability.usable()) {
+            throw new PeftException("Engine '" + name() + "' is not usable: " + availability.reason());
+        }
+        return Engine.getEngine(djlEngineName());
+    }
+
+    /**
+     * The devices the engine offers, GPUs first, the CPU last.
+     *
+     * @return the devices
+     * @throws PeftException when the engine cannot run
+     */
+    List<Device> devices();
+}

@@ -1,0 +1,7 @@
+/**
+ * The peft4j plugin contracts: adapters ({@link dev.peft4j.spi.AdapterFactory}), MoRA compression
+ * operators ({@link dev.peft4j.spi.CompressionOperator}) and engines ({@link
+ * dev.peft4j.spi.EngineBinding}), with the registry that finds them ({@link
+ * dev.peft4j.spi.Plugins}).
+ */
+package dev.peft4j.spi;
