@@ -1,0 +1,83 @@
+package dev.peft4j.core;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.Initializer;
+import ai.djl.util.PairList;
+import com.google.auto.service.AutoService;
+import dev.peft4j.spi.Adapter;
+import dev.peft4j.spi.AdapterConfig;
+import dev.peft4j.spi.AdapterFactory;
+import dev.peft4j.spi.AdapterTarget;
+import dev.peft4j.spi.Plugins;
+import java.util.Map;
+
+/** A test-only method with a full (d, k) update D, starting at zero: the simplest adapter there is. */
+@AutoService(AdapterFactory.class)
+public final class FullDeltaFactory implements AdapterFactory {
+
+    static final String NAME = "full-delta";
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public Adapter create(AdapterConfig config, AdapterTarget target, Plugins plugins) {
+        return new FullDelta(config, target);
+    }
+
+    private static final class FullDelta extends AbstractBlock implements Adapter {
+        private final AdapterConfig config;
+        private final AdapterTarget target;
+        private final Parameter delta;
+
+        FullDelta(AdapterConfig config, AdapterTarget target) {
+            this.config = config;
+            this.target = target;
+            this.delta = addParameter(Parameter.builder()
+                    .setName("delta")
+                    .setType(Parameter.Type.WEIGHT)
+                    .optShape(new Shape(target.outFeatures(), target.inFeatures()))
+                    .optInitializer(Initializer.ZEROS)
+                    .build());
+        }
+
+        @Override
+        protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+            NDArray x = inputs.get(INPUT);
+            return Linear.linear(x, store.getValue(delta, x.getDevice(), training));
+        }
+
+        @Override
+        public Shape[] getOutputShapes(Shape[] inputShapes) {
+            return new Shape[] {inputShapes[BASE_OUTPUT]};
+        }
+
+        @Override
+        public AdapterTarget target() {
+            return target;
+        }
+
+        @Override
+        public AdapterConfig config() {
+            return config;
+        }
+
+        @Override
+        public NDArray deltaWeight(NDArray baseWeight) {
+            return delta.getArray().duplicate();
+        }
+
+        @Override
+        public Map<String, Parameter> peftParameters() {
+            return Map.of("delta.weight", delta);
+        }
+    }
+}

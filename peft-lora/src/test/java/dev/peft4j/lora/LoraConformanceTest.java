@@ -1,0 +1,19 @@
+package dev.peft4j.lora;
+
+import dev.peft4j.core.testing.AdapterConformanceTest;
+import dev.peft4j.spi.AdapterConfig;
+
+class LoraConformanceTest extends AdapterConformanceTest {
+
+    private static final int RANK = 2;
+
+    @Override
+    protected AdapterConfig config() {
+        return AdapterConfig.builder("lora").setRank(RANK).optAlpha(4).build();
+    }
+
+    @Override
+    protected long expectedTrainableParameters(int outFeatures, int inFeatures) {
+        return (long) RANK * (outFeatures + inFeatures);
+    }
+}

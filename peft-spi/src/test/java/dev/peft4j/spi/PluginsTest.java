@@ -1,0 +1,85 @@
+package dev.peft4j.spi;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.peft4j.spi.testing.PluginJars;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PluginsTest {
+
+    private static final String SERVICE = AdapterFactory.class.getName();
+
+    @TempDir Path dir;
+
+    @Test
+    void loadsJarsFromADirectory() {
+        PluginJars.build(
+                dir.resolve("fancy.jar"), SERVICE, Map.of("com.example.Fancy", PluginJars.adapterFactorySource("com.example.Fancy", "Fancy")));
+        Plugins plugins = Plugins.load(dir);
+        assertEquals("com.example.Fancy", plugins.adapter("fancy").getClass().getName());
+        assertEquals("com.example.Fancy", plugins.adapter("FANCY").getClass().getName(), "names are case-insensitive");
+        assertEquals(List.of(), plugins.problems());
+    }
+
+    @Test
+    void unknownNameListsTheAvailableOnes() {
+        PluginJars.build(
+                dir.resolve("a.jar"), SERVICE, Map.of("com.example.A", PluginJars.adapterFactorySource("com.example.A", "alpha")));
+        PluginJars.build(
+                dir.resolve("b.jar"), SERVICE, Map.of("com.example.B", PluginJars.adapterFactorySource("com.example.B", "beta")));
+        PeftException error = assertThrows(PeftException.class, () -> Plugins.load(dir).adapter("vera"));
+        assertEquals(
+                "Unknown adapter 'vera'. Available: [alpha, beta]. Add the jar that provides it to the class path.",
+                error.getMessage());
+        PeftException engine = assertThrows(PeftException.class, () -> Plugins.load(dir).engine("tensorflow"));
+        assertTrue(engine.getMessage().startsWith("Unknown engine 'tensorflow'. Available: []"), engine.getMessage());
+    }
+
+    @Test
+    void duplicateNamesFailNamingBothClassesAndJars() {
+        PluginJars.build(
+                dir.resolve("one.jar"), SERVICE, Map.of("com.one.Lora", PluginJars.adapterFactorySource("com.one.Lora", "twin")));
+        PluginJars.build(
+                dir.resolve("two.jar"), SERVICE, Map.of("com.two.Lora", PluginJars.adapterFactorySource("com.two.Lora", "twin")));
+        PeftException error = assertThrows(PeftException.class, () -> Plugins.load(dir));
+        String message = error.getMessage();
+        assertTrue(message.startsWith("Two adapter plugins are named 'twin'"), message);
+        for (String part : List.of("com.one.Lora", "com.two.Lora", "one.jar", "two.jar")) {
+            assertTrue(message.contains(part), "message names " + part + ": " + message);
+        }
+    }
+
+    @Test
+    void aThrowingProviderIsReportedAndTheOthersStillLoad() {
+        PluginJars.build(
+                dir.resolve("mixed.jar"),
+                SERVICE,
+                Map.of(
+                        "com.example.Good", PluginJars.adapterFactorySource("com.example.Good", "good"),
+                        "com.example.Bad", PluginJars.throwingAdapterFactorySource("com.example.Bad")));
+        Plugins plugins = Plugins.load(dir);
+        assertEquals("good", plugins.adapter("good").name());
+        assertEquals(1, plugins.problems().size());
+        PluginProblem problem = plugins.problems().get(0);
+        assertEquals("com.example.Bad", problem.className());
+        assertTrue(problem.source().endsWith("mixed.jar"), problem.source());
+        assertTrue(problem.message().contains("constructor failed on purpose"), problem.message());
+    }
+
+    @Test
+    void aMissingDirectoryIsAClearError() {
+        PeftException error = assertThrows(PeftException.class, () -> Plugins.load(dir.resolve("nope")));
+        assertTrue(error.getMessage().contains("nope"), error.getMessage());
+    }
+
+    @Test
+    void theDefaultRegistryIsBuiltOnce() {
+        assertTrue(Plugins.defaults() == Plugins.defaults());
+    }
+}

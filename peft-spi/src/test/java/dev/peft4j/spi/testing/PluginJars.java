@@ -1,0 +1,107 @@
+package dev.peft4j.spi.testing;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.stream.Stream;
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
+
+/**
+ * Builds small plugin jars at test time, from Java sources compiled against the test class path,
+ * so that registry tests load plugins that are not on the class path.
+ */
+public final class PluginJars {
+
+    private PluginJars() {}
+
+    /**
+     * Compiles sources and packs them with a service registration into a jar.
+     *
+     * @param jar the jar to write
+     * @param service the service interface's binary name, for example {@code dev.peft4j.spi.AdapterFactory}
+     * @param sources class binary name → Java source; each class is registered as a provider
+     * @return the jar
+     */
+    public static Path build(Path jar, String service, Map<String, String> sources) {
+        try {
+            Path work = Files.createTempDirectory("plugin-src");
+            Path classes = Files.createDirectories(work.resolve("classes"));
+            String[] args = new String[sources.size() + 4];
+            int i = 0;
+            args[i++] = "-classpath";
+            args[i++] = System.getProperty("java.class.path");
+            args[i++] = "-d";
+            args[i++] = classes.toString();
+            for (Map.Entry<String, String> source : sources.entrySet()) {
+                Path file = work.resolve(source.getKey().replace('.', '/') + ".java");
+                Files.createDirectories(file.getParent());
+                Files.writeString(file, source.getValue());
+                args[i++] = file.toString();
+            }
+            JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+            if (javac.run(null, null, System.err, args) != 0) {
+                throw new IllegalStateException("Compiling the test plugin failed; see the output above");
+            }
+            writeJar(jar, classes, service, List.copyOf(sources.keySet()));
+            return jar;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void writeJar(Path jar, Path classes, String service, List<String> providers) throws IOException {
+        try (OutputStream file = Files.newOutputStream(jar);
+                JarOutputStream out = new JarOutputStream(file);
+                Stream<Path> walk = Files.walk(classes)) {
+            for (Path path : walk.filter(Files::isRegularFile).toList()) {
+                out.putNextEntry(new JarEntry(classes.relativize(path).toString().replace('\\', '/')));
+                out.write(Files.readAllBytes(path));
+                out.closeEntry();
+            }
+            out.putNextEntry(new JarEntry("META-INF/services/" + service));
+            out.write((String.join("\n", providers) + "\n").getBytes(StandardCharsets.UTF_8));
+            out.closeEntry();
+        }
+    }
+
+    /**
+     * The source of an adapter factory with a given name whose {@code create} is never called by
+     * registry tests.
+     *
+     * @param className the class's binary name
+     * @param adapterName the name it registers under
+     * @return the Java source
+     */
+    public static String adapterFactorySource(String className, String adapterName) {
+        return factorySource(className, adapterName, "");
+    }
+
+    /**
+     * The source of an adapter factory whose constructor throws.
+     *
+     * @param className the class's binary name
+     * @return the Java source
+     */
+    public static String throwingAdapterFactorySource(String className) {
+        return factorySource(className, "broken", "throw new IllegalStateException(\"constructor failed on purpose\");");
+    }
+
+    private static String factorySource(String className, String adapterName, String constructorBody) {
+        int dot = className.lastIndexOf('.');
+        return "package " + className.substring(0, dot) + ";\n"
+                + "public final class " + className.substring(dot + 1) + " implements dev.peft4j.spi.AdapterFactory {\n"
+                + "  public " + className.substring(dot + 1) + "() { " + constructorBody + " }\n"
+                + "  public String name() { return \"" + adapterName + "\"; }\n"
+                + "  public dev.peft4j.spi.Adapter create(dev.peft4j.spi.AdapterConfig c, dev.peft4j.spi.AdapterTarget t,"
+                + " dev.peft4j.spi.Plugins p) { throw new dev.peft4j.spi.PeftException(\"test plugin\"); }\n"
+                + "}\n";
+    }
+}
