@@ -1,0 +1,60 @@
+package dev.peft4j.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import dev.peft4j.spi.PeftException;
+import dev.peft4j.spi.Plugins;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class BackendTest {
+
+    private static final Plugins PLUGINS = Plugins.defaults();
+
+    @AfterEach
+    void clearProperties() {
+        System.clearProperty("peft4j.engine");
+        System.clearProperty("peft4j.device");
+    }
+
+    @Test
+    void autoPrefersPyTorchOnTheCpuHere() {
+        Backend backend = Backend.select(null, null, PLUGINS, Map.of());
+        assertEquals("pytorch", backend.engine().name());
+        assertEquals(Device.cpu(), backend.device());
+        assertEquals("pytorch", Backend.select("auto", "auto", PLUGINS, Map.of()).engine().name());
+    }
+
+    @Test
+    void anExplicitChoiceBeatsThePropertyWhichBeatsTheEnvironment() {
+        Map<String, String> environment = Map.of("PEFT4J_ENGINE", "mxnet", "PEFT4J_DEVICE", "cpu");
+        assertEquals("mxnet", Backend.select(null, null, PLUGINS, environment).engine().name());
+        System.setProperty("peft4j.engine", "pytorch");
+        assertEquals("pytorch", Backend.select(null, null, PLUGINS, environment).engine().name());
+        assertEquals("mxnet", Backend.select("MXNet", null, PLUGINS, environment).engine().name());
+    }
+
+    @Test
+    void anUnknownEngineListsTheEngines() {
+        PeftException error = assertThrows(PeftException.class, () -> Backend.select("tensorflow", null, PLUGINS, Map.of()));
+        assertEquals(
+                "Unknown engine 'tensorflow'. Available: [mxnet, pytorch]. Add the jar that provides it to the class path.",
+                error.getMessage());
+    }
+
+    @Test
+    void devicesAreParsedAndChecked() {
+        assertEquals(Device.cpu(), Backend.select("pytorch", "cpu", PLUGINS, Map.of()).device());
+        IllegalArgumentException unknown =
+                assertThrows(IllegalArgumentException.class, () -> Backend.select("pytorch", "tpu", PLUGINS, Map.of()));
+        assertEquals("Unknown device 'tpu'. Expected auto, cpu, gpu or gpu:N", unknown.getMessage());
+        PeftException noGpu = assertThrows(PeftException.class, () -> Backend.select("pytorch", "gpu:3", PLUGINS, Map.of()));
+        assertTrue(noGpu.getMessage().startsWith("Device 'gpu:3' is not available: engine pytorch sees"), noGpu.getMessage());
+        System.setProperty("peft4j.device", "gpu:x");
+        assertThrows(IllegalArgumentException.class, () -> Backend.select("pytorch", null, PLUGINS, Map.of()));
+    }
+}
