@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.Device;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.Plugins;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -44,6 +46,17 @@ class BackendTest {
         assertEquals(
                 "Unknown engine 'tensorflow'. Available: [mxnet, pytorch]. Add the jar that provides it to the class path.",
                 error.getMessage());
+    }
+
+    @Test
+    void noEngineOnTheClassPathSaysWhichArtifactToAdd() throws Exception {
+        try (URLClassLoader empty = new URLClassLoader(new URL[0], null)) {
+            PeftException error =
+                    assertThrows(PeftException.class, () -> Backend.select(null, null, Plugins.load(empty), Map.of()));
+            assertEquals(
+                    "No engine is on the class path: add dev.peft4j:engine-pytorch or dev.peft4j:engine-mxnet",
+                    error.getMessage());
+        }
     }
 
     @Test
