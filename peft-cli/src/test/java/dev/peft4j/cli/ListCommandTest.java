@@ -29,11 +29,12 @@ class ListCommandTest {
     }
 
     @Test
-    void listsLoraAndBothEnginesUsableOnTheCpu() {
+    void listsTheMethodsAndBothEnginesUsableOnTheCpu() {
         String[] result = run("list");
         assertEquals("0", result[0], result[2]);
         String out = result[1];
         assertTrue(Pattern.compile("(?m)^  lora +dev\\.peft4j\\.lora\\.LoraFactory$").matcher(out).find(), out);
+        assertTrue(Pattern.compile("(?m)^  dora +dev\\.peft4j\\.dora\\.DoraFactory$").matcher(out).find(), out);
         assertTrue(Pattern.compile("(?m)^  pytorch +usable +PyTorch 2\\.7\\.1, devices: cpu\\(\\)$").matcher(out).find(), out);
         assertTrue(Pattern.compile("(?m)^  mxnet +usable +MXNet 1\\.9\\.\\d, devices: cpu\\(\\)$").matcher(out).find(), out);
     }

@@ -116,6 +116,9 @@ public final class AdaptedLinear extends AbstractBlock {
         }
         NDArray w = weight.getArray();
         adapter.initialize(w.getManager(), w.getDataType(), new Shape(1, inFeatures()));
+        try (NDScope ignored = new NDScope()) {
+            adapter.attachToBase(w);
+        }
         adapters.put(name, addChildBlock(name, adapter));
     }
 
@@ -186,6 +189,12 @@ public final class AdaptedLinear extends AbstractBlock {
             }
             w.intern(updated);
         }
+        invalidateCaches();
+    }
+
+    /** Drops what the adapters cache from their parameters or the base weight. */
+    void invalidateCaches() {
+        adapters.values().forEach(Adapter::invalidateCaches);
     }
 
     private void requireAdapter(String name) {

@@ -189,6 +189,15 @@ public final class PeftModel {
     }
 
     /**
+     * Drops what adapters cache from their parameters (DoRA's eval-mode weight norm). Call it after
+     * changing adapter parameters other than by a training forward, for example an optimizer step
+     * that follows an eval forward, or loading values.
+     */
+    public void invalidateCaches() {
+        layers.values().forEach(AdaptedLinear::invalidateCaches);
+    }
+
+    /**
      * The trainable and total parameter counts.
      *
      * @return the report, printed as PEFT prints it

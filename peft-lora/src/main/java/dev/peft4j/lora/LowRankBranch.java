@@ -1,5 +1,6 @@
 package dev.peft4j.lora;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
@@ -78,12 +79,27 @@ public final class LowRankBranch {
     }
 
     /**
-     * The branch's weight-space update {@code s·B·A}.
+     * The branch's weight-space update {@code s·B·A} from the parameters' values.
      *
      * @return (d, k)
      */
     public NDArray deltaWeight() {
         return b.getArray().matMul(a.getArray()).mul(scaling);
+    }
+
+    /**
+     * The branch's weight-space update {@code s·B·A} inside a forward pass, so that gradients flow
+     * to A and B when the caller lets them.
+     *
+     * @param store the parameter store of the forward pass
+     * @param device the device of the pass
+     * @param training whether this is a training pass
+     * @return (d, k)
+     */
+    public NDArray deltaWeight(ParameterStore store, Device device, boolean training) {
+        NDArray aValue = store.getValue(a, device, training);
+        NDArray bValue = store.getValue(b, device, training);
+        return bValue.matMul(aValue).mul(scaling);
     }
 
     /**

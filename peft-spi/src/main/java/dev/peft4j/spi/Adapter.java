@@ -16,6 +16,10 @@ import java.util.Map;
  *
  * <p>Adapters are not thread-safe for training; concurrent inference forwards are safe as long as
  * nobody merges, unmerges or trains at the same time.
+ *
+ * <p>The layer calls {@link #deltaWeight}, {@link #merge} and {@link #unmerge} inside an {@link
+ * ai.djl.ndarray.NDScope}: temporaries are closed afterwards, so an array the adapter keeps across
+ * calls must be taken out of the scope with {@link ai.djl.ndarray.NDScope#unregister}.
  */
 public interface Adapter extends Block {
 
@@ -51,6 +55,23 @@ public interface Adapter extends Block {
      * @return the configuration
      */
     AdapterConfig config();
+
+    /**
+     * Called once after the adapter is initialised on its layer, with the layer's base weight.
+     * Methods that derive starting values from W0 (DoRA's magnitude) set them here; the default
+     * does nothing.
+     *
+     * @param baseWeight W0 (d, k)
+     */
+    default void attachToBase(NDArray baseWeight) {}
+
+    /**
+     * Drops anything the adapter caches from its parameters or the base weight (DoRA's eval-mode
+     * weight norm). The layer calls it on merge and unmerge; callers that change parameters by
+     * other means (loading values, an optimizer step after an eval forward) call it too. The
+     * default does nothing.
+     */
+    default void invalidateCaches() {}
 
     /**
      * The weight-space update ΔW (d, k) such that the merged layer computes what the unmerged one

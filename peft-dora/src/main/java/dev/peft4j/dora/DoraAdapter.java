@@ -1,0 +1,257 @@
+package dev.peft4j.dora;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.Dropout;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.Initializer;
+import ai.djl.util.PairList;
+import dev.peft4j.lora.LowRankBranch;
+import dev.peft4j.spi.Adapter;
+import dev.peft4j.spi.AdapterConfig;
+import dev.peft4j.spi.AdapterTarget;
+import dev.peft4j.spi.PeftException;
+import dev.peft4j.spi.TensorChecks;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.OptionalLong;
+
+/**
+ * DoRA on one linear layer (MATH.md §3), as Hugging Face PEFT computes it: the weight is split into
+ * a per-output-row magnitude m and a direction updated by LoRA's branch, {@code W' = diag(m/n)·(W0
+ * + s·B·A)} with {@code n = ‖W0 + s·B·A‖} per row.
+ *
+ * <p>The forward never forms W': it adds {@code (m/n − 1) ⊙ x_d·W0ᵀ + (m/n) ⊙ s·(x_d·Aᵀ)·Bᵀ} to
+ * the base output, reusing {@code x·W0ᵀ} when there is no dropout (or in eval mode) and
+ * recomputing it from the dropped-out input only when dropout is on in training. The bias is never
+ * rescaled. It computes {@code s·B·A} (d×k) on every forward for the norm, unless the eval cache is
+ * on.
+ *
+ * <p>By default n is detached from the gradient (paper §4.3, PEFT). With the norm gradient on, the
+ * backward also keeps the (d, k) matrix {@code W0 + s·B·A} and its graph alive until the backward
+ * pass: one extra weight-sized activation per layer.
+ *
+ * <p>Eval cache: when on, the first eval forward keeps m/n, a vector of d values (4·d bytes in
+ * fp32) per layer, and later eval forwards skip {@code s·B·A} and the norm. Unlike PEFT the cache
+ * holds no (d, k) {@code B·A}: the forward applies A and B to the input directly, so only the norm
+ * needs the product. The cache is dropped at every training forward, merge, unmerge and {@link
+ * #invalidateCaches()}; a caller that changes A, B, m or W0 by other means must call that.
+ *
+ * <p>It has r·(d + k) + d trainable values. Zero norms and NaN/Inf values are errors naming the
+ * layer and the row, unless an epsilon is configured for the norms.
+ */
+public final class DoraAdapter extends AbstractBlock implements Adapter {
+
+    /** PEFT's tensor name of the magnitude. */
+    public static final String MAGNITUDE_NAME = "lora_magnitude_vector";
+
+    private final AdapterConfig config;
+    private final AdapterTarget target;
+    private final LowRankBranch branch;
+    private final Parameter magnitude;
+    private final boolean normGradient;
+    private final boolean evalCache;
+    private final float epsilon;
+    private NDArray cachedScale;
+    private NDArray mergedNorm;
+
+    /**
+     * Creates an uninitialised adapter; its magnitude is set from the base weight by {@link
+     * #attachToBase}.
+     *
+     * @param config the LoRA settings of the direction update
+     * @param target the layer
+     * @param normGradient whether the gradient flows through the weight norm
+     * @param evalCache whether eval forwards cache m/n
+     * @param epsilon added to every row norm; 0 makes zero norms an error
+     */
+    public DoraAdapter(
+            AdapterConfig config, AdapterTarget target, boolean normGradient, boolean evalCache, float epsilon) {
+        this.config = config;
+        this.target = target;
+        this.branch = new LowRankBranch(config, target);
+        this.normGradient = normGradient;
+        this.evalCache = evalCache;
+        this.epsilon = epsilon;
+        branch.peftParameters().values().forEach(this::addParameter);
+        magnitude = addParameter(Parameter.builder()
+                .setName("lora_magnitude")
+                .setType(Parameter.Type.WEIGHT)
+                .optShape(new Shape(target.outFeatures()))
+                .optInitializer(Initializer.ONES)
+                .build());
+    }
+
+    /** Sets m to the row norms of {@code W0 + s·B·A} with the current A and B. */
+    @Override
+    public void attachToBase(NDArray baseWeight) {
+        NDArray norms = rowNorms(baseWeight.add(branch.deltaWeight()));
+        requirePositiveFinite(norms, "initialising the magnitude");
+        norms.toType(magnitude.getArray().getDataType(), false).copyTo(magnitude.getArray());
+    }
+
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray input = inputs.get(INPUT);
+        NDArray baseWeight = inputs.get(BASE_WEIGHT);
+        NDArray scale = scale(store, input, baseWeight, training);
+        NDArray droppedInput = input;
+        NDArray base = inputs.get(BASE_OUTPUT);
+        if (training && config.dropout() > 0) {
+            droppedInput = Dropout.dropout(input, config.dropout(), true).head();
+            base = Linear.linear(droppedInput, baseWeight).head();
+        }
+        NDArray adapted = base.add(branch.forward(store, droppedInput, training)).mul(scale);
+        return new NDList(adapted.sub(base));
+    }
+
+    /** m/n for this pass, owned by the input's manager (or by the adapter when cached). */
+    private NDArray scale(ParameterStore store, NDArray input, NDArray baseWeight, boolean training) {
+        if (training) {
+            invalidateCaches();
+        } else if (cachedScale != null) {
+            return cachedScale;
+        }
+        NDArray m = store.getValue(magnitude, input.getDevice(), training);
+        boolean cache = evalCache && !training;
+        NDArray scale;
+        try (NDScope ignored = new NDScope()) {
+            NDArray direction = baseWeight.add(branch.deltaWeight(store, input.getDevice(), training));
+            if (!normGradient) {
+                direction = direction.stopGradient();
+            }
+            NDArray norms = rowNorms(direction);
+            if (cache) {
+                requirePositiveFinite(norms, "caching the weight norm");
+            }
+            scale = m.div(norms);
+            NDScope.unregister(scale);
+        }
+        scale.attach(cache ? m.getManager() : input.getManager());
+        if (cache) {
+            cachedScale = scale;
+        }
+        return scale;
+    }
+
+    @Override
+    public void invalidateCaches() {
+        if (cachedScale != null) {
+            cachedScale.close();
+            cachedScale = null;
+        }
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {inputShapes[BASE_OUTPUT]};
+    }
+
+    @Override
+    public AdapterTarget target() {
+        return target;
+    }
+
+    @Override
+    public AdapterConfig config() {
+        return config;
+    }
+
+    /** {@code diag(m/n)·(W0 + s·B·A) − W0}. */
+    @Override
+    public NDArray deltaWeight(NDArray baseWeight) {
+        return merged(baseWeight, null).sub(baseWeight);
+    }
+
+    /** {@code W ← diag(m/n*)·(W0 + s·B·A)}, keeping n* so that {@link #unmerge} restores W0. */
+    @Override
+    public NDArray merge(NDArray baseWeight) {
+        NDArray[] norms = new NDArray[1];
+        NDArray merged = merged(baseWeight, norms);
+        if (mergedNorm != null) {
+            mergedNorm.close();
+        }
+        mergedNorm = norms[0];
+        NDScope.unregister(mergedNorm);
+        mergedNorm.attach(magnitude.getArray().getManager());
+        return merged;
+    }
+
+    /** {@code W0 = W / (m/n*) − s·B·A}, with the n* kept by {@link #merge}. */
+    @Override
+    public NDArray unmerge(NDArray mergedWeight) {
+        if (mergedNorm == null) {
+            throw new PeftException("DoRA adapter on layer '" + target.path() + "' is not merged");
+        }
+        NDArray scale = magnitude.getArray().div(mergedNorm).reshape(-1, 1);
+        NDArray restored = mergedWeight.div(scale).sub(branch.deltaWeight());
+        mergedNorm.close();
+        mergedNorm = null;
+        return restored;
+    }
+
+    private NDArray merged(NDArray baseWeight, NDArray[] normsOut) {
+        NDArray direction = baseWeight.add(branch.deltaWeight());
+        OptionalLong bad = TensorChecks.firstNonFinite(direction);
+        if (bad.isPresent()) {
+            throw rowError(bad.getAsLong() / target.inFeatures(), "W0 + s·B·A has NaN or Inf", "merging");
+        }
+        NDArray m = magnitude.getArray();
+        OptionalLong badMagnitude = TensorChecks.firstNonFinite(m);
+        if (badMagnitude.isPresent()) {
+            throw rowError(badMagnitude.getAsLong(), "the magnitude is NaN or Inf", "merging");
+        }
+        NDArray norms = rowNorms(direction);
+        requirePositiveFinite(norms, "merging");
+        if (normsOut != null) {
+            normsOut[0] = norms;
+        }
+        return direction.mul(m.div(norms).reshape(-1, 1));
+    }
+
+    /** ‖direction‖ per output row, plus the configured epsilon. */
+    private NDArray rowNorms(NDArray direction) {
+        NDArray norms = direction.norm(new int[] {1});
+        return epsilon > 0 ? norms.add(epsilon) : norms;
+    }
+
+    private void requirePositiveFinite(NDArray norms, String action) {
+        OptionalLong bad = TensorChecks.firstNotPositiveFinite(norms);
+        if (bad.isPresent()) {
+            float value = norms.getFloat(bad.getAsLong());
+            throw rowError(bad.getAsLong(), "the row norm of W0 + s·B·A is " + value, action);
+        }
+    }
+
+    private PeftException rowError(long row, String what, String action) {
+        return new PeftException(
+                "DoRA layer '"
+                        + target.path()
+                        + "', row "
+                        + row
+                        + ": "
+                        + what
+                        + " while "
+                        + action
+                        + "; DoRA needs a positive, finite norm per output row"
+                        + (epsilon > 0 ? "" : " (set option " + DoraFactory.EPSILON + " to allow zero rows)"));
+    }
+
+    @Override
+    public Map<String, Parameter> peftParameters() {
+        Map<String, Parameter> parameters = new LinkedHashMap<>(branch.peftParameters());
+        parameters.put(MAGNITUDE_NAME, magnitude);
+        return parameters;
+    }
+
+    @Override
+    public String toString() {
+        return "DoraAdapter(" + target.path() + ", r=" + config.rank() + ", s=" + branch.scaling() + ")";
+    }
+}

@@ -1,0 +1,70 @@
+package dev.peft4j.dora;
+
+import com.google.auto.service.AutoService;
+import dev.peft4j.spi.Adapter;
+import dev.peft4j.spi.AdapterConfig;
+import dev.peft4j.spi.AdapterFactory;
+import dev.peft4j.spi.AdapterTarget;
+import dev.peft4j.spi.Plugins;
+
+/**
+ * The {@code dora} adapter method. Options (in {@link AdapterConfig#options()}):
+ *
+ * <ul>
+ *   <li>{@value #NORM_GRADIENT} = {@code true}: let the gradient flow through the weight norm
+ *       (the paper's full method); default {@code false}, the norm is detached (paper §4.3, PEFT).
+ *   <li>{@value #EVAL_CACHE} = {@code true}: cache m/‖W0 + sBA‖ across eval forwards, as PEFT's
+ *       {@code ENABLE_DORA_CACHING}; default {@code false}.
+ *   <li>{@value #EPSILON} = a non-negative number added to every row norm, so that rows of zero
+ *       norm can be normalised; default 0, where such a row is an error.
+ * </ul>
+ */
+@AutoService(AdapterFactory.class)
+public final class DoraFactory implements AdapterFactory {
+
+    /** The method's registry name. */
+    public static final String NAME = "dora";
+    /** Option: let the gradient flow through the weight norm. */
+    public static final String NORM_GRADIENT = "dora_norm_gradient";
+    /** Option: cache the scale m/n across eval forwards. */
+    public static final String EVAL_CACHE = "dora_eval_cache";
+    /** Option: a constant added to every row norm. */
+    public static final String EPSILON = "dora_epsilon";
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public Adapter create(AdapterConfig config, AdapterTarget target, Plugins plugins) {
+        return new DoraAdapter(
+                config,
+                target,
+                booleanOption(config, NORM_GRADIENT),
+                booleanOption(config, EVAL_CACHE),
+                epsilon(config));
+    }
+
+    private static boolean booleanOption(AdapterConfig config, String name) {
+        String value = config.option(name, "false");
+        if (!value.equals("true") && !value.equals("false")) {
+            throw new IllegalArgumentException("DoRA option " + name + " must be true or false, got '" + value + "'");
+        }
+        return Boolean.parseBoolean(value);
+    }
+
+    private static float epsilon(AdapterConfig config) {
+        String value = config.option(EPSILON, "0");
+        float epsilon;
+        try {
+            epsilon = Float.parseFloat(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("DoRA option " + EPSILON + " must be a number, got '" + value + "'", e);
+        }
+        if (!(epsilon >= 0) || Float.isInfinite(epsilon)) {
+            throw new IllegalArgumentException("DoRA option " + EPSILON + " must be finite and ≥ 0, got " + value);
+        }
+        return epsilon;
+    }
+}

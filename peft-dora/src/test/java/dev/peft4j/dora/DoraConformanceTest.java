@@ -1,0 +1,19 @@
+package dev.peft4j.dora;
+
+import dev.peft4j.core.testing.AdapterConformanceTest;
+import dev.peft4j.spi.AdapterConfig;
+
+class DoraConformanceTest extends AdapterConformanceTest {
+
+    private static final int RANK = 2;
+
+    @Override
+    protected AdapterConfig config() {
+        return AdapterConfig.builder("dora").setRank(RANK).optAlpha(4).build();
+    }
+
+    @Override
+    protected long expectedTrainableParameters(int outFeatures, int inFeatures) {
+        return (long) RANK * (outFeatures + inFeatures) + outFeatures;
+    }
+}
