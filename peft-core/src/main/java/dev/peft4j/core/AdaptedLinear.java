@@ -172,6 +172,25 @@ public final class AdaptedLinear extends AbstractBlock {
         }
     }
 
+    /**
+     * Merges one adapter into the base weight for good and restarts it: W0 ← W0 + ΔW, then the
+     * adapter returns to a zero update. The layer's output is unchanged.
+     *
+     * @param name the adapter
+     */
+    void mergeAndRestart(String name) {
+        requireAdapter(name);
+        if (isMerged()) {
+            throw new PeftException("Layer '" + path + "' has merged adapters " + merged + ": unmerge before restarting");
+        }
+        Adapter adapter = adapters.get(name);
+        replaceWeight(adapter::merge);
+        try (NDScope ignored = new NDScope()) {
+            adapter.restart();
+        }
+        invalidateCaches();
+    }
+
     /** Unmerges the merged adapters in reverse order, restoring W0. */
     void unmerge() {
         while (!merged.isEmpty()) {

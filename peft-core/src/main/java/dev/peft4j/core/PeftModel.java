@@ -189,6 +189,28 @@ public final class PeftModel {
     }
 
     /**
+     * Merges an adapter into the base weights for good and restarts it (ReLoRA, ReMoRA): every
+     * layer's W0 becomes W0 + ΔW and the adapter returns to a zero update, so the model computes
+     * the same as before. The caller clears the optimizer state of the returned parameters.
+     *
+     * @param name the adapter
+     * @return the adapter's trainable parameters, whose optimizer state is now stale
+     * @throws PeftException when an adapter is merged or the method does not support restarts
+     */
+    public List<Parameter> mergeAndRestart(String name) {
+        requireAdapter(name);
+        List<Parameter> restarted = new ArrayList<>();
+        for (AdaptedLinear layer : layers.values()) {
+            Adapter adapter = layer.adapters().get(name);
+            if (adapter != null) {
+                layer.mergeAndRestart(name);
+                restarted.addAll(adapter.peftParameters().values());
+            }
+        }
+        return restarted;
+    }
+
+    /**
      * Drops what adapters cache from their parameters (DoRA's eval-mode weight norm). Call it after
      * changing adapter parameters other than by a training forward, for example an optimizer step
      * that follows an eval forward, or loading values.

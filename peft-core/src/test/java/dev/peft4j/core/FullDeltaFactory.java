@@ -76,6 +76,12 @@ public final class FullDeltaFactory implements AdapterFactory {
         }
 
         @Override
+        public void restart() {
+            NDArray d = delta.getArray();
+            d.zerosLike().copyTo(d);
+        }
+
+        @Override
         public Map<String, Parameter> peftParameters() {
             return Map.of("delta.weight", delta);
         }

@@ -17,7 +17,8 @@ import java.util.Map;
  * <p>Adapters are not thread-safe for training; concurrent inference forwards are safe as long as
  * nobody merges, unmerges or trains at the same time.
  *
- * <p>The layer calls {@link #deltaWeight}, {@link #merge} and {@link #unmerge} inside an {@link
+ * <p>The layer calls {@link #deltaWeight}, {@link #merge}, {@link #unmerge}, {@link
+ * #attachToBase} and {@link #restart} inside an {@link
  * ai.djl.ndarray.NDScope}: temporaries are closed afterwards, so an array the adapter keeps across
  * calls must be taken out of the scope with {@link ai.djl.ndarray.NDScope#unregister}.
  */
@@ -72,6 +73,19 @@ public interface Adapter extends Block {
      * default does nothing.
      */
     default void invalidateCaches() {}
+
+    /**
+     * Starts a new update cycle after the current update was merged into the base weight
+     * (ReLoRA, ReMoRA: MoRA paper §5.3): the adapter returns to its zero update and advances
+     * whatever scheme it cycles through (MoRA's sharing type). The caller clears the optimizer
+     * state of {@link #peftParameters()}.
+     *
+     * @throws PeftException when the method does not support restarts (the default)
+     */
+    default void restart() {
+        throw new PeftException(
+                "Adapter " + getClass().getName() + " on layer '" + target().path() + "' does not support restarts");
+    }
 
     /**
      * The weight-space update ΔW (d, k) such that the merged layer computes what the unmerged one
