@@ -98,7 +98,7 @@ public final class PeftModel {
         List<ModuleTree.LinearLayer> selected = targets.select(ModuleTree.linearLayers(root));
         List<Adapter> created = new ArrayList<>(selected.size());
         for (ModuleTree.LinearLayer layer : selected) {
-            created.add(factory.create(config, targetOf(layer), plugins));
+            created.add(factory.create(config.forModule(layer.path()), targetOf(layer), plugins));
         }
         for (int i = 0; i < selected.size(); i++) {
             adaptedLayer(selected.get(i)).addAdapter(name, created.get(i));

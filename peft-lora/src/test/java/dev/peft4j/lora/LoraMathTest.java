@@ -174,4 +174,23 @@ class LoraMathTest {
             assertTrue(zeros > 64 * n / 4 && zeros < 64 * n * 3 / 4, "about half dropped: " + zeros);
         }
     }
+
+    /** PEFT's rank_pattern and alpha_pattern give each layer its own r and α. */
+    @ParameterizedTest
+    @MethodSource(ENGINES)
+    void patternsGiveLayersTheirOwnRankAndAlpha(EngineBinding engine) {
+        try (NDManager manager = manager(engine)) {
+            PeftModel peft = PeftModel.wrap(TestModels.mlp(manager, 1, 6, 7, 5));
+            AdapterConfig config = AdapterConfig.builder("lora").setRank(4).optAlpha(8)
+                    .optRankPattern("2", 1).optAlphaPattern("2", 3).build();
+            peft.addAdapter("default", config, TargetModules.regex(".*"));
+            Adapter first = peft.layers().get("0").adapters().get("default");
+            Adapter last = peft.layers().get("2").adapters().get("default");
+            assertEquals(new Shape(4, 6), first.peftParameters().get("lora_A.weight").getShape());
+            assertEquals(new Shape(5, 1), last.peftParameters().get("lora_B.weight").getShape());
+            assertEquals(2f, first.config().scaling());
+            assertEquals(3f, last.config().scaling());
+            assertEquals(4 * (6 + 7) + (5 + 7), peft.parameterReport().trainable());
+        }
+    }
 }

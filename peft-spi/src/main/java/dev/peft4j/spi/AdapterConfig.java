@@ -1,8 +1,12 @@
 package dev.peft4j.spi;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * The immutable configuration of one adapter method, shared by every layer it is applied to.
@@ -16,6 +20,9 @@ import java.util.TreeMap;
  * @param dropout the dropout probability on the adapter's input, in [0, 1)
  * @param useRsLora whether the scaling is α/√r (rsLoRA) instead of α/r
  * @param init how the down projection is initialised
+ * @param rankPattern PEFT's {@code rank_pattern}: module-name patterns → r for the modules they
+ *     match (see {@link #forModule})
+ * @param alphaPattern PEFT's {@code alpha_pattern}: module-name patterns → α
  * @param options method-specific settings by name
  */
 public record AdapterConfig(
@@ -25,6 +32,8 @@ public record AdapterConfig(
         float dropout,
         boolean useRsLora,
         WeightInit init,
+        Map<String, Integer> rankPattern,
+        Map<String, Float> alphaPattern,
         Map<String, String> options) {
 
     /** Validates the fields and freezes the options. */
@@ -42,7 +51,53 @@ public record AdapterConfig(
             throw new IllegalArgumentException("Dropout must be in [0, 1), got " + dropout);
         }
         Objects.requireNonNull(init, "init");
+        rankPattern = Collections.unmodifiableMap(new LinkedHashMap<>(Objects.requireNonNull(rankPattern, "rankPattern")));
+        alphaPattern = Collections.unmodifiableMap(new LinkedHashMap<>(Objects.requireNonNull(alphaPattern, "alphaPattern")));
         options = Map.copyOf(Objects.requireNonNull(options, "options"));
+        rankPattern.forEach((key, value) -> {
+            compilePattern(key);
+            if (value == null || value <= 0) {
+                throw new IllegalArgumentException("rank_pattern['" + key + "'] must be a positive rank, got " + value);
+            }
+        });
+        alphaPattern.forEach((key, value) -> {
+            compilePattern(key);
+            if (value == null || !Float.isFinite(value)) {
+                throw new IllegalArgumentException("alpha_pattern['" + key + "'] must be finite, got " + value);
+            }
+        });
+    }
+
+    /**
+     * The configuration of one module: the first {@code rank_pattern} and {@code alpha_pattern} key
+     * that matches the module's path gives its r and α, as PEFT matches them ({@code
+     * re.match(rf"(.*\.)?({key})$", path)}: the key, a regular expression, must match the path's
+     * last dotted segments).
+     *
+     * @param path the module's dotted path
+     * @return the configuration with that module's r and α and no patterns
+     */
+    public AdapterConfig forModule(String path) {
+        int r = firstMatch(rankPattern, path, rank);
+        float a = firstMatch(alphaPattern, path, alpha);
+        return new AdapterConfig(method, r, a, dropout, useRsLora, init, Map.of(), Map.of(), options);
+    }
+
+    private static <V> V firstMatch(Map<String, V> pattern, String path, V fallback) {
+        for (Map.Entry<String, V> entry : pattern.entrySet()) {
+            if (compilePattern(entry.getKey()).matcher(path).matches()) {
+                return entry.getValue();
+            }
+        }
+        return fallback;
+    }
+
+    private static Pattern compilePattern(String key) {
+        try {
+            return Pattern.compile("(.*\\.)?(" + key + ")");
+        } catch (PatternSyntaxException e) {
+            throw new IllegalArgumentException("Invalid module pattern '" + key + "': " + e.getDescription(), e);
+        }
     }
 
     /**
@@ -83,6 +138,8 @@ public record AdapterConfig(
         private float dropout;
         private boolean useRsLora;
         private WeightInit init = WeightInit.KAIMING_UNIFORM;
+        private final Map<String, Integer> rankPattern = new LinkedHashMap<>();
+        private final Map<String, Float> alphaPattern = new LinkedHashMap<>();
         private final Map<String, String> options = new TreeMap<>();
 
         private Builder(String method) {
@@ -145,6 +202,31 @@ public record AdapterConfig(
         }
 
         /**
+         * Gives the modules a pattern matches another rank (PEFT's {@code rank_pattern}); the first
+         * pattern added that matches wins.
+         *
+         * @param pattern a regular expression matched against a module path's last segments
+         * @param rank r for those modules
+         * @return this builder
+         */
+        public Builder optRankPattern(String pattern, int rank) {
+            rankPattern.put(Objects.requireNonNull(pattern, "pattern"), rank);
+            return this;
+        }
+
+        /**
+         * Gives the modules a pattern matches another α (PEFT's {@code alpha_pattern}).
+         *
+         * @param pattern a regular expression matched against a module path's last segments
+         * @param alpha α for those modules
+         * @return this builder
+         */
+        public Builder optAlphaPattern(String pattern, float alpha) {
+            alphaPattern.put(Objects.requireNonNull(pattern, "pattern"), alpha);
+            return this;
+        }
+
+        /**
          * Sets a method-specific option.
          *
          * @param name the option's name
@@ -162,7 +244,7 @@ public record AdapterConfig(
          * @return the configuration
          */
         public AdapterConfig build() {
-            return new AdapterConfig(method, rank, alpha, dropout, useRsLora, init, options);
+            return new AdapterConfig(method, rank, alpha, dropout, useRsLora, init, rankPattern, alphaPattern, options);
         }
     }
 }

@@ -41,4 +41,29 @@ class AdapterConfigTest {
         assertEquals("x", config.option("missing", "x"));
         assertThrows(UnsupportedOperationException.class, () -> config.options().put("a", "b"));
     }
+
+    @Test
+    void rankAndAlphaPatternsFollowPeftsMatching() {
+        AdapterConfig config = AdapterConfig.builder("lora")
+                .setRank(8)
+                .optAlpha(16)
+                .optRankPattern("q_proj", 4)
+                .optRankPattern("layers\\.0\\.self_attn\\.v_proj", 2)
+                .optAlphaPattern("v_proj", 32)
+                .build();
+        assertEquals(4, config.forModule("model.layers.0.self_attn.q_proj").rank());
+        assertEquals(4, config.forModule("q_proj").rank());
+        assertEquals(8, config.forModule("model.layers.0.self_attn.q_proj_x").rank(), "the key must end the path");
+        assertEquals(8, config.forModule("model.layers.0.self_attn.xq_proj").rank(), "the key starts a segment");
+        AdapterConfig v0 = config.forModule("model.layers.0.self_attn.v_proj");
+        assertEquals(2, v0.rank());
+        assertEquals(32f, v0.alpha());
+        assertEquals(16f, v0.scaling(), 1e-6);
+        assertEquals(8, config.forModule("model.layers.1.self_attn.v_proj").rank());
+        assertTrue(v0.rankPattern().isEmpty());
+        IllegalArgumentException bad = assertThrows(
+                IllegalArgumentException.class, () -> AdapterConfig.builder("lora").setRank(1).optRankPattern("q", 0).build());
+        assertEquals("rank_pattern['q'] must be a positive rank, got 0", bad.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> AdapterConfig.builder("lora").setRank(1).optRankPattern("(", 2).build());
+    }
 }
