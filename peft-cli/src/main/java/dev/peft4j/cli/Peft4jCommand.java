@@ -1,5 +1,6 @@
 package dev.peft4j.cli;
 
+import dev.peft4j.cli.memorize.MemorizeCommand;
 import dev.peft4j.spi.Plugins;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
@@ -11,7 +12,7 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         versionProvider = Peft4jCommand.Version.class,
         description = "Parameter-efficient fine-tuning (LoRA, DoRA, MoRA) for the JVM.",
-        subcommands = {ListCommand.class})
+        subcommands = {ListCommand.class, MemorizeCommand.class})
 public final class Peft4jCommand {
 
     @Option(
@@ -25,7 +26,7 @@ public final class Peft4jCommand {
      *
      * @return the registry
      */
-    Plugins plugins() {
+    public Plugins plugins() {
         return pluginDirectory == null ? Plugins.defaults() : Plugins.load(pluginDirectory);
     }
 

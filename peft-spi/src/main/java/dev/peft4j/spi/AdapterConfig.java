@@ -121,6 +121,19 @@ public record AdapterConfig(
     }
 
     /**
+     * A builder holding this configuration, to derive a variant.
+     *
+     * @return the builder
+     */
+    public Builder toBuilder() {
+        Builder builder = builder(method).setRank(rank).optAlpha(alpha).optDropout(dropout).optRsLora(useRsLora).optInit(init);
+        builder.rankPattern.putAll(rankPattern);
+        builder.alphaPattern.putAll(alphaPattern);
+        builder.options.putAll(options);
+        return builder;
+    }
+
+    /**
      * Starts a builder for a method.
      *
      * @param method the adapter's registry name

@@ -40,6 +40,8 @@ class AdapterConfigTest {
         assertEquals("rotation", config.option("operator", "sharing"));
         assertEquals("x", config.option("missing", "x"));
         assertThrows(UnsupportedOperationException.class, () -> config.options().put("a", "b"));
+        assertEquals(config, config.toBuilder().build(), "toBuilder keeps everything");
+        assertEquals(4, config.toBuilder().setRank(4).build().rank());
     }
 
     @Test
