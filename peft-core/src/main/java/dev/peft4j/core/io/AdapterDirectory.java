@@ -68,7 +68,8 @@ public final class AdapterDirectory implements AutoCloseable {
             classify(name, byModule, saved, found);
         }
         Map<String, AdapterModule> grouped = new LinkedHashMap<>();
-        byModule.forEach((module, names) -> grouped.put(module, new AdapterModule(module, names[0], names[1], names[2])));
+        byModule.forEach((module, names) ->
+                grouped.put(module, new AdapterModule(module, names[0], names[1], names[2])));
         if (grouped.isEmpty()) {
             found.add("no LoRA tensors: expected names like " + TENSOR_PREFIX + "<module>" + Part.LORA_A.suffix);
         }
@@ -190,8 +191,9 @@ public final class AdapterDirectory implements AutoCloseable {
         Part part = Arrays.stream(Part.values()).filter(p -> rest.endsWith(p.suffix)).findFirst().orElse(null);
         if (part == null) {
             if (Arrays.stream(rest.split("\\.")).anyMatch(segment -> segment.startsWith("lora_"))) {
-                problems.add("tensor '" + name + "' looks like a LoRA tensor peft4j does not read; expected <module>"
-                        + Part.LORA_A.suffix + ", <module>" + Part.LORA_B.suffix + " or <module>" + Part.MAGNITUDE.suffix);
+                problems.add("tensor '" + name + "' looks like a LoRA tensor peft4j does not read; expected "
+                        + "<module>" + Part.LORA_A.suffix + ", <module>" + Part.LORA_B.suffix
+                        + " or <module>" + Part.MAGNITUDE.suffix);
             } else {
                 saved.put(rest, name);
             }
@@ -222,7 +224,9 @@ public final class AdapterDirectory implements AutoCloseable {
         }
         Shape a = module.loraA() == null ? null : weights.tensor(module.loraA()).shape();
         Shape b = module.loraB() == null ? null : weights.tensor(module.loraB()).shape();
-        if (a == null || !isMatrix(a, "lora_A.weight", where, problems) || !isMatrix(b, "lora_B.weight", where, problems)) {
+        if (a == null
+                || !isMatrix(a, "lora_A.weight", where, problems)
+                || !isMatrix(b, "lora_B.weight", where, problems)) {
             return;
         }
         if (mora) {

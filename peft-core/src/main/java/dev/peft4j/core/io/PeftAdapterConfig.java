@@ -34,7 +34,8 @@ import java.util.regex.PatternSyntaxException;
  * @param modulesToSave {@code modules_to_save}: modules stored whole; null when PEFT's is null
  * @param bias {@code bias}: which biases train
  * @param useDora {@code use_dora}
- * @param initLoraWeights {@code init_lora_weights}: {@code "true"}, {@code "false"} or PEFT's string, e.g. {@code "gaussian"}
+ * @param initLoraWeights {@code init_lora_weights}: {@code "true"}, {@code "false"} or PEFT's
+ *     string, for example {@code "gaussian"}
  * @param baseModelNameOrPath {@code base_model_name_or_path}, or null
  * @param taskType {@code task_type}, for example {@code CAUSAL_LM}, or null
  * @param useMora {@code use_mora} (kongds/MoRA)
@@ -118,7 +119,8 @@ public record PeftAdapterConfig(
         alphaPattern = frozen(alphaPattern, "alpha_pattern");
         rankPattern.forEach((key, rank) -> {
             if (rank <= 0) {
-                throw new IllegalArgumentException("rank_pattern '" + key + "' must map to a positive rank, got " + rank);
+                throw new IllegalArgumentException(
+                        "rank_pattern '" + key + "' must map to a positive rank, got " + rank);
             }
         });
         alphaPattern.forEach((key, alpha) -> {

@@ -118,7 +118,8 @@ public final class PeftConfigFile {
                     fields.optional("lora_alpha", StrictJson::number, "a number", 8.0),
                     fields.optional("lora_dropout", StrictJson::number, "a number", 0.0),
                     fields.optional("use_rslora", StrictJson::bool, "a boolean", false),
-                    fields.optional("rank_pattern", e -> map(e, PeftConfigFile::intValue), "an object of integers", Map.of()),
+                    fields.optional(
+                            "rank_pattern", e -> map(e, PeftConfigFile::intValue), "an object of integers", Map.of()),
                     fields.optional("alpha_pattern", e -> map(e, StrictJson::number), "an object of numbers", Map.of()),
                     StrictJson.string(targets).isPresent()
                             ? List.of()
@@ -159,7 +160,8 @@ public final class PeftConfigFile {
                 ? new JsonPrimitive(config.targetModulesRegex())
                 : array(config.targetModules()));
         members.put("fan_in_fan_out", new JsonPrimitive(config.fanInFanOut()));
-        members.put("modules_to_save", config.modulesToSave() == null ? JsonNull.INSTANCE : array(config.modulesToSave()));
+        members.put("modules_to_save",
+                config.modulesToSave() == null ? JsonNull.INSTANCE : array(config.modulesToSave()));
         members.put("bias", new JsonPrimitive(config.bias().json()));
         members.put("use_dora", new JsonPrimitive(config.useDora()));
         members.put("init_lora_weights", switch (config.initLoraWeights()) {
@@ -198,7 +200,8 @@ public final class PeftConfigFile {
         try {
             long size = Files.size(file);
             if (size > MAX_BYTES) {
-                throw new PeftException(file + " has " + size + " bytes; an adapter_config.json has at most " + MAX_BYTES);
+                throw new PeftException(
+                        file + " has " + size + " bytes; an adapter_config.json has at most " + MAX_BYTES);
             }
             return StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
@@ -310,7 +313,8 @@ public final class PeftConfigFile {
         }
 
         private PeftException wrongType(String key, String expected, JsonElement value) {
-            return new PeftException(source + ": '" + key + "' must be " + expected + ", found " + value);
+            return new PeftException(
+                    source + ": '" + key + "' must be " + expected + ", found " + StrictJson.preview(value));
         }
     }
 }

@@ -141,13 +141,14 @@ record SafetensorsHeader(Map<String, String> metadata, Map<String, SafetensorsHe
 
     private static Map<String, String> parseMetadata(JsonElement value, String file) {
         if (!value.isJsonObject()) {
-            throw new PeftException(file + ": " + METADATA_KEY + " must be an object of strings, found " + value);
+            throw new PeftException(
+                    file + ": " + METADATA_KEY + " must be an object of strings, found " + StrictJson.preview(value));
         }
         Map<String, String> metadata = new LinkedHashMap<>();
         for (Map.Entry<String, JsonElement> item : value.getAsJsonObject().entrySet()) {
             String text = StrictJson.string(item.getValue())
                     .orElseThrow(() -> new PeftException(file + ": " + METADATA_KEY + " value of '" + item.getKey()
-                            + "' must be a string, found " + item.getValue()));
+                            + "' must be a string, found " + StrictJson.preview(item.getValue())));
             metadata.put(item.getKey(), text);
         }
         return metadata;
@@ -156,12 +157,14 @@ record SafetensorsHeader(Map<String, String> metadata, Map<String, SafetensorsHe
     private static Entry parseEntry(String name, JsonElement value, String file) {
         String where = file + ": tensor '" + name + "'";
         if (!value.isJsonObject()) {
-            throw new PeftException(where + " must be an object with dtype, shape and data_offsets, found " + value);
+            throw new PeftException(where + " must be an object with dtype, shape and data_offsets, found "
+                    + StrictJson.preview(value));
         }
         JsonObject object = value.getAsJsonObject();
         String dtypeName = Optional.ofNullable(object.get("dtype"))
                 .flatMap(StrictJson::string)
-                .orElseThrow(() -> new PeftException(where + " must have a string 'dtype', found " + object.get("dtype")));
+                .orElseThrow(() -> new PeftException(
+                        where + " must have a string 'dtype', found " + StrictJson.preview(object.get("dtype"))));
         SafetensorsDtype dtype = SafetensorsDtype.byName(dtypeName)
                 .orElseThrow(() -> new PeftException("Unsupported dtype " + dtypeName + " for tensor '" + name + "' in "
                         + file + "; peft4j reads " + Arrays.toString(SafetensorsDtype.values())));
@@ -174,7 +177,8 @@ record SafetensorsHeader(Map<String, String> metadata, Map<String, SafetensorsHe
             throw new PeftException(file + ": " + e.getMessage(), e);
         }
         if (offsets[0] > offsets[1]) {
-            throw new PeftException(where + " has data_offsets " + Arrays.toString(offsets) + "; begin must be ≤ end");
+            throw new PeftException(
+                    where + " has data_offsets " + Arrays.toString(offsets) + "; begin must be ≤ end");
         }
         if (offsets[1] - offsets[0] != spec.byteSize()) {
             throw new PeftException(where + " of dtype " + dtype + " and shape " + spec.shape() + " needs "
@@ -187,14 +191,14 @@ record SafetensorsHeader(Map<String, String> metadata, Map<String, SafetensorsHe
     private static long[] nonNegativeLongs(JsonElement value, int length, String where, String field) {
         String expected = " must be an array of " + (length < 0 ? "" : length + " ") + "non-negative integers, found ";
         if (value == null || !value.isJsonArray() || (length >= 0 && value.getAsJsonArray().size() != length)) {
-            throw new PeftException(where + ": " + field + expected + value);
+            throw new PeftException(where + ": " + field + expected + StrictJson.preview(value));
         }
         JsonArray array = value.getAsJsonArray();
         long[] result = new long[array.size()];
         for (int i = 0; i < result.length; i++) {
             BigInteger number = StrictJson.integer(array.get(i))
                     .filter(n -> n.signum() >= 0 && n.bitLength() < Long.SIZE)
-                    .orElseThrow(() -> new PeftException(where + ": " + field + expected + value));
+                    .orElseThrow(() -> new PeftException(where + ": " + field + expected + StrictJson.preview(value)));
             result[i] = number.longValue();
         }
         return result;

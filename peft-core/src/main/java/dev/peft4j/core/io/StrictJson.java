@@ -9,16 +9,20 @@ import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
 import dev.peft4j.spi.PeftException;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.Reader;
 import java.math.BigInteger;
 import java.util.Optional;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** Strict JSON parsing (RFC 8259, one top-level object) and typed access to its values. */
 final class StrictJson {
 
     private static final Pattern INTEGER = Pattern.compile("-?(0|[1-9][0-9]*)");
+    private static final Pattern LOCATION = Pattern.compile("line (\\d+) column (\\d+)");
+    private static final int PREVIEW_CHARS = 80;
 
     private StrictJson() {}
 
@@ -39,12 +43,34 @@ final class StrictJson {
                 throw new PeftException(source + " is malformed: text follows the JSON object");
             }
             if (!element.isJsonObject()) {
-                throw new PeftException(source + " is malformed: expected a JSON object, found " + element);
+                throw new PeftException(source + " is malformed: expected a JSON object, found " + preview(element));
             }
             return element.getAsJsonObject();
         } catch (JsonParseException | IOException e) {
-            throw new PeftException(source + " is malformed JSON: " + e.getMessage(), e);
+            throw new PeftException(source + " is malformed JSON: " + describe(e), e);
         }
+    }
+
+    /**
+     * A JSON value for a message, cut short when long.
+     *
+     * @param element the value, or null
+     * @return its JSON text, at most about 80 characters
+     */
+    static String preview(JsonElement element) {
+        String text = String.valueOf(element);
+        return text.length() <= PREVIEW_CHARS ? text : text.substring(0, PREVIEW_CHARS) + "…";
+    }
+
+    private static String describe(Exception failure) {
+        Matcher location = LOCATION.matcher(String.valueOf(failure.getMessage()));
+        String where = location.find() ? " at line " + location.group(1) + ", column " + location.group(2) : "";
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof EOFException) {
+                return "the text ends early" + where;
+            }
+        }
+        return "syntax error" + where;
     }
 
     /**

@@ -53,7 +53,8 @@ public record TensorSpec(String name, SafetensorsDtype dtype, Shape shape) {
             try {
                 count = Math.multiplyExact(count, dimension);
             } catch (ArithmeticException e) {
-                throw new PeftException("Tensor '" + name + "' has shape " + shape + ", too many elements to address", e);
+                throw new PeftException(
+                        "Tensor '" + name + "' has shape " + shape + ", too many elements to address", e);
             }
         }
         return count;
