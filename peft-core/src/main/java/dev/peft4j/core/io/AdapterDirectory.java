@@ -20,8 +20,8 @@ import java.util.Map;
  * .lora_magnitude_vector.weight}, the name of PEFT's in-memory parameter); any other tensor
  * under {@code base_model.model.} belongs to a module stored whole ({@code modules_to_save}).
  * Files that do not fit the configuration (a missing A or B, a rank that differs from the
- * config's) still open; {@link #problems()} lists
- * what is wrong, for {@code peft4j inspect} to show.
+ * config's) still open; {@link #problems()} lists what is wrong, for {@code peft4j inspect} to
+ * show.
  */
 public final class AdapterDirectory implements AutoCloseable {
 

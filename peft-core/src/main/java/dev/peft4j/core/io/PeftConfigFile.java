@@ -110,9 +110,9 @@ public final class PeftConfigFile {
         root.entrySet().stream()
                 .filter(member -> !PeftAdapterConfig.MODELED_KEYS.contains(member.getKey()))
                 .forEach(member -> otherKeys.put(member.getKey(), member.getValue()));
-        warnAboutIgnoredKeys(otherKeys, source);
+        PeftAdapterConfig config;
         try {
-            return new PeftAdapterConfig(
+            config = new PeftAdapterConfig(
                     peftType,
                     r,
                     fields.optional("lora_alpha", StrictJson::number, "a number", 8.0),
@@ -139,6 +139,8 @@ public final class PeftConfigFile {
         } catch (IllegalArgumentException e) {
             throw new PeftException(source + ": " + e.getMessage(), e);
         }
+        warnAboutIgnoredKeys(otherKeys, source);
+        return config;
     }
 
     /**

@@ -86,10 +86,13 @@ record SafetensorsHeader(Map<String, String> metadata, Map<String, SafetensorsHe
      * @param specs the tensors, each name once
      * @param metadata the {@code __metadata__} strings
      * @return the header
-     * @throws PeftException when a name repeats
+     * @throws PeftException when a name repeats or is {@code __metadata__}
      */
     static SafetensorsHeader layout(List<TensorSpec> specs, Map<String, String> metadata) {
         List<TensorSpec> sorted = new ArrayList<>(specs);
+        if (sorted.stream().anyMatch(spec -> METADATA_KEY.equals(spec.name()))) {
+            throw new PeftException("'" + METADATA_KEY + "' is reserved for metadata and cannot name a tensor");
+        }
         sorted.sort(Comparator.comparing(TensorSpec::dtype).thenComparing(TensorSpec::name));
         Map<String, Entry> entries = new LinkedHashMap<>();
         long offset = 0;

@@ -58,7 +58,8 @@ public final class SafetensorsWriter implements AutoCloseable {
      * @param tensors every tensor the file will hold, each name once
      * @param metadata {@code __metadata__} strings besides {@code "format": "pt"}, which they may override
      * @return the writer; commit it, and close it in every case
-     * @throws PeftException when a name repeats or the temporary file cannot be written
+     * @throws PeftException when a name repeats or is reserved, the header is too large, or the
+     *     temporary file cannot be written
      */
     public static SafetensorsWriter create(Path target, List<TensorSpec> tensors, Map<String, String> metadata) {
         Map<String, String> allMetadata = new LinkedHashMap<>();
@@ -66,6 +67,10 @@ public final class SafetensorsWriter implements AutoCloseable {
         allMetadata.putAll(metadata);
         SafetensorsHeader header = SafetensorsHeader.layout(tensors, allMetadata);
         byte[] json = header.encode();
+        if (json.length > SafetensorsFile.MAX_HEADER_BYTES) {
+            throw new PeftException("The header for " + target + " would have " + json.length
+                    + " bytes, more than readers accept (" + SafetensorsFile.MAX_HEADER_BYTES + ")");
+        }
         AtomicFile file = AtomicFile.create(target);
         try {
             ByteBuffer prefix = ByteBuffer.allocate(Long.BYTES + json.length).order(ByteOrder.LITTLE_ENDIAN);

@@ -217,6 +217,11 @@ class SafetensorsWriterTest {
                 () -> SafetensorsWriter.create(dir.resolve("dup.safetensors"), List.of(w, w), Map.of()));
         assertTrue(duplicate.getMessage().contains("'w' is declared twice"));
         assertFalse(Files.exists(dir.resolve("dup.safetensors")));
+        PeftException reserved = assertThrows(PeftException.class, () -> SafetensorsWriter.create(
+                dir.resolve("reserved.safetensors"),
+                List.of(new TensorSpec("__metadata__", SafetensorsDtype.F32, new Shape())),
+                Map.of()));
+        assertTrue(reserved.getMessage().contains("'__metadata__' is reserved"), reserved.getMessage());
         assertThrows(PeftException.class, () -> SafetensorsWriter.create(
                 dir.resolve("no/such/dir/x.safetensors"), List.of(w), Map.of()));
     }
