@@ -1,0 +1,100 @@
+package dev.peft4j.core.io;
+
+import dev.peft4j.spi.PeftException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.UUID;
+
+/**
+ * A file written all or nothing: data goes to a temporary file in the target's directory, which
+ * {@link #commit} forces to disk and renames over the target atomically; {@link #close} without a
+ * commit deletes it, leaving the target as it was.
+ */
+final class AtomicFile implements AutoCloseable {
+
+    private final Path target;
+    private final Path temporary;
+    private final FileChannel channel;
+    private boolean committed;
+
+    private AtomicFile(Path target, Path temporary, FileChannel channel) {
+        this.target = target;
+        this.temporary = temporary;
+        this.channel = channel;
+    }
+
+    /**
+     * Starts writing a file.
+     *
+     * @param target the file to create or replace
+     * @return the open file; commit it, and close it in every case
+     * @throws PeftException when the temporary file cannot be created
+     */
+    static AtomicFile create(Path target) {
+        Path absolute = target.toAbsolutePath();
+        Path temporary = absolute.resolveSibling("." + absolute.getFileName() + "." + UUID.randomUUID() + ".tmp");
+        try {
+            // Not Files.createTempFile: its files are private (0600); this one gets the usual umask.
+            FileChannel channel = FileChannel.open(temporary, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            return new AtomicFile(absolute, temporary, channel);
+        } catch (IOException e) {
+            throw new PeftException("Cannot create a temporary file beside " + target + ": " + e, e);
+        }
+    }
+
+    /**
+     * Writes bytes at a position of the file.
+     *
+     * @param data the bytes, from position to limit; consumed
+     * @param position where the first byte goes
+     * @throws PeftException when writing fails
+     */
+    void write(ByteBuffer data, long position) {
+        try {
+            long at = position;
+            while (data.hasRemaining()) {
+                at += channel.write(data, at);
+            }
+        } catch (IOException e) {
+            throw new PeftException("Cannot write " + target + " (temporary file " + temporary + "): " + e, e);
+        }
+    }
+
+    /**
+     * Forces the data to disk and renames the temporary file to the target, replacing it.
+     *
+     * @throws PeftException when forcing or renaming fails; the target is then unchanged
+     */
+    void commit() {
+        try {
+            channel.force(true);
+            channel.close();
+            Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            committed = true;
+        } catch (AtomicMoveNotSupportedException e) {
+            throw new PeftException("Cannot replace " + target + " atomically on this file system: " + e, e);
+        } catch (IOException e) {
+            throw new PeftException("Cannot write " + target + ": " + e, e);
+        }
+    }
+
+    /** Deletes the temporary file unless committed. */
+    @Override
+    public void close() {
+        if (committed) {
+            return;
+        }
+        try {
+            channel.close();
+            Files.deleteIfExists(temporary);
+        } catch (IOException e) {
+            throw new PeftException("Cannot delete the temporary file " + temporary + ": " + e, e);
+        }
+    }
+}

@@ -1,0 +1,195 @@
+package dev.peft4j.core.io;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.peft4j.spi.EngineBinding;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The two real PEFT adapters load, and what peft4j reads equals what the file holds. */
+class PeftFixturesTest {
+
+    /**
+     * The test's own decoding of a F32-only safetensors file, straight from its bytes: the header
+     * parsed with Gson, each tensor taken with a little-endian ByteBuffer at its header offsets.
+     */
+    private static Map<String, float[]> decodeIndependently(Path file) throws IOException {
+        ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
+        int headerLength = Math.toIntExact(bytes.getLong(0));
+        JsonObject header = JsonParser.parseString(
+                new String(bytes.array(), 8, headerLength, StandardCharsets.UTF_8)).getAsJsonObject();
+        Map<String, float[]> tensors = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonElement> entry : header.entrySet()) {
+            if (entry.getKey().equals("__metadata__")) {
+                continue;
+            }
+            JsonObject info = entry.getValue().getAsJsonObject();
+            assertEquals("F32", info.get("dtype").getAsString(), "the fixtures hold F32 tensors only");
+            JsonArray offsets = info.getAsJsonArray("data_offsets");
+            int begin = 8 + headerLength + offsets.get(0).getAsInt();
+            int end = 8 + headerLength + offsets.get(1).getAsInt();
+            float[] values = new float[(end - begin) / 4];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = bytes.getFloat(begin + 4 * i);
+            }
+            tensors.put(entry.getKey(), values);
+        }
+        return tensors;
+    }
+
+    private static Path weights(String fixture) {
+        return PeftFixtures.adapter(fixture).resolve(AdapterDirectory.WEIGHTS_FILE);
+    }
+
+    @Test
+    void distilbertLoads() {
+        try (AdapterDirectory adapter = AdapterDirectory.open(PeftFixtures.adapter(PeftFixtures.DISTILBERT))) {
+            PeftAdapterConfig config = adapter.config();
+            assertEquals(8, config.r());
+            assertEquals(16.0, config.loraAlpha());
+            assertEquals(0.05, config.loraDropout());
+            assertEquals(List.of("v_lin", "q_lin"), config.targetModules());
+            assertNull(config.targetModulesRegex());
+            assertFalse(config.fanInFanOut());
+            assertEquals(List.of("classifier", "score"), config.modulesToSave());
+            assertEquals("distilbert-base-uncased", config.baseModelNameOrPath());
+            assertEquals("SEQ_CLS", config.taskType());
+            assertEquals("lora", config.method());
+            assertEquals(List.of(), adapter.problems());
+
+            List<String> expected = new ArrayList<>();
+            for (int layer = 0; layer < 6; layer++) {
+                expected.add("distilbert.transformer.layer." + layer + ".attention.q_lin");
+                expected.add("distilbert.transformer.layer." + layer + ".attention.v_lin");
+            }
+            assertEquals(expected, List.copyOf(adapter.modules().keySet()));
+            assertEquals(
+                    List.of("classifier.bias", "classifier.weight", "pre_classifier.bias", "pre_classifier.weight"),
+                    List.copyOf(adapter.savedTensors().keySet()));
+            AdapterModule q0 = adapter.modules().get("distilbert.transformer.layer.0.attention.q_lin");
+            assertEquals(new Shape(8, 768), adapter.weights().tensor(q0.loraA()).shape());
+            assertEquals(new Shape(768, 8), adapter.weights().tensor(q0.loraB()).shape());
+            assertNull(q0.magnitude());
+        }
+    }
+
+    @Test
+    void gpt2Loads() {
+        try (AdapterDirectory adapter = AdapterDirectory.open(PeftFixtures.adapter(PeftFixtures.GPT2))) {
+            PeftAdapterConfig config = adapter.config();
+            assertEquals(8, config.r());
+            assertEquals(16.0, config.loraAlpha());
+            assertEquals(List.of("c_attn"), config.targetModules());
+            assertTrue(config.fanInFanOut());
+            assertEquals(List.of("classifier", "score"), config.modulesToSave());
+            assertEquals(List.of(), adapter.problems());
+
+            List<String> expected = IntStream.of(0, 1, 10, 11, 2, 3, 4, 5, 6, 7, 8, 9)
+                    .mapToObj(layer -> "transformer.h." + layer + ".attn.c_attn")
+                    .toList();
+            assertEquals(expected, List.copyOf(adapter.modules().keySet()), "file order: names sorted as text");
+            assertEquals(Map.of("score.weight", "base_model.model.score.weight"), adapter.savedTensors());
+            AdapterModule h0 = adapter.modules().get("transformer.h.0.attn.c_attn");
+            assertEquals(new Shape(8, 768), adapter.weights().tensor(h0.loraA()).shape());
+            assertEquals(new Shape(2304, 8), adapter.weights().tensor(h0.loraB()).shape());
+            assertEquals(8, config.adapterConfig(h0.path()).rank());
+            assertEquals(2f, config.adapterConfig(h0.path()).scaling());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {PeftFixtures.DISTILBERT, PeftFixtures.GPT2})
+    void everyTensorEqualsAnIndependentDecodingOfTheFile(String fixture) throws IOException {
+        Map<String, float[]> expected = decodeIndependently(weights(fixture));
+        try (AdapterDirectory adapter = AdapterDirectory.open(PeftFixtures.adapter(fixture))) {
+            SafetensorsFile file = adapter.weights();
+            assertEquals(Map.of("format", "pt"), file.metadata());
+            assertEquals(expected.keySet(), file.tensors().keySet());
+            assertEquals(12, adapter.modules().size());
+            for (AdapterModule module : adapter.modules().values()) {
+                assertArrayEquals(expected.get(module.loraA()), file.readFloats(module.loraA()), module.loraA());
+                assertArrayEquals(expected.get(module.loraB()), file.readFloats(module.loraB()), module.loraB());
+            }
+            for (String name : adapter.savedTensors().values()) {
+                assertArrayEquals(expected.get(name), file.readFloats(name), name);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.peft4j.core.testing.TestEngines#all")
+    void ndArraysEqualTheFileOnEveryEngine(EngineBinding engine) throws IOException {
+        for (String fixture : List.of(PeftFixtures.DISTILBERT, PeftFixtures.GPT2)) {
+            Map<String, float[]> expected = decodeIndependently(weights(fixture));
+            try (AdapterDirectory adapter = AdapterDirectory.open(PeftFixtures.adapter(fixture));
+                    NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
+                for (String name : adapter.weights().tensors().keySet()) {
+                    NDArray array = adapter.weights().read(name, manager);
+                    assertEquals(DataType.FLOAT32, array.getDataType());
+                    assertEquals(adapter.weights().tensor(name).shape(), array.getShape());
+                    assertArrayEquals(expected.get(name), array.toFloatArray(), name);
+                    array.close();
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {PeftFixtures.DISTILBERT, PeftFixtures.GPT2})
+    void copyingTensorByTensorReproducesPythonsFileByteForByte(String fixture, @TempDir Path dir) throws IOException {
+        Path copy = dir.resolve(AdapterDirectory.WEIGHTS_FILE);
+        try (SafetensorsFile source = SafetensorsFile.open(weights(fixture));
+                SafetensorsWriter writer = SafetensorsWriter.create(
+                        copy, List.copyOf(source.tensors().values()), Map.of())) {
+            for (String name : source.tensors().keySet()) {
+                writer.write(name, source.readBytes(name));
+            }
+            writer.commit();
+        }
+        assertEquals(-1, Files.mismatch(weights(fixture), copy));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {PeftFixtures.DISTILBERT, PeftFixtures.GPT2})
+    void configWrittenBackIsByteIdentical(String fixture, @TempDir Path dir) {
+        Path original = PeftFixtures.adapter(fixture).resolve(PeftConfigFile.FILE_NAME);
+        Path copy = dir.resolve(PeftConfigFile.FILE_NAME);
+        PeftConfigFile.write(PeftConfigFile.read(original), copy);
+        assertEquals(readString(original), readString(copy));
+    }
+
+    private static String readString(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+}
