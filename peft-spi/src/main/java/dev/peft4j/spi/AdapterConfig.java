@@ -55,13 +55,13 @@ public record AdapterConfig(
         alphaPattern = Collections.unmodifiableMap(new LinkedHashMap<>(Objects.requireNonNull(alphaPattern, "alphaPattern")));
         options = Map.copyOf(Objects.requireNonNull(options, "options"));
         rankPattern.forEach((key, value) -> {
-            compilePattern(key);
+            patternMatches(key, "");
             if (value == null || value <= 0) {
                 throw new IllegalArgumentException("rank_pattern['" + key + "'] must be a positive rank, got " + value);
             }
         });
         alphaPattern.forEach((key, value) -> {
-            compilePattern(key);
+            patternMatches(key, "");
             if (value == null || !Float.isFinite(value)) {
                 throw new IllegalArgumentException("alpha_pattern['" + key + "'] must be finite, got " + value);
             }
@@ -85,16 +85,27 @@ public record AdapterConfig(
 
     private static <V> V firstMatch(Map<String, V> pattern, String path, V fallback) {
         for (Map.Entry<String, V> entry : pattern.entrySet()) {
-            if (compilePattern(entry.getKey()).matcher(path).matches()) {
+            if (patternMatches(entry.getKey(), path)) {
                 return entry.getValue();
             }
         }
         return fallback;
     }
 
-    private static Pattern compilePattern(String key) {
+    /**
+     * Whether a {@code rank_pattern} or {@code alpha_pattern} key selects a module, by PEFT's rule
+     * {@code re.match(rf"(.*\.)?({key})$", path)}: the key, a regular expression, must match the
+     * whole path or its tail after a dot. So {@code q_proj} selects {@code
+     * model.layers.0.self_attn.q_proj} but not {@code model.q_proj_x}.
+     *
+     * @param key the pattern key
+     * @param path the module's dotted path
+     * @return whether it matches
+     * @throws IllegalArgumentException when the key is not a valid regular expression
+     */
+    public static boolean patternMatches(String key, String path) {
         try {
-            return Pattern.compile("(.*\\.)?(" + key + ")");
+            return Pattern.compile("(.*\\.)?(" + key + ")").matcher(path).matches();
         } catch (PatternSyntaxException e) {
             throw new IllegalArgumentException("Invalid module pattern '" + key + "': " + e.getDescription(), e);
         }

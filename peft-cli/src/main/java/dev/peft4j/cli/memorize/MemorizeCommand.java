@@ -1,9 +1,9 @@
 package dev.peft4j.cli.memorize;
 
 import ai.djl.Device;
-import dev.peft4j.cli.AtomicFiles;
 import dev.peft4j.cli.Peft4jCommand;
 import dev.peft4j.core.Backend;
+import dev.peft4j.core.io.AtomicFile;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.Plugins;
 import java.io.IOException;
@@ -97,9 +97,9 @@ public final class MemorizeCommand implements Callable<Integer> {
         }
         MemorizeReport report = new MemorizeReport(
                 "memorize", pairs, seed, backend.engine().name(), deviceName(backend), hidden, steps, batch, results);
-        AtomicFiles.write(out.resolve("report.json"), report.toJson().getBytes(StandardCharsets.UTF_8));
-        AtomicFiles.write(out.resolve("curves.png"), AccuracyChart.png(report));
-        AtomicFiles.write(out.resolve("report.md"), report.markdown("curves.png").getBytes(StandardCharsets.UTF_8));
+        AtomicFile.write(out.resolve("report.json"), report.toJson().getBytes(StandardCharsets.UTF_8));
+        AtomicFile.write(out.resolve("curves.png"), AccuracyChart.png(report));
+        AtomicFile.write(out.resolve("report.md"), report.markdown("curves.png").getBytes(StandardCharsets.UTF_8));
         stdout.println();
         stdout.print(report.table());
         stdout.printf("%nWrote %s, %s and %s%n", out.resolve("report.json"), out.resolve("report.md"), out.resolve("curves.png"));

@@ -16,7 +16,7 @@ import java.util.UUID;
  * {@link #commit} forces to disk and renames over the target atomically; {@link #close} without a
  * commit deletes it, leaving the target as it was.
  */
-final class AtomicFile implements AutoCloseable {
+public final class AtomicFile implements AutoCloseable {
 
     private final Path target;
     private final Path temporary;
@@ -27,6 +27,20 @@ final class AtomicFile implements AutoCloseable {
         this.target = target;
         this.temporary = temporary;
         this.channel = channel;
+    }
+
+    /**
+     * Writes a whole file all or nothing.
+     *
+     * @param target the file to create or replace
+     * @param content its bytes
+     * @throws PeftException when it cannot be written; the target is then unchanged
+     */
+    public static void write(Path target, byte[] content) {
+        try (AtomicFile file = create(target)) {
+            file.write(ByteBuffer.wrap(content), 0);
+            file.commit();
+        }
     }
 
     /**

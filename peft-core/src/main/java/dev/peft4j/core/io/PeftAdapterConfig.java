@@ -10,8 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * The contents of a Hugging Face PEFT {@code adapter_config.json} for LoRA and its variants:
@@ -134,7 +132,7 @@ public record PeftAdapterConfig(
                     + targetModules + " and " + targetModulesRegex);
         }
         if (targetModulesRegex != null && !TargetModules.ALL_LINEAR.equals(targetModulesRegex)) {
-            compile(targetModulesRegex, "target_modules");
+            TargetModules.regex(targetModulesRegex);
         }
         if (targetModules.stream().anyMatch(String::isBlank)) {
             throw new IllegalArgumentException("target_modules must not hold blank names: " + targetModules);
@@ -165,38 +163,13 @@ public record PeftAdapterConfig(
 
     /**
      * The rank of one module, as PEFT chooses it: the value of the first {@code rank_pattern} key
-     * that matches the module path (see {@link #patternMatches}), else {@code r}.
+     * that matches the module path ({@link AdapterConfig#patternMatches}), else {@code r}.
      *
      * @param modulePath the module's dotted path in the base model, e.g. {@code model.layers.0.self_attn.q_proj}
      * @return its rank
      */
     public int rankFor(String modulePath) {
-        return firstMatch(rankPattern, modulePath, r);
-    }
-
-    /**
-     * The α of one module: the value of the first {@code alpha_pattern} key that matches the
-     * module path, else {@code lora_alpha}.
-     *
-     * @param modulePath the module's dotted path in the base model
-     * @return its α
-     */
-    public double alphaFor(String modulePath) {
-        return firstMatch(alphaPattern, modulePath, loraAlpha);
-    }
-
-    /**
-     * Whether a {@code rank_pattern} or {@code alpha_pattern} key selects a module, with PEFT's
-     * rule {@code re.match(rf"(.*\.)?({key})$", module_path)}: the key, a regex, must match the
-     * whole path or its tail after a dot. So {@code q_proj} selects {@code
-     * model.layers.0.self_attn.q_proj} but not {@code model.q_proj_x}.
-     *
-     * @param key the pattern key
-     * @param modulePath the module's dotted path
-     * @return whether it matches
-     */
-    public static boolean patternMatches(String key, String modulePath) {
-        return compile("(.*\\.)?(" + key + ")$", "pattern key '" + key + "'").matcher(modulePath).lookingAt();
+        return adapterConfig(modulePath).rank();
     }
 
     /**
@@ -214,25 +187,36 @@ public record PeftAdapterConfig(
     }
 
     /**
-     * The peft4j adapter configuration for one module: the method, that module's rank and α
-     * (rank and alpha patterns applied), dropout, rsLoRA, the initialisation ({@code gaussian} →
-     * Gaussian, anything else Kaiming-uniform: loaded weights replace it anyway) and, for MoRA,
-     * the option {@code mora_type}.
+     * The peft4j adapter configuration: the method, r and α with {@code rank_pattern} and {@code
+     * alpha_pattern}, dropout, rsLoRA, the initialisation ({@code gaussian} → Gaussian, anything
+     * else Kaiming-uniform: loaded weights replace it anyway) and, for MoRA, the option {@code
+     * mora_type}.
+     *
+     * @return the configuration; {@link AdapterConfig#forModule} resolves one module's r and α
+     */
+    public AdapterConfig adapterConfig() {
+        AdapterConfig.Builder builder = AdapterConfig.builder(method())
+                .setRank(r)
+                .optAlpha((float) loraAlpha)
+                .optDropout((float) loraDropout)
+                .optRsLora(useRslora)
+                .optInit("gaussian".equals(initLoraWeights) ? WeightInit.GAUSSIAN : WeightInit.KAIMING_UNIFORM);
+        rankPattern.forEach(builder::optRankPattern);
+        alphaPattern.forEach((key, alpha) -> builder.optAlphaPattern(key, alpha.floatValue()));
+        if (useMora) {
+            builder.optOption("mora_type", Integer.toString(moraType));
+        }
+        return builder.build();
+    }
+
+    /**
+     * The peft4j adapter configuration of one module, its rank and α resolved.
      *
      * @param modulePath the module's dotted path in the base model
      * @return the configuration
      */
     public AdapterConfig adapterConfig(String modulePath) {
-        AdapterConfig.Builder builder = AdapterConfig.builder(method())
-                .setRank(rankFor(modulePath))
-                .optAlpha((float) alphaFor(modulePath))
-                .optDropout((float) loraDropout)
-                .optRsLora(useRslora)
-                .optInit("gaussian".equals(initLoraWeights) ? WeightInit.GAUSSIAN : WeightInit.KAIMING_UNIFORM);
-        if (useMora) {
-            builder.optOption("mora_type", Integer.toString(moraType));
-        }
-        return builder.build();
+        return adapterConfig().forModule(modulePath);
     }
 
     /**
@@ -248,25 +232,9 @@ public record PeftAdapterConfig(
         Map<String, V> copy = new LinkedHashMap<>(Objects.requireNonNull(patterns, what));
         copy.forEach((key, value) -> {
             Objects.requireNonNull(value, what + " '" + key + "'");
-            patternMatches(key, "");
+            AdapterConfig.patternMatches(key, "");
         });
         return Collections.unmodifiableMap(copy);
-    }
-
-    private static <V> V firstMatch(Map<String, V> patterns, String modulePath, V fallback) {
-        return patterns.entrySet().stream()
-                .filter(pattern -> patternMatches(pattern.getKey(), modulePath))
-                .map(Map.Entry::getValue)
-                .findFirst()
-                .orElse(fallback);
-    }
-
-    private static Pattern compile(String regex, String what) {
-        try {
-            return Pattern.compile(regex);
-        } catch (PatternSyntaxException e) {
-            throw new IllegalArgumentException(what + " is not a valid regular expression: " + e.getDescription(), e);
-        }
     }
 
     /** Builds a {@link PeftAdapterConfig}: {@code set*} is required, {@code opt*} optional. */

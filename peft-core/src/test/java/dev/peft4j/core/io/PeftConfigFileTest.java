@@ -149,7 +149,7 @@ class PeftConfigFileTest {
         "\"r\": 0                         | r must be positive, got 0",
         "\"lora_dropout\": 1.0            | lora_dropout must be in [0, 1)",
         "\"use_dora\": true, \"use_mora\": true | use_dora and use_mora cannot both be true",
-        "\"rank_pattern\": {\"q(\": 4}    | pattern key 'q(' is not a valid regular expression",
+        "\"rank_pattern\": {\"q(\": 4}    | Invalid module pattern 'q(': Unclosed group",
         "\"rank_pattern\": {\"q\": 0}     | rank_pattern 'q' must map to a positive rank",
     })
     void aValueOfTheWrongTypeFails(String member, String message) throws IOException {
@@ -191,7 +191,7 @@ class PeftConfigFileTest {
         "layers\\.[0-2]\\..*_proj, model.layers.3.mlp.up_proj, false",
     })
     void patternKeysMatchAsPeftMatchesThem(String key, String modulePath, boolean matches) {
-        assertEquals(matches, PeftAdapterConfig.patternMatches(key, modulePath));
+        assertEquals(matches, AdapterConfig.patternMatches(key, modulePath));
     }
 
     @Test
@@ -211,8 +211,8 @@ class PeftConfigFileTest {
         assertEquals(16, config.rankFor("model.layers.0.self_attn.q_proj"));
         assertEquals(4, config.rankFor("model.layers.1.self_attn.q_proj"));
         assertEquals(8, config.rankFor("model.layers.1.self_attn.v_proj"));
-        assertEquals(32.0, config.alphaFor("model.layers.1.self_attn.q_proj"));
-        assertEquals(2.0, config.alphaFor("model.layers.1.self_attn.v_proj"));
+        assertEquals(32f, config.adapterConfig("model.layers.1.self_attn.q_proj").alpha());
+        assertEquals(2f, config.adapterConfig("model.layers.1.self_attn.v_proj").alpha());
     }
 
     @Test
