@@ -60,6 +60,15 @@ public final class AdaptedLinear extends AbstractBlock {
     }
 
     /**
+     * The wrapped layer, which holds the base weight and bias.
+     *
+     * @return the linear layer
+     */
+    Linear base() {
+        return base;
+    }
+
+    /**
      * The layer's module path.
      *
      * @return the path

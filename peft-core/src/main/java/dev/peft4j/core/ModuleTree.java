@@ -4,7 +4,9 @@ import ai.djl.nn.Block;
 import ai.djl.nn.BlockList;
 import ai.djl.nn.ParallelBlock;
 import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
+import dev.peft4j.spi.PeftException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -54,6 +56,48 @@ public final class ModuleTree {
             String segment = segment(block, i, children.keyAt(i));
             collect(children.valueAt(i), path.isEmpty() ? segment : path + "." + segment, block, i, out);
         }
+    }
+
+    /**
+     * A parameter by its dotted path, as PyTorch's {@code state_dict} names it: the module path,
+     * then the parameter's name, for example {@code classifier.weight}. The parameters of an
+     * {@link AdaptedLinear} are those of the layer it wraps.
+     *
+     * @param root the tree
+     * @param path the parameter's path
+     * @return the parameter
+     * @throws PeftException naming the missing module or parameter
+     */
+    public static Parameter parameter(Block root, String path) {
+        int dot = path.lastIndexOf('.');
+        Block block = root;
+        if (dot > 0) {
+            for (String segment : path.substring(0, dot).split("\\.")) {
+                block = child(block, segment, path);
+            }
+        }
+        if (block instanceof AdaptedLinear adapted) {
+            block = adapted.base();
+        }
+        Parameter parameter = block.getDirectParameters().get(path.substring(dot + 1));
+        if (parameter == null) {
+            throw new PeftException("The model has no parameter " + path + ": its module has "
+                    + block.getDirectParameters().keys());
+        }
+        return parameter;
+    }
+
+    private static Block child(Block parent, String segment, String path) {
+        BlockList children = parent.getChildren();
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < children.size(); i++) {
+            String name = segment(parent, i, children.keyAt(i));
+            if (name.equals(segment)) {
+                return children.valueAt(i);
+            }
+            names.add(name);
+        }
+        throw new PeftException("The model has no module '" + segment + "' on the way to " + path + "; there: " + names);
     }
 
     /**

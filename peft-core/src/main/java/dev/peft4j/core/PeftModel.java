@@ -13,7 +13,6 @@ import dev.peft4j.spi.Plugins;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -46,7 +45,7 @@ public final class PeftModel {
     private final Plugins plugins;
     private Block root;
     private final Map<String, AdaptedLinear> layers = new LinkedHashMap<>();
-    private final Set<String> adapterNames = new LinkedHashSet<>();
+    private final Map<String, AdapterConfig> configs = new LinkedHashMap<>();
 
     private PeftModel(Block root, Plugins plugins) {
         this.root = root;
@@ -91,7 +90,7 @@ public final class PeftModel {
         if (name == null || name.isBlank()) {
             throw new IllegalArgumentException("Adapter name must not be blank");
         }
-        if (adapterNames.contains(name)) {
+        if (configs.containsKey(name)) {
             throw new PeftException("This model already has an adapter named '" + name + "'");
         }
         AdapterFactory factory = plugins.adapter(config.method());
@@ -103,7 +102,7 @@ public final class PeftModel {
         for (int i = 0; i < selected.size(); i++) {
             adaptedLayer(selected.get(i)).addAdapter(name, created.get(i));
         }
-        adapterNames.add(name);
+        configs.put(name, config);
         LOG.info("Added {} adapter '{}' to {} layers; {}", config.method(), name, selected.size(), parameterReport());
         return this;
     }
@@ -160,7 +159,18 @@ public final class PeftModel {
      * @return the names
      */
     public Set<String> adapterNames() {
-        return Collections.unmodifiableSet(adapterNames);
+        return Collections.unmodifiableSet(configs.keySet());
+    }
+
+    /**
+     * The configuration an adapter was added with.
+     *
+     * @param name the adapter
+     * @return its configuration, patterns included
+     */
+    public AdapterConfig adapterConfig(String name) {
+        requireAdapter(name);
+        return configs.get(name);
     }
 
     /**
@@ -238,8 +248,8 @@ public final class PeftModel {
     }
 
     private void requireAdapter(String name) {
-        if (!adapterNames.contains(name)) {
-            throw new PeftException("No adapter named '" + name + "'. Adapters: " + adapterNames);
+        if (!configs.containsKey(name)) {
+            throw new PeftException("No adapter named '" + name + "'. Adapters: " + configs.keySet());
         }
     }
 }

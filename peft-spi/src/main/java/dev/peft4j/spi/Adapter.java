@@ -118,6 +118,16 @@ public interface Adapter extends Block {
     }
 
     /**
+     * The method options that recreate this adapter as it is now, for saving: its configuration's
+     * options by default; MoRA reports the operator that ReMoRA moved it to.
+     *
+     * @return the options
+     */
+    default Map<String, String> currentOptions() {
+        return config().options();
+    }
+
+    /**
      * The trainable parameters by their Hugging Face PEFT tensor name relative to the layer, for
      * example {@code lora_A.weight}.
      *

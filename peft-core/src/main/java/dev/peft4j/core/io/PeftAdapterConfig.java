@@ -61,6 +61,12 @@ public record PeftAdapterConfig(
         int moraType,
         Map<String, JsonElement> otherKeys) {
 
+    /**
+     * The key under which peft4j keeps its method options ({@link AdapterConfig#options()}: a MoRA
+     * operator, a DoRA setting) as a JSON object of strings; PEFT ignores it.
+     */
+    public static final String PEFT4J_OPTIONS = "peft4j_options";
+
     /** The only {@code peft_type} peft4j reads; DoRA and MoRA are LoRA variants in PEFT's format. */
     public static final String LORA = "LORA";
 
@@ -203,10 +209,37 @@ public record PeftAdapterConfig(
                 .optInit("gaussian".equals(initLoraWeights) ? WeightInit.GAUSSIAN : WeightInit.KAIMING_UNIFORM);
         rankPattern.forEach(builder::optRankPattern);
         alphaPattern.forEach((key, alpha) -> builder.optAlphaPattern(key, alpha.floatValue()));
-        if (useMora) {
+        Map<String, String> options = peft4jOptions();
+        options.forEach(builder::optOption);
+        if (useMora && !options.containsKey("operator")) {
             builder.optOption("mora_type", Integer.toString(moraType));
         }
         return builder.build();
+    }
+
+    /**
+     * The method options peft4j saved under {@value #PEFT4J_OPTIONS}; they name the MoRA
+     * operator more precisely than {@code mora_type} (which paper-only operators lack) and carry
+     * settings PEFT has no key for.
+     *
+     * @return the options, empty for files written by PEFT
+     */
+    public Map<String, String> peft4jOptions() {
+        JsonElement options = otherKeys.get(PEFT4J_OPTIONS);
+        Map<String, String> parsed = new LinkedHashMap<>();
+        if (options == null || options.isJsonNull()) {
+            return parsed;
+        }
+        if (!options.isJsonObject()) {
+            throw new IllegalArgumentException(PEFT4J_OPTIONS + " must be an object of strings, got " + options);
+        }
+        options.getAsJsonObject().entrySet().forEach(option -> {
+            if (!option.getValue().isJsonPrimitive()) {
+                throw new IllegalArgumentException(PEFT4J_OPTIONS + "." + option.getKey() + " must be a string, got " + option.getValue());
+            }
+            parsed.put(option.getKey(), option.getValue().getAsString());
+        });
+        return parsed;
     }
 
     /**

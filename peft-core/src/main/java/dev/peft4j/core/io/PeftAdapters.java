@@ -1,0 +1,167 @@
+package dev.peft4j.core.io;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import com.google.gson.JsonObject;
+import dev.peft4j.core.AdaptedLinear;
+import dev.peft4j.core.ModuleTree;
+import dev.peft4j.core.PeftModel;
+import dev.peft4j.core.TargetModules;
+import dev.peft4j.spi.Adapter;
+import dev.peft4j.spi.AdapterConfig;
+import dev.peft4j.spi.PeftException;
+import dev.peft4j.spi.WeightInit;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * Saves a {@link PeftModel}'s adapter as a Hugging Face PEFT directory and loads one into a model.
+ *
+ * <p>Tensor names follow PEFT, {@code base_model.model.<module path>.<parameter>}, with the
+ * adapter's PEFT parameter names ({@code lora_A.weight}, {@code lora_B.weight}, {@code
+ * lora_magnitude_vector}); MoRA follows kongds/MoRA, M as {@code lora_A.weight} and again as
+ * {@code lora_B.weight}. Module paths are the model's (see {@link ModuleTree}) unless a {@link
+ * PathMap} rewrites them. peft4j's method options (a MoRA operator, DoRA settings) are kept under
+ * {@value PeftAdapterConfig#PEFT4J_OPTIONS}, which PEFT ignores. Values are stored in the
+ * parameters' data type, so save then load is bit-identical.
+ */
+public final class PeftAdapters {
+
+    private static final Pattern REGEX_SPECIALS = Pattern.compile("[\\\\.\\[\\]{}()*+?^$|]");
+    private static final String MORA = "mora";
+    private static final String MORA_B = "lora_B.weight";
+    private static final String MORA_M = "lora_A.weight";
+
+    private PeftAdapters() {}
+
+    /**
+     * Writes an adapter as a PEFT directory ({@code adapter_config.json} and {@code
+     * adapter_model.safetensors}, each written atomically).
+     *
+     * @param model the model
+     * @param adapterName the adapter to save
+     * @param directory the directory, created if absent
+     * @param modelToPeft rewrites the model's module paths into the PEFT model's
+     * @param baseModel the {@code base_model_name_or_path} to record, or {@code null}
+     */
+    public static void save(PeftModel model, String adapterName, Path directory, PathMap modelToPeft, String baseModel) {
+        AdapterConfig config = model.adapterConfig(adapterName);
+        Map<String, Adapter> adapters = new LinkedHashMap<>();
+        for (AdaptedLinear layer : model.layers().values()) {
+            Adapter adapter = layer.adapters().get(adapterName);
+            if (adapter != null) {
+                adapters.put(modelToPeft.apply(layer.path()), adapter);
+            }
+        }
+        Map<String, String> options = adapters.values().iterator().next().currentOptions();
+        PeftAdapterConfig.Builder file = PeftAdapterConfig.builder()
+                .setR(config.rank())
+                .setTargetModules(List.copyOf(adapters.keySet()))
+                .optLoraAlpha(config.alpha())
+                .optLoraDropout(config.dropout())
+                .optUseRslora(config.useRsLora())
+                .optUseDora("dora".equals(config.method()))
+                .optInitLoraWeights(config.init() == WeightInit.GAUSSIAN ? "gaussian" : "true")
+                .optBaseModelNameOrPath(baseModel);
+        Map<String, Integer> rankPattern = new LinkedHashMap<>();
+        Map<String, Double> alphaPattern = new LinkedHashMap<>();
+        adapters.forEach((path, adapter) -> {
+            if (adapter.config().rank() != config.rank()) {
+                rankPattern.put(escape(path), adapter.config().rank());
+            }
+            if (adapter.config().alpha() != config.alpha()) {
+                alphaPattern.put(escape(path), (double) adapter.config().alpha());
+            }
+        });
+        file.optRankPattern(rankPattern).optAlphaPattern(alphaPattern);
+        if (MORA.equals(config.method())) {
+            file.optMora(Integer.parseInt(options.getOrDefault("mora_type", "0")));
+        }
+        if (!options.isEmpty()) {
+            JsonObject saved = new JsonObject();
+            options.forEach(saved::addProperty);
+            file.optOtherKeys(Map.of(PeftAdapterConfig.PEFT4J_OPTIONS, saved));
+        }
+        Map<String, NDArray> tensors = new LinkedHashMap<>();
+        adapters.forEach((path, adapter) -> adapter.peftParameters().forEach((name, parameter) ->
+                tensors.put(AdapterDirectory.TENSOR_PREFIX + path + "." + name, parameter.getArray())));
+        if (MORA.equals(config.method())) {
+            adapters.keySet().forEach(path -> tensors.put(
+                    AdapterDirectory.TENSOR_PREFIX + path + "." + MORA_B,
+                    tensors.get(AdapterDirectory.TENSOR_PREFIX + path + "." + MORA_M)));
+        }
+        try {
+            Files.createDirectories(directory);
+        } catch (IOException e) {
+            throw new PeftException("Cannot create adapter directory " + directory + ": " + e.getMessage(), e);
+        }
+        SafetensorsWriter.save(directory.resolve(AdapterDirectory.WEIGHTS_FILE), tensors, Map.of("format", "pt"));
+        PeftConfigFile.write(file.build(), directory.resolve(PeftConfigFile.FILE_NAME));
+    }
+
+    /**
+     * Adds an adapter read from a PEFT directory to a model: one adapter of the file's method on
+     * each module the file holds, with the file's values; other tensors ({@code modules_to_save},
+     * biases) replace the model's parameters of the same path.
+     *
+     * @param model the model
+     * @param adapterName the name to give the adapter
+     * @param directory the PEFT directory
+     * @param peftToModel rewrites the PEFT model's module paths into this model's
+     * @throws PeftException when a module or parameter is missing from the model, or a shape differs
+     */
+    public static void load(PeftModel model, String adapterName, Path directory, PathMap peftToModel) {
+        try (AdapterDirectory files = AdapterDirectory.open(directory)) {
+            PeftAdapterConfig fileConfig = files.config();
+            AdapterConfig.Builder config = fileConfig.adapterConfig().toBuilder();
+            Map<String, String> modulePaths = new LinkedHashMap<>();
+            for (String peftPath : files.modules().keySet()) {
+                String path = peftToModel.apply(peftPath);
+                modulePaths.put(path, peftPath);
+                AdapterConfig module = fileConfig.adapterConfig(peftPath);
+                config.optRankPattern(Pattern.quote(path), module.rank()).optAlphaPattern(Pattern.quote(path), module.alpha());
+            }
+            String exactly = modulePaths.keySet().stream().map(Pattern::quote).collect(Collectors.joining("|"));
+            model.addAdapter(adapterName, config.build(), TargetModules.regex(exactly));
+            for (Map.Entry<String, String> module : modulePaths.entrySet()) {
+                Adapter adapter = model.layers().get(module.getKey()).adapters().get(adapterName);
+                for (Map.Entry<String, Parameter> parameter : adapter.peftParameters().entrySet()) {
+                    String tensor = AdapterDirectory.TENSOR_PREFIX + module.getValue() + "." + parameter.getKey();
+                    copy(files.weights(), tensor, parameter.getValue());
+                }
+                adapter.invalidateCaches();
+            }
+            for (Map.Entry<String, String> saved : files.savedTensors().entrySet()) {
+                String path = peftToModel.apply(saved.getKey());
+                copy(files.weights(), saved.getValue(), ModuleTree.parameter(model.block(), path));
+            }
+        }
+    }
+
+    private static void copy(SafetensorsFile weights, String tensor, Parameter parameter) {
+        if (!weights.tensors().containsKey(tensor)) {
+            throw new PeftException(weights.path() + " has no tensor " + tensor);
+        }
+        NDArray target = parameter.getArray();
+        try (NDManager manager = target.getManager().newSubManager()) {
+            NDArray value = weights.read(tensor, manager);
+            if (!value.getShape().equals(target.getShape())) {
+                throw new PeftException("Tensor " + tensor + " in " + weights.path() + " has shape " + value.getShape()
+                        + ", but the model's parameter has shape " + target.getShape());
+            }
+            value.toType(target.getDataType(), false).copyTo(target);
+        }
+    }
+
+    /** A module path as a regular expression that matches it literally, in Python's syntax too. */
+    private static String escape(String path) {
+        return REGEX_SPECIALS.matcher(path).replaceAll("\\\\$0");
+    }
+}
