@@ -58,7 +58,7 @@ public final class MoraOps {
         if (n >= length) {
             return slice(a, ax, 0, length);
         }
-        long[] zeros = a.getShape().getShape();
+        long[] zeros = a.getShape().getShape().clone();
         zeros[ax] = length - n;
         return a.concat(a.getManager().zeros(new Shape(zeros), a.getDataType(), a.getDevice()), ax);
     }

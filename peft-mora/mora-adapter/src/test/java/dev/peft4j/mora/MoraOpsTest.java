@@ -18,7 +18,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Each helper is a linear map A on one axis: its values are A·a and its gradient is Aᵀ·c, checked
- * against A built in plain Java from MATH.md §4.2, on every engine.
+ * against A built in plain Java from MATH.md §4.2, on every engine. The input is never changed
+ * (DJL's {@code Shape.getShape()} exposes the array's own dimensions).
  */
 class MoraOpsTest {
 
@@ -153,12 +154,14 @@ class MoraOpsTest {
             NDArray a = Dense.toArray(scope, last ? Dense.transpose(columns) : columns);
             NDArray c = Dense.toArray(scope, last ? Dense.transpose(weights) : weights);
             a.setRequiresGradient(true);
+            Shape before = new Shape(a.getShape().getShape().clone());
             double[][] values;
             try (GradientCollector collector = manager.getEngine().newGradientCollector()) {
                 NDArray out = op.apply(a);
                 values = Dense.fromArray(out);
                 collector.backward(out.mul(c).sum());
             }
+            assertEquals(before, a.getShape(), what + ": the input keeps its shape");
             double[][] gradient = Dense.fromArray(a.getGradient());
             if (last) {
                 values = Dense.transpose(values);
