@@ -228,10 +228,12 @@ public final class MoraAdapter extends AbstractBlock implements Adapter {
 
     /**
      * ΔW as the operator computes it from M, without scaling; the temporaries are closed before
-     * it returns.
+     * it returns. A result no larger than M may be M itself or a slice of it (a view on PyTorch),
+     * for example truncation's when d, k ≤ r̂, so it is copied; a larger one cannot share M's
+     * memory.
      *
      * @param baseWeight ignored: MoRA's update does not depend on W0
-     * @return ΔW (d, k), a new array in M's manager
+     * @return ΔW (d, k), a new array in M's manager that shares no memory with M
      */
     @Override
     public NDArray deltaWeight(NDArray baseWeight) {
@@ -240,8 +242,8 @@ public final class MoraAdapter extends AbstractBlock implements Adapter {
         NDArray delta;
         try (NDScope ignored = new NDScope()) {
             delta = compression.deltaWeight(mValue);
-            if (delta == mValue) {
-                delta = mValue.duplicate();
+            if (delta.size() <= mValue.size()) {
+                delta = delta.duplicate();
             }
             NDScope.unregister(delta);
         }

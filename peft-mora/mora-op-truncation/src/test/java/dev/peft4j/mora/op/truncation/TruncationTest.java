@@ -67,10 +67,10 @@ class TruncationTest {
         assertEquals(0, counts[1], "no shape needs the generalisation");
     }
 
-    /** With d = k = r̂ ΔW is M itself; the adapter still hands out a new array, which the caller may close. */
+    /** With d = k = r̂ ΔW is M itself, and with d, k &lt; r̂ a corner of it: the adapter hands out a copy the caller may change or close. */
     @ParameterizedTest
     @MethodSource(ENGINES)
-    void aSquareLayerOfSideRHatGetsACopyOfM(EngineBinding engine) {
+    void aDeltaWeightThatIsPartOfMIsACopy(EngineBinding engine) {
         try (MoraHarness harness = new MoraHarness(engine)) {
             MoraAdapter adapter = harness.adapter(MoraHarness.config(TruncationOperator.NAME, 2, false), 4, 4);
             assertEquals(4, adapter.reducedRank(), "int(√16 + .5)");
@@ -80,9 +80,19 @@ class TruncationTest {
             NDArray delta = adapter.deltaWeight(null);
             assertNotSame(mArray, delta);
             Dense.assertClose(m, Dense.fromArray(delta), 0, "ΔW = M");
+            delta.muli(2);
             delta.close();
             assertFalse(mArray.isReleased());
             Dense.assertClose(m, Dense.fromArray(mArray), 0, "M intact");
+
+            MoraAdapter corner = harness.adapter(MoraHarness.config(TruncationOperator.NAME, 5, false), 3, 2);
+            double[][] big = MoraReference.sequence(corner.reducedRank(), corner.reducedRank());
+            MoraHarness.setM(corner, big);
+            try (NDArray slice = corner.deltaWeight(null)) {
+                slice.muli(0);
+            }
+            Dense.assertClose(big, Dense.fromArray(corner.peftParameters().get(MoraAdapter.M_NAME).getArray()), 0,
+                    "a ΔW that is a corner of M shares no memory with it");
         }
     }
 
