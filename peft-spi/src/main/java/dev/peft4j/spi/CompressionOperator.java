@@ -38,6 +38,16 @@ public interface CompressionOperator {
     }
 
     /**
+     * Checks that the operator can bind to a shape, allocating nothing. Adapters call it when they
+     * are created, so that a shape outside the operator's domain fails before a model changes;
+     * {@link #bind} checks the same. The default accepts every shape.
+     *
+     * @param shape d, k, r̂ and whether the documented generalisation may be used
+     * @throws PeftException when the shape is outside the operator's domain
+     */
+    default void checkShape(CompressionShape shape) {}
+
+    /**
      * Binds the operator to a layer.
      *
      * @param shape d, k and r̂

@@ -7,6 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -105,6 +108,53 @@ public final class Plugins {
      */
     public CompressionOperator operator(String name) {
         return operators.get(name);
+    }
+
+    /**
+     * The MoRA compression operator that computes an official kongds/MoRA {@code mora_type}.
+     *
+     * @param type the official type number, for example 1 (sharing) or 6 (rotation)
+     * @return the operator whose {@link CompressionOperator#moraType()} is {@code type}
+     * @throws PeftException listing the types on offer when no operator computes {@code type}, or
+     *     naming both operators when two claim it
+     */
+    public CompressionOperator operatorByMoraType(int type) {
+        List<CompressionOperator> matching = operators.all().stream()
+                .filter(operator -> operator.moraType().equals(OptionalInt.of(type)))
+                .toList();
+        if (matching.isEmpty()) {
+            Map<Integer, String> available = new TreeMap<>();
+            for (CompressionOperator operator : operators.all()) {
+                operator.moraType().ifPresent(t -> available.merge(t, operator.name(), (a, b) -> a + ", " + b));
+            }
+            throw new PeftException(
+                    "No MoRA operator computes mora_type "
+                            + type
+                            + ". Available types (operator): "
+                            + available
+                            + ". Add the jar that provides it to the class path.");
+        }
+        if (matching.size() > 1) {
+            CompressionOperator first = matching.get(0);
+            CompressionOperator second = matching.get(1);
+            throw new PeftException(
+                    "Two MoRA operators claim mora_type "
+                            + type
+                            + ": '"
+                            + first.name()
+                            + "' ("
+                            + first.getClass().getName()
+                            + " from "
+                            + NamedPlugins.sourceOf(first.getClass())
+                            + ") and '"
+                            + second.name()
+                            + "' ("
+                            + second.getClass().getName()
+                            + " from "
+                            + NamedPlugins.sourceOf(second.getClass())
+                            + "). Remove one of the jars from the class path.");
+        }
+        return matching.get(0);
     }
 
     /**

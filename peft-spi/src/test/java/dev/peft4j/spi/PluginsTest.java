@@ -14,6 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 class PluginsTest {
 
     private static final String SERVICE = AdapterFactory.class.getName();
+    private static final String OPERATOR = CompressionOperator.class.getName();
 
     @TempDir Path dir;
 
@@ -70,6 +71,39 @@ class PluginsTest {
         assertEquals("com.example.Bad", problem.className());
         assertTrue(problem.source().endsWith("mixed.jar"), problem.source());
         assertTrue(problem.message().contains("constructor failed on purpose"), problem.message());
+    }
+
+    @Test
+    void operatorsAreFoundByTheirOfficialMoraType() {
+        PluginJars.build(
+                dir.resolve("ops.jar"),
+                OPERATOR,
+                Map.of(
+                        "com.example.One", PluginJars.operatorSource("com.example.One", "one", 1),
+                        "com.example.Six", PluginJars.operatorSource("com.example.Six", "six", 6),
+                        "com.example.Paper", PluginJars.operatorSource("com.example.Paper", "paper", -1)));
+        Plugins plugins = Plugins.load(dir);
+        assertEquals("six", plugins.operatorByMoraType(6).name());
+        assertEquals("one", plugins.operatorByMoraType(1).name());
+        PeftException error = assertThrows(PeftException.class, () -> plugins.operatorByMoraType(4));
+        assertEquals(
+                "No MoRA operator computes mora_type 4. Available types (operator): {1=one, 6=six}. "
+                        + "Add the jar that provides it to the class path.",
+                error.getMessage());
+    }
+
+    @Test
+    void twoOperatorsClaimingOneMoraTypeFailNamingBoth() {
+        PluginJars.build(
+                dir.resolve("a.jar"), OPERATOR, Map.of("com.a.Rope", PluginJars.operatorSource("com.a.Rope", "rope-a", 6)));
+        PluginJars.build(
+                dir.resolve("b.jar"), OPERATOR, Map.of("com.b.Rope", PluginJars.operatorSource("com.b.Rope", "rope-b", 6)));
+        PeftException error = assertThrows(PeftException.class, () -> Plugins.load(dir).operatorByMoraType(6));
+        String message = error.getMessage();
+        assertTrue(message.startsWith("Two MoRA operators claim mora_type 6"), message);
+        for (String part : List.of("rope-a", "rope-b", "com.a.Rope", "com.b.Rope", "a.jar", "b.jar")) {
+            assertTrue(message.contains(part), "message names " + part + ": " + message);
+        }
     }
 
     @Test

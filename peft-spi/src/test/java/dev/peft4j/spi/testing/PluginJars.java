@@ -94,6 +94,27 @@ public final class PluginJars {
         return factorySource(className, "broken", "throw new IllegalStateException(\"constructor failed on purpose\");");
     }
 
+    /**
+     * The source of a MoRA compression operator with a given name and official type whose {@code
+     * bind} is never called by registry tests.
+     *
+     * @param className the class's binary name
+     * @param operatorName the name it registers under
+     * @param moraType the official {@code mora_type} it claims, or a negative number for none
+     * @return the Java source
+     */
+    public static String operatorSource(String className, String operatorName, int moraType) {
+        int dot = className.lastIndexOf('.');
+        String type = moraType < 0 ? "java.util.OptionalInt.empty()" : "java.util.OptionalInt.of(" + moraType + ")";
+        return "package " + className.substring(0, dot) + ";\n"
+                + "public final class " + className.substring(dot + 1) + " implements dev.peft4j.spi.CompressionOperator {\n"
+                + "  public String name() { return \"" + operatorName + "\"; }\n"
+                + "  public java.util.OptionalInt moraType() { return " + type + "; }\n"
+                + "  public dev.peft4j.spi.Compression bind(dev.peft4j.spi.CompressionShape s, ai.djl.ndarray.NDManager m) {"
+                + " throw new dev.peft4j.spi.PeftException(\"test plugin\"); }\n"
+                + "}\n";
+    }
+
     private static String factorySource(String className, String adapterName, String constructorBody) {
         int dot = className.lastIndexOf('.');
         return "package " + className.substring(0, dot) + ";\n"

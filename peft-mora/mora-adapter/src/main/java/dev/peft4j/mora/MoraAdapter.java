@@ -1,0 +1,280 @@
+package dev.peft4j.mora;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.Dropout;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.Initializer;
+import ai.djl.util.PairList;
+import dev.peft4j.spi.Adapter;
+import dev.peft4j.spi.AdapterConfig;
+import dev.peft4j.spi.AdapterTarget;
+import dev.peft4j.spi.Compression;
+import dev.peft4j.spi.CompressionOperator;
+import dev.peft4j.spi.CompressionShape;
+import dev.peft4j.spi.PeftException;
+import java.nio.ByteBuffer;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * MoRA on one linear layer (MATH.md §4): a square matrix M (r̂, r̂) between a compression and a
+ * decompression, {@code h = x·W0ᵀ + b + decompress(compress(dropout(x))·Mᵀ)}, and {@code ΔW =
+ * D·M·C} or its block form, as the operator computes it. The forward never builds ΔW.
+ *
+ * <p>M starts at zero, so a fresh adapter changes nothing; it has r̂² ≈ (d + k)·r trainable values,
+ * about LoRA's count. The scaling is 1: α, rsLoRA and the initialisation setting are ignored. M's
+ * PEFT tensor name is {@value #M_NAME}.
+ *
+ * <p>The operator is bound to the layer's shape once, when the adapter is initialised (or at
+ * first use), in a sub-manager of M's manager; its tables are released when the operator is
+ * switched or M's manager closes. The ReMoRA primitives {@link #resetM()} and {@link
+ * #switchOperator} change M and the operator between training phases. Concurrent inference
+ * forwards are safe; training, merging and the ReMoRA primitives need exclusive access.
+ */
+public final class MoraAdapter extends AbstractBlock implements Adapter {
+
+    /** PEFT's tensor name of M (kongds/MoRA stores M as {@code lora_A}, and again as {@code lora_B}). */
+    public static final String M_NAME = "lora_A.weight";
+
+    private final AdapterConfig config;
+    private final AdapterTarget target;
+    private final CompressionShape shape;
+    private final Parameter m;
+    private CompressionOperator operator;
+    private Binding binding;
+
+    /**
+     * Creates an uninitialised adapter, checking that the operator can bind to the layer.
+     *
+     * @param config the configuration: the rank r and the dropout are used
+     * @param target the layer
+     * @param options the operator, the rank rule and whether the generalisation is allowed
+     * @throws PeftException when r̂ comes out below 1 or the shape is outside the operator's domain
+     */
+    public MoraAdapter(AdapterConfig config, AdapterTarget target, MoraOptions options) {
+        this.config = config;
+        this.target = target;
+        this.operator = options.operator();
+        int d = target.outFeatures();
+        int k = target.inFeatures();
+        int fromRule = options.rankRule().reducedRank(d, k, config.rank());
+        int reducedRank = operator.adjustRank(fromRule);
+        if (reducedRank < 1) {
+            throw new PeftException(
+                    "MoRA rank r="
+                            + config.rank()
+                            + " gives r̂="
+                            + reducedRank
+                            + " for layer '"
+                            + target.path()
+                            + "' (d="
+                            + d
+                            + ", k="
+                            + k
+                            + ", "
+                            + options.rankRule().optionValue()
+                            + " rule r̂="
+                            + fromRule
+                            + ", adjusted by operator '"
+                            + operator.name()
+                            + "'): choose a larger rank");
+        }
+        this.shape = new CompressionShape(d, k, reducedRank, options.generalized());
+        operator.checkShape(shape);
+        this.m = addParameter(Parameter.builder()
+                .setName("lora_A")
+                .setType(Parameter.Type.WEIGHT)
+                .optShape(new Shape(reducedRank, reducedRank))
+                .optInitializer(Initializer.ZEROS)
+                .build());
+    }
+
+    /**
+     * r̂, the side of M.
+     *
+     * @return r̂
+     */
+    public int reducedRank() {
+        return shape.reducedRank();
+    }
+
+    /**
+     * The shape the operator is bound to: d, k, r̂ and whether the generalisation is allowed.
+     *
+     * @return the shape
+     */
+    public CompressionShape shape() {
+        return shape;
+    }
+
+    /**
+     * The compression operator in use; {@link #switchOperator} changes it.
+     *
+     * @return the operator
+     */
+    public synchronized CompressionOperator operator() {
+        return operator;
+    }
+
+    /**
+     * ReMoRA: sets M to zeros in place, so the adapter adds nothing until it trains again. The
+     * parameter keeps its array, so an optimizer's references to it stay valid.
+     */
+    public void resetM() {
+        NDArray value = m.getArray();
+        value.set(ByteBuffer.allocate(Math.toIntExact(value.size() * value.getDataType().getNumOfBytes())));
+    }
+
+    /**
+     * ReMoRA: continues with another compression operator on the same M, for example the next
+     * official type after merging and {@link #resetM()}. The new operator is bound to the layer
+     * now if the adapter is initialised, and the previous binding's tables are released.
+     *
+     * @param next the operator to use from now on
+     * @throws PeftException when {@code next} needs another r̂ (rotation needs it even) or cannot
+     *     bind to the layer's shape
+     */
+    public synchronized void switchOperator(CompressionOperator next) {
+        Objects.requireNonNull(next, "next");
+        int needed = next.adjustRank(shape.reducedRank());
+        if (needed != shape.reducedRank()) {
+            throw new PeftException(
+                    "Operator '"
+                            + next.name()
+                            + "' needs r̂="
+                            + needed
+                            + " but layer '"
+                            + target.path()
+                            + "' has M of "
+                            + shape.reducedRank()
+                            + "×"
+                            + shape.reducedRank()
+                            + ": switch only between operators that keep r̂");
+        }
+        next.checkShape(shape);
+        Binding previous = binding;
+        binding = previous == null ? null : bind(next, m.getArray());
+        operator = next;
+        if (previous != null) {
+            previous.close();
+        }
+    }
+
+    /**
+     * Initialises M and binds the operator to the layer in a sub-manager of M's manager.
+     *
+     * @param manager the manager of M
+     * @param dataType M's data type
+     * @param inputShapes the input shapes
+     */
+    @Override
+    public void initialize(NDManager manager, DataType dataType, Shape... inputShapes) {
+        super.initialize(manager, dataType, inputShapes);
+        compression();
+    }
+
+    private synchronized Compression compression() {
+        if (binding == null) {
+            binding = bind(operator, m.getArray());
+        }
+        return binding.compression();
+    }
+
+    private Binding bind(CompressionOperator next, NDArray mValue) {
+        NDManager tables = mValue.getManager().newSubManager();
+        try {
+            return new Binding(next.bind(shape, tables), tables);
+        } catch (RuntimeException e) {
+            tables.close();
+            throw e;
+        }
+    }
+
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray input = inputs.get(INPUT);
+        if (training && config.dropout() > 0) {
+            input = Dropout.dropout(input, config.dropout(), true).head();
+        }
+        Compression compression = compression();
+        NDArray mValue = store.getValue(m, input.getDevice(), training);
+        NDArray reduced = Linear.linear(compression.compress(input), mValue).head();
+        return new NDList(compression.decompress(reduced));
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {inputShapes[BASE_OUTPUT]};
+    }
+
+    @Override
+    public AdapterTarget target() {
+        return target;
+    }
+
+    @Override
+    public AdapterConfig config() {
+        return config;
+    }
+
+    /**
+     * ΔW as the operator computes it from M, without scaling; the temporaries are closed before
+     * it returns. A result no larger than M may be M itself or a slice of it (a view on PyTorch),
+     * for example truncation's when d, k ≤ r̂, so it is copied; a larger one cannot share M's
+     * memory.
+     *
+     * @param baseWeight ignored: MoRA's update does not depend on W0
+     * @return ΔW (d, k), a new array in M's manager that shares no memory with M
+     */
+    @Override
+    public NDArray deltaWeight(NDArray baseWeight) {
+        Compression compression = compression();
+        NDArray mValue = m.getArray();
+        NDArray delta;
+        try (NDScope ignored = new NDScope()) {
+            delta = compression.deltaWeight(mValue);
+            if (delta.size() <= mValue.size()) {
+                delta = delta.duplicate();
+            }
+            NDScope.unregister(delta);
+        }
+        NDScope.register(delta);
+        return delta;
+    }
+
+    @Override
+    public Map<String, Parameter> peftParameters() {
+        return Map.of(M_NAME, m);
+    }
+
+    @Override
+    public String toString() {
+        return "MoraAdapter("
+                + target.path()
+                + ", r="
+                + config.rank()
+                + ", r̂="
+                + shape.reducedRank()
+                + ", operator="
+                + operator().name()
+                + ")";
+    }
+
+    /** An operator bound to the layer, with the sub-manager that owns its tables. */
+    private record Binding(Compression compression, NDManager tables) implements AutoCloseable {
+        @Override
+        public void close() {
+            compression.close();
+            tables.close();
+        }
+    }
+}

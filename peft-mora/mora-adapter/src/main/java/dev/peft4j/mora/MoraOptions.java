@@ -1,0 +1,124 @@
+package dev.peft4j.mora;
+
+import dev.peft4j.spi.AdapterConfig;
+import dev.peft4j.spi.CompressionOperator;
+import dev.peft4j.spi.PeftException;
+import dev.peft4j.spi.Plugins;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * MoRA's settings, read from {@link AdapterConfig#options()}.
+ *
+ * <ul>
+ *   <li>{@value #OPERATOR}: the compression operator's registry name, default {@value
+ *       #DEFAULT_OPERATOR} (official type 1);
+ *   <li>{@value #MORA_TYPE}: kongds/MoRA's type number, one of {@link #OFFICIAL_TYPES}, selecting
+ *       the operator that computes it; when given with {@value #OPERATOR} the two must agree;
+ *   <li>{@value #RANK_RULE}: {@code official} (default) or {@code paper}, see {@link RankRule};
+ *   <li>{@value #GENERALIZED}: {@code true} lets operators use the documented generalisation on
+ *       shapes where the official code fails (MATH.md §4.7); {@code false} (default) makes them an
+ *       error.
+ * </ul>
+ *
+ * @param operator the compression operator
+ * @param rankRule how r̂ follows from r
+ * @param generalized whether the generalisation is allowed
+ */
+public record MoraOptions(CompressionOperator operator, RankRule rankRule, boolean generalized) {
+
+    /** The option naming the compression operator. */
+    public static final String OPERATOR = "operator";
+    /** The option giving kongds/MoRA's type number. */
+    public static final String MORA_TYPE = "mora_type";
+    /** The option choosing the rank rule. */
+    public static final String RANK_RULE = "rank_rule";
+    /** The option allowing the generalisation. */
+    public static final String GENERALIZED = "generalized";
+    /** The operator used when neither {@value #OPERATOR} nor {@value #MORA_TYPE} is given: type 1. */
+    public static final String DEFAULT_OPERATOR = "sharing";
+    /** The types for which kongds/MoRA has a forward; the others reach its merge-only legacy branch. */
+    public static final List<Integer> OFFICIAL_TYPES = List.of(1, 2, 3, 4, 6);
+
+    /** Validates the fields. */
+    public MoraOptions {
+        Objects.requireNonNull(operator, "operator");
+        Objects.requireNonNull(rankRule, "rankRule");
+    }
+
+    /**
+     * Reads the options and looks the operator up.
+     *
+     * @param config the adapter configuration
+     * @param plugins where operators are looked up
+     * @return the options
+     * @throws PeftException on an unknown operator, rank rule or boolean, on a legacy or
+     *     non-numeric type, or when the operator and the type disagree
+     */
+    public static MoraOptions of(AdapterConfig config, Plugins plugins) {
+        return new MoraOptions(
+                operator(config, plugins),
+                RankRule.of(config.option(RANK_RULE, RankRule.OFFICIAL.optionValue())),
+                parseBoolean(config.option(GENERALIZED, "false")));
+    }
+
+    private static CompressionOperator operator(AdapterConfig config, Plugins plugins) {
+        String name = config.options().get(OPERATOR);
+        String type = config.options().get(MORA_TYPE);
+        if (type == null) {
+            return plugins.operator(name == null ? DEFAULT_OPERATOR : name);
+        }
+        CompressionOperator byType = plugins.operatorByMoraType(parseType(type));
+        if (name != null) {
+            CompressionOperator byName = plugins.operator(name);
+            if (byName != byType) {
+                throw new PeftException(
+                        "MoRA options disagree: "
+                                + OPERATOR
+                                + "="
+                                + name
+                                + " is "
+                                + (byName.moraType().isPresent()
+                                        ? "mora_type " + byName.moraType().getAsInt()
+                                        : "paper-only, with no mora_type")
+                                + ", but "
+                                + MORA_TYPE
+                                + "="
+                                + type
+                                + " is operator '"
+                                + byType.name()
+                                + "'. Give one of them.");
+            }
+        }
+        return byType;
+    }
+
+    private static int parseType(String value) {
+        int type;
+        try {
+            type = Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw new PeftException("MoRA " + MORA_TYPE + " must be an integer, one of " + OFFICIAL_TYPES + ", got '" + value + "'", e);
+        }
+        if (!OFFICIAL_TYPES.contains(type)) {
+            throw new PeftException(
+                    "MoRA "
+                            + MORA_TYPE
+                            + " "
+                            + type
+                            + " has no forward: kongds/MoRA computes types "
+                            + OFFICIAL_TYPES
+                            + ", and every other number reaches its merge-only legacy branch (MATH.md §4.6)");
+        }
+        return type;
+    }
+
+    private static boolean parseBoolean(String value) {
+        return switch (value.trim().toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new PeftException("MoRA option " + GENERALIZED + " must be true or false, got '" + value + "'");
+        };
+    }
+}

@@ -1,0 +1,20 @@
+package dev.peft4j.mora;
+
+import dev.peft4j.core.testing.AdapterConformanceTest;
+import dev.peft4j.mora.testing.MoraReference;
+import dev.peft4j.spi.AdapterConfig;
+
+/** The shared conformance test on the adapter with a test operator: the adapter's side of the contract. */
+class WindowConformanceTest extends AdapterConformanceTest {
+
+    @Override
+    protected AdapterConfig config() {
+        return AdapterConfig.builder(MoraFactory.NAME).setRank(1).optOption(MoraOptions.OPERATOR, WindowOperator.NAME).build();
+    }
+
+    @Override
+    protected long expectedTrainableParameters(int outFeatures, int inFeatures) {
+        long rHat = MoraReference.officialRank(outFeatures, inFeatures, 1);
+        return rHat * rHat;
+    }
+}
