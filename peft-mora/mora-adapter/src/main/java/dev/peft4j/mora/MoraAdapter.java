@@ -23,6 +23,8 @@ import dev.peft4j.spi.PeftException;
 import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.Objects;
+import java.util.OptionalInt;
+import java.util.TreeMap;
 
 /**
  * MoRA on one linear layer (MATH.md §4): a square matrix M (r̂, r̂) between a compression and a
@@ -48,6 +50,7 @@ public final class MoraAdapter extends AbstractBlock implements Adapter {
     private final AdapterTarget target;
     private final CompressionShape shape;
     private final Parameter m;
+    private final MoraOptions options;
     private CompressionOperator operator;
     private Binding binding;
 
@@ -62,6 +65,7 @@ public final class MoraAdapter extends AbstractBlock implements Adapter {
     public MoraAdapter(AdapterConfig config, AdapterTarget target, MoraOptions options) {
         this.config = config;
         this.target = target;
+        this.options = options;
         this.operator = options.operator();
         int d = target.outFeatures();
         int k = target.inFeatures();
@@ -166,6 +170,32 @@ public final class MoraAdapter extends AbstractBlock implements Adapter {
         if (previous != null) {
             previous.close();
         }
+    }
+
+    /**
+     * ReMoRA (MoRA paper §5.3), after the layer merged M into W0: M returns to zero and a sharing
+     * operator (official types 1–4) moves to the next type of the cycle ({@value
+     * MoraOptions#REMORA_TYPES}: 1→2→3→4→1 or 1↔2). Rotation and the paper-only operators keep
+     * their operator; only M is reset.
+     */
+    @Override
+    public void restart() {
+        resetM();
+        OptionalInt type = operator().moraType();
+        if (type.isPresent() && type.getAsInt() <= 4) {
+            switchOperator(options.plugins().operatorByMoraType(options.nextType(type.getAsInt())));
+        }
+    }
+
+    /** The configuration's options with the operator now in use (and its {@code mora_type}). */
+    @Override
+    public Map<String, String> currentOptions() {
+        Map<String, String> current = new TreeMap<>(config.options());
+        CompressionOperator now = operator();
+        current.put(MoraOptions.OPERATOR, now.name());
+        current.remove(MoraOptions.MORA_TYPE);
+        now.moraType().ifPresent(type -> current.put(MoraOptions.MORA_TYPE, Integer.toString(type)));
+        return current;
     }
 
     /**

@@ -20,13 +20,18 @@ import java.util.Objects;
  *   <li>{@value #GENERALIZED}: {@code true} lets operators use the documented generalisation on
  *       shapes where the official code fails (MATH.md §4.7); {@code false} (default) makes them an
  *       error.
+ *   <li>{@value #REMORA_TYPES}: how ReMoRA restarts move the sharing type, {@code 4} (default,
+ *       1→2→3→4→1) or {@code 2} (1↔2), as kongds/MoRA's {@code remora_types}.
  * </ul>
  *
  * @param operator the compression operator
  * @param rankRule how r̂ follows from r
  * @param generalized whether the generalisation is allowed
+ * @param remoraTypes the length of ReMoRA's type cycle, 2 or 4
+ * @param plugins where the next operator of the cycle is looked up
  */
-public record MoraOptions(CompressionOperator operator, RankRule rankRule, boolean generalized) {
+public record MoraOptions(
+        CompressionOperator operator, RankRule rankRule, boolean generalized, int remoraTypes, Plugins plugins) {
 
     /** The option naming the compression operator. */
     public static final String OPERATOR = "operator";
@@ -36,6 +41,8 @@ public record MoraOptions(CompressionOperator operator, RankRule rankRule, boole
     public static final String RANK_RULE = "rank_rule";
     /** The option allowing the generalisation. */
     public static final String GENERALIZED = "generalized";
+    /** The option choosing ReMoRA's type cycle. */
+    public static final String REMORA_TYPES = "remora_types";
     /** The operator used when neither {@value #OPERATOR} nor {@value #MORA_TYPE} is given: type 1. */
     public static final String DEFAULT_OPERATOR = "sharing";
     /** The types for which kongds/MoRA has a forward; the others reach its merge-only legacy branch. */
@@ -45,6 +52,19 @@ public record MoraOptions(CompressionOperator operator, RankRule rankRule, boole
     public MoraOptions {
         Objects.requireNonNull(operator, "operator");
         Objects.requireNonNull(rankRule, "rankRule");
+        if (remoraTypes != 2 && remoraTypes != 4) {
+            throw new PeftException("MoRA option " + REMORA_TYPES + " must be 2 or 4, got " + remoraTypes);
+        }
+    }
+
+    /**
+     * The sharing type that follows a type in ReMoRA's cycle: 1→2→3→4→1, or 1↔2.
+     *
+     * @param type the current official type, 1 to 4
+     * @return the next type
+     */
+    public int nextType(int type) {
+        return type % remoraTypes + 1;
     }
 
     /**
@@ -60,7 +80,17 @@ public record MoraOptions(CompressionOperator operator, RankRule rankRule, boole
         return new MoraOptions(
                 operator(config, plugins),
                 RankRule.of(config.option(RANK_RULE, RankRule.OFFICIAL.optionValue())),
-                parseBoolean(config.option(GENERALIZED, "false")));
+                parseBoolean(config.option(GENERALIZED, "false")),
+                parseRemoraTypes(config.option(REMORA_TYPES, "4")),
+                plugins);
+    }
+
+    private static int parseRemoraTypes(String value) {
+        try {
+            return Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw new PeftException("MoRA option " + REMORA_TYPES + " must be 2 or 4, got '" + value + "'", e);
+        }
     }
 
     private static CompressionOperator operator(AdapterConfig config, Plugins plugins) {
