@@ -54,7 +54,7 @@ final class ListCommand implements Callable<Integer> {
 
     private static String row(CompressionOperator operator) {
         String type = operator.moraType().isPresent() ? "mora_type " + operator.moraType().getAsInt() : "paper only";
-        return String.format("%-22s %-12s %s", operator.name(), type, operator.getClass().getName());
+        return String.format("%-26s %-12s %s", operator.name(), type, operator.getClass().getName());
     }
 
     private static String row(EngineBinding engine) {
