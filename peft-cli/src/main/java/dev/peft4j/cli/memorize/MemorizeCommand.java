@@ -35,7 +35,7 @@ import picocli.CommandLine.Spec;
 public final class MemorizeCommand implements Callable<Integer> {
 
     /** The learning rates found by a small search (see the README). */
-    static final Map<String, Float> DEFAULT_LEARNING_RATES = Map.of("fft", 1e-3f, "lora", 1e-2f, "dora", 1e-2f, "mora", 1e-2f);
+    static final Map<String, Float> DEFAULT_LEARNING_RATES = Map.of("fft", 1e-3f, "lora", 3e-3f, "dora", 1e-2f, "mora", 1e-2f);
     private static final float FALLBACK_LEARNING_RATE = 1e-2f;
     private static final int ROTATION_UP_TO_RANK = 32;
 
@@ -44,13 +44,13 @@ public final class MemorizeCommand implements Callable<Integer> {
     @Spec private CommandSpec spec;
 
     @Option(names = "--pairs", description = "Number of UUID pairs (default: ${DEFAULT-VALUE}).")
-    int pairs = 512;
+    int pairs = 384;
 
     @Option(names = "--rank", split = ",", description = "LoRA rank(s) setting the parameter budget (default: ${DEFAULT-VALUE}).")
     List<Integer> ranks = new ArrayList<>(List.of(8));
 
     @Option(names = "--steps", description = "Training steps per run (default: ${DEFAULT-VALUE}).")
-    int steps = 1000;
+    int steps = 1500;
 
     @Option(names = "--batch", description = "Pairs per step (default: ${DEFAULT-VALUE}).")
     int batch = 64;
@@ -58,7 +58,7 @@ public final class MemorizeCommand implements Callable<Integer> {
     @Option(names = "--hidden", description = "Hidden width of the model (default: ${DEFAULT-VALUE}).")
     int hidden = 512;
 
-    @Option(names = "--lr", paramLabel = "METHOD=VALUE", description = "Learning rate of a method, repeatable (defaults: fft=1e-3, lora=dora=mora=1e-2).")
+    @Option(names = "--lr", paramLabel = "METHOD=VALUE", description = "Learning rate of a method, repeatable (defaults: fft=1e-3, lora=3e-3, dora=mora=1e-2).")
     Map<String, Float> learningRates = new LinkedHashMap<>();
 
     @Option(names = "--methods", split = ",", description = "Methods to run (default: ${DEFAULT-VALUE}).")

@@ -72,6 +72,7 @@ final class MemorizeRun {
      */
     RunResult run(RunSpec spec) {
         long start = System.nanoTime();
+        backend.engine().engine().setRandomSeed((int) settings.seed());
         try (Model model = backend.newModel("memorize")) {
             SequentialBlock base = MemorizeModel.build(model.getNDManager(), settings.hidden(), settings.seed());
             Block block = RunSpec.FFT.equals(spec.method()) ? base : adapt(base, spec);
@@ -91,7 +92,7 @@ final class MemorizeRun {
             List<double[]> metrics = new ArrayList<>();
             TreeSet<Integer> evalSteps = evalSteps(settings.steps());
             ProgressBar bar = new ProgressBar(progress, spec.label(), settings.steps(), interactive);
-            try (Trainer trainer = model.newTrainer(config)) {
+            try (optimizer; Trainer trainer = model.newTrainer(config)) {
                 steps.add(0);
                 metrics.add(evaluate(block, model.getNDManager()));
                 int[] order = IntStream.range(0, pairs.size()).toArray();

@@ -29,7 +29,7 @@ class MemorizeCommandTest {
     void aTinyRunWritesTheReportChartAndTable() throws IOException {
         CommandRunner.Result result = CommandRunner.run(
                 "memorize", "--pairs", "24", "--steps", "40", "--hidden", "64", "--batch", "24",
-                "--methods", "fft,lora,dora", "--lr", "lora=0.02", "--out", dir.toString());
+                "--methods", "fft,lora,dora,mora", "--lr", "lora=0.02", "--out", dir.toString());
         assertEquals(0, result.status(), result.err());
         assertTrue(result.out().contains("| method | operator | rank | trainable params |"), result.out());
 
@@ -40,7 +40,7 @@ class MemorizeCommandTest {
         assertEquals("pytorch", report.get("engine").getAsString());
         assertEquals("cpu", report.get("device").getAsString());
         JsonArray results = report.getAsJsonArray("results");
-        assertEquals(3, results.size());
+        assertEquals(4, results.size());
         long loraBudget = 0;
         for (JsonElement element : results) {
             JsonObject run = element.getAsJsonObject();
@@ -60,8 +60,12 @@ class MemorizeCommandTest {
             }
         }
         assertEquals(8L * ((512 + 64) + (64 + 64) + (64 + 512)), loraBudget);
-        long doraParams = results.get(2).getAsJsonObject().get("trainableParams").getAsLong();
-        assertTrue(Math.abs(doraParams - loraBudget) <= 0.03 * loraBudget, "DoRA within 3%: " + doraParams + " vs " + loraBudget);
+        for (int i = 2; i < 4; i++) {
+            JsonObject run = results.get(i).getAsJsonObject();
+            long params = run.get("trainableParams").getAsLong();
+            assertTrue(Math.abs(params - loraBudget) <= 0.03 * loraBudget, run.get("method") + " within 3%: " + params + " vs " + loraBudget);
+        }
+        assertEquals("rotation", results.get(3).getAsJsonObject().get("operator").getAsString(), "rotation for small ranks");
         assertTrue(results.get(1).getAsJsonObject().get("operator").isJsonNull());
 
         byte[] png = Files.readAllBytes(dir.resolve("curves.png"));

@@ -15,8 +15,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * need after each merge-and-restart. It computes what DJL's {@code AdamW} computes, with the
  * engine's fused update, except that the step count behind the bias correction is kept per
  * parameter, so a cleared parameter starts again at step 1.
+ *
+ * <p>The moments live outside any manager, as DJL's optimizers keep theirs; {@link #clearState}
+ * and {@link #close()} release them.
  */
-public final class RestartableAdamW extends Optimizer {
+public final class RestartableAdamW extends Optimizer implements AutoCloseable {
 
     private final ParameterTracker learningRate;
     private final float beta1;
@@ -34,6 +37,10 @@ public final class RestartableAdamW extends Optimizer {
         private State(NDArray weight) {
             mean = weight.zerosLike();
             variance = weight.zerosLike();
+            // The engine may pass a temporary view of the weight (MXNet's parameter server does,
+            // in a manager closed after the update): the moments must outlive it.
+            mean.detach();
+            variance.detach();
         }
 
         private void close() {
@@ -98,6 +105,13 @@ public final class RestartableAdamW extends Optimizer {
                 entries.remove();
             }
         }
+    }
+
+    /** Releases every parameter's moments. */
+    @Override
+    public void close() {
+        states.values().forEach(State::close);
+        states.clear();
     }
 
     /**
