@@ -137,7 +137,9 @@ final class MemorizeRun {
         AdapterFactory factory = plugins.adapter(spec.method());
         AdapterConfig.Builder builder = AdapterConfig.builder(spec.method()).setRank(spec.rank()).optAlpha(2f * spec.rank());
         if (spec.operator() != null) {
-            builder.optOption("operator", spec.operator());
+            // MoRA: small --hidden widths give layers where k ≤ r̂, outside kongds/MoRA's domain;
+            // the documented generalisation covers them (the defaults never need it).
+            builder.optOption("operator", spec.operator()).optOption("generalized", "true");
         }
         List<AdapterTarget> layers = ModuleTree.linearLayers(base).stream()
                 .map(layer -> {
