@@ -28,7 +28,7 @@ final class AccuracyChart {
                 .xAxisTitle("training step")
                 .yAxisTitle("character accuracy (%)")
                 .build();
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
         chart.getStyler().setYAxisMin(0.0);
         chart.getStyler().setYAxisMax(100.0);
         chart.getStyler().setMarkerSize(4);
