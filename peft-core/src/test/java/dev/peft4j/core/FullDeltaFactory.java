@@ -17,11 +17,13 @@ import dev.peft4j.spi.AdapterTarget;
 import dev.peft4j.spi.Plugins;
 import java.util.Map;
 
-/** A test-only method with a full (d, k) update D, starting at zero: the simplest adapter there is. */
+/** A test-only method with a full (d, k) update D (stored as {@code lora_A.weight}), starting at zero: the simplest adapter there is. */
 @AutoService(AdapterFactory.class)
 public final class FullDeltaFactory implements AdapterFactory {
 
     static final String NAME = "full-delta";
+    /** The update's tensor name: PEFT's {@code lora_A.weight}, so that PEFT directories recognise the module. */
+    static final String DELTA_NAME = "lora_A.weight";
 
     @Override
     public String name() {
@@ -42,7 +44,7 @@ public final class FullDeltaFactory implements AdapterFactory {
             this.config = config;
             this.target = target;
             this.delta = addParameter(Parameter.builder()
-                    .setName("delta")
+                    .setName("lora_A")
                     .setType(Parameter.Type.WEIGHT)
                     .optShape(new Shape(target.outFeatures(), target.inFeatures()))
                     .optInitializer(Initializer.ZEROS)
@@ -83,7 +85,7 @@ public final class FullDeltaFactory implements AdapterFactory {
 
         @Override
         public Map<String, Parameter> peftParameters() {
-            return Map.of("delta.weight", delta);
+            return Map.of(DELTA_NAME, delta);
         }
     }
 }

@@ -67,6 +67,12 @@ public record PeftAdapterConfig(
      */
     public static final String PEFT4J_OPTIONS = "peft4j_options";
 
+    /**
+     * The key under which peft4j records a method PEFT's flags cannot express (a third-party
+     * adapter plugin's registry name); absent for LoRA, DoRA and MoRA.
+     */
+    public static final String PEFT4J_METHOD = "peft4j_method";
+
     /** The only {@code peft_type} peft4j reads; DoRA and MoRA are LoRA variants in PEFT's format. */
     public static final String LORA = "LORA";
 
@@ -164,6 +170,10 @@ public record PeftAdapterConfig(
      * @return the registry name
      */
     public String method() {
+        JsonElement method = otherKeys.get(PEFT4J_METHOD);
+        if (method != null && method.isJsonPrimitive()) {
+            return method.getAsString();
+        }
         return useMora ? "mora" : useDora ? "dora" : "lora";
     }
 

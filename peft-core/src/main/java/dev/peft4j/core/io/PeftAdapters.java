@@ -3,7 +3,9 @@ package dev.peft4j.core.io;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
 import dev.peft4j.core.AdaptedLinear;
 import dev.peft4j.core.ModuleTree;
 import dev.peft4j.core.PeftModel;
@@ -15,9 +17,11 @@ import dev.peft4j.spi.WeightInit;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
@@ -36,6 +40,7 @@ public final class PeftAdapters {
 
     private static final Pattern REGEX_SPECIALS = Pattern.compile("[\\\\.\\[\\]{}()*+?^$|]");
     private static final String MORA = "mora";
+    private static final Set<String> PEFT_METHODS = Set.of("lora", "dora", MORA);
     private static final String MORA_B = "lora_B.weight";
     private static final String MORA_M = "lora_A.weight";
 
@@ -84,11 +89,16 @@ public final class PeftAdapters {
         if (MORA.equals(config.method())) {
             file.optMora(Integer.parseInt(options.getOrDefault("mora_type", "0")));
         }
+        Map<String, JsonElement> peft4jKeys = new LinkedHashMap<>();
         if (!options.isEmpty()) {
             JsonObject saved = new JsonObject();
             options.forEach(saved::addProperty);
-            file.optOtherKeys(Map.of(PeftAdapterConfig.PEFT4J_OPTIONS, saved));
+            peft4jKeys.put(PeftAdapterConfig.PEFT4J_OPTIONS, saved);
         }
+        if (!PEFT_METHODS.contains(config.method())) {
+            peft4jKeys.put(PeftAdapterConfig.PEFT4J_METHOD, new JsonPrimitive(config.method()));
+        }
+        file.optOtherKeys(peft4jKeys);
         Map<String, NDArray> tensors = new LinkedHashMap<>();
         adapters.forEach((path, adapter) -> adapter.peftParameters().forEach((name, parameter) ->
                 tensors.put(AdapterDirectory.TENSOR_PREFIX + path + "." + name, parameter.getArray())));
@@ -130,17 +140,21 @@ public final class PeftAdapters {
             }
             String exactly = modulePaths.keySet().stream().map(Pattern::quote).collect(Collectors.joining("|"));
             model.addAdapter(adapterName, config.build(), TargetModules.regex(exactly));
+            Set<String> consumed = new HashSet<>();
             for (Map.Entry<String, String> module : modulePaths.entrySet()) {
                 Adapter adapter = model.layers().get(module.getKey()).adapters().get(adapterName);
                 for (Map.Entry<String, Parameter> parameter : adapter.peftParameters().entrySet()) {
                     String tensor = AdapterDirectory.TENSOR_PREFIX + module.getValue() + "." + parameter.getKey();
                     copy(files.weights(), tensor, parameter.getValue());
+                    consumed.add(tensor);
                 }
                 adapter.invalidateCaches();
             }
             for (Map.Entry<String, String> saved : files.savedTensors().entrySet()) {
-                String path = peftToModel.apply(saved.getKey());
-                copy(files.weights(), saved.getValue(), ModuleTree.parameter(model.block(), path));
+                if (!consumed.contains(saved.getValue())) {
+                    String path = peftToModel.apply(saved.getKey());
+                    copy(files.weights(), saved.getValue(), ModuleTree.parameter(model.block(), path));
+                }
             }
         }
     }

@@ -52,7 +52,7 @@ public final class PeftConfigFile {
     /** PEFT keys that only describe how the file was made, never what the adapter computes. */
     private static final Set<String> INFORMATIONAL_KEYS = Set.of(
             "auto_mapping", "inference_mode", "revision", "peft_version", "megatron_core", "qalora_group_size",
-            "layers_pattern", PeftAdapterConfig.PEFT4J_OPTIONS);
+            "layers_pattern", PeftAdapterConfig.PEFT4J_OPTIONS, PeftAdapterConfig.PEFT4J_METHOD);
 
     private PeftConfigFile() {}
 

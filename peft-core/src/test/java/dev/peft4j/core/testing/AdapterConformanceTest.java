@@ -19,15 +19,22 @@ import dev.peft4j.core.AdaptedLinear;
 import dev.peft4j.core.Backend;
 import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.TargetModules;
+import dev.peft4j.core.io.PathMap;
+import dev.peft4j.core.io.PeftAdapters;
 import dev.peft4j.core.train.RestartableAdamW;
 import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.Plugins;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -191,6 +198,40 @@ public abstract class AdapterConformanceTest {
                     last = step(trainer, model.getNDManager(), 1);
                 }
                 assertTrue(last < 0.8f * first, "loss went from " + first + " to " + last);
+            }
+        }
+    }
+
+    /** Save then load gives every adapter value back bit for bit, and the same outputs. */
+    @ParameterizedTest
+    @MethodSource(ENGINES)
+    void saveThenLoadIsBitIdentical(EngineBinding engine, @TempDir Path dir) throws IOException {
+        try (NDManager manager = backend(engine).newManager()) {
+            PeftModel saved = adapted(manager);
+            randomizeAdapters(saved, 8);
+            PeftAdapters.save(saved, "default", dir.resolve("adapter"), PathMap.identity(), "test-mlp");
+            PeftModel loaded = PeftModel.wrap(TestModels.mlp(manager, 11, WIDTHS), plugins());
+            PeftAdapters.load(loaded, "default", dir.resolve("adapter"), PathMap.identity());
+            for (Map.Entry<String, AdaptedLinear> layer : saved.layers().entrySet()) {
+                Adapter original = layer.getValue().adapters().get("default");
+                Adapter copy = loaded.layers().get(layer.getKey()).adapters().get("default");
+                assertEquals(original.peftParameters().keySet(), copy.peftParameters().keySet());
+                original.peftParameters().forEach((name, parameter) -> assertArrayEquals(
+                        TestModels.values(parameter),
+                        TestModels.values(copy.peftParameters().get(name)),
+                        layer.getKey() + "." + name));
+            }
+            NDArray x = input(manager);
+            assertArrayEquals(
+                    TestModels.predict(saved.block(), x).toFloatArray(),
+                    TestModels.predict(loaded.block(), x).toFloatArray(),
+                    "same outputs");
+            PeftAdapters.save(loaded, "default", dir.resolve("again"), PathMap.identity(), "test-mlp");
+            for (String file : List.of("adapter_model.safetensors", "adapter_config.json")) {
+                assertArrayEquals(
+                        Files.readAllBytes(dir.resolve("adapter").resolve(file)),
+                        Files.readAllBytes(dir.resolve("again").resolve(file)),
+                        file + " is written identically");
             }
         }
     }

@@ -31,7 +31,7 @@ class AdapterRestartsTest {
             PeftModel peft = PeftModel.wrap(TestModels.mlp(manager, 1, 4, 5, 3));
             peft.addAdapter("default", AdapterConfig.builder("full-delta").setRank(1).build(), TargetModules.names("0"));
             AdaptedLinear layer = peft.layers().get("0");
-            Parameter delta = layer.adapters().get("default").peftParameters().get("delta.weight");
+            Parameter delta = layer.adapters().get("default").peftParameters().get("lora_A.weight");
             double[][] w0 = Dense.fromArray(layer.weight().getArray());
             RestartableAdamW optimizer = RestartableAdamW.builder().optLearningRateTracker(Tracker.fixed(0.1f)).build();
             TestModels.randomize(delta, new Random(2), 1);
