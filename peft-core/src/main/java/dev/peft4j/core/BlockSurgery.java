@@ -4,15 +4,21 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.nn.BlockList;
 import dev.peft4j.spi.PeftException;
+import java.lang.reflect.Array;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.ListIterator;
+import java.util.Map;
 
 /**
  * Replaces a child block inside its parent, as PyTorch's {@code setattr} does: the entry in the
- * parent's child list keeps its key and position, and every field of the parent that referred to
- * the old block refers to the new one, so blocks that call a child through a field are rewired too.
+ * parent's child list keeps its key and position, and every reference the parent holds to the old
+ * block (a field, an element of an array, a list or a map value held in a field) is pointed at the
+ * new one, so blocks that call a child through a field or a collection are rewired too. A
+ * reference that cannot be changed (a field whose type cannot hold the new block, an unmodifiable
+ * collection) is an error raised before anything is changed.
  *
  * <p>DJL offers no public way to do this; it reads {@link AbstractBlock}'s protected child list
  * reflectively, which works while DJL is on the class path (not a named module).
@@ -39,7 +45,8 @@ final class BlockSurgery {
      * @param parent the parent block
      * @param index the child's position
      * @param replacement the new child
-     * @throws PeftException when the parent does not keep its children in DJL's child list
+     * @throws PeftException when the parent is not a DJL AbstractBlock or holds the child in a way
+     *     that cannot be changed; nothing is changed then
      */
     static void replaceChild(Block parent, int index, Block replacement) {
         if (!(parent instanceof AbstractBlock)) {
@@ -50,41 +57,97 @@ final class BlockSurgery {
             BlockList children = (BlockList) CHILDREN.get(parent);
             String key = children.keyAt(index);
             Block old = children.valueAt(index);
-            List<Field> references = fieldsReferringTo(parent, old, replacement);
+            List<Runnable> rewiring = referencesTo(parent, old, replacement);
             children.remove(index);
             children.add(index, key, replacement);
-            for (Field field : references) {
-                field.set(parent, replacement);
-            }
+            rewiring.forEach(Runnable::run);
         } catch (IllegalAccessException e) {
             throw new PeftException("Cannot replace a child of " + parent.getClass().getName() + ": " + e.getMessage(), e);
         }
     }
 
-    private static List<Field> fieldsReferringTo(Block parent, Block old, Block replacement)
-            throws IllegalAccessException {
-        List<Field> references = new ArrayList<>();
+    /** The changes that point the parent's references at the replacement, checked, not yet run. */
+    private static List<Runnable> referencesTo(Block parent, Block old, Block replacement) throws IllegalAccessException {
+        List<Runnable> rewiring = new ArrayList<>();
         for (Class<?> type = parent.getClass(); type != AbstractBlock.class; type = type.getSuperclass()) {
             for (Field field : type.getDeclaredFields()) {
-                if (Modifier.isStatic(field.getModifiers()) || !Block.class.isAssignableFrom(field.getType())) {
+                if (Modifier.isStatic(field.getModifiers()) || field.getType().isPrimitive()) {
                     continue;
                 }
                 field.setAccessible(true);
-                if (field.get(parent) != old) {
-                    continue;
+                Object value = field.get(parent);
+                String where = type.getName() + "." + field.getName();
+                if (value == old) {
+                    if (!field.getType().isInstance(replacement)) {
+                        throw new PeftException(where + " holds the layer as a " + field.getType().getSimpleName()
+                                + ", which cannot hold an adapter; declare the field as ai.djl.nn.Block");
+                    }
+                    rewiring.add(() -> set(field, parent, replacement));
+                } else if (value != null && value.getClass().isArray() && !value.getClass().getComponentType().isPrimitive()) {
+                    rewiring.addAll(inArray(value, old, replacement, where));
+                } else if (value instanceof List<?> list && list.contains(old)) {
+                    rewiring.add(inList(list, old, replacement, where));
+                } else if (value instanceof Map<?, ?> map && map.containsValue(old)) {
+                    rewiring.add(inMap(map, old, replacement, where));
                 }
-                if (!field.getType().isInstance(replacement)) {
-                    throw new PeftException(
-                            type.getName()
-                                    + " keeps the layer in field '"
-                                    + field.getName()
-                                    + "' of type "
-                                    + field.getType().getSimpleName()
-                                    + ", which cannot hold an adapter; declare the field as ai.djl.nn.Block");
-                }
-                references.add(field);
             }
         }
-        return references;
+        return rewiring;
+    }
+
+    private static List<Runnable> inArray(Object array, Block old, Block replacement, String where) {
+        List<Runnable> rewiring = new ArrayList<>();
+        for (int i = 0; i < Array.getLength(array); i++) {
+            if (Array.get(array, i) == old) {
+                if (!array.getClass().getComponentType().isInstance(replacement)) {
+                    throw new PeftException(where + " holds the layer in a " + array.getClass().getComponentType().getSimpleName()
+                            + "[], which cannot hold an adapter; use Block[]");
+                }
+                int index = i;
+                rewiring.add(() -> Array.set(array, index, replacement));
+            }
+        }
+        return rewiring;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Runnable inList(List<?> list, Block old, Block replacement, String where) {
+        ListIterator<Object> probe = ((List<Object>) list).listIterator();
+        try {
+            while (probe.hasNext()) {
+                Object element = probe.next();
+                probe.set(element);
+            }
+        } catch (UnsupportedOperationException | ClassCastException e) {
+            throw new PeftException(where + " holds the layer in a list that cannot be changed (" + list.getClass().getName() + ")", e);
+        }
+        return () -> {
+            ListIterator<Object> elements = ((List<Object>) list).listIterator();
+            while (elements.hasNext()) {
+                if (elements.next() == old) {
+                    elements.set(replacement);
+                }
+            }
+        };
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Runnable inMap(Map<?, ?> map, Block old, Block replacement, String where) {
+        Map<Object, Object> values = (Map<Object, Object>) map;
+        List<Object> keys = values.entrySet().stream().filter(e -> e.getValue() == old).map(Map.Entry::getKey).toList();
+        try {
+            keys.forEach(key -> values.put(key, old));
+        } catch (UnsupportedOperationException | ClassCastException e) {
+            throw new PeftException(where + " holds the layer in a map that cannot be changed (" + map.getClass().getName() + ")", e);
+        }
+        return () -> keys.forEach(key -> values.put(key, replacement));
+    }
+
+    private static void set(Field field, Object target, Object value) {
+        try {
+            field.set(target, value);
+        } catch (IllegalAccessException e) {
+            throw new PeftException("Cannot rewire " + field + ": " + e.getMessage(), e);
+        }
     }
 }

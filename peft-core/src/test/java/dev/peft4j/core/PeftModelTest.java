@@ -22,6 +22,9 @@ import dev.peft4j.core.testing.TestModels;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.PeftException;
+import java.lang.reflect.Field;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -132,6 +135,69 @@ class PeftModelTest {
         }
     }
 
+    /** A block that calls its layers through a list, as hand-written models do. */
+    static final class ListModel extends AbstractBlock {
+        private final List<Block> layers = new ArrayList<>();
+
+        ListModel(Block first, Block second) {
+            layers.add(addChildBlock("first", first));
+            layers.add(addChildBlock("second", second));
+        }
+
+        @Override
+        protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training, PairList<String, Object> p) {
+            NDList x = in;
+            for (Block layer : layers) {
+                x = layer.forward(ps, x, training);
+            }
+            return x;
+        }
+
+        @Override
+        public Shape[] getOutputShapes(Shape[] inputShapes) {
+            return inputShapes;
+        }
+
+        @Override
+        protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+            for (Block layer : layers) {
+                layer.initialize(manager, dataType, inputShapes);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource(ENGINES)
+    void listsThatHoldTheLayerAreRewiredAndUnmodifiableOnesRefused(EngineBinding engine) {
+        try (NDManager manager = manager(engine)) {
+            ListModel model = new ListModel(linear(manager, 4, 4, 1), linear(manager, 4, 4, 2));
+            model.initialize(manager, DataType.FLOAT32, new Shape(1, 4));
+            NDArray x = Dense.toArray(manager, Dense.random(new Random(1), 2, 4));
+            double[][] before = Dense.fromArray(TestModels.predict(model, x));
+            PeftModel peft = PeftModel.wrap(model).addAdapter("default", DELTA, TargetModules.names("second"));
+            assertInstanceOf(AdaptedLinear.class, model.layers.get(1));
+            randomizeAdapter(peft, "default", 9);
+            assertTrue(Dense.maxDifference(before, Dense.fromArray(TestModels.predict(model, x))) > 1e-3);
+
+            ListModel frozen = new ListModel(linear(manager, 4, 4, 1), linear(manager, 4, 4, 2));
+            frozen.initialize(manager, DataType.FLOAT32, new Shape(1, 4));
+            List<Block> original = List.copyOf(frozen.layers);
+            frozen.layers.clear();
+            PeftException error;
+            try {
+                Field field = ListModel.class.getDeclaredField("layers");
+                field.setAccessible(true);
+                field.set(frozen, original);
+                error = assertThrows(PeftException.class,
+                        () -> PeftModel.wrap(frozen).addAdapter("default", DELTA, TargetModules.names("first")));
+            } catch (ReflectiveOperationException e) {
+                throw new AssertionError(e);
+            }
+            assertTrue(error.getMessage().contains("ListModel.layers holds the layer in a list that cannot be changed"), error.getMessage());
+            assertInstanceOf(Linear.class, frozen.getChildren().valueAt(0), "the tree is unchanged");
+        }
+    }
+
     @ParameterizedTest
     @MethodSource(ENGINES)
     void aFieldThatCannotHoldTheAdapterIsAClearErrorAndChangesNothing(EngineBinding engine) {
@@ -142,7 +208,7 @@ class PeftModelTest {
             PeftModel peft = PeftModel.wrap(model);
             PeftException error = assertThrows(
                     PeftException.class, () -> peft.addAdapter("default", DELTA, TargetModules.names("proj")));
-            assertTrue(error.getMessage().contains("field 'projection' of type Linear"), error.getMessage());
+            assertTrue(error.getMessage().contains("TypedFieldModel.projection holds the layer as a Linear"), error.getMessage());
             assertSame(projection, model.getChildren().valueAt(0), "the tree is unchanged");
         }
     }

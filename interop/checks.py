@@ -1,0 +1,361 @@
+"""peft4j against real Hugging Face PEFT: interop in both directions, MoRA against a reference
+written from ../shared/MATH.md, and peer speed. Run through interop/run; prints one line per check
+and a closing 'N passed, M failed'. Offline after the install: the models are tiny and random."""
+
+import json
+import logging
+import math
+import os
+import subprocess
+import sys
+import time
+import traceback
+import warnings
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+import peft
+import transformers
+from peft import LoraConfig, PeftModel, get_peft_model
+from transformers import (GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM,
+                          LlamaForSequenceClassification)
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "interop" / "work"
+JAVA_CP = f"{ROOT}/peft-cli/target/peft4j.jar:{ROOT}/peft-cli/target/lib/*"
+DORA_FIXTURE = ROOT / "peft-dora" / "src" / "test" / "resources" / "peft-dora-llama-tiny"
+CHECKS = []
+RESULTS = []
+
+
+def check(function):
+    CHECKS.append(function)
+    return function
+
+
+def java(*args):
+    """Runs the Java side of the harness (interop/Peft4jSide.java) on the CLI's class path."""
+    subprocess.run(["java", "-cp", JAVA_CP, str(ROOT / "interop" / "Peft4jSide.java"), *map(str, args)],
+                   check=True, capture_output=True, text=True)
+
+
+def peft4j(*args):
+    """Runs the peft4j command."""
+    result = subprocess.run([str(ROOT / "peft4j"), *map(str, args)], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise AssertionError(f"peft4j {' '.join(map(str, args))} failed: {result.stderr.strip()[-2000:]}")
+    return result.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# Tiny models, saved with save_pretrained so real model.safetensors files exist.
+
+def llama_config():
+    return LlamaConfig(vocab_size=128, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                       num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=64,
+                       pad_token_id=0, num_labels=2)
+
+
+def tiny(kind):
+    torch.manual_seed(0)
+    if kind == "llama":
+        return LlamaForCausalLM(llama_config())
+    if kind == "llama-cls":
+        return LlamaForSequenceClassification(llama_config())
+    return GPT2LMHeadModel(GPT2Config(vocab_size=128, n_positions=64, n_embd=64, n_layer=2, n_head=4))
+
+
+def save_base(kind):
+    directory = WORK / f"base-{kind}"
+    if not (directory / "model.safetensors").exists():
+        tiny(kind).save_pretrained(directory, safe_serialization=True)
+    return directory
+
+
+def train(model, kind, steps=5):
+    """A few AdamW steps so that every adapter tensor moves away from its initial value."""
+    torch.manual_seed(1)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+    for _ in range(steps):
+        ids = torch.randint(1, 128, (4, 16))
+        if kind == "llama-cls":
+            loss = model(input_ids=ids, labels=torch.randint(0, 2, (4,))).loss
+        else:
+            loss = model(input_ids=ids, labels=ids).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+
+
+def compare_files(expected_file, actual_file, rtol=1e-5, atol=1e-6):
+    expected, actual = load_file(expected_file), load_file(actual_file)
+    missing = sorted(set(expected) - set(actual))
+    extra = sorted(set(actual) - set(expected))
+    if missing or extra:
+        raise AssertionError(f"tensor names differ: missing {missing[:5]}, extra {extra[:5]}")
+    worst = 0.0
+    for name, tensor in expected.items():
+        other = actual[name]
+        if tensor.shape != other.shape or tensor.dtype != other.dtype:
+            raise AssertionError(f"{name}: {other.dtype}{tuple(other.shape)} vs {tensor.dtype}{tuple(tensor.shape)}")
+        difference = (other.double() - tensor.double()).abs()
+        allowed = atol + rtol * tensor.double().abs()
+        if not bool((difference <= allowed).all()):
+            raise AssertionError(f"{name}: max difference {difference.max().item():.3e}")
+        worst = max(worst, (difference / (tensor.double().abs() + 1e-12)).max().item() if tensor.numel() else 0)
+    return f"{len(expected)} tensors agree (max relative difference {worst:.1e})"
+
+
+def peft_then_merge(name, kind, config):
+    """PEFT trains an adapter and merges it; peft4j merges the same adapter into the same base."""
+    base = save_base(kind)
+    model = get_peft_model(tiny(kind), config)
+    train(model, kind)
+    adapter = WORK / f"peft-{name}"
+    model.save_pretrained(adapter)
+    merged = WORK / f"peft-{name}-merged"
+    model.merge_and_unload().save_pretrained(merged, safe_serialization=True)
+    out = WORK / f"peft4j-{name}-merged.safetensors"
+    peft4j("merge", "--base", base / "model.safetensors", "--adapter", adapter, "--out", out)
+    return compare_files(merged / "model.safetensors", out)
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. PEFT -> peft4j
+
+@check
+def peft_lora_llama_merges_identically():
+    return peft_then_merge("lora", "llama", LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"]))
+
+
+@check
+def peft_lora_rslora_rank_alpha_patterns_merge_identically():
+    return peft_then_merge("lora-patterns", "llama", LoraConfig(
+        r=4, lora_alpha=8, use_rslora=True, target_modules=["q_proj", "v_proj", "o_proj"],
+        rank_pattern={"layers.0.self_attn.q_proj": 2, "v_proj": 6}, alpha_pattern={"o_proj": 3}))
+
+
+@check
+def peft_lora_gpt2_fan_in_fan_out_merges_identically():
+    return peft_then_merge("lora-fifo", "gpt2", LoraConfig(
+        r=4, lora_alpha=8, target_modules=["c_attn", "c_proj"], fan_in_fan_out=True))
+
+
+@check
+def peft_dora_llama_merges_identically():
+    return peft_then_merge("dora", "llama", LoraConfig(r=4, lora_alpha=8, use_dora=True, target_modules=["q_proj", "v_proj"]))
+
+
+@check
+def peft_dora_gpt2_conv1d_merges_identically():
+    return peft_then_merge("dora-fifo", "gpt2", LoraConfig(
+        r=4, lora_alpha=8, use_dora=True, target_modules=["c_attn"], fan_in_fan_out=True))
+
+
+@check
+def peft_lora_modules_to_save_merges_identically():
+    return peft_then_merge("lora-mts", "llama-cls", LoraConfig(
+        task_type="SEQ_CLS", r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], modules_to_save=["score"]))
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. peft4j -> PEFT
+
+LLAMA_MODULES = [f"model.layers.{i}.self_attn.{p}" for i in range(2) for p in ("q_proj", "v_proj")]
+
+
+def peft4j_then_peft(method):
+    base = save_base("llama")
+    adapter = WORK / f"peft4j-{method}"
+    java("train", base / "model.safetensors", method, adapter, *LLAMA_MODULES)
+    caught = []
+    handler = logging.Handler()
+    handler.emit = lambda record: caught.append(record.getMessage())
+    for logger in (logging.getLogger("peft"), logging.getLogger("transformers")):
+        logger.addHandler(handler)
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        model = PeftModel.from_pretrained(LlamaForCausalLM.from_pretrained(base), adapter)
+    messages = caught + [str(w.message) for w in warned]
+    bad = [m for m in messages if "missing" in m.lower() or "unexpected" in m.lower()]
+    if bad:
+        raise AssertionError(f"PEFT warned while loading: {bad}")
+    merged = WORK / f"peft4j-{method}-peft-merged"
+    model.merge_and_unload().save_pretrained(merged, safe_serialization=True)
+    out = WORK / f"peft4j-{method}-merged.safetensors"
+    peft4j("merge", "--base", base / "model.safetensors", "--adapter", adapter, "--out", out)
+    return "PEFT loads it without warnings; " + compare_files(merged / "model.safetensors", out)
+
+
+@check
+def peft4j_lora_loads_in_peft_and_merges_identically():
+    return peft4j_then_peft("lora")
+
+
+@check
+def peft4j_dora_loads_in_peft_and_merges_identically():
+    return peft4j_then_peft("dora")
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. MoRA against a PyTorch reference written from MATH.md (kongds/MoRA's fork is not on PyPI)
+
+def groups(length, r):
+    """g_D: contiguous groups of an axis of length D into r groups (MATH.md §4.2)."""
+    q, m = divmod(length, r)
+    return [i // (q + 1) if i < m * (q + 1) else m + (i - m * (q + 1)) // q for i in range(length)]
+
+
+def cyclic_pad(x, r):
+    k = x.shape[-1]
+    n = math.ceil(k / r)
+    index = torch.tensor([p % k for p in range(n * r)])
+    return x[..., index], n
+
+
+def mora_forward(x, m, d, kind):
+    r = m.shape[0]
+    k = x.shape[-1]
+    if kind in (1, 4):
+        padded, n = cyclic_pad(x, r)
+        c = padded.reshape(*x.shape[:-1], n, r).sum(-2)
+    elif kind in (2, 3):
+        c = torch.zeros(*x.shape[:-1], r, dtype=x.dtype)
+        c.index_add_(-1, torch.tensor(groups(k, r)), x)
+    if kind in (1, 2, 3, 4):
+        y = c @ m.T
+        if kind in (1, 3):
+            return y[..., [o % r for o in range(d)]]
+        return y[..., groups(d, r)] if d >= r else y[..., :d]
+    padded, n = cyclic_pad(x, r)
+    blocks = padded.reshape(*x.shape[:-1], n, r)
+    h = r // 2
+    theta = torch.tensor([10000 ** (-2 * j / r) for j in range(h)], dtype=torch.float32)
+    angles = torch.arange(n, dtype=torch.float32)[:, None] * torch.cat([theta, theta])[None, :]
+    rotated_half = torch.cat([-blocks[..., h:], blocks[..., :h]], -1)
+    rotated = blocks * angles.cos() + rotated_half * angles.sin()
+    z = (rotated @ m.T).reshape(*x.shape[:-1], n * r)
+    return z[..., [o % (n * r) for o in range(d)]]
+
+
+def mora_delta(m, d, k, kind):
+    """ΔW by the identity probe: the forward applied to the rows of I_k, transposed (MATH.md §6)."""
+    return mora_forward(torch.eye(k, dtype=torch.float64), m.double(), d, kind).T
+
+
+@check
+def mora_forward_and_delta_match_the_reference():
+    out = WORK / "mora-java.safetensors"
+    java("mora", out)
+    tensors = load_file(out)
+    cases = sorted({name.rsplit(".", 1)[0] for name in tensors})
+    worst = 0.0
+    for case in cases:
+        kind, d, k, _ = (int(part[len(p):]) for part, p in zip(case.split("_"), ("type", "d", "k", "r")))
+        m, x = tensors[case + ".M"], tensors[case + ".x"]
+        expected_forward = mora_forward(x.double(), m.double(), d, kind)
+        expected_delta = mora_delta(m, d, k, kind)
+        for name, expected in ((".forward", expected_forward), (".delta", expected_delta)):
+            actual = tensors[case + name].double()
+            difference = ((actual - expected).abs() / (expected.abs().max() + 1e-12)).max().item()
+            worst = max(worst, difference)
+            if difference > 1e-5:
+                raise AssertionError(f"{case}{name}: relative difference {difference:.2e}")
+    return f"{len(cases)} cases (types 1, 2, 3, 4, 6), max relative difference {worst:.1e}"
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Peer speed: PEFT's real layers in eager PyTorch vs peft4j on the same shapes
+
+def peft_timing():
+    torch.set_num_threads(2)
+    medians = {}
+    for method in ("lora", "dora"):
+        torch.manual_seed(0)
+        layer = torch.nn.Sequential(torch.nn.Linear(1024, 1024))
+        model = get_peft_model(layer, LoraConfig(r=8, lora_alpha=16, target_modules=["0"], use_dora=method == "dora"))
+        x, y = torch.randn(256, 1024), torch.randn(256, 1024)
+        optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+
+        def step():
+            loss = torch.nn.functional.mse_loss(model(x), y)
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+
+        def forward():
+            with torch.no_grad():
+                model(x)
+
+        for name, body, training in (("train_step", step, True), ("eval_forward", forward, False)):
+            model.train(training)
+            times = []
+            for i in range(50):
+                start = time.perf_counter()
+                body()
+                if i >= 10:
+                    times.append((time.perf_counter() - start) * 1e3)
+            medians[f"{method}_{name}_ms"] = sorted(times)[len(times) // 2]
+    return medians
+
+
+@check
+def peer_speed():
+    out = WORK / "peft4j-timing.json"
+    java("timing", out)
+    ours = json.loads(out.read_text())
+    theirs = peft_timing()
+    lines = []
+    for key in ours:
+        lines.append(f"{key[:-3]}: peft4j {ours[key]:.2f} ms, PEFT {theirs[key]:.2f} ms, ratio {ours[key] / theirs[key]:.2f}")
+    (WORK / "speed.json").write_text(json.dumps({"peft4j": ours, "peft": theirs}, indent=2))
+    return "; ".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# A real PEFT DoRA adapter for the Java tests (peft-dora's test resources)
+
+@check
+def dora_fixture_for_java_tests():
+    """Writes a small PEFT DoRA adapter, the base weights it adapts and PEFT's merged weights."""
+    torch.manual_seed(3)
+    base = tiny("llama")
+    modules = LLAMA_MODULES
+    base_weights = {m + ".weight": base.get_submodule(m).weight.detach().clone() for m in modules}
+    model = get_peft_model(base, LoraConfig(r=4, lora_alpha=8, use_dora=True, target_modules=["q_proj", "v_proj"]))
+    train(model, "llama")
+    model.save_pretrained(DORA_FIXTURE)
+    for extra in ("README.md",):
+        (DORA_FIXTURE / extra).unlink(missing_ok=True)
+    merged = model.merge_and_unload()
+    save_file(base_weights, DORA_FIXTURE / "base.safetensors", metadata={"format": "pt"})
+    save_file({m + ".weight": merged.get_submodule(m).weight.detach().clone() for m in modules},
+              DORA_FIXTURE / "merged.safetensors", metadata={"format": "pt"})
+    size = sum(f.stat().st_size for f in DORA_FIXTURE.iterdir())
+    return f"wrote {DORA_FIXTURE.relative_to(ROOT)} ({size // 1024} KiB)"
+
+
+def main():
+    WORK.mkdir(parents=True, exist_ok=True)
+    print(f"torch {torch.__version__} (libtorch {torch.__version__.split('+')[0]}), transformers {transformers.__version__}, "
+          f"peft {peft.__version__}; peft4j on DJL 0.35.0 with libtorch 2.7.1", flush=True)
+    for function in CHECKS:
+        try:
+            detail = function()
+            RESULTS.append(True)
+            print(f"PASS {function.__name__}: {detail}", flush=True)
+        except Exception as error:  # noqa: BLE001 - every failure is reported as a result line
+            RESULTS.append(False)
+            message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            print(f"FAIL {function.__name__}: {message}", flush=True)
+            if os.environ.get("INTEROP_VERBOSE"):
+                traceback.print_exc()
+    passed = sum(RESULTS)
+    print(f"{passed} passed, {len(RESULTS) - passed} failed")
+    return 0 if passed == len(RESULTS) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
