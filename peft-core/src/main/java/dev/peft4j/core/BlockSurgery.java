@@ -7,16 +7,22 @@ import dev.peft4j.spi.PeftException;
 import java.lang.reflect.Array;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.ListIterator;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Replaces a child block inside its parent, as PyTorch's {@code setattr} does: the entry in the
  * parent's child list keeps its key and position, and every reference the parent holds to the old
  * block (a field, an element of an array, a list or a map value held in a field) is pointed at the
- * new one, so blocks that call a child through a field or a collection are rewired too. A
+ * new one, so blocks that call a child through a field or a collection are rewired too; every
+ * block of the tree is searched, since a block may call a grandchild directly. A
  * reference that cannot be changed (a field whose type cannot hold the new block, an unmodifiable
  * collection) is an error raised before anything is changed.
  *
@@ -40,15 +46,17 @@ final class BlockSurgery {
     }
 
     /**
-     * Puts a replacement where a child was.
+     * Puts a replacement where a child was, and points every reference to the old child held by
+     * any block of the tree at the replacement.
      *
+     * @param root the tree's root
      * @param parent the parent block
      * @param index the child's position
      * @param replacement the new child
-     * @throws PeftException when the parent is not a DJL AbstractBlock or holds the child in a way
-     *     that cannot be changed; nothing is changed then
+     * @throws PeftException when the parent is not a DJL AbstractBlock or a block holds the child
+     *     in a way that cannot be changed; nothing is changed then
      */
-    static void replaceChild(Block parent, int index, Block replacement) {
+    static void replaceChild(Block root, Block parent, int index, Block replacement) {
         if (!(parent instanceof AbstractBlock)) {
             throw new PeftException(
                     "Cannot put an adapter into " + parent.getClass().getName() + ": it is not a DJL AbstractBlock");
@@ -57,7 +65,10 @@ final class BlockSurgery {
             BlockList children = (BlockList) CHILDREN.get(parent);
             String key = children.keyAt(index);
             Block old = children.valueAt(index);
-            List<Runnable> rewiring = referencesTo(parent, old, replacement);
+            List<Runnable> rewiring = new ArrayList<>();
+            for (Block block : blocks(root)) {
+                rewiring.addAll(referencesTo(block, old, replacement));
+            }
             children.remove(index);
             children.add(index, key, replacement);
             rewiring.forEach(Runnable::run);
@@ -66,10 +77,23 @@ final class BlockSurgery {
         }
     }
 
-    /** The changes that point the parent's references at the replacement, checked, not yet run. */
+    /** Every block of a tree, each once. */
+    private static Set<Block> blocks(Block root) {
+        Set<Block> found = Collections.newSetFromMap(new IdentityHashMap<>());
+        Deque<Block> pending = new ArrayDeque<>(List.of(root));
+        while (!pending.isEmpty()) {
+            Block block = pending.pop();
+            if (found.add(block)) {
+                pending.addAll(block.getChildren().values());
+            }
+        }
+        return found;
+    }
+
+    /** The changes that point a block's references at the replacement, checked, not yet run. */
     private static List<Runnable> referencesTo(Block parent, Block old, Block replacement) throws IllegalAccessException {
         List<Runnable> rewiring = new ArrayList<>();
-        for (Class<?> type = parent.getClass(); type != AbstractBlock.class; type = type.getSuperclass()) {
+        for (Class<?> type = parent.getClass(); type != null && type != AbstractBlock.class; type = type.getSuperclass()) {
             for (Field field : type.getDeclaredFields()) {
                 if (Modifier.isStatic(field.getModifiers()) || field.getType().isPrimitive()) {
                     continue;

@@ -128,7 +128,7 @@ public final class PeftModel {
         if (layer.parent() == null) {
             root = adapted;
         } else {
-            BlockSurgery.replaceChild(layer.parent(), layer.childIndex(), adapted);
+            BlockSurgery.replaceChild(root, layer.parent(), layer.childIndex(), adapted);
         }
         layers.put(layer.path(), adapted);
         return adapted;

@@ -5,13 +5,19 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
 import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 /** Small DJL models with seeded weights, identical on every engine. */
@@ -39,6 +45,68 @@ public final class TestModels {
         block.initialize(manager, DataType.FLOAT32, new Shape(1, widths[0]));
         randomize(block, new Random(seed), 1.0);
         return block;
+    }
+
+    /**
+     * A chain of square linear layers (no bias) at given module paths, nested as PyTorch names
+     * them: the path {@code model.layers.0.self_attn.q_proj} is a layer {@code q_proj} inside
+     * blocks {@code self_attn}, {@code 0}, {@code layers} and {@code model}. The forward applies
+     * the layers in the order given.
+     *
+     * @param manager owns the weights
+     * @param width every layer's input and output width
+     * @param paths the layers' module paths
+     * @return the initialised model
+     */
+    public static Block namedChain(NDManager manager, int width, List<String> paths) {
+        NamedChain root = new NamedChain();
+        List<Block> order = new ArrayList<>();
+        for (String path : paths) {
+            NamedChain parent = root;
+            String[] segments = path.split("\\.");
+            for (int i = 0; i < segments.length - 1; i++) {
+                parent = parent.childChain(segments[i]);
+            }
+            order.add(parent.add(segments[segments.length - 1], Linear.builder().setUnits(width).optBias(false).build()));
+        }
+        root.order = order;
+        root.initialize(manager, DataType.FLOAT32, new Shape(1, width));
+        return root;
+    }
+
+    /** Named blocks: the root runs its layers in order; inner blocks only hold children. */
+    private static final class NamedChain extends AbstractBlock {
+        private final Map<String, NamedChain> chains = new LinkedHashMap<>();
+        private List<Block> order = List.of();
+
+        NamedChain childChain(String name) {
+            return chains.computeIfAbsent(name, n -> addChildBlock(n, new NamedChain()));
+        }
+
+        Block add(String name, Block block) {
+            return addChildBlock(name, block);
+        }
+
+        @Override
+        protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+            NDList x = inputs;
+            for (Block block : order) {
+                x = block.forward(store, x, training);
+            }
+            return x;
+        }
+
+        @Override
+        public Shape[] getOutputShapes(Shape[] inputShapes) {
+            return inputShapes;
+        }
+
+        @Override
+        protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+            for (Block child : getChildren().values()) {
+                child.initialize(manager, dataType, inputShapes);
+            }
+        }
     }
 
     /**

@@ -1,0 +1,73 @@
+package dev.peft4j.dora;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import dev.peft4j.core.ModuleTree;
+import dev.peft4j.core.PeftModel;
+import dev.peft4j.core.io.PathMap;
+import dev.peft4j.core.io.PeftAdapters;
+import dev.peft4j.core.io.SafetensorsFile;
+import dev.peft4j.core.testing.Dense;
+import dev.peft4j.core.testing.TestModels;
+import dev.peft4j.spi.EngineBinding;
+import java.net.URISyntaxException;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * A DoRA adapter written by real Hugging Face PEFT (see the fixture's SOURCE.md): loaded into a
+ * DJL model, its forward and its merge give PEFT's merged weights.
+ */
+class RealPeftDoraTest {
+
+    private static Path fixture(String name) throws URISyntaxException {
+        return Path.of(RealPeftDoraTest.class.getResource("/peft-dora-llama-tiny/" + name).toURI());
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.peft4j.core.testing.TestEngines#all")
+    void loadsAndMergesAsPeftDoes(EngineBinding engine) throws URISyntaxException {
+        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName());
+                SafetensorsFile base = SafetensorsFile.open(fixture("base.safetensors"));
+                SafetensorsFile merged = SafetensorsFile.open(fixture("merged.safetensors"))) {
+            List<String> modules = new ArrayList<>();
+            base.tensors().keySet().forEach(name -> modules.add(name.substring(0, name.length() - ".weight".length())));
+            Block model = TestModels.namedChain(manager, 64, modules);
+            for (String module : modules) {
+                Parameter weight = ModuleTree.parameter(model, module + ".weight");
+                weight.getArray().set(FloatBuffer.wrap(base.readFloats(module + ".weight")));
+            }
+            PeftModel peft = PeftModel.wrap(model);
+            PeftAdapters.load(peft, "peft", fixture("adapter_config.json").getParent(), PathMap.identity());
+
+            double[][] x = Dense.random(new Random(4), 5, 64);
+            double[][] expected = x;
+            for (String module : modules) {
+                double[][] w = Dense.fromArray(merged.read(module + ".weight", manager));
+                expected = Dense.matmul(expected, Dense.transpose(w));
+            }
+            double[][] unmerged = Dense.fromArray(TestModels.predict(peft.block(), Dense.toArray(manager, x)));
+            double scale = 0;
+            for (double[] row : expected) {
+                for (double value : row) {
+                    scale = Math.max(scale, Math.abs(value));
+                }
+            }
+            Dense.assertClose(expected, unmerged, 1e-5 * scale, "unmerged forward vs PEFT's merged weights");
+
+            peft.merge();
+            for (String module : modules) {
+                double[][] ours = Dense.fromArray(peft.layers().get(module).weight().getArray());
+                double[][] theirs = Dense.fromArray(merged.read(module + ".weight", manager));
+                Dense.assertClose(theirs, ours, 1e-5, module + " merged");
+            }
+        }
+    }
+}
