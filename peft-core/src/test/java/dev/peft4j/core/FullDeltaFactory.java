@@ -3,13 +3,13 @@ package dev.peft4j.core;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
 import com.google.auto.service.AutoService;
+import dev.peft4j.spi.AbstractAdapter;
 import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterFactory;
@@ -35,18 +35,15 @@ public final class FullDeltaFactory implements AdapterFactory {
         return new FullDelta(config, target);
     }
 
-    private static final class FullDelta extends AbstractBlock implements Adapter {
-        private final AdapterConfig config;
-        private final AdapterTarget target;
+    private static final class FullDelta extends AbstractAdapter {
         private final Parameter delta;
 
         FullDelta(AdapterConfig config, AdapterTarget target) {
-            this.config = config;
-            this.target = target;
+            super(config, target);
             this.delta = addParameter(Parameter.builder()
                     .setName("lora_A")
                     .setType(Parameter.Type.WEIGHT)
-                    .optShape(new Shape(target.outFeatures(), target.inFeatures()))
+                    .optShape(new Shape(target().outFeatures(), target().inFeatures()))
                     .optInitializer(Initializer.ZEROS)
                     .build());
         }
@@ -55,21 +52,6 @@ public final class FullDeltaFactory implements AdapterFactory {
         protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
             NDArray x = inputs.get(INPUT);
             return Linear.linear(x, store.getValue(delta, x.getDevice(), training));
-        }
-
-        @Override
-        public Shape[] getOutputShapes(Shape[] inputShapes) {
-            return new Shape[] {inputShapes[BASE_OUTPUT]};
-        }
-
-        @Override
-        public AdapterTarget target() {
-            return target;
-        }
-
-        @Override
-        public AdapterConfig config() {
-            return config;
         }
 
         @Override

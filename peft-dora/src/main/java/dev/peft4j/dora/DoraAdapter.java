@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
@@ -12,6 +11,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
 import dev.peft4j.lora.LowRankBranch;
+import dev.peft4j.spi.AbstractAdapter;
 import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterTarget;
@@ -45,13 +45,11 @@ import java.util.OptionalLong;
  * <p>It has r·(d + k) + d trainable values. Zero norms and NaN/Inf values are errors naming the
  * layer and the row, unless an epsilon is configured for the norms.
  */
-public final class DoraAdapter extends AbstractBlock implements Adapter {
+public final class DoraAdapter extends AbstractAdapter {
 
     /** PEFT's tensor name of the magnitude. */
     public static final String MAGNITUDE_NAME = "lora_magnitude_vector";
 
-    private final AdapterConfig config;
-    private final AdapterTarget target;
     private final LowRankBranch branch;
     private final Parameter magnitude;
     private final boolean normGradient;
@@ -72,8 +70,7 @@ public final class DoraAdapter extends AbstractBlock implements Adapter {
      */
     public DoraAdapter(
             AdapterConfig config, AdapterTarget target, boolean normGradient, boolean evalCache, float epsilon) {
-        this.config = config;
-        this.target = target;
+        super(config, target);
         this.branch = new LowRankBranch(config, target);
         this.normGradient = normGradient;
         this.evalCache = evalCache;
@@ -82,7 +79,7 @@ public final class DoraAdapter extends AbstractBlock implements Adapter {
         magnitude = addParameter(Parameter.builder()
                 .setName("lora_magnitude")
                 .setType(Parameter.Type.WEIGHT)
-                .optShape(new Shape(target.outFeatures()))
+                .optShape(new Shape(target().outFeatures()))
                 .optInitializer(Initializer.ONES)
                 .build());
     }
@@ -103,8 +100,8 @@ public final class DoraAdapter extends AbstractBlock implements Adapter {
         NDArray scale = scale(store, input, baseWeight, training);
         NDArray droppedInput = input;
         NDArray base = inputs.get(BASE_OUTPUT);
-        if (training && config.dropout() > 0) {
-            droppedInput = Dropout.dropout(input, config.dropout(), true).head();
+        if (training && config().dropout() > 0) {
+            droppedInput = Dropout.dropout(input, config().dropout(), true).head();
             base = Linear.linear(droppedInput, baseWeight).head();
         }
         NDArray adapted = base.add(branch.forward(store, droppedInput, training)).mul(scale);
@@ -148,21 +145,6 @@ public final class DoraAdapter extends AbstractBlock implements Adapter {
         }
     }
 
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {inputShapes[BASE_OUTPUT]};
-    }
-
-    @Override
-    public AdapterTarget target() {
-        return target;
-    }
-
-    @Override
-    public AdapterConfig config() {
-        return config;
-    }
-
     /** {@code diag(m/n)·(W0 + s·B·A) − W0}. */
     @Override
     public NDArray deltaWeight(NDArray baseWeight) {
@@ -187,7 +169,7 @@ public final class DoraAdapter extends AbstractBlock implements Adapter {
     @Override
     public NDArray unmerge(NDArray mergedWeight) {
         if (mergedNorm == null) {
-            throw new PeftException("DoRA adapter on layer '" + target.path() + "' is not merged");
+            throw new PeftException("DoRA adapter on layer '" + target().path() + "' is not merged");
         }
         NDArray scale = magnitude.getArray().div(mergedNorm).reshape(-1, 1);
         NDArray restored = mergedWeight.div(scale).sub(branch.deltaWeight());
@@ -200,7 +182,7 @@ public final class DoraAdapter extends AbstractBlock implements Adapter {
         NDArray direction = baseWeight.add(branch.deltaWeight());
         OptionalLong bad = TensorChecks.firstNonFinite(direction);
         if (bad.isPresent()) {
-            throw rowError(bad.getAsLong() / target.inFeatures(), "W0 + s·B·A has NaN or Inf", "merging");
+            throw rowError(bad.getAsLong() / target().inFeatures(), "W0 + s·B·A has NaN or Inf", "merging");
         }
         NDArray m = magnitude.getArray();
         OptionalLong badMagnitude = TensorChecks.firstNonFinite(m);
@@ -232,7 +214,7 @@ public final class DoraAdapter extends AbstractBlock implements Adapter {
     private PeftException rowError(long row, String what, String action) {
         return new PeftException(
                 "DoRA layer '"
-                        + target.path()
+                        + target().path()
                         + "', row "
                         + row
                         + ": "
@@ -252,6 +234,6 @@ public final class DoraAdapter extends AbstractBlock implements Adapter {
 
     @Override
     public String toString() {
-        return "DoraAdapter(" + target.path() + ", r=" + config.rank() + ", s=" + branch.scaling() + ")";
+        return "DoraAdapter(" + target().path() + ", r=" + config().rank() + ", s=" + branch.scaling() + ")";
     }
 }

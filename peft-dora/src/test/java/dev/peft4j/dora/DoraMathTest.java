@@ -219,21 +219,11 @@ class DoraMathTest {
                         ? finiteDifferences(x, g, w0, a, b, s, m)
                         : detachedGradients(x, g, w0, a, b, s, m);
                 double tolerance = attached ? 2e-3 : 1e-4;
-                Dense.assertClose(expected[0], gradA, tolerance * scale(expected[0]), "dL/dA, attached=" + attached);
-                Dense.assertClose(expected[1], gradB, tolerance * scale(expected[1]), "dL/dB, attached=" + attached);
-                Dense.assertClose(expected[2], new double[][] {gradM}, tolerance * scale(expected[2]), "dL/dm, attached=" + attached);
+                Dense.assertClose(expected[0], gradA, tolerance * Dense.scale(expected[0]), "dL/dA, attached=" + attached);
+                Dense.assertClose(expected[1], gradB, tolerance * Dense.scale(expected[1]), "dL/dB, attached=" + attached);
+                Dense.assertClose(expected[2], new double[][] {gradM}, tolerance * Dense.scale(expected[2]), "dL/dm, attached=" + attached);
             }
         }
-    }
-
-    private static double scale(double[][] m) {
-        double max = 1;
-        for (double[] row : m) {
-            for (double v : row) {
-                max = Math.max(max, Math.abs(v));
-            }
-        }
-        return max;
     }
 
     /** With n held constant: P = Gᵀx, dL/dm_o = Σ_i P[o,i]·V[o,i]/n_o, dL/dB = s·diag(m/n)·P·Aᵀ, dL/dA = s·Bᵀ·diag(m/n)·P. */

@@ -3,11 +3,11 @@ package dev.peft4j.lora;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import dev.peft4j.spi.AbstractAdapter;
 import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterTarget;
@@ -17,10 +17,8 @@ import java.util.Map;
  * LoRA on one linear layer (MATH.md §2): {@code h = x·W0ᵀ + b + s·(dropout(x)·Aᵀ)·Bᵀ} and {@code
  * ΔW = s·B·A}. It has r·(d + k) trainable values.
  */
-public final class LoraAdapter extends AbstractBlock implements Adapter {
+public final class LoraAdapter extends AbstractAdapter {
 
-    private final AdapterConfig config;
-    private final AdapterTarget target;
     private final LowRankBranch branch;
 
     /**
@@ -30,8 +28,7 @@ public final class LoraAdapter extends AbstractBlock implements Adapter {
      * @param target the layer
      */
     public LoraAdapter(AdapterConfig config, AdapterTarget target) {
-        this.config = config;
-        this.target = target;
+        super(config, target);
         this.branch = new LowRankBranch(config, target);
         branch.peftParameters().values().forEach(this::addParameter);
     }
@@ -40,25 +37,10 @@ public final class LoraAdapter extends AbstractBlock implements Adapter {
     protected NDList forwardInternal(
             ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray input = inputs.get(INPUT);
-        if (training && config.dropout() > 0) {
-            input = Dropout.dropout(input, config.dropout(), true).head();
+        if (training && config().dropout() > 0) {
+            input = Dropout.dropout(input, config().dropout(), true).head();
         }
         return new NDList(branch.forward(store, input, training));
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {inputShapes[BASE_OUTPUT]};
-    }
-
-    @Override
-    public AdapterTarget target() {
-        return target;
-    }
-
-    @Override
-    public AdapterConfig config() {
-        return config;
     }
 
     @Override
@@ -73,6 +55,6 @@ public final class LoraAdapter extends AbstractBlock implements Adapter {
 
     @Override
     public String toString() {
-        return "LoraAdapter(" + target.path() + ", r=" + config.rank() + ", s=" + branch.scaling() + ")";
+        return "LoraAdapter(" + target().path() + ", r=" + config().rank() + ", s=" + branch.scaling() + ")";
     }
 }

@@ -77,21 +77,11 @@ class LoraMathTest {
                 double[][] x = Dense.random(random, 5, k);
                 double[][] expected = Dense.addRow(Dense.matmul(x, Dense.transpose(Dense.add(w0, s, delta))), bias);
                 double[][] actual = Dense.fromArray(TestModels.predict(peft.block(), Dense.toArray(manager, x)));
-                Dense.assertClose(expected, actual, 1e-5 * scale(expected), "LoRA forward, rsLoRA=" + rsLora);
+                Dense.assertClose(expected, actual, 1e-5 * Dense.scale(expected), "LoRA forward, rsLoRA=" + rsLora);
                 double[][] engineDelta = Dense.fromArray(adapter.deltaWeight(null));
-                Dense.assertClose(Dense.add(new double[d][k], s, delta), engineDelta, 1e-5 * s * scale(delta), "ΔW = s·B·A");
+                Dense.assertClose(Dense.add(new double[d][k], s, delta), engineDelta, 1e-5 * s * Dense.scale(delta), "ΔW = s·B·A");
             }
         }
-    }
-
-    private static double scale(double[][] m) {
-        double max = 1;
-        for (double[] row : m) {
-            for (double v : row) {
-                max = Math.max(max, Math.abs(v));
-            }
-        }
-        return max;
     }
 
     /** A is U(−1/√k, 1/√k) (PEFT's Kaiming default) or N(0, 1/r); B starts at zero. */

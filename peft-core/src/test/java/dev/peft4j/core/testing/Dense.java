@@ -175,6 +175,22 @@ public final class Dense {
     }
 
     /**
+     * The largest |value|, at least 1: the scale relative tolerances are taken against.
+     *
+     * @param m a matrix
+     * @return max(1, max |m[i][j]|)
+     */
+    public static double scale(double[][] m) {
+        double max = 1;
+        for (double[] row : m) {
+            for (double v : row) {
+                max = Math.max(max, Math.abs(v));
+            }
+        }
+        return max;
+    }
+
+    /**
      * The largest |a − b| over all elements.
      *
      * @param a a matrix

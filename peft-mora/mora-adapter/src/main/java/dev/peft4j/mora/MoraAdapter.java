@@ -6,13 +6,13 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
+import dev.peft4j.spi.AbstractAdapter;
 import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterTarget;
@@ -41,13 +41,11 @@ import java.util.TreeMap;
  * #switchOperator} change M and the operator between training phases. Concurrent inference
  * forwards are safe; training, merging and the ReMoRA primitives need exclusive access.
  */
-public final class MoraAdapter extends AbstractBlock implements Adapter {
+public final class MoraAdapter extends AbstractAdapter {
 
     /** PEFT's tensor name of M (kongds/MoRA stores M as {@code lora_A}, and again as {@code lora_B}). */
     public static final String M_NAME = "lora_A.weight";
 
-    private final AdapterConfig config;
-    private final AdapterTarget target;
     private final CompressionShape shape;
     private final Parameter m;
     private final MoraOptions options;
@@ -63,22 +61,21 @@ public final class MoraAdapter extends AbstractBlock implements Adapter {
      * @throws PeftException when r̂ comes out below 1 or the shape is outside the operator's domain
      */
     public MoraAdapter(AdapterConfig config, AdapterTarget target, MoraOptions options) {
-        this.config = config;
-        this.target = target;
+        super(config, target);
         this.options = options;
         this.operator = options.operator();
-        int d = target.outFeatures();
-        int k = target.inFeatures();
-        int fromRule = options.rankRule().reducedRank(d, k, config.rank());
+        int d = target().outFeatures();
+        int k = target().inFeatures();
+        int fromRule = options.rankRule().reducedRank(d, k, config().rank());
         int reducedRank = operator.adjustRank(fromRule);
         if (reducedRank < 1) {
             throw new PeftException(
                     "MoRA rank r="
-                            + config.rank()
+                            + config().rank()
                             + " gives r̂="
                             + reducedRank
                             + " for layer '"
-                            + target.path()
+                            + target().path()
                             + "' (d="
                             + d
                             + ", k="
@@ -156,7 +153,7 @@ public final class MoraAdapter extends AbstractBlock implements Adapter {
                             + "' needs r̂="
                             + needed
                             + " but layer '"
-                            + target.path()
+                            + target().path()
                             + "' has M of "
                             + shape.reducedRank()
                             + "×"
@@ -190,7 +187,7 @@ public final class MoraAdapter extends AbstractBlock implements Adapter {
     /** The configuration's options with the operator now in use (and its {@code mora_type}). */
     @Override
     public Map<String, String> currentOptions() {
-        Map<String, String> current = new TreeMap<>(config.options());
+        Map<String, String> current = new TreeMap<>(config().options());
         CompressionOperator now = operator();
         current.put(MoraOptions.OPERATOR, now.name());
         current.remove(MoraOptions.MORA_TYPE);
@@ -232,28 +229,13 @@ public final class MoraAdapter extends AbstractBlock implements Adapter {
     protected NDList forwardInternal(
             ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray input = inputs.get(INPUT);
-        if (training && config.dropout() > 0) {
-            input = Dropout.dropout(input, config.dropout(), true).head();
+        if (training && config().dropout() > 0) {
+            input = Dropout.dropout(input, config().dropout(), true).head();
         }
         Compression compression = compression();
         NDArray mValue = store.getValue(m, input.getDevice(), training);
         NDArray reduced = Linear.linear(compression.compress(input), mValue).head();
         return new NDList(compression.decompress(reduced));
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {inputShapes[BASE_OUTPUT]};
-    }
-
-    @Override
-    public AdapterTarget target() {
-        return target;
-    }
-
-    @Override
-    public AdapterConfig config() {
-        return config;
     }
 
     /**
@@ -289,9 +271,9 @@ public final class MoraAdapter extends AbstractBlock implements Adapter {
     @Override
     public String toString() {
         return "MoraAdapter("
-                + target.path()
+                + target().path()
                 + ", r="
-                + config.rank()
+                + config().rank()
                 + ", r̂="
                 + shape.reducedRank()
                 + ", operator="

@@ -1,40 +1,22 @@
 package dev.peft4j.engine.mxnet;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import dev.peft4j.spi.EngineBinding;
+import dev.peft4j.spi.testing.EngineBindingContractTest;
 
-import ai.djl.Device;
-import dev.peft4j.spi.EngineAvailability;
-import dev.peft4j.spi.PeftException;
-import dev.peft4j.spi.Plugins;
-import java.net.URL;
-import java.net.URLClassLoader;
-import java.util.List;
-import org.junit.jupiter.api.Test;
+class MxNetBindingTest extends EngineBindingContractTest {
 
-class MxNetBindingTest {
-
-    @Test
-    void isRegisteredAndUsableOnThisMachine() {
-        MxNetBinding binding = (MxNetBinding) Plugins.defaults().engine("mxnet");
-        EngineAvailability availability = binding.availability();
-        assertTrue(availability.usable(), availability.reason());
-        List<Device> devices = binding.devices();
-        assertEquals(Device.cpu(), devices.get(devices.size() - 1), "the CPU comes last");
+    @Override
+    protected String name() {
+        return "mxnet";
     }
 
-    @Test
-    void namesTheMissingNativeJar() throws Exception {
-        try (URLClassLoader empty = new URLClassLoader(new URL[0], null)) {
-            MxNetBinding binding = new MxNetBinding(empty);
-            EngineAvailability availability = binding.availability();
-            assertFalse(availability.usable());
-            assertTrue(availability.reason().contains("mxnet-native-mkl"), availability.reason());
-            assertTrue(availability.reason().contains(MxNetBinding.platform()), availability.reason());
-            PeftException error = assertThrows(PeftException.class, binding::engine);
-            assertTrue(error.getMessage().startsWith("Engine 'mxnet' is not usable"), error.getMessage());
-        }
+    @Override
+    protected EngineBinding bindingLookingIn(ClassLoader resources) {
+        return new MxNetBinding(resources);
+    }
+
+    @Override
+    protected String nativeArtifact() {
+        return "mxnet-native-mkl";
     }
 }
