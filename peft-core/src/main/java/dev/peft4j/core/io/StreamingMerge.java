@@ -100,6 +100,8 @@ public final class StreamingMerge {
                 SafetensorsFile baseFile = SafetensorsFile.open(base)) {
             MergePlan plan = MergePlan.of(baseFile, adapter, options.pathMap(), options.plugins());
             TensorStaging staging = new TensorStaging();
+            staging.reserve(baseFile, plan.merges().keySet());
+            staging.reserve(adapter.weights(), plan.adapterTensors());
             for (String tensor : plan.adapterTensors()) {
                 try (NDManager scope = manager.newSubManager()) {
                     requireFinite(staging.read(adapter.weights(), tensor, scope),

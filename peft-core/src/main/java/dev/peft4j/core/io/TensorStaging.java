@@ -24,6 +24,24 @@ final class TensorStaging {
     private ByteBuffer decoded = allocate(0);
 
     /**
+     * Sizes the buffers for the largest of some tensors up front, so that reading them leaves no
+     * outgrown buffer behind.
+     *
+     * @param file the file
+     * @param names tensors that will be read
+     * @throws PeftException when a tensor is missing or too large for one buffer
+     */
+    void reserve(SafetensorsFile file, Iterable<String> names) {
+        for (String name : names) {
+            stored = capacity(stored, file.sizeInMemory(name));
+            TensorSpec spec = file.tensor(name);
+            if (spec.dtype() == SafetensorsDtype.BF16) {
+                decoded = capacity(decoded, decodedSize(file, spec));
+            }
+        }
+    }
+
+    /**
      * A floating-point tensor as an array of its stored type, as {@link SafetensorsFile#read}
      * gives it (BF16 becomes FLOAT32), sharing no memory with the staging buffers.
      *
@@ -42,13 +60,9 @@ final class TensorStaging {
         ByteBuffer bytes = file.readBytes(name, stored);
         DataType type = spec.dtype().dataType();
         if (spec.dtype() == SafetensorsDtype.BF16) {
-            long size = spec.elementCount() * Float.BYTES;
-            if (size > Integer.MAX_VALUE - 8) {
-                throw new PeftException("Tensor '" + name + "' of " + file.path() + " has " + spec.elementCount()
-                        + " BF16 values, which as float32 take more than the 2 GiB one array can hold");
-            }
+            int size = decodedSize(file, spec);
             decoded = capacity(decoded, size);
-            decoded.clear().limit((int) size);
+            decoded.clear().limit(size);
             FloatCodec.decode(bytes, spec.dtype(), decoded.asFloatBuffer());
             bytes = decoded;
             type = DataType.FLOAT32;
@@ -58,8 +72,17 @@ final class TensorStaging {
         }
     }
 
-    private static ByteBuffer capacity(ByteBuffer buffer, long size) {
-        return buffer.capacity() >= size ? buffer : allocate((int) size);
+    private static int decodedSize(SafetensorsFile file, TensorSpec spec) {
+        long size = spec.elementCount() * Float.BYTES;
+        if (size > Integer.MAX_VALUE - 8) {
+            throw new PeftException("Tensor '" + spec.name() + "' of " + file.path() + " has " + spec.elementCount()
+                    + " BF16 values, which as float32 take more than the 2 GiB one array can hold");
+        }
+        return (int) size;
+    }
+
+    private static ByteBuffer capacity(ByteBuffer buffer, int size) {
+        return buffer.capacity() >= size ? buffer : allocate(size);
     }
 
     private static ByteBuffer allocate(int size) {
