@@ -74,7 +74,7 @@ final class MergePlan {
         adapter.savedTensors().forEach((parameterPath, tensor) -> {
             String target = pathMap.apply(parameterPath);
             TensorSpec replaced = baseTensor(base, target, "the saved tensor '" + tensor + "', which replaces it");
-            TensorSpec saved = floating(adapter.weights(), tensor);
+            TensorSpec saved = adapter.weights().floatingTensor(tensor);
             if (!saved.shape().equals(replaced.shape())) {
                 throw new PeftException("Adapter tensor '" + tensor + "' has shape " + saved.shape() + " but base tensor '"
                         + target + "' has " + replaced.shape() + "; a saved tensor replaces its base tensor whole");
@@ -140,7 +140,7 @@ final class MergePlan {
             String tensor = adapter.tensor(module, name).orElseThrow(() -> new PeftException("Adapter tensor '"
                     + AdapterDirectory.TENSOR_PREFIX + path + "." + name + "' is missing: " + created
                     + " needs it to merge module '" + path + "'"));
-            Shape found = floating(adapter.weights(), tensor).shape();
+            Shape found = adapter.weights().floatingTensor(tensor).shape();
             Shape expected = parameter.getValue().getShape();
             if (!found.equals(expected)) {
                 throw new PeftException("Adapter tensor '" + tensor + "' has shape " + found + ", but base tensor '"
@@ -157,16 +157,7 @@ final class MergePlan {
         if (spec == null) {
             throw new PeftException(base.path() + " has no tensor '" + name + "' for " + forWhat + similar(name, base));
         }
-        return floating(base, name);
-    }
-
-    private static TensorSpec floating(SafetensorsFile file, String name) {
-        TensorSpec spec = file.tensor(name);
-        if (!spec.dtype().isFloatingPoint()) {
-            throw new PeftException("Tensor '" + name + "' of " + file.path() + " is " + spec.dtype()
-                    + ", not a floating-point tensor, so it cannot take part in a merge");
-        }
-        return spec;
+        return base.floatingTensor(name);
     }
 
     /** A hint naming a base tensor whose name differs from the wanted one by a prefix, and the rule that maps it. */

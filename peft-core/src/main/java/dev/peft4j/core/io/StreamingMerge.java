@@ -80,7 +80,20 @@ public final class StreamingMerge {
      */
     public record Summary(int merged, int replaced, int copied) {}
 
-    private StreamingMerge() {}
+    private final MergePlan plan;
+    private final SafetensorsFile base;
+    private final SafetensorsFile weights;
+    private final NDManager manager;
+    private final TensorStaging staging = new TensorStaging();
+
+    private StreamingMerge(MergePlan plan, SafetensorsFile base, SafetensorsFile weights, NDManager manager) {
+        this.plan = plan;
+        this.base = base;
+        this.weights = weights;
+        this.manager = manager;
+        staging.reserve(base, plan.merges().keySet());
+        staging.reserve(weights, plan.adapterTensors());
+    }
 
     /**
      * Merges an adapter into base weights and writes the result.
@@ -99,63 +112,62 @@ public final class StreamingMerge {
         try (AdapterDirectory adapter = AdapterDirectory.open(adapterDirectory);
                 SafetensorsFile baseFile = SafetensorsFile.open(base)) {
             MergePlan plan = MergePlan.of(baseFile, adapter, options.pathMap(), options.plugins());
-            TensorStaging staging = new TensorStaging();
-            staging.reserve(baseFile, plan.merges().keySet());
-            staging.reserve(adapter.weights(), plan.adapterTensors());
-            for (String tensor : plan.adapterTensors()) {
-                try (NDManager scope = manager.newSubManager()) {
-                    requireFinite(staging.read(adapter.weights(), tensor, scope),
-                            "Adapter tensor '" + tensor + "' of " + adapter.weights().path());
-                }
-            }
-            List<TensorSpec> specs = List.copyOf(baseFile.tensors().values());
-            try (SafetensorsWriter writer = SafetensorsWriter.createInOrder(output, specs, baseFile.metadata())) {
-                for (TensorSpec spec : specs) {
-                    MergePlan.ModuleMerge merge = plan.merges().get(spec.name());
-                    String replacement = plan.replacements().get(spec.name());
-                    if (merge != null) {
-                        try (NDManager scope = manager.newSubManager()) {
-                            NDArray merged = merge(merge, baseFile, adapter.weights(), staging, scope);
-                            write(writer, spec, merged, "The merged weight of module '" + merge.modulePath()
-                                    + "' (base tensor '" + spec.name() + "')");
-                        }
-                    } else if (replacement != null) {
-                        try (NDManager scope = manager.newSubManager()) {
-                            NDArray saved = staging.read(adapter.weights(), replacement, scope);
-                            write(writer, spec, saved, "The saved tensor '" + replacement + "' (for base tensor '"
-                                    + spec.name() + "')");
-                        }
-                    } else {
-                        writer.copy(baseFile, spec.name());
-                    }
-                }
-                writer.commit();
-            }
-            int merged = plan.merges().size();
-            int replaced = plan.replacements().size();
-            return new Summary(merged, replaced, specs.size() - merged - replaced);
+            StreamingMerge merge = new StreamingMerge(plan, baseFile, adapter.weights(), manager);
+            merge.checkAdapterValues();
+            return merge.write(output);
         }
     }
 
-    private static NDArray merge(
-            MergePlan.ModuleMerge merge,
-            SafetensorsFile base,
-            SafetensorsFile weights,
-            TensorStaging staging,
-            NDManager manager) {
-        NDArray weight = staging.read(base, merge.baseTensor(), manager).toType(DataType.FLOAT32, false);
+    private void checkAdapterValues() {
+        for (String tensor : plan.adapterTensors()) {
+            try (NDManager scope = manager.newSubManager()) {
+                requireFinite(staging.read(weights, tensor, scope), "Adapter tensor '" + tensor + "' of " + weights.path());
+            }
+        }
+    }
+
+    private Summary write(Path output) {
+        List<TensorSpec> specs = List.copyOf(base.tensors().values());
+        try (SafetensorsWriter writer = SafetensorsWriter.createInOrder(output, specs, base.metadata())) {
+            for (TensorSpec spec : specs) {
+                MergePlan.ModuleMerge merge = plan.merges().get(spec.name());
+                String replacement = plan.replacements().get(spec.name());
+                if (merge == null && replacement == null) {
+                    writer.copy(base, spec.name());
+                    continue;
+                }
+                try (NDManager scope = manager.newSubManager()) {
+                    if (merge != null) {
+                        writeChecked(writer, spec, merge(merge, scope), "The merged weight of module '" + merge.modulePath()
+                                + "' (base tensor '" + spec.name() + "')");
+                    } else {
+                        writeChecked(writer, spec, staging.read(weights, replacement, scope), "The saved tensor '"
+                                + replacement + "' (for base tensor '" + spec.name() + "')");
+                    }
+                }
+            }
+            writer.commit();
+        }
+        int merged = plan.merges().size();
+        int replaced = plan.replacements().size();
+        return new Summary(merged, replaced, specs.size() - merged - replaced);
+    }
+
+    /** W0 + ΔW in float32, in the stored layout, owned by {@code scope}. */
+    private NDArray merge(MergePlan.ModuleMerge merge, NDManager scope) {
+        NDArray weight = staging.read(base, merge.baseTensor(), scope).toType(DataType.FLOAT32, false);
         Adapter adapter = merge.adapter();
         adapter.freezeParameters(true);
-        adapter.initialize(manager, DataType.FLOAT32, new Shape(1, adapter.target().inFeatures()));
+        adapter.initialize(scope, DataType.FLOAT32, new Shape(1, adapter.target().inFeatures()));
         for (Map.Entry<String, Parameter> parameter : adapter.peftParameters().entrySet()) {
-            NDArray value = staging.read(weights, merge.tensors().get(parameter.getKey()), manager);
+            NDArray value = staging.read(weights, merge.tensors().get(parameter.getKey()), scope);
             value.toType(DataType.FLOAT32, false).copyTo(parameter.getValue().getArray());
         }
         return StoredWeights.merge(adapter, weight, merge.fanInFanOut());
     }
 
     /** Writes values in the declared dtype, after checking that they and their cast are finite. */
-    private static void write(SafetensorsWriter writer, TensorSpec spec, NDArray values, String what) {
+    private static void writeChecked(SafetensorsWriter writer, TensorSpec spec, NDArray values, String what) {
         requireFinite(values, what);
         DataType type = spec.dtype().dataType();
         if (spec.dtype() == SafetensorsDtype.BF16 || values.getDataType() == type) {

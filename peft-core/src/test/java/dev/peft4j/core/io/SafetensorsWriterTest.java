@@ -306,10 +306,13 @@ class SafetensorsWriterTest {
             NDArray f32 = manager.create(new float[] {1f, -2.5f, Float.MIN_VALUE, 3e38f, -0f, 7f}, new Shape(2, 3));
             NDArray f64 = manager.create(new double[] {Math.PI, -1e-300});
             NDArray f16 = manager.create(new float[] {0.1f, 65504f, -3f}).toType(DataType.FLOAT16, false);
+            NDArray transposed = f32.transpose();
             Map<String, NDArray> arrays = new LinkedHashMap<>();
             arrays.put("f32", f32);
             arrays.put("f64", f64);
             arrays.put("f16", f16);
+            arrays.put("transposed", transposed);
+            arrays.put("empty", manager.zeros(new Shape(0, 3)));
             SafetensorsWriter.save(file, arrays, Map.of());
             try (SafetensorsFile read = SafetensorsFile.open(file)) {
                 assertEquals(SafetensorsDtype.F16, read.tensor("f16").dtype());
