@@ -146,6 +146,7 @@ class StreamingMergeTest {
         assertEquals(new StreamingMerge.Summary(2, 0, 2), mergeAndCheck(engine, config, tensors, expected, Map.of()));
     }
 
+    /** DoRA, the magnitude in both of PEFT's spellings. */
     @ParameterizedTest
     @MethodSource(ENGINES)
     void dora(EngineBinding engine) throws IOException {
@@ -168,7 +169,8 @@ class StreamingMergeTest {
             }
             tensors.add(floats(module + ".lora_A.weight", SafetensorsDtype.F32, a, 4, K));
             tensors.add(floats(module + ".lora_B.weight", SafetensorsDtype.F32, b, d, 4));
-            tensors.add(floats(module + ".lora_magnitude_vector", SafetensorsDtype.F32, magnitude, d));
+            String spelling = module.equals(O) ? ".lora_magnitude_vector.weight" : ".lora_magnitude_vector";
+            tensors.add(floats(module + spelling, SafetensorsDtype.F32, magnitude, d));
             expected.put(module + ".weight", ReferenceMerge.dora(w0, matrix(a, 4, K), matrix(b, d, 4), magnitude, 2.0));
         }
         assertEquals(new StreamingMerge.Summary(3, 0, 7), mergeAndCheck(engine, config, tensors, expected, Map.of()));
