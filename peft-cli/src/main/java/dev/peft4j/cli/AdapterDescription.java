@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalInt;
 
 /**
  * What {@code peft4j inspect} prints about an adapter directory: the method, r, α and the scaling,
@@ -42,8 +43,9 @@ final class AdapterDescription {
         text.append("PEFT adapter ").append(adapter.path()).append('\n');
         text.append("method: ").append(method(config, plugins, problems)).append('\n');
         if (mora) {
-            text.append("r = ").append(config.r()).append(" (requested; each module's r̂ is below), scaling = 1.0 (MoRA has no α; ")
-                    .append("lora_alpha = ").append(number(config.loraAlpha())).append(" is ignored)\n");
+            text.append("r = ").append(config.r()).append(" (requested; each module's r̂ is below), ")
+                    .append("scaling = 1.0 (MoRA has no α; lora_alpha = ").append(number(config.loraAlpha()))
+                    .append(" is ignored)\n");
         } else {
             text.append("r = ").append(config.r()).append(", α = ").append(number(config.loraAlpha()))
                     .append(", scaling = ").append(config.adapterConfig().scaling())
@@ -85,8 +87,9 @@ final class AdapterDescription {
         }
         try {
             CompressionOperator operator = MoraOptions.of(config.adapterConfig(), plugins).operator();
+            OptionalInt type = operator.moraType();
             return "mora, operator " + operator.name()
-                    + operator.moraType().stream().mapToObj(type -> " (mora_type " + type + ")").findFirst().orElse(" (paper only)");
+                    + (type.isPresent() ? " (mora_type " + type.getAsInt() + ")" : " (paper only)");
         } catch (PeftException e) {
             problems.add("MoRA operator: " + e.getMessage());
             return "mora, operator unavailable";
