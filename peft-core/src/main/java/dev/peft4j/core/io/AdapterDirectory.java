@@ -10,6 +10,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A Hugging Face PEFT adapter directory opened for reading: {@code adapter_config.json} parsed,
@@ -164,6 +165,23 @@ public final class AdapterDirectory implements AutoCloseable {
      */
     public Map<String, String> savedTensors() {
         return savedTensors;
+    }
+
+    /**
+     * The tensor that holds one PEFT parameter of an adapted module, accepting both of PEFT's
+     * spellings of DoRA's magnitude.
+     *
+     * @param module the module
+     * @param parameterName the parameter's PEFT name relative to the module, for example {@code lora_A.weight}
+     * @return the tensor's name, or empty when the file lacks it
+     */
+    public Optional<String> tensor(AdapterModule module, String parameterName) {
+        String name = TENSOR_PREFIX + module.path() + "." + parameterName;
+        if (weights.tensors().containsKey(name)) {
+            return Optional.of(name);
+        }
+        boolean magnitude = Part.MAGNITUDE.suffix.equals("." + parameterName);
+        return Optional.ofNullable(magnitude ? module.magnitude() : null);
     }
 
     /**

@@ -81,6 +81,35 @@ public final class AtomicFile implements AutoCloseable {
     }
 
     /**
+     * Copies a range of another file to a position of this one, by the operating system where it
+     * can ({@link FileChannel#transferTo}), without holding the bytes in memory.
+     *
+     * @param source the file to copy from; its position is left unchanged
+     * @param from the first byte to copy
+     * @param count how many bytes to copy
+     * @param position where the first byte goes
+     * @param sourceName the source, for messages
+     * @throws PeftException when the source ends early or a file cannot be read or written
+     */
+    void transferFrom(FileChannel source, long from, long count, long position, Path sourceName) {
+        try {
+            channel.position(position);
+            long done = 0;
+            while (done < count) {
+                long moved = source.transferTo(from + done, count - done, channel);
+                if (moved <= 0) {
+                    throw new PeftException(sourceName + " is truncated: it ends before byte " + (from + count)
+                            + " while copying to " + target);
+                }
+                done += moved;
+            }
+        } catch (IOException e) {
+            throw new PeftException("Cannot copy from " + sourceName + " to " + target + " (temporary file "
+                    + temporary + "): " + e, e);
+        }
+    }
+
+    /**
      * Forces the data to disk and renames the temporary file to the target, replacing it.
      *
      * @throws PeftException when forcing or renaming fails; the target is then unchanged

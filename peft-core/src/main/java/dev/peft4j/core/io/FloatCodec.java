@@ -3,6 +3,7 @@ package dev.peft4j.core.io;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
 import java.nio.ShortBuffer;
 
 /** Conversions between stored floating-point elements and Java {@code float}s. */
@@ -16,47 +17,61 @@ final class FloatCodec {
      * Decodes little-endian elements to float32; F64 rounds to nearest, the others are exact.
      *
      * @param bytes the elements, from position to limit
-     * @param dtype their type
+     * @param dtype their type, a floating-point one
      * @return the values
      */
     static float[] toFloats(ByteBuffer bytes, SafetensorsDtype dtype) {
+        float[] values = new float[bytes.remaining() / dtype.byteSize()];
+        decode(bytes, dtype, FloatBuffer.wrap(values));
+        return values;
+    }
+
+    /**
+     * Decodes little-endian elements to float32 into a caller's buffer, as {@link #toFloats} does.
+     *
+     * @param bytes the elements, from position to limit (not consumed)
+     * @param dtype their type, a floating-point one
+     * @param target receives one float per element from its position, which advances past them
+     */
+    static void decode(ByteBuffer bytes, SafetensorsDtype dtype, FloatBuffer target) {
         ByteBuffer data = bytes.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-        float[] values = new float[data.remaining() / dtype.byteSize()];
+        int count = data.remaining() / dtype.byteSize();
         switch (dtype) {
-            case F32 -> data.asFloatBuffer().get(values);
+            case F32 -> target.put(data.asFloatBuffer());
             case F64 -> {
                 DoubleBuffer doubles = data.asDoubleBuffer();
-                for (int i = 0; i < values.length; i++) {
-                    values[i] = (float) doubles.get(i);
+                for (int i = 0; i < count; i++) {
+                    target.put((float) doubles.get(i));
                 }
             }
             case BF16 -> {
                 ShortBuffer shorts = data.asShortBuffer();
-                for (int i = 0; i < values.length; i++) {
-                    values[i] = bfloat16ToFloat(shorts.get(i));
+                for (int i = 0; i < count; i++) {
+                    target.put(bfloat16ToFloat(shorts.get(i)));
                 }
             }
             case F16 -> {
                 ShortBuffer shorts = data.asShortBuffer();
-                for (int i = 0; i < values.length; i++) {
-                    values[i] = halfToFloat(shorts.get(i));
+                for (int i = 0; i < count; i++) {
+                    target.put(halfToFloat(shorts.get(i)));
                 }
             }
+            default -> throw new IllegalArgumentException(dtype + " is not a floating-point type");
         }
-        return values;
     }
 
     /**
      * Encodes float32 values as little-endian bfloat16, rounding to nearest even as PyTorch does;
      * every NaN becomes the quiet NaN {@code 0x7FC0}.
      *
-     * @param values the values
+     * @param values the values, from position to limit (not consumed)
      * @return the encoded bytes, positioned at 0
      */
-    static ByteBuffer toBfloat16(float[] values) {
-        ByteBuffer bytes = ByteBuffer.allocate(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
-        for (float value : values) {
-            bytes.putShort(floatToBfloat16(value));
+    static ByteBuffer toBfloat16(FloatBuffer values) {
+        FloatBuffer source = values.duplicate();
+        ByteBuffer bytes = ByteBuffer.allocate(source.remaining() * 2).order(ByteOrder.LITTLE_ENDIAN);
+        while (source.hasRemaining()) {
+            bytes.putShort(floatToBfloat16(source.get()));
         }
         return bytes.flip();
     }

@@ -143,8 +143,10 @@ public final class PeftAdapters {
             Set<String> consumed = new HashSet<>();
             for (Map.Entry<String, String> module : modulePaths.entrySet()) {
                 Adapter adapter = model.layers().get(module.getKey()).adapters().get(adapterName);
+                AdapterModule stored = files.modules().get(module.getValue());
                 for (Map.Entry<String, Parameter> parameter : adapter.peftParameters().entrySet()) {
-                    String tensor = AdapterDirectory.TENSOR_PREFIX + module.getValue() + "." + parameter.getKey();
+                    String tensor = files.tensor(stored, parameter.getKey()).orElseThrow(() -> new PeftException(
+                            files.weights().path() + " has no tensor for " + parameter.getKey() + " of module " + stored.path()));
                     copy(files.weights(), tensor, parameter.getValue());
                     consumed.add(tensor);
                 }

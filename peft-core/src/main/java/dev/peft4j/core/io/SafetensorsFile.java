@@ -24,7 +24,9 @@ import java.util.Map;
  * within the file), its JSON, every tensor's dtype, shape and byte range, and that the ranges
  * tile the data section exactly. Each read then takes one tensor's bytes with positioned channel
  * reads, so working through a file tensor by tensor needs memory for about one tensor at a time.
- * A single tensor may hold at most 2 GiB − 1 bytes.
+ * A single tensor read into memory may hold at most 2 GiB − 1 bytes. Tensors of every {@link
+ * SafetensorsDtype} open; the values of the floating-point ones can be read, the integer and
+ * boolean ones only as bytes.
  *
  * <p>Every failure is a {@link PeftException} naming the file, the tensor and what was expected.
  * Reads from several threads are safe. Byte order: safetensors data is little-endian, as are the
@@ -148,14 +150,33 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     /**
+     * A tensor's stored bytes, read into a caller's buffer, for readers that reuse one buffer
+     * across tensors.
+     *
+     * @param name the tensor's name
+     * @param target receives the bytes from index 0; its capacity must hold the tensor
+     * @return {@code target}, little-endian, with position 0 and limit the tensor's size
+     * @throws PeftException when the tensor is missing or cannot be read, or the buffer is too small
+     */
+    public ByteBuffer readBytes(String name, ByteBuffer target) {
+        SafetensorsHeader.Entry entry = entry(name);
+        int size = checkedSize(entry);
+        if (target.capacity() < size) {
+            throw new PeftException("Tensor '" + name + "' of " + path + " has " + size
+                    + " bytes, more than the buffer's " + target.capacity());
+        }
+        return readData(entry, target.clear().limit(size));
+    }
+
+    /**
      * A tensor's values as float32: F16 and BF16 exactly, F64 rounded to nearest.
      *
      * @param name the tensor's name
      * @return the values, row-major
-     * @throws PeftException when the tensor is missing or cannot be read
+     * @throws PeftException when the tensor is missing, not a floating-point tensor, or cannot be read
      */
     public float[] readFloats(String name) {
-        SafetensorsHeader.Entry entry = entry(name);
+        SafetensorsHeader.Entry entry = floatingEntry(name);
         return FloatCodec.toFloats(readData(entry, ByteBuffer.allocate(checkedSize(entry))), entry.spec().dtype());
     }
 
@@ -167,10 +188,10 @@ public final class SafetensorsFile implements AutoCloseable {
      * @param name the tensor's name
      * @param manager owns the new array
      * @return the array, with the tensor's shape
-     * @throws PeftException when the tensor is missing or cannot be read
+     * @throws PeftException when the tensor is missing, not a floating-point tensor, or cannot be read
      */
     public NDArray read(String name, NDManager manager) {
-        SafetensorsHeader.Entry entry = entry(name);
+        SafetensorsHeader.Entry entry = floatingEntry(name);
         TensorSpec spec = entry.spec();
         if (spec.dtype() == SafetensorsDtype.BF16) {
             return manager.create(readFloats(name), spec.shape());
@@ -180,6 +201,42 @@ public final class SafetensorsFile implements AutoCloseable {
         }
         ByteBuffer direct = ByteBuffer.allocateDirect(checkedSize(entry)).order(ByteOrder.LITTLE_ENDIAN);
         return manager.create(readData(entry, direct), spec.shape(), spec.dtype().dataType());
+    }
+
+    /**
+     * One tensor's spec, checking that its values can be read.
+     *
+     * @param name the tensor's name
+     * @return its spec
+     * @throws PeftException when the file has no such tensor, or it is not a floating-point tensor
+     */
+    TensorSpec floatingTensor(String name) {
+        return floatingEntry(name).spec();
+    }
+
+    /**
+     * The bytes a tensor takes when read into memory.
+     *
+     * @param name the tensor's name
+     * @return its size
+     * @throws PeftException when the file has no such tensor, or it is too large for one buffer
+     */
+    int sizeInMemory(String name) {
+        return checkedSize(entry(name));
+    }
+
+    /**
+     * Copies a tensor's bytes into a file being written, by the operating system where it can,
+     * without holding them in memory.
+     *
+     * @param name the tensor's name
+     * @param target the file being written
+     * @param position where the tensor's first byte goes in {@code target}
+     * @throws PeftException when the tensor is missing or a file cannot be read or written
+     */
+    void transferTo(String name, AtomicFile target, long position) {
+        SafetensorsHeader.Entry entry = entry(name);
+        target.transferFrom(channel, dataStart + entry.begin(), entry.spec().byteSize(), position, path);
     }
 
     /** Closes the file; tensors already read stay valid. */
@@ -196,6 +253,16 @@ public final class SafetensorsFile implements AutoCloseable {
         SafetensorsHeader.Entry entry = header.entries().get(name);
         if (entry == null) {
             throw new PeftException(path + " has no tensor '" + name + "' (it holds " + tensors.size() + " tensors)");
+        }
+        return entry;
+    }
+
+    private SafetensorsHeader.Entry floatingEntry(String name) {
+        SafetensorsHeader.Entry entry = entry(name);
+        if (!entry.spec().dtype().isFloatingPoint()) {
+            throw new PeftException("Tensor '" + name + "' of " + path + " is " + entry.spec().dtype()
+                    + ", not a floating-point tensor; peft4j reads the values of F64, F32, BF16 and F16 tensors"
+                    + " and copies the others as bytes");
         }
         return entry;
     }

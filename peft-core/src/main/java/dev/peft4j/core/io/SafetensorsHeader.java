@@ -90,13 +90,25 @@ record SafetensorsHeader(Map<String, String> metadata, Map<String, SafetensorsHe
      */
     static SafetensorsHeader layout(List<TensorSpec> specs, Map<String, String> metadata) {
         List<TensorSpec> sorted = new ArrayList<>(specs);
-        if (sorted.stream().anyMatch(spec -> METADATA_KEY.equals(spec.name()))) {
-            throw new PeftException("'" + METADATA_KEY + "' is reserved for metadata and cannot name a tensor");
-        }
         sorted.sort(Comparator.comparing(TensorSpec::dtype).thenComparing(TensorSpec::name));
+        return inOrder(sorted, metadata);
+    }
+
+    /**
+     * Lays tensors out contiguously from offset 0 in the given order, for example another file's.
+     *
+     * @param specs the tensors, each name once, in the order their data follows the header
+     * @param metadata the {@code __metadata__} strings
+     * @return the header
+     * @throws PeftException when a name repeats or is {@code __metadata__}
+     */
+    static SafetensorsHeader inOrder(List<TensorSpec> specs, Map<String, String> metadata) {
         Map<String, Entry> entries = new LinkedHashMap<>();
         long offset = 0;
-        for (TensorSpec spec : sorted) {
+        for (TensorSpec spec : specs) {
+            if (METADATA_KEY.equals(spec.name())) {
+                throw new PeftException("'" + METADATA_KEY + "' is reserved for metadata and cannot name a tensor");
+            }
             long end = Math.addExact(offset, spec.byteSize());
             if (entries.put(spec.name(), new Entry(spec, offset, end)) != null) {
                 throw new PeftException("Tensor '" + spec.name() + "' is declared twice; safetensors names are unique");

@@ -62,10 +62,31 @@ public final class SafetensorsWriter implements AutoCloseable {
      *     temporary file cannot be written
      */
     public static SafetensorsWriter create(Path target, List<TensorSpec> tensors, Map<String, String> metadata) {
+        return start(target, SafetensorsHeader.layout(tensors, withFormat(metadata)));
+    }
+
+    /**
+     * Starts a file whose tensors are laid out in the order given rather than Python's, to
+     * reproduce another file's layout (a merged model keeps its base's).
+     *
+     * @param target the file to create or replace on commit
+     * @param tensors every tensor the file will hold, each name once, in the order their data follows the header
+     * @param metadata {@code __metadata__} strings besides {@code "format": "pt"}, which they may override
+     * @return the writer; commit it, and close it in every case
+     * @throws PeftException as {@link #create}
+     */
+    public static SafetensorsWriter createInOrder(Path target, List<TensorSpec> tensors, Map<String, String> metadata) {
+        return start(target, SafetensorsHeader.inOrder(tensors, withFormat(metadata)));
+    }
+
+    private static Map<String, String> withFormat(Map<String, String> metadata) {
         Map<String, String> allMetadata = new LinkedHashMap<>();
         allMetadata.put("format", "pt");
         allMetadata.putAll(metadata);
-        SafetensorsHeader header = SafetensorsHeader.layout(tensors, allMetadata);
+        return allMetadata;
+    }
+
+    private static SafetensorsWriter start(Path target, SafetensorsHeader header) {
         byte[] json = header.encode();
         if (json.length > SafetensorsFile.MAX_HEADER_BYTES) {
             throw new PeftException("The header for " + target + " would have " + json.length
@@ -128,20 +149,55 @@ public final class SafetensorsWriter implements AutoCloseable {
     }
 
     /**
-     * Writes a declared tensor from an NDArray of its shape, converted to the declared dtype: by the
-     * engine to F64, F32 or F16, and in Java to BF16 (round to nearest even, as PyTorch does).
+     * Writes a declared tensor with the bytes of the same tensor in another file, copied by the
+     * operating system where it can, without holding them in memory.
+     *
+     * @param source the file to copy from
+     * @param name the tensor's name, in both files
+     * @throws PeftException when the tensor is undeclared or already written, or its dtype or
+     *     shape differs between the files
+     */
+    public void copy(SafetensorsFile source, String name) {
+        SafetensorsHeader.Entry entry = pendingEntry(name);
+        TensorSpec from = source.tensor(name);
+        if (!from.equals(entry.spec())) {
+            throw new PeftException("Tensor '" + name + "' is " + from.dtype() + " " + from.shape() + " in "
+                    + source.path() + " but declared " + entry.spec().dtype() + " " + entry.spec().shape()
+                    + " for " + target);
+        }
+        source.transferTo(name, file, dataStart + entry.begin());
+        pending.remove(name);
+    }
+
+    /**
+     * Writes a declared floating-point tensor from an NDArray of its shape, converted to the
+     * declared dtype: by the engine to F64, F32 or F16, and in Java to BF16 (round to nearest even,
+     * as PyTorch does). Where the engine allows it (PyTorch on the CPU) the bytes go to the file
+     * straight from the array's memory.
      *
      * @param name the tensor's name
      * @param array the values; it stays open and unchanged
-     * @throws PeftException when the tensor is undeclared or already written, or the shape differs
+     * @throws PeftException when the tensor is undeclared, already written or not floating-point,
+     *     or the shape differs
      */
     public void write(String name, NDArray array) {
         TensorSpec spec = pendingEntry(name).spec();
+        if (!spec.dtype().isFloatingPoint()) {
+            throw new PeftException("Tensor '" + name + "' for " + target + " is declared " + spec.dtype()
+                    + ", not a floating-point tensor: write its bytes instead of an array");
+        }
         if (!spec.shape().equals(array.getShape())) {
             throw new PeftException("Tensor '" + name + "' for " + target + ": the array has shape "
                     + array.getShape() + ", declared " + spec.shape());
         }
-        write(name, encode(array, spec.dtype()));
+        DataType stored = spec.dtype() == SafetensorsDtype.BF16 ? DataType.FLOAT32 : spec.dtype().dataType();
+        if (array.getDataType() == stored) {
+            write(name, bytes(array, spec.dtype()));
+            return;
+        }
+        try (NDArray converted = array.toType(stored, false)) {
+            write(name, bytes(converted, spec.dtype()));
+        }
     }
 
     /**
@@ -184,20 +240,9 @@ public final class SafetensorsWriter implements AutoCloseable {
         }
     }
 
-    private static ByteBuffer encode(NDArray array, SafetensorsDtype dtype) {
-        if (dtype == SafetensorsDtype.BF16) {
-            if (array.getDataType() == DataType.FLOAT32) {
-                return FloatCodec.toBfloat16(array.toFloatArray());
-            }
-            try (NDArray floats = array.toType(DataType.FLOAT32, false)) {
-                return FloatCodec.toBfloat16(floats.toFloatArray());
-            }
-        }
-        if (array.getDataType() == dtype.dataType()) {
-            return array.toByteBuffer();
-        }
-        try (NDArray converted = array.toType(dtype.dataType(), false)) {
-            return converted.toByteBuffer();
-        }
+    /** The array's bytes in a dtype of its own type, or BF16 from FLOAT32; valid while the array is open. */
+    private static ByteBuffer bytes(NDArray array, SafetensorsDtype dtype) {
+        ByteBuffer data = array.toByteBuffer(true);
+        return dtype == SafetensorsDtype.BF16 ? FloatCodec.toBfloat16(data.asFloatBuffer()) : data;
     }
 }

@@ -3,6 +3,9 @@
  * adapter directory, {@link dev.peft4j.core.io.PeftConfigFile} reads and writes its {@code
  * adapter_config.json} as a {@link dev.peft4j.core.io.PeftAdapterConfig}, and {@link
  * dev.peft4j.core.io.SafetensorsFile} and {@link dev.peft4j.core.io.SafetensorsWriter} read and
- * write safetensors files one tensor at a time, validated and atomically.
+ * write safetensors files one tensor at a time, validated and atomically; {@link
+ * dev.peft4j.core.io.PeftAdapters} saves and loads a {@link dev.peft4j.core.PeftModel}'s adapter,
+ * and {@link dev.peft4j.core.io.StreamingMerge} merges an adapter directory into a model's
+ * safetensors file tensor by tensor.
  */
 package dev.peft4j.core.io;

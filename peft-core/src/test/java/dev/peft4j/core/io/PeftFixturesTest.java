@@ -11,19 +11,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
+import dev.peft4j.core.testing.PeftFixtures;
 import dev.peft4j.spi.EngineBinding;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
@@ -35,34 +28,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** The two real PEFT adapters load, and what peft4j reads equals what the file holds. */
 class PeftFixturesTest {
-
-    /**
-     * The test's own decoding of a F32-only safetensors file, straight from its bytes: the header
-     * parsed with Gson, each tensor taken with a little-endian ByteBuffer at its header offsets.
-     */
-    private static Map<String, float[]> decodeIndependently(Path file) throws IOException {
-        ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
-        int headerLength = Math.toIntExact(bytes.getLong(0));
-        JsonObject header = JsonParser.parseString(
-                new String(bytes.array(), 8, headerLength, StandardCharsets.UTF_8)).getAsJsonObject();
-        Map<String, float[]> tensors = new LinkedHashMap<>();
-        for (Map.Entry<String, JsonElement> entry : header.entrySet()) {
-            if (entry.getKey().equals("__metadata__")) {
-                continue;
-            }
-            JsonObject info = entry.getValue().getAsJsonObject();
-            assertEquals("F32", info.get("dtype").getAsString(), "the fixtures hold F32 tensors only");
-            JsonArray offsets = info.getAsJsonArray("data_offsets");
-            int begin = 8 + headerLength + offsets.get(0).getAsInt();
-            int end = 8 + headerLength + offsets.get(1).getAsInt();
-            float[] values = new float[(end - begin) / 4];
-            for (int i = 0; i < values.length; i++) {
-                values[i] = bytes.getFloat(begin + 4 * i);
-            }
-            tensors.put(entry.getKey(), values);
-        }
-        return tensors;
-    }
 
     private static Path weights(String fixture) {
         return PeftFixtures.adapter(fixture).resolve(AdapterDirectory.WEIGHTS_FILE);
@@ -127,7 +92,7 @@ class PeftFixturesTest {
     @ParameterizedTest
     @ValueSource(strings = {PeftFixtures.DISTILBERT, PeftFixtures.GPT2})
     void everyTensorEqualsAnIndependentDecodingOfTheFile(String fixture) throws IOException {
-        Map<String, float[]> expected = decodeIndependently(weights(fixture));
+        Map<String, float[]> expected = PeftFixtures.decodeIndependently(weights(fixture));
         try (AdapterDirectory adapter = AdapterDirectory.open(PeftFixtures.adapter(fixture))) {
             SafetensorsFile file = adapter.weights();
             assertEquals(Map.of("format", "pt"), file.metadata());
@@ -147,7 +112,7 @@ class PeftFixturesTest {
     @MethodSource("dev.peft4j.core.testing.TestEngines#all")
     void ndArraysEqualTheFileOnEveryEngine(EngineBinding engine) throws IOException {
         for (String fixture : List.of(PeftFixtures.DISTILBERT, PeftFixtures.GPT2)) {
-            Map<String, float[]> expected = decodeIndependently(weights(fixture));
+            Map<String, float[]> expected = PeftFixtures.decodeIndependently(weights(fixture));
             try (AdapterDirectory adapter = AdapterDirectory.open(PeftFixtures.adapter(fixture));
                     NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
                 for (String name : adapter.weights().tensors().keySet()) {

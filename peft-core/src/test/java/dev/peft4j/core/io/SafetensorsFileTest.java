@@ -230,11 +230,70 @@ class SafetensorsFileTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"I64", "U8", "BOOL", "F8_E4M3", "f32"})
+    @ValueSource(strings = {"F8_E4M3", "F8_E5M2", "C64", "f32", "i64"})
     void anUnsupportedDtypeFails(String dtype) throws IOException {
         String header = "{\"ids\":{\"dtype\":\"" + dtype + "\",\"shape\":[1],\"data_offsets\":[0,8]}}";
         assertMessage(openFails(header, new byte[8]), "Unsupported dtype " + dtype + " for tensor 'ids'",
-                "bad.safetensors", "[F64, F32, BF16, F16]");
+                "bad.safetensors", "[U64, I64, F64, F32, U32, I32, BF16, F16, U16, I16, I8, U8, BOOL]");
+    }
+
+    @Test
+    void integerAndBooleanBuffersOpenAndAreReadAsBytesOnly() throws IOException {
+        String header = "{\"__metadata__\":{\"format\":\"pt\"},"
+                + "\"position_ids\":{\"dtype\":\"I64\",\"shape\":[1,2],\"data_offsets\":[0,16]},"
+                + "\"u64\":{\"dtype\":\"U64\",\"shape\":[1],\"data_offsets\":[16,24]},"
+                + "\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[24,28]},"
+                + "\"i32\":{\"dtype\":\"I32\",\"shape\":[1],\"data_offsets\":[28,32]},"
+                + "\"u32\":{\"dtype\":\"U32\",\"shape\":[1],\"data_offsets\":[32,36]},"
+                + "\"i16\":{\"dtype\":\"I16\",\"shape\":[1],\"data_offsets\":[36,38]},"
+                + "\"u16\":{\"dtype\":\"U16\",\"shape\":[1],\"data_offsets\":[38,40]},"
+                + "\"i8\":{\"dtype\":\"I8\",\"shape\":[2],\"data_offsets\":[40,42]},"
+                + "\"u8\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[42,44]},"
+                + "\"mask\":{\"dtype\":\"BOOL\",\"shape\":[4],\"data_offsets\":[44,48]}}";
+        byte[] data = new byte[48];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (byte) (i * 7);
+        }
+        try (SafetensorsFile file = SafetensorsFile.open(SafetensorsBytes.write(dir.resolve("ints.safetensors"), header,
+                data))) {
+            assertEquals(new TensorSpec("position_ids", SafetensorsDtype.I64, new Shape(1, 2)), file.tensor("position_ids"));
+            assertEquals(SafetensorsDtype.BOOL, file.tensor("mask").dtype());
+            ByteBuffer ids = file.readBytes("position_ids");
+            assertArrayEquals(Arrays.copyOfRange(data, 0, 16), Arrays.copyOf(ids.array(), ids.limit()));
+            ByteBuffer mask = file.readBytes("mask");
+            assertArrayEquals(Arrays.copyOfRange(data, 44, 48), Arrays.copyOf(mask.array(), mask.limit()));
+            for (String name : List.of("position_ids", "u64", "i32", "u32", "i16", "u16", "i8", "u8", "mask")) {
+                assertMessage(assertThrows(PeftException.class, () -> file.readFloats(name)), "'" + name + "'",
+                        "ints.safetensors", "not a floating-point tensor");
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource(ENGINES)
+    void integerBuffersAreNotReadAsArrays(EngineBinding engine) throws IOException {
+        String header = "{\"position_ids\":{\"dtype\":\"I64\",\"shape\":[2],\"data_offsets\":[0,16]}}";
+        try (SafetensorsFile file = SafetensorsFile.open(SafetensorsBytes.write(dir.resolve("ids.safetensors"), header,
+                new byte[16]));
+                NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
+            assertMessage(assertThrows(PeftException.class, () -> file.read("position_ids", manager)),
+                    "'position_ids'", "is I64, not a floating-point tensor");
+        }
+    }
+
+    @Test
+    void bytesCanBeReadIntoOneReusedBuffer() throws IOException {
+        try (SafetensorsFile file = SafetensorsFile.open(mixed())) {
+            ByteBuffer buffer = ByteBuffer.allocateDirect(64);
+            ByteBuffer f16 = file.readBytes("f16", buffer);
+            assertTrue(f16 == buffer, "the caller's buffer is filled");
+            assertEquals(0, f16.position());
+            assertEquals(16, f16.limit());
+            assertEquals(file.readBytes("f16"), f16);
+            assertEquals(file.readBytes("f32"), file.readBytes("f32", buffer));
+            assertMessage(assertThrows(PeftException.class, () -> file.readBytes("f16", ByteBuffer.allocate(8))),
+                    "'f16'", "16 bytes, more than the buffer's 8");
+        }
     }
 
     @Test

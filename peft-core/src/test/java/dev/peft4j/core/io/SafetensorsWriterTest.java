@@ -138,6 +138,78 @@ class SafetensorsWriterTest {
     }
 
     @Test
+    void everyDtypeIsLaidOutInPythonsOrder() {
+        List<String> python = List.of("U64", "I64", "F64", "F32", "U32", "I32", "BF16", "F16", "U16", "I16", "I8",
+                "U8", "BOOL");
+        List<TensorSpec> specs = new ArrayList<>();
+        for (String dtype : List.of("BOOL", "I16", "F32", "U8", "I64", "BF16", "U32", "F16", "I8", "F64", "U64", "I32",
+                "U16")) {
+            specs.add(new TensorSpec("b." + dtype, SafetensorsDtype.valueOf(dtype), new Shape(1)));
+            specs.add(new TensorSpec("a." + dtype, SafetensorsDtype.valueOf(dtype), new Shape(1)));
+        }
+        try (SafetensorsWriter writer = SafetensorsWriter.create(dir.resolve("order.safetensors"), specs, Map.of())) {
+            List<String> expected = new ArrayList<>();
+            python.forEach(dtype -> expected.addAll(List.of("a." + dtype, "b." + dtype)));
+            assertEquals(expected, writer.tensors().stream().map(TensorSpec::name).toList());
+        }
+    }
+
+    @Test
+    void copyingEveryTensorInTheSourceOrderReproducesTheFile() throws IOException {
+        String json = "{\"__metadata__\":{\"format\":\"pt\",\"origin\":\"hand-made\"},"
+                + "\"z.weight\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                + "\"position_ids\":{\"dtype\":\"I64\",\"shape\":[2],\"data_offsets\":[8,24]},"
+                + "\"a.mask\":{\"dtype\":\"BOOL\",\"shape\":[3],\"data_offsets\":[24,27]},"
+                + "\"h.bias\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[27,31]}}";
+        String header = json + " ".repeat((8 - json.length() % 8) % 8);
+        byte[] data = new byte[31];
+        new Random(7).nextBytes(data);
+        Path source = SafetensorsBytes.write(dir.resolve("source.safetensors"), header, data);
+        Path copy = dir.resolve("copy.safetensors");
+        try (SafetensorsFile file = SafetensorsFile.open(source);
+                SafetensorsWriter writer = SafetensorsWriter.createInOrder(
+                        copy, List.copyOf(file.tensors().values()), file.metadata())) {
+            assertEquals(List.of("z.weight", "position_ids", "a.mask", "h.bias"),
+                    writer.tensors().stream().map(TensorSpec::name).toList(), "the source's order, not Python's");
+            List<String> names = new ArrayList<>(file.tensors().keySet());
+            Collections.reverse(names);
+            names.forEach(name -> writer.copy(file, name));
+            writer.commit();
+        }
+        assertEquals(-1, Files.mismatch(source, copy), "byte for byte, header included");
+    }
+
+    @Test
+    void copyingATensorOfAnotherDtypeOrShapeFails() throws IOException {
+        Path source = dir.resolve("source.safetensors");
+        write(source, pythonTensors(), Map.of());
+        Path target = dir.resolve("target.safetensors");
+        try (SafetensorsFile file = SafetensorsFile.open(source);
+                SafetensorsWriter writer = SafetensorsWriter.create(
+                        target, List.of(new TensorSpec("a", SafetensorsDtype.F16, new Shape(3))), Map.of())) {
+            PeftException error = assertThrows(PeftException.class, () -> writer.copy(file, "a"));
+            assertTrue(error.getMessage().contains("'a' is BF16 (3) in " + source + " but declared F16 (3)"),
+                    error.getMessage());
+        }
+        assertEquals(List.of(source), filesInDir());
+    }
+
+    @ParameterizedTest
+    @MethodSource(ENGINES)
+    void arraysAreNotWrittenToIntegerTensors(EngineBinding engine) throws IOException {
+        Path file = dir.resolve("ids.safetensors");
+        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName());
+                SafetensorsWriter writer = SafetensorsWriter.create(
+                        file, List.of(new TensorSpec("ids", SafetensorsDtype.I64, new Shape(2))), Map.of())) {
+            PeftException error = assertThrows(PeftException.class,
+                    () -> writer.write("ids", manager.create(new long[] {1, 2})));
+            assertTrue(error.getMessage().contains("'ids'") && error.getMessage().contains("declared I64, not a "
+                    + "floating-point tensor"), error.getMessage());
+        }
+        assertFalse(Files.exists(file));
+    }
+
+    @Test
     void tensorsMayBeWrittenInAnyOrder() throws IOException {
         Path inOrder = dir.resolve("in-order.safetensors");
         write(inOrder, pythonTensors(), Map.of());
@@ -234,10 +306,13 @@ class SafetensorsWriterTest {
             NDArray f32 = manager.create(new float[] {1f, -2.5f, Float.MIN_VALUE, 3e38f, -0f, 7f}, new Shape(2, 3));
             NDArray f64 = manager.create(new double[] {Math.PI, -1e-300});
             NDArray f16 = manager.create(new float[] {0.1f, 65504f, -3f}).toType(DataType.FLOAT16, false);
+            NDArray transposed = f32.transpose();
             Map<String, NDArray> arrays = new LinkedHashMap<>();
             arrays.put("f32", f32);
             arrays.put("f64", f64);
             arrays.put("f16", f16);
+            arrays.put("transposed", transposed);
+            arrays.put("empty", manager.zeros(new Shape(0, 3)));
             SafetensorsWriter.save(file, arrays, Map.of());
             try (SafetensorsFile read = SafetensorsFile.open(file)) {
                 assertEquals(SafetensorsDtype.F16, read.tensor("f16").dtype());

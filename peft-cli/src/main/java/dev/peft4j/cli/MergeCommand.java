@@ -1,0 +1,73 @@
+package dev.peft4j.cli;
+
+import ai.djl.ndarray.NDManager;
+import dev.peft4j.core.Backend;
+import dev.peft4j.core.io.PathMap;
+import dev.peft4j.core.io.StreamingMerge;
+import dev.peft4j.spi.Plugins;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code peft4j merge}: merges a PEFT adapter into a model's safetensors file ({@link StreamingMerge}). */
+@Command(
+        name = "merge",
+        mixinStandardHelpOptions = true,
+        description = "Merge a PEFT adapter (LoRA, DoRA, MoRA) into base weights stored as Hugging Face stores a model, "
+                + "tensor by tensor, writing a new safetensors file.")
+final class MergeCommand implements Callable<Integer> {
+
+    @ParentCommand private Peft4jCommand parent;
+
+    @Spec private CommandSpec spec;
+
+    @Option(names = "--base", required = true, paramLabel = "BASE.safetensors",
+            description = "The base weights, for example a model.safetensors.")
+    private Path base;
+
+    @Option(names = "--adapter", required = true, paramLabel = "DIR",
+            description = "The adapter directory (adapter_config.json, adapter_model.safetensors).")
+    private Path adapter;
+
+    @Option(names = "--out", required = true, paramLabel = "OUT.safetensors",
+            description = "The merged weights to write (atomically; never the base file).")
+    private Path out;
+
+    @Option(names = "--prefix-map", paramLabel = "FROM=TO",
+            description = "Rewrite the adapter's module paths into the base's names by prefix, for example "
+                    + "transformer= (strip) or =model (add); repeatable, the first matching rule applies.")
+    private List<String> prefixMap = new ArrayList<>();
+
+    @Option(names = "--engine", description = "auto, pytorch or mxnet (default: auto).")
+    private String engine;
+
+    @Option(names = "--device", description = "auto, cpu, gpu or gpu:N (default: auto).")
+    private String device;
+
+    @Override
+    public Integer call() {
+        Plugins plugins = parent.plugins();
+        StreamingMerge.Options options = new StreamingMerge.Options(PathMap.parse(prefixMap), plugins);
+        Backend backend = Backend.select(engine, device, plugins);
+        long start = System.nanoTime();
+        StreamingMerge.Summary summary;
+        try (NDManager manager = backend.newManager()) {
+            summary = StreamingMerge.merge(base, adapter, out, manager, options);
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        PrintWriter stdout = spec.commandLine().getOut();
+        stdout.printf(Locale.ROOT, "Wrote %s: %d weight%s merged, %d tensor%s replaced, %d copied unchanged (%.1f s, %s)%n",
+                out, summary.merged(), summary.merged() == 1 ? "" : "s", summary.replaced(),
+                summary.replaced() == 1 ? "" : "s", summary.copied(), seconds, backend);
+        stdout.flush();
+        return 0;
+    }
+}

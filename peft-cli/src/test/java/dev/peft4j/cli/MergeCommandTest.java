@@ -1,0 +1,96 @@
+package dev.peft4j.cli;
+
+import static dev.peft4j.cli.MergeFiles.floats;
+import static dev.peft4j.cli.MergeFiles.gaussian;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.peft4j.core.io.PeftAdapterConfig;
+import dev.peft4j.core.io.SafetensorsDtype;
+import dev.peft4j.core.io.SafetensorsFile;
+import dev.peft4j.spi.EngineBinding;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** {@code peft4j merge}: its options, summary and one-line errors (the merge itself: {@link StreamingMergeTest}). */
+class MergeCommandTest {
+
+    @TempDir
+    Path dir;
+
+    private Path base;
+    private Path adapter;
+    private Path output;
+
+    @BeforeEach
+    void files() {
+        Random random = new Random(3);
+        base = MergeFiles.write(dir.resolve("model.safetensors"), List.of(
+                floats("h.0.q.weight", SafetensorsDtype.F32, MergeFiles.exact(random, 48, 0.5f), 6, 8),
+                floats("h.0.v.weight", SafetensorsDtype.F32, MergeFiles.exact(random, 48, 0.5f), 6, 8),
+                MergeFiles.longs("position_ids", new long[] {0, 1}, 2)), Map.of());
+        adapter = MergeFiles.adapter(dir.resolve("adapter"),
+                PeftAdapterConfig.builder().setR(2).setTargetModules(List.of("q", "v")).build(), List.of(
+                        floats("model.h.0.q.lora_A.weight", SafetensorsDtype.F32, gaussian(random, 16, 1), 2, 8),
+                        floats("model.h.0.q.lora_B.weight", SafetensorsDtype.F32, gaussian(random, 12, 1), 6, 2),
+                        floats("model.h.0.v.lora_A.weight", SafetensorsDtype.F32, gaussian(random, 16, 1), 2, 8),
+                        floats("model.h.0.v.lora_B.weight", SafetensorsDtype.F32, gaussian(random, 12, 1), 6, 2)));
+        output = dir.resolve("merged.safetensors");
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.peft4j.core.testing.TestEngines#all")
+    void mergesWithAPrefixMapAndPrintsASummary(EngineBinding engine) {
+        CommandRunner.Result result = CommandRunner.run("merge", "--base", base.toString(), "--adapter", adapter.toString(),
+                "--out", output.toString(), "--prefix-map", "model=", "--engine", engine.name(), "--device", "cpu");
+        assertEquals(0, result.status(), result.err());
+        assertTrue(Pattern.compile("Wrote " + Pattern.quote(output.toString()) + ": 2 weights merged, 0 tensors replaced, "
+                + "1 copied unchanged \\(\\d+\\.\\d s, " + engine.name() + " on cpu\\(\\)\\)\n").matcher(result.out()).matches(),
+                result.out());
+        try (SafetensorsFile in = SafetensorsFile.open(base);
+                SafetensorsFile out = SafetensorsFile.open(output)) {
+            assertEquals(in.tensors(), out.tensors());
+            assertFalse(in.readBytes("h.0.q.weight").equals(out.readBytes("h.0.q.weight")), "q was merged");
+            assertEquals(in.readBytes("position_ids"), out.readBytes("position_ids"));
+        }
+    }
+
+    @Test
+    void aMissingTargetIsAOneLineErrorAndNothingIsWritten() {
+        CommandRunner.Result result = CommandRunner.run("merge", "--base", base.toString(), "--adapter", adapter.toString(),
+                "--out", output.toString());
+        assertEquals(1, result.status());
+        assertTrue(result.err().startsWith("peft4j: " + base + " has no tensor 'model.h.0.q.weight' for the adapted module "
+                + "'model.h.0.q'"), result.err());
+        assertTrue(result.err().contains("prefix rule 'model='"), result.err());
+        assertEquals(1, result.err().strip().lines().count(), result.err());
+        assertFalse(Files.exists(output));
+        assertEquals(List.of("adapter", "model.safetensors"), MergeFiles.fileNames(dir));
+    }
+
+    @Test
+    void aMalformedPrefixMapIsAOneLineError() {
+        CommandRunner.Result result = CommandRunner.run("merge", "--base", base.toString(), "--adapter", adapter.toString(),
+                "--out", output.toString(), "--prefix-map", "model");
+        assertEquals(1, result.status());
+        assertEquals("peft4j: Path map rule 'model' must be written FROM=TO", result.err().strip());
+        assertFalse(Files.exists(output));
+    }
+
+    @Test
+    void theThreePathsAreRequired() {
+        CommandRunner.Result result = CommandRunner.run("merge", "--base", base.toString());
+        assertEquals(2, result.status());
+        assertTrue(result.err().contains("Missing required options: '--adapter=DIR', '--out=OUT.safetensors'"), result.err());
+    }
+}
