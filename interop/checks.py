@@ -89,8 +89,10 @@ def train(model, kind, steps=5):
         optimizer.zero_grad()
 
 
-def compare_files(expected_file, actual_file, rtol=1e-5, atol=1e-6):
-    expected, actual = load_file(expected_file), load_file(actual_file)
+def compare_files(expected_file, actual_file, base_file, rtol=1e-5, atol=1e-6):
+    """Every tensor agrees within rtol (relative) and atol; returns a summary that also counts
+    the tensors the merge changed, so that a merge that did nothing cannot pass unnoticed."""
+    expected, actual, base = load_file(expected_file), load_file(actual_file), load_file(base_file)
     missing = sorted(set(expected) - set(actual))
     extra = sorted(set(actual) - set(expected))
     if missing or extra:
@@ -105,7 +107,10 @@ def compare_files(expected_file, actual_file, rtol=1e-5, atol=1e-6):
         if not bool((difference <= allowed).all()):
             raise AssertionError(f"{name}: max difference {difference.max().item():.3e}")
         worst = max(worst, (difference / (tensor.double().abs() + 1e-12)).max().item() if tensor.numel() else 0)
-    return f"{len(expected)} tensors agree (max relative difference {worst:.1e})"
+    changed = sum(1 for name, tensor in expected.items() if name not in base or not torch.equal(tensor, base[name]))
+    if changed == 0:
+        raise AssertionError("the merge changed no tensor")
+    return f"{len(expected)} tensors agree, {changed} changed by the merge (max relative difference {worst:.1e})"
 
 
 def peft_then_merge(name, kind, config):
@@ -119,7 +124,7 @@ def peft_then_merge(name, kind, config):
     model.merge_and_unload().save_pretrained(merged, safe_serialization=True)
     out = WORK / f"peft4j-{name}-merged.safetensors"
     peft4j("merge", "--base", base / "model.safetensors", "--adapter", adapter, "--out", out)
-    return compare_files(merged / "model.safetensors", out)
+    return compare_files(merged / "model.safetensors", out, base / "model.safetensors")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -186,7 +191,7 @@ def peft4j_then_peft(method):
     model.merge_and_unload().save_pretrained(merged, safe_serialization=True)
     out = WORK / f"peft4j-{method}-merged.safetensors"
     peft4j("merge", "--base", base / "model.safetensors", "--adapter", adapter, "--out", out)
-    return "PEFT loads it without warnings; " + compare_files(merged / "model.safetensors", out)
+    return "PEFT loads it without warnings; " + compare_files(merged / "model.safetensors", out, base / "model.safetensors")
 
 
 @check
