@@ -1,0 +1,75 @@
+package dev.peft4j.bench;
+
+import java.util.Arrays;
+
+/**
+ * Times two operations side by side in one process. After warm-up rounds, each round runs both
+ * once, alternating which goes first (A B, B A, A B, …), so that changes in the machine's load
+ * fall on both alike; the ratio is the median of the rounds' ratios A/B.
+ */
+final class PairedTiming {
+
+    /**
+     * The timings of a pair.
+     *
+     * @param millisA the median time of A in milliseconds
+     * @param millisB the median time of B in milliseconds
+     * @param ratio the median over rounds of {@code time(A)/time(B)}
+     * @param rounds the measured rounds
+     */
+    record Result(double millisA, double millisB, double ratio, int rounds) {}
+
+    private PairedTiming() {}
+
+    /**
+     * Warms both operations up, then times them in alternating order.
+     *
+     * @param a the numerator's operation
+     * @param b the denominator's operation
+     * @param warmups the rounds run before timing
+     * @param rounds the rounds timed, positive
+     * @return the medians and the ratio
+     */
+    static Result compare(Runnable a, Runnable b, int warmups, int rounds) {
+        if (rounds <= 0) {
+            throw new IllegalArgumentException("Rounds must be positive, got " + rounds);
+        }
+        for (int i = 0; i < warmups; i++) {
+            a.run();
+            b.run();
+        }
+        double[] timesA = new double[rounds];
+        double[] timesB = new double[rounds];
+        double[] ratios = new double[rounds];
+        for (int i = 0; i < rounds; i++) {
+            if (i % 2 == 0) {
+                timesA[i] = millis(a);
+                timesB[i] = millis(b);
+            } else {
+                timesB[i] = millis(b);
+                timesA[i] = millis(a);
+            }
+            ratios[i] = timesA[i] / timesB[i];
+        }
+        return new Result(median(timesA), median(timesB), median(ratios), rounds);
+    }
+
+    private static double millis(Runnable operation) {
+        long start = System.nanoTime();
+        operation.run();
+        return (System.nanoTime() - start) / 1e6;
+    }
+
+    /**
+     * The median of some values.
+     *
+     * @param values at least one value; not changed
+     * @return the median (the mean of the middle two for an even count)
+     */
+    static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int middle = sorted.length / 2;
+        return sorted.length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    }
+}

@@ -1,0 +1,30 @@
+package dev.peft4j.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class PairedTimingTest {
+
+    @Test
+    void warmsUpThenAlternatesTheOrder() {
+        List<String> calls = new ArrayList<>();
+        PairedTiming.Result result = PairedTiming.compare(() -> calls.add("a"), () -> calls.add("b"), 2, 4);
+        assertEquals(List.of("a", "b", "a", "b", "a", "b", "b", "a", "a", "b", "b", "a"), calls);
+        assertEquals(4, result.rounds());
+    }
+
+    @Test
+    void medianOfOddAndEvenCounts() {
+        assertEquals(2.0, PairedTiming.median(new double[] {3, 1, 2}));
+        assertEquals(2.5, PairedTiming.median(new double[] {4, 1, 3, 2}));
+    }
+
+    @Test
+    void roundsMustBePositive() {
+        assertThrows(IllegalArgumentException.class, () -> PairedTiming.compare(() -> {}, () -> {}, 0, 0));
+    }
+}
