@@ -96,6 +96,28 @@ public record BenchReport(
     }
 
     /**
+     * The pairs timed side by side, as a Markdown table: medians, fastest rounds and both ratios.
+     *
+     * @return the table
+     */
+    public String timingTable() {
+        StringBuilder table = new StringBuilder(
+                "| ratio | numerator ms (median / fastest) | denominator ms (median / fastest) | median of round ratios "
+                        + "| ratio of fastest rounds |\n|---|---:|---:|---:|---:|\n");
+        for (Ratio ratio : ratios) {
+            Timing timing = ratio.timing();
+            if (timing != null) {
+                table.append(String.format(
+                        Locale.ROOT,
+                        "| %s | %.3f / %.3f | %.3f / %.3f | %.3f | %.3f |%n",
+                        ratio.name(), timing.numeratorMs(), timing.numeratorMinMs(), timing.denominatorMs(),
+                        timing.denominatorMinMs(), timing.ratio(), timing.minRatio()));
+            }
+        }
+        return table.toString();
+    }
+
+    /**
      * The whole report in Markdown: settings, both tables, the soak and the definitions.
      *
      * @return the report
@@ -108,6 +130,7 @@ public record BenchReport(
                         + "each pair timed over %d rounds in alternating order, medians; %.0f s in all.%n%n",
                 engine, device, features, rank, tokens, rounds, seconds));
         md.append(table()).append('\n');
+        md.append("## Timed pairs\n\n").append(timingTable()).append('\n');
         md.append("## Native operations (NDArrays created) and train-step memory\n\n").append(operationTable()).append('\n');
         if (soak.growth() != null) {
             md.append(String.format(

@@ -9,16 +9,6 @@ import java.util.Arrays;
  */
 final class PairedTiming {
 
-    /**
-     * The timings of a pair.
-     *
-     * @param millisA the median time of A in milliseconds
-     * @param millisB the median time of B in milliseconds
-     * @param ratio the median over rounds of {@code time(A)/time(B)}
-     * @param rounds the measured rounds
-     */
-    record Result(double millisA, double millisB, double ratio, int rounds) {}
-
     private PairedTiming() {}
 
     /**
@@ -28,9 +18,9 @@ final class PairedTiming {
      * @param b the denominator's operation
      * @param warmups the rounds run before timing
      * @param rounds the rounds timed, positive
-     * @return the medians and the ratio
+     * @return the medians, minima and the ratio
      */
-    static Result compare(Runnable a, Runnable b, int warmups, int rounds) {
+    static Timing compare(Runnable a, Runnable b, int warmups, int rounds) {
         if (rounds <= 0) {
             throw new IllegalArgumentException("Rounds must be positive, got " + rounds);
         }
@@ -51,7 +41,9 @@ final class PairedTiming {
             }
             ratios[i] = timesA[i] / timesB[i];
         }
-        return new Result(median(timesA), median(timesB), median(ratios), rounds);
+        return new Timing(
+                median(timesA), median(timesB), Arrays.stream(timesA).min().orElseThrow(),
+                Arrays.stream(timesB).min().orElseThrow(), median(ratios), rounds);
     }
 
     private static double millis(Runnable operation) {

@@ -80,7 +80,8 @@ public final class QuickBench {
                 Ratio.MICROS,
                 "— (engine and JNI overhead; bounds any chain of small operations)",
                 "Microseconds per native call of adding two 1-element arrays and closing the result, median of 5 "
-                        + "batches of " + settings.tinyOpCalls() + " calls"));
+                        + "batches of " + settings.tinyOpCalls() + " calls",
+                null));
         progress.accept(String.format(Locale.ROOT, "Soaking memory over %,d train steps (%s)", settings.soakSteps(), settings.soakSize()));
         SoakResult soak = RssSoak.run(backend, plugins, settings.soakSize(), settings.soakSteps());
         if (soak.growth() != null) {
@@ -91,16 +92,17 @@ public final class QuickBench {
                     "< " + SoakResult.LIMIT + " after warm-up (no native leak)",
                     "(VmRSS at the end − VmRSS after the first half of " + soak.steps() + " train steps) / VmRSS after "
                             + "warm-up, each sample right after System.gc(); each step is one method's train step and "
-                            + "eval forward, methods taking turns"));
+                            + "eval forward, methods taking turns",
+                    null));
         }
         for (OperationCount count : operations) {
             ratios.add(Ratio.informational(
                     "ops/" + count.method() + "_eval_forward", count.evalForward(), Ratio.ARRAYS, "—",
-                    "NDArrays created by one eval forward of the layer (base alone: 1)"));
+                    "NDArrays created by one eval forward of the layer (base alone: 1)", null));
             if (count.trainStep() != null) {
                 ratios.add(Ratio.informational(
                         "ops/" + count.method() + "_train_step", count.trainStep(), Ratio.ARRAYS, "—",
-                        "NDArrays created by one train step: forward, loss, backward, optimizer"));
+                        "NDArrays created by one train step: forward, loss, backward, optimizer", null));
             }
         }
         return new BenchReport(
@@ -125,7 +127,7 @@ public final class QuickBench {
             Workload lora = open(open, backend, plugins, BenchMethod.LORA, size);
             Workload fft = open(open, backend, plugins, BenchMethod.FFT, size);
             Workload dora = open(open, backend, plugins, BenchMethod.DORA, size);
-            Workload doraCached = open(open, backend, plugins, BenchMethod.DORA_CACHED, size);
+            Workload cached = open(open, backend, plugins, BenchMethod.DORA_CACHED, size);
             Workload sharing = open(open, backend, plugins, BenchMethod.mora(SHARING), size);
             Workload rotation = open(open, backend, plugins, BenchMethod.mora(ROTATION), size);
             merged.merge();
@@ -134,76 +136,94 @@ public final class QuickBench {
                     backend, size, settings.warmups(), settings.rounds()));
             Pairs pairs = new Pairs(settings, progress);
             List<Ratio> ratios = new ArrayList<>();
+            Timing merging = pairs.time("merged_forward/base_forward", () -> merged.forward(false), () -> base.forward(false));
             ratios.add(Ratio.targeted(
                     "merged_forward/base_forward",
-                    pairs.ratio("merged_forward/base_forward", () -> merged.forward(false), () -> base.forward(false)),
+                    merging.ratio(),
                     1.02,
                     "1.00 (LoRA paper §4.1: no added inference latency once merged)",
-                    "Eval forward of the layer with LoRA merged into W, over the eval forward of the plain frozen layer"));
+                    "Eval forward of the layer with LoRA merged into W, over the eval forward of the plain frozen layer",
+                    merging));
+            Timing loraFft = pairs.time("lora_step/fft_step", lora::trainStep, fft::trainStep);
             ratios.add(Ratio.targeted(
                     "lora_step/fft_step",
-                    pairs.ratio("lora_step/fft_step", lora::trainStep, fft::trainStep),
+                    loraFft.ratio(),
                     0.85,
                     "0.75 (LoRA paper: ~25% faster than full fine-tuning, no W0 gradient)",
                     "Train step (forward, L2 loss, backward, AdamW) with LoRA over one with W and b trained. The input "
                             + "requires a gradient, as inside a network, so both compute dL/dx; only full fine-tuning "
-                            + "computes dL/dW0 and updates d·k values (ideal ≈ 2/3: two d·k matmuls against three)"));
+                            + "computes dL/dW0 and updates d·k values (ideal ≈ 2/3: two d·k matmuls against three)",
+                    loraFft));
+            Timing doraStep = pairs.time("dora_step/lora_step", dora::trainStep, lora::trainStep);
             ratios.add(Ratio.targeted(
                     "dora_step/lora_step",
-                    pairs.ratio("dora_step/lora_step", dora::trainStep, lora::trainStep),
+                    doraStep.ratio(),
                     1.15,
                     "1.21 (HF PEFT, MetaMathQA, Llama-3.2-3B)",
                     "Train step with DoRA (norm detached, no cache) over LoRA's; DoRA also forms s·B·A, W0 + s·B·A "
-                            + "and its row norms every step"));
+                            + "and its row norms every step",
+                    doraStep));
+            Timing doraCached = pairs.time("dora_cached_eval/lora_eval", () -> cached.forward(false), () -> lora.forward(false));
             ratios.add(Ratio.targeted(
                     "dora_cached_eval_forward/lora_eval_forward",
-                    pairs.ratio("dora_cached_eval/lora_eval", () -> doraCached.forward(false), () -> lora.forward(false)),
+                    doraCached.ratio(),
                     1.10,
                     "1.17 (HF PEFT: DoRA eval forward +17% with caching)",
-                    "Eval forward, unmerged, of DoRA with dora_eval_cache=true (m/n kept) over LoRA's"));
+                    "Eval forward, unmerged, of DoRA with dora_eval_cache=true (m/n kept) over LoRA's",
+                    doraCached));
+            Timing sharingStep = pairs.time("mora_sharing_step/lora_step", sharing::trainStep, lora::trainStep);
             ratios.add(Ratio.targeted(
                     "mora_sharing_step/lora_step",
-                    pairs.ratio("mora_sharing_step/lora_step", sharing::trainStep, lora::trainStep),
+                    sharingStep.ratio(),
                     1.10,
                     "≈ 1.00 (same trainable count and FLOPs: r̂² ≈ (d+k)·r)",
-                    "Train step with MoRA, operator sharing (type 1), over LoRA's at the same r"));
+                    "Train step with MoRA, operator sharing (type 1), over LoRA's at the same r",
+                    sharingStep));
             double rotationShare = analyticOverhead(rotation);
+            Timing rotationEval = pairs.time("rotation_eval/base_eval", () -> rotation.forward(false), () -> base.forward(false));
             ratios.add(Ratio.targeted(
                     "rotation_overhead/analytic_overhead",
-                    (pairs.ratio("rotation_eval/base_eval", () -> rotation.forward(false), () -> base.forward(false)) - 1)
-                            / rotationShare,
+                    (rotationEval.ratio() - 1) / rotationShare,
                     1.5,
                     String.format(Locale.ROOT, "1.00 (physical limit: n_k·r̂²/(d·k) = %.4f of the base matmul, ≈ r̂/d)", rotationShare),
                     "((t_rotation − t_base) / t_base) / (n_k·r̂²/(d·k)), t the eval forward of the layer with MoRA "
                             + "rotation (type 6) unmerged and of the plain layer, n_k = ⌈k/r̂⌉: the measured overhead "
-                            + "over the FLOPs of the n_k (r̂×r̂) products relative to those of x·W0ᵀ"));
+                            + "over the FLOPs of the n_k (r̂×r̂) products relative to those of x·W0ᵀ",
+                    rotationEval));
+            Timing doraEval = pairs.time("dora_eval/lora_eval", () -> dora.forward(false), () -> lora.forward(false));
             ratios.add(Ratio.informational(
                     "dora_uncached_eval_forward/lora_eval_forward",
-                    pairs.ratio("dora_eval/lora_eval", () -> dora.forward(false), () -> lora.forward(false)),
+                    doraEval.ratio(),
                     Ratio.RATIO,
                     "2.39 (HF PEFT: DoRA eval forward +139% without caching)",
-                    "Eval forward, unmerged, of DoRA without its cache over LoRA's"));
+                    "Eval forward, unmerged, of DoRA without its cache over LoRA's",
+                    doraEval));
+            Timing rotationStep = pairs.time("rotation_step/sharing_step", rotation::trainStep, sharing::trainStep);
             ratios.add(Ratio.informational(
                     "rotation_step/sharing_step",
-                    pairs.ratio("rotation_step/sharing_step", rotation::trainStep, sharing::trainStep),
+                    rotationStep.ratio(),
                     Ratio.RATIO,
                     "1.03 (MoRA paper: rotation vs sharing at 7B, r=8)",
-                    "Train step with MoRA rotation (type 6) over sharing (type 1)"));
+                    "Train step with MoRA rotation (type 6) over sharing (type 1)",
+                    rotationStep));
             double loraShare = (double) (2 * size.features()) * size.rank() / ((double) size.features() * size.features());
+            Timing loraEval = pairs.time("lora_eval/base_eval", () -> lora.forward(false), () -> base.forward(false));
             ratios.add(Ratio.informational(
                     "lora_overhead/analytic_overhead",
-                    (pairs.ratio("lora_eval/base_eval", () -> lora.forward(false), () -> base.forward(false)) - 1) / loraShare,
+                    (loraEval.ratio() - 1) / loraShare,
                     Ratio.RATIO,
                     String.format(Locale.ROOT, "1.00 (physical limit: (d+k)·r/(d·k) = %.4f of the base matmul)", loraShare),
-                    "((t_lora − t_base) / t_base) / ((d+k)·r/(d·k)), eval forwards, LoRA unmerged"));
+                    "((t_lora − t_base) / t_base) / ((d+k)·r/(d·k)), eval forwards, LoRA unmerged",
+                    loraEval));
             double sharingShare = analyticOverhead(sharing);
+            Timing sharingEval = pairs.time("sharing_eval/base_eval", () -> sharing.forward(false), () -> base.forward(false));
             ratios.add(Ratio.informational(
                     "sharing_overhead/analytic_overhead",
-                    (pairs.ratio("sharing_eval/base_eval", () -> sharing.forward(false), () -> base.forward(false)) - 1)
-                            / sharingShare,
+                    (sharingEval.ratio() - 1) / sharingShare,
                     Ratio.RATIO,
                     String.format(Locale.ROOT, "1.00 (physical limit: r̂²/(d·k) = %.4f of the base matmul)", sharingShare),
-                    "((t_sharing − t_base) / t_base) / (r̂²/(d·k)), eval forwards, MoRA sharing unmerged"));
+                    "((t_sharing − t_base) / t_base) / (r̂²/(d·k)), eval forwards, MoRA sharing unmerged",
+                    sharingEval));
             return ratios;
         } finally {
             open.forEach(Workload::close);
@@ -257,7 +277,8 @@ public final class QuickBench {
                 "1.10 (HF PEFT, MetaMathQA, Llama-3.2-3B: peak training memory)",
                 "Peak bytes held at once by the model's NDArrays during a train step (W0, b, adapter, optimizer "
                         + "state, batch, activations and temporaries; not the engine's internal autograd buffers), "
-                        + "DoRA over LoRA");
+                        + "DoRA over LoRA",
+                null);
     }
 
     private static long peakBytes(List<OperationCount> operations, BenchMethod method) {
@@ -270,11 +291,14 @@ public final class QuickBench {
 
     /** Times pairs with the settings' rounds and reports each on the progress line. */
     private record Pairs(Settings settings, Consumer<String> progress) {
-        double ratio(String name, Runnable numerator, Runnable denominator) {
-            PairedTiming.Result result = PairedTiming.compare(numerator, denominator, settings.warmups(), settings.rounds());
+        Timing time(String name, Runnable numerator, Runnable denominator) {
+            Timing timing = PairedTiming.compare(numerator, denominator, settings.warmups(), settings.rounds());
             progress.accept(String.format(
-                    Locale.ROOT, "  %-32s %6.3f   (%.3f ms / %.3f ms)", name, result.ratio(), result.millisA(), result.millisB()));
-            return result.ratio();
+                    Locale.ROOT,
+                    "  %-30s %6.3f   medians %.3f / %.3f ms, fastest %.3f / %.3f ms",
+                    name, timing.ratio(), timing.numeratorMs(), timing.denominatorMs(), timing.numeratorMinMs(),
+                    timing.denominatorMinMs()));
+            return timing;
         }
     }
 }

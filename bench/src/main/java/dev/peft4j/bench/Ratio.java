@@ -12,9 +12,17 @@ package dev.peft4j.bench;
  * @param anchor the published or physical value it is compared with, and its source
  * @param definition what exactly was measured
  * @param meetsTarget whether {@code value ≤ target}, or {@code null} without a target
+ * @param timing the pair timed side by side that the value comes from, or {@code null}
  */
 public record Ratio(
-        String name, double value, String unit, Double target, String anchor, String definition, Boolean meetsTarget) {
+        String name,
+        double value,
+        String unit,
+        Double target,
+        String anchor,
+        String definition,
+        Boolean meetsTarget,
+        Timing timing) {
 
     /** The unit of a ratio of two measurements. */
     public static final String RATIO = "ratio";
@@ -33,10 +41,11 @@ public record Ratio(
      * @param target the largest acceptable value
      * @param anchor the anchor
      * @param definition what was measured
+     * @param timing the pair it comes from
      * @return the entry
      */
-    static Ratio targeted(String name, double value, double target, String anchor, String definition) {
-        return new Ratio(name, value, RATIO, target, anchor, definition, value <= target);
+    static Ratio targeted(String name, double value, double target, String anchor, String definition, Timing timing) {
+        return new Ratio(name, value, RATIO, target, anchor, definition, value <= target, timing);
     }
 
     /**
@@ -47,9 +56,10 @@ public record Ratio(
      * @param unit how to read the value
      * @param anchor the anchor
      * @param definition what was measured
+     * @param timing the pair it comes from, or {@code null} when it is not a timed pair
      * @return the entry
      */
-    static Ratio informational(String name, double value, String unit, String anchor, String definition) {
-        return new Ratio(name, value, unit, null, anchor, definition, null);
+    static Ratio informational(String name, double value, String unit, String anchor, String definition, Timing timing) {
+        return new Ratio(name, value, unit, null, anchor, definition, null, timing);
     }
 }

@@ -12,7 +12,7 @@ class PairedTimingTest {
     @Test
     void warmsUpThenAlternatesTheOrder() {
         List<String> calls = new ArrayList<>();
-        PairedTiming.Result result = PairedTiming.compare(() -> calls.add("a"), () -> calls.add("b"), 2, 4);
+        Timing result = PairedTiming.compare(() -> calls.add("a"), () -> calls.add("b"), 2, 4);
         assertEquals(List.of("a", "b", "a", "b", "a", "b", "b", "a", "a", "b", "b", "a"), calls);
         assertEquals(4, result.rounds());
     }

@@ -1,0 +1,25 @@
+package dev.peft4j.bench;
+
+/**
+ * How a pair of operations timed side by side compared (see {@link PairedTiming}).
+ *
+ * @param numeratorMs the median time of the numerator's operation, in milliseconds
+ * @param denominatorMs the median time of the denominator's operation, in milliseconds
+ * @param numeratorMinMs the numerator's fastest round, in milliseconds
+ * @param denominatorMinMs the denominator's fastest round, in milliseconds
+ * @param ratio the median over rounds of {@code time(numerator)/time(denominator)}
+ * @param rounds the timed rounds
+ */
+public record Timing(
+        double numeratorMs, double denominatorMs, double numeratorMinMs, double denominatorMinMs, double ratio, int rounds) {
+
+    /**
+     * The ratio of the fastest rounds: a second opinion when the machine was busy, since the
+     * fastest round of each is the one least disturbed.
+     *
+     * @return {@code numeratorMinMs / denominatorMinMs}
+     */
+    public double minRatio() {
+        return numeratorMinMs / denominatorMinMs;
+    }
+}
