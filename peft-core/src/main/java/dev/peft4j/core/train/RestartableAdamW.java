@@ -31,9 +31,16 @@ public final class RestartableAdamW extends Optimizer {
         private final NDArray variance;
         private int steps;
 
+        /**
+         * Zero moments shaped like the weight, detached from its manager: DJL's MXNet parameter
+         * server passes a wrapper of the weight in a manager it closes after each update, so they
+         * are freed by {@code clearState} instead (as DJL's own optimizers detach theirs).
+         */
         private State(NDArray weight) {
             mean = weight.zerosLike();
             variance = weight.zerosLike();
+            mean.detach();
+            variance.detach();
         }
 
         private void close() {
