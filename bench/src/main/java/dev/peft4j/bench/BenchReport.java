@@ -15,7 +15,7 @@ import java.util.Locale;
  * @param features d = k of the timed layer
  * @param rank r
  * @param tokens the rows of the batch
- * @param rounds the timed rounds of each pair
+ * @param rounds the most timed rounds of each pair (see each ratio's timing for the rounds run)
  * @param seconds how long the whole benchmark took
  * @param ratios the targets and informational values
  * @param operations the operation counts of every method
@@ -127,7 +127,7 @@ public record BenchReport(
         md.append(String.format(
                 Locale.ROOT,
                 "# peft4j bench%n%nEngine %s on %s; one linear layer d = k = %d with bias, fp32, r = %d, %d tokens; "
-                        + "each pair timed over %d rounds in alternating order, medians; %.0f s in all.%n%n",
+                        + "each pair timed over up to %d rounds in alternating order, medians; %.0f s in all.%n%n",
                 engine, device, features, rank, tokens, rounds, seconds));
         md.append(table()).append('\n');
         md.append("## Timed pairs\n\n").append(timingTable()).append('\n');

@@ -5,45 +5,55 @@ import java.util.Arrays;
 /**
  * Times two operations side by side in one process. After warm-up rounds, each round runs both
  * once, alternating which goes first (A B, B A, A B, …), so that changes in the machine's load
- * fall on both alike; the ratio is the median of the rounds' ratios A/B.
+ * fall on both alike; the ratio is the median of the rounds' ratios A/B. A time budget bounds a
+ * pair's rounds on a busy machine.
  */
 final class PairedTiming {
 
     private PairedTiming() {}
 
     /**
-     * Warms both operations up, then times them in alternating order.
+     * Warms both operations up, then times them in alternating order until the rounds are done or
+     * the time budget is spent, whichever comes first, but at least {@code minRounds} rounds.
      *
      * @param a the numerator's operation
      * @param b the denominator's operation
      * @param warmups the rounds run before timing
-     * @param rounds the rounds timed, positive
+     * @param minRounds the rounds timed whatever the budget, positive
+     * @param maxRounds the most rounds timed, at least {@code minRounds}
+     * @param budgetSeconds the time after which no further round starts once {@code minRounds} are done
      * @return the medians, minima and the ratio
      */
-    static Timing compare(Runnable a, Runnable b, int warmups, int rounds) {
-        if (rounds <= 0) {
-            throw new IllegalArgumentException("Rounds must be positive, got " + rounds);
+    static Timing compare(Runnable a, Runnable b, int warmups, int minRounds, int maxRounds, double budgetSeconds) {
+        if (minRounds <= 0 || maxRounds < minRounds) {
+            throw new IllegalArgumentException(
+                    "Rounds must satisfy 0 < min ≤ max, got min=" + minRounds + ", max=" + maxRounds);
         }
         for (int i = 0; i < warmups; i++) {
             a.run();
             b.run();
         }
-        double[] timesA = new double[rounds];
-        double[] timesB = new double[rounds];
-        double[] ratios = new double[rounds];
-        for (int i = 0; i < rounds; i++) {
-            if (i % 2 == 0) {
-                timesA[i] = millis(a);
-                timesB[i] = millis(b);
+        long deadline = System.nanoTime() + (long) (budgetSeconds * 1e9);
+        double[] timesA = new double[maxRounds];
+        double[] timesB = new double[maxRounds];
+        double[] ratios = new double[maxRounds];
+        int rounds = 0;
+        while (rounds < maxRounds && (rounds < minRounds || System.nanoTime() < deadline)) {
+            if (rounds % 2 == 0) {
+                timesA[rounds] = millis(a);
+                timesB[rounds] = millis(b);
             } else {
-                timesB[i] = millis(b);
-                timesA[i] = millis(a);
+                timesB[rounds] = millis(b);
+                timesA[rounds] = millis(a);
             }
-            ratios[i] = timesA[i] / timesB[i];
+            ratios[rounds] = timesA[rounds] / timesB[rounds];
+            rounds++;
         }
+        double[] timedA = Arrays.copyOf(timesA, rounds);
+        double[] timedB = Arrays.copyOf(timesB, rounds);
         return new Timing(
-                median(timesA), median(timesB), Arrays.stream(timesA).min().orElseThrow(),
-                Arrays.stream(timesB).min().orElseThrow(), median(ratios), rounds);
+                median(timedA), median(timedB), Arrays.stream(timedA).min().orElseThrow(),
+                Arrays.stream(timedB).min().orElseThrow(), median(Arrays.copyOf(ratios, rounds)), rounds);
     }
 
     private static double millis(Runnable operation) {

@@ -28,30 +28,41 @@ public final class QuickBench {
      *
      * @param size the layer and batch of the timed pairs and of the operation counts
      * @param warmups the rounds of each pair run before timing
-     * @param rounds the rounds of each pair timed
+     * @param minRounds the rounds of each pair timed however long they take
+     * @param rounds the most rounds of each pair timed
+     * @param pairSeconds the time after which a pair starts no further round once {@code minRounds} are done
      * @param soakSize the layer and batch of the memory soak
      * @param soakSteps the train steps of the memory soak, at least 2
      * @param tinyOpCalls the calls per batch when timing a tiny native call
      */
-    public record Settings(BenchSize size, int warmups, int rounds, BenchSize soakSize, int soakSteps, int tinyOpCalls) {
+    public record Settings(
+            BenchSize size,
+            int warmups,
+            int minRounds,
+            int rounds,
+            double pairSeconds,
+            BenchSize soakSize,
+            int soakSteps,
+            int tinyOpCalls) {
 
         /** Validates the counts. */
         public Settings {
-            if (warmups < 0 || rounds <= 0 || soakSteps < 2 || tinyOpCalls <= 0) {
+            if (warmups < 0 || minRounds <= 0 || rounds < minRounds || !(pairSeconds > 0) || soakSteps < 2 || tinyOpCalls <= 0) {
                 throw new IllegalArgumentException(
-                        "Benchmark settings out of range: warmups=" + warmups + " (≥ 0), rounds=" + rounds
-                                + " (≥ 1), soak steps=" + soakSteps + " (≥ 2), tiny-op calls=" + tinyOpCalls + " (≥ 1)");
+                        "Benchmark settings out of range: warmups=" + warmups + " (≥ 0), rounds=" + minRounds + ".." + rounds
+                                + " (1 ≤ min ≤ max), seconds per pair=" + pairSeconds + " (> 0), soak steps=" + soakSteps
+                                + " (≥ 2), tiny-op calls=" + tinyOpCalls + " (≥ 1)");
             }
         }
 
         /**
-         * The settings of the targets: d = k = 1024, r = 8, 256 tokens, 101 rounds per pair; a soak
-         * of 4,000 steps at d = 256, 32 tokens.
+         * The settings of the targets: d = k = 1024, r = 8, 256 tokens; 21 to 101 rounds per pair
+         * within 8 s; a soak of 4,000 steps at d = 256, 32 tokens.
          *
          * @return the defaults
          */
         public static Settings defaults() {
-            return new Settings(new BenchSize(1024, 8, 256), 5, 101, new BenchSize(256, 8, 32), 4000, 20_000);
+            return new Settings(new BenchSize(1024, 8, 256), 5, 21, 101, 8, new BenchSize(256, 8, 32), 4000, 20_000);
         }
     }
 
@@ -132,8 +143,11 @@ public final class QuickBench {
             Workload rotation = open(open, backend, plugins, BenchMethod.mora(ROTATION), size);
             merged.merge();
             progress.accept(String.format(
-                    Locale.ROOT, "Timing pairs on %s (%s): %d warm-up and %d timed rounds each, alternating order",
-                    backend, size, settings.warmups(), settings.rounds()));
+                    Locale.ROOT,
+                    "Timing pairs on %s (%s): %d warm-up and %d to %d timed rounds each (at most %.0f s after %d), "
+                            + "alternating order",
+                    backend, size, settings.warmups(), settings.minRounds(), settings.rounds(), settings.pairSeconds(),
+                    settings.minRounds()));
             Pairs pairs = new Pairs(settings, progress);
             List<Ratio> ratios = new ArrayList<>();
             Timing merging = pairs.time("merged_forward/base_forward", () -> merged.forward(false), () -> base.forward(false));
@@ -292,7 +306,8 @@ public final class QuickBench {
     /** Times pairs with the settings' rounds and reports each on the progress line. */
     private record Pairs(Settings settings, Consumer<String> progress) {
         Timing time(String name, Runnable numerator, Runnable denominator) {
-            Timing timing = PairedTiming.compare(numerator, denominator, settings.warmups(), settings.rounds());
+            Timing timing = PairedTiming.compare(
+                    numerator, denominator, settings.warmups(), settings.minRounds(), settings.rounds(), settings.pairSeconds());
             progress.accept(String.format(
                     Locale.ROOT,
                     "  %-30s %6.3f   medians %.3f / %.3f ms, fastest %.3f / %.3f ms",

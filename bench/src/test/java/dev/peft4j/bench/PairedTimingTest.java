@@ -12,7 +12,7 @@ class PairedTimingTest {
     @Test
     void warmsUpThenAlternatesTheOrder() {
         List<String> calls = new ArrayList<>();
-        Timing result = PairedTiming.compare(() -> calls.add("a"), () -> calls.add("b"), 2, 4);
+        Timing result = PairedTiming.compare(() -> calls.add("a"), () -> calls.add("b"), 2, 4, 4, 60);
         assertEquals(List.of("a", "b", "a", "b", "a", "b", "b", "a", "a", "b", "b", "a"), calls);
         assertEquals(4, result.rounds());
     }
@@ -24,7 +24,23 @@ class PairedTimingTest {
     }
 
     @Test
-    void roundsMustBePositive() {
-        assertThrows(IllegalArgumentException.class, () -> PairedTiming.compare(() -> {}, () -> {}, 0, 0));
+    void theBudgetStopsRoundsAfterTheMinimum() {
+        Timing result = PairedTiming.compare(() -> sleep(2), () -> {}, 0, 3, 1000, 0.001);
+        assertEquals(3, result.rounds());
+    }
+
+    @Test
+    void roundsMustBePositiveAndOrdered() {
+        assertThrows(IllegalArgumentException.class, () -> PairedTiming.compare(() -> {}, () -> {}, 0, 0, 1, 1));
+        assertThrows(IllegalArgumentException.class, () -> PairedTiming.compare(() -> {}, () -> {}, 0, 3, 2, 1));
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 }

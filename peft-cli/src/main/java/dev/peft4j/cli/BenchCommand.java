@@ -52,7 +52,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--tokens", description = "Rows of the batch; the targets are set at ${DEFAULT-VALUE}.")
     int tokens = 256;
 
-    @Option(names = "--rounds", description = "Timed rounds of each pair (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--rounds", description = "The most timed rounds of each pair, within a few seconds per pair (default: ${DEFAULT-VALUE}).")
     int rounds = QuickBench.Settings.defaults().rounds();
 
     @Option(names = "--soak-steps", description = "Train steps of the memory soak, at d=min(256, --features) (default: ${DEFAULT-VALUE}).")
@@ -65,7 +65,9 @@ public final class BenchCommand implements Callable<Integer> {
         QuickBench.Settings settings = new QuickBench.Settings(
                 new BenchSize(features, rank, tokens),
                 defaults.warmups(),
+                Math.min(defaults.minRounds(), rounds),
                 rounds,
+                defaults.pairSeconds(),
                 new BenchSize(Math.min(SOAK_FEATURES, features), rank, Math.min(SOAK_TOKENS, tokens)),
                 soakSteps,
                 defaults.tinyOpCalls());

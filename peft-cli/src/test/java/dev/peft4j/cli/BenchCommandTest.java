@@ -41,7 +41,7 @@ class BenchCommandTest {
     @Test
     void badSettingsAreClearErrors() {
         assertError("Benchmark sizes must be positive, got d=0", "--features", "0");
-        assertError("rounds=0 (≥ 1)", "--rounds", "0");
+        assertError("rounds=0..0 (1 ≤ min ≤ max)", "--rounds", "0");
         assertError("Unknown engine 'tensorflow'", "--engine", "tensorflow");
     }
 
