@@ -103,15 +103,17 @@ public record BenchReport(
     public String timingTable() {
         StringBuilder table = new StringBuilder(
                 "| ratio | numerator ms (median / fastest) | denominator ms (median / fastest) | median of round ratios "
-                        + "| ratio of fastest rounds |\n|---|---:|---:|---:|---:|\n");
+                        + "| ratio of fastest rounds | page faults per call (numerator / denominator) |\n"
+                        + "|---|---:|---:|---:|---:|---:|\n");
         for (Ratio ratio : ratios) {
             Timing timing = ratio.timing();
             if (timing != null) {
                 table.append(String.format(
                         Locale.ROOT,
-                        "| %s | %.3f / %.3f | %.3f / %.3f | %.3f | %.3f |%n",
+                        "| %s | %.3f / %.3f | %.3f / %.3f | %.3f | %.3f | %s / %s |%n",
                         ratio.name(), timing.numeratorMs(), timing.numeratorMinMs(), timing.denominatorMs(),
-                        timing.denominatorMinMs(), timing.ratio(), timing.minRatio()));
+                        timing.denominatorMinMs(), timing.ratio(), timing.minRatio(), count(timing.numeratorPageFaults()),
+                        count(timing.denominatorPageFaults())));
             }
         }
         return table.toString();
@@ -149,6 +151,10 @@ public record BenchReport(
         md.append("- `ops/<method>_eval_forward`, `ops/<method>_train_step`: the operation counts above; every "
                 + "NDArray created under the model's manager, temporaries included.\n");
         return md.toString();
+    }
+
+    private static String count(Double value) {
+        return value == null ? "—" : String.format(Locale.ROOT, "%.0f", value);
     }
 
     private static String format(double value, String unit) {

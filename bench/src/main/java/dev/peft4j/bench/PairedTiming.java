@@ -1,6 +1,7 @@
 package dev.peft4j.bench;
 
 import java.util.Arrays;
+import java.util.OptionalLong;
 
 /**
  * Times two operations side by side in one process. After warm-up rounds, each round runs both
@@ -34,26 +35,59 @@ final class PairedTiming {
             b.run();
         }
         long deadline = System.nanoTime() + (long) (budgetSeconds * 1e9);
-        double[] timesA = new double[maxRounds];
-        double[] timesB = new double[maxRounds];
+        Side numerator = new Side(a, maxRounds);
+        Side denominator = new Side(b, maxRounds);
         double[] ratios = new double[maxRounds];
         int rounds = 0;
         while (rounds < maxRounds && (rounds < minRounds || System.nanoTime() < deadline)) {
             if (rounds % 2 == 0) {
-                timesA[rounds] = millis(a);
-                timesB[rounds] = millis(b);
+                numerator.time(rounds);
+                denominator.time(rounds);
             } else {
-                timesB[rounds] = millis(b);
-                timesA[rounds] = millis(a);
+                denominator.time(rounds);
+                numerator.time(rounds);
             }
-            ratios[rounds] = timesA[rounds] / timesB[rounds];
+            ratios[rounds] = numerator.millis[rounds] / denominator.millis[rounds];
             rounds++;
         }
-        double[] timedA = Arrays.copyOf(timesA, rounds);
-        double[] timedB = Arrays.copyOf(timesB, rounds);
+        double[] timedA = Arrays.copyOf(numerator.millis, rounds);
+        double[] timedB = Arrays.copyOf(denominator.millis, rounds);
         return new Timing(
-                median(timedA), median(timedB), Arrays.stream(timedA).min().orElseThrow(),
-                Arrays.stream(timedB).min().orElseThrow(), median(Arrays.copyOf(ratios, rounds)), rounds);
+                median(timedA),
+                median(timedB),
+                Arrays.stream(timedA).min().orElseThrow(),
+                Arrays.stream(timedB).min().orElseThrow(),
+                median(Arrays.copyOf(ratios, rounds)),
+                rounds,
+                numerator.faultsPerCall(rounds),
+                denominator.faultsPerCall(rounds));
+    }
+
+    /** One operation of the pair: its times and the page faults its calls caused. */
+    private static final class Side {
+        private final Runnable operation;
+        private final double[] millis;
+        private long faults;
+        private boolean faultsKnown = true;
+
+        Side(Runnable operation, int rounds) {
+            this.operation = operation;
+            this.millis = new double[rounds];
+        }
+
+        void time(int round) {
+            OptionalLong before = ProcessStats.minorFaults();
+            millis[round] = PairedTiming.millis(operation);
+            OptionalLong after = ProcessStats.minorFaults();
+            faultsKnown &= before.isPresent() && after.isPresent();
+            if (faultsKnown) {
+                faults += after.getAsLong() - before.getAsLong();
+            }
+        }
+
+        Double faultsPerCall(int rounds) {
+            return faultsKnown ? faults / (double) rounds : null;
+        }
     }
 
     private static double millis(Runnable operation) {

@@ -100,7 +100,7 @@ public final class QuickBench {
                     "soak_rss_growth",
                     soak.growth(),
                     Ratio.FRACTION,
-                    "< " + SoakResult.LIMIT + " after warm-up (no native leak)",
+                    String.format(Locale.ROOT, "< %.0f%% after warm-up (no native leak)", 100 * SoakResult.LIMIT),
                     "(VmRSS at the end − VmRSS after the first half of " + soak.steps() + " train steps) / VmRSS after "
                             + "warm-up, each sample right after System.gc(); each step is one method's train step and "
                             + "eval forward, methods taking turns",
@@ -310,9 +310,9 @@ public final class QuickBench {
                     numerator, denominator, settings.warmups(), settings.minRounds(), settings.rounds(), settings.pairSeconds());
             progress.accept(String.format(
                     Locale.ROOT,
-                    "  %-30s %6.3f   medians %.3f / %.3f ms, fastest %.3f / %.3f ms",
+                    "  %-30s %6.3f   medians %.3f / %.3f ms, fastest %.3f / %.3f ms, %d rounds",
                     name, timing.ratio(), timing.numeratorMs(), timing.denominatorMs(), timing.numeratorMinMs(),
-                    timing.denominatorMinMs()));
+                    timing.denominatorMinMs(), timing.rounds()));
             return timing;
         }
     }

@@ -9,7 +9,7 @@ import java.util.OptionalLong;
 /**
  * Checks that training does not grow native memory. Train steps, each followed by an eval
  * forward, cycle through every trainable method at a small size while the resident memory
- * ({@link Rss}) is sampled, each time right after {@code System.gc()}, so that the Java heap is
+ * ({@link ProcessStats#residentKib}) is sampled, each time right after {@code System.gc()}, so that the Java heap is
  * back to its live set and the samples follow native memory rather than how much of the young
  * generation the JVM has touched so far. The first half of the steps is warm-up: optimizer state,
  * caches, allocator pools, and the JIT compiler, whose C2 arenas (malloc'd, kept by glibc) add
@@ -53,7 +53,7 @@ final class RssSoak {
                 workload.forward(false);
                 if (step % interval == 0 || step == warmupSteps || step == steps) {
                     System.gc();
-                    OptionalLong rss = Rss.kibibytes();
+                    OptionalLong rss = ProcessStats.residentKib();
                     if (rss.isPresent()) {
                         sampleSteps.add(step);
                         sampleRss.add(rss.getAsLong());

@@ -9,9 +9,19 @@ package dev.peft4j.bench;
  * @param denominatorMinMs the denominator's fastest round, in milliseconds
  * @param ratio the median over rounds of {@code time(numerator)/time(denominator)}
  * @param rounds the timed rounds
+ * @param numeratorPageFaults the process's minor page faults per call of the numerator: memory the
+ *     allocator took from the system afresh; {@code null} without {@code /proc}
+ * @param denominatorPageFaults the same for the denominator
  */
 public record Timing(
-        double numeratorMs, double denominatorMs, double numeratorMinMs, double denominatorMinMs, double ratio, int rounds) {
+        double numeratorMs,
+        double denominatorMs,
+        double numeratorMinMs,
+        double denominatorMinMs,
+        double ratio,
+        int rounds,
+        Double numeratorPageFaults,
+        Double denominatorPageFaults) {
 
     /**
      * The ratio of the fastest rounds: a second opinion when the machine was busy, since the
