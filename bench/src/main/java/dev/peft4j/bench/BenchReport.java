@@ -68,7 +68,7 @@ public record BenchReport(
                     format(ratio.value(), ratio.unit()),
                     ratio.target() == null ? "—" : "≤ " + format(ratio.target(), ratio.unit()),
                     ratio.anchor(),
-                    ratio.meetsTarget() == null ? "" : ratio.meetsTarget() ? "met" : "**missed**"));
+                    verdict(ratio)));
         }
         return table.toString();
     }
@@ -151,6 +151,14 @@ public record BenchReport(
         md.append("- `ops/<method>_eval_forward`, `ops/<method>_train_step`: the operation counts above; every "
                 + "NDArray created under the model's manager, temporaries included.\n");
         return md.toString();
+    }
+
+    private static String verdict(Ratio ratio) {
+        String busy = ratio.timing() != null && ratio.timing().busy() ? " (busy machine)" : "";
+        if (ratio.meetsTarget() == null) {
+            return busy.trim();
+        }
+        return (ratio.meetsTarget() ? "met" : "**missed**") + busy;
     }
 
     private static String count(Double value) {

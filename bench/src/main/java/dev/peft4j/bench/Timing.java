@@ -23,6 +23,19 @@ public record Timing(
         Double numeratorPageFaults,
         Double denominatorPageFaults) {
 
+    /** How much slower than its fastest round a median may be before the machine counts as busy. */
+    public static final double BUSY_FACTOR = 1.5;
+
+    /**
+     * Whether the machine was busy while the pair ran: a median more than {@value #BUSY_FACTOR}
+     * times its fastest round. Ratios then drift towards 1 and deserve a second run.
+     *
+     * @return whether either side was disturbed that much
+     */
+    public boolean busy() {
+        return numeratorMs > BUSY_FACTOR * numeratorMinMs || denominatorMs > BUSY_FACTOR * denominatorMinMs;
+    }
+
     /**
      * The ratio of the fastest rounds: a second opinion when the machine was busy, since the
      * fastest round of each is the one least disturbed.
