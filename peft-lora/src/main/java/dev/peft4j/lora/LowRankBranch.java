@@ -79,17 +79,18 @@ public final class LowRankBranch {
     }
 
     /**
-     * The branch's weight-space update {@code s·B·A} from the parameters' values.
+     * The branch's weight-space update {@code s·B·A} from the parameters' values, with the scaling
+     * folded into the rank-sized A.
      *
      * @return (d, k)
      */
     public NDArray deltaWeight() {
-        return b.getArray().matMul(a.getArray()).mul(scaling);
+        return b.getArray().matMul(a.getArray().mul(scaling));
     }
 
     /**
      * The branch's weight-space update {@code s·B·A} inside a forward pass, so that gradients flow
-     * to A and B when the caller lets them.
+     * to A and B when the caller lets them; the scaling is folded into the rank-sized A.
      *
      * @param store the parameter store of the forward pass
      * @param device the device of the pass
@@ -99,7 +100,7 @@ public final class LowRankBranch {
     public NDArray deltaWeight(ParameterStore store, Device device, boolean training) {
         NDArray aValue = store.getValue(a, device, training);
         NDArray bValue = store.getValue(b, device, training);
-        return bValue.matMul(aValue).mul(scaling);
+        return bValue.matMul(aValue.mul(scaling));
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.peft4j.cli.memorize;
 
 import ai.djl.Device;
+import dev.peft4j.cli.OutputDirectory;
 import dev.peft4j.cli.Peft4jCommand;
 import dev.peft4j.core.Backend;
 import dev.peft4j.core.io.AtomicFile;
@@ -9,7 +10,6 @@ import dev.peft4j.spi.Plugins;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -84,7 +84,7 @@ public final class MemorizeCommand implements Callable<Integer> {
         Plugins plugins = parent.plugins();
         MemorizeSettings settings = new MemorizeSettings(pairs, hidden, steps, batch, seed);
         List<RunSpec> runs = plan(plugins);
-        prepareOutput();
+        OutputDirectory.prepare(out);
         Backend backend = Backend.select(engine, device, plugins);
         PrintWriter stdout = spec.commandLine().getOut();
         stdout.printf("Memorizing %,d UUID pairs on %s: %d runs of %d steps%n", pairs, backend, runs.size(), steps);
@@ -156,15 +156,5 @@ public final class MemorizeCommand implements Callable<Integer> {
     private static String deviceName(Backend backend) {
         Device device = backend.device();
         return device.isGpu() ? "gpu:" + device.getDeviceId() : device.getDeviceType();
-    }
-
-    private void prepareOutput() {
-        try {
-            Files.createDirectories(out);
-            Path probe = Files.createTempFile(out, ".write-test", ".tmp");
-            Files.delete(probe);
-        } catch (IOException | UnsupportedOperationException e) {
-            throw new PeftException("Output directory " + out + " cannot be written: " + e.getMessage(), e);
-        }
     }
 }

@@ -34,11 +34,14 @@ public final class RestartableAdamW extends Optimizer implements AutoCloseable {
         private final NDArray variance;
         private int steps;
 
+        /**
+         * Zero moments shaped like the weight, detached from its manager: DJL's MXNet parameter
+         * server passes a wrapper of the weight in a manager it closes after each update, so they
+         * are freed by {@code clearState} and {@link #close()} instead (as DJL's own optimizers detach theirs).
+         */
         private State(NDArray weight) {
             mean = weight.zerosLike();
             variance = weight.zerosLike();
-            // The engine may pass a temporary view of the weight (MXNet's parameter server does,
-            // in a manager closed after the update): the moments must outlive it.
             mean.detach();
             variance.detach();
         }

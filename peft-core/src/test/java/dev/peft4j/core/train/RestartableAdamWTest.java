@@ -42,4 +42,22 @@ class RestartableAdamWTest {
             assertArrayEquals(run(fresh, manager, 1), run(adamW, manager, 1), 1e-7f, "a cleared parameter takes a first step");
         }
     }
+
+    @ParameterizedTest
+    @MethodSource("dev.peft4j.core.testing.TestEngines#all")
+    void stateOutlivesTheManagerOfEachUpdate(EngineBinding engine) {
+        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
+            RestartableAdamW adamW = RestartableAdamW.builder().optLearningRateTracker(Tracker.fixed(0.01f)).build();
+            NDArray weight = manager.create(new float[] {1, -2}, new Shape(2));
+            for (int t = 0; t < 2; t++) {
+                // DJL's MXNet parameter server hands the optimizer a wrapper of the weight in a manager it then closes.
+                try (NDManager update = manager.newSubManager()) {
+                    weight.tempAttach(update);
+                    adamW.update("w", weight, update.create(new float[] {0.5f, -0.5f}, new Shape(2)));
+                }
+            }
+            assertEquals(2, adamW.steps("w"));
+            adamW.clearState("w");
+        }
+    }
 }
