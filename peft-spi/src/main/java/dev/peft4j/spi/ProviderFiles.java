@@ -8,6 +8,7 @@ import java.net.MalformedURLException;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,8 +18,9 @@ import java.util.Map;
  * The providers a class loader's {@code META-INF/services/<service>} files declare (the format of
  * {@link java.util.ServiceLoader}, which {@code @AutoService} writes), each with the class path
  * entry that declares it. Unlike {@code ServiceLoader}, it keeps the jar of every declaration, so
- * that a provider that cannot load is reported with its jar, and one class declared by two jars is
- * an error rather than silently loaded from the first.
+ * that a provider that cannot load is reported with its jar, and a class that two jars hold in
+ * different versions is an error rather than silently loaded from the first. Identical copies (a
+ * jar that is on the class path twice) count once.
  */
 final class ProviderFiles {
 
@@ -29,8 +31,9 @@ final class ProviderFiles {
      *
      * @param className the provider's binary name
      * @param source the jar or directory whose services file names it
+     * @param classFile where that jar or directory holds the class
      */
-    record Declaration(String className, String source) {}
+    record Declaration(String className, String source, URL classFile) {}
 
     private ProviderFiles() {}
 
@@ -42,7 +45,7 @@ final class ProviderFiles {
      * @param loader the class loader whose services files are read
      * @param problems receives unreadable files and lines that are no class name
      * @return the declarations
-     * @throws PeftException when two jars declare the same provider class
+     * @throws PeftException when two jars hold different versions of one provider class
      */
     static List<Declaration> read(Class<?> type, String noun, ClassLoader loader, List<PluginProblem> problems) {
         String file = PREFIX + type.getName();
@@ -58,11 +61,12 @@ final class ProviderFiles {
             URL url = files.nextElement();
             String source = entryOf(url, file);
             for (String className : classNames(url, type, source, problems)) {
-                Declaration previous = declared.putIfAbsent(className, new Declaration(className, source));
-                if (previous != null && !previous.source().equals(source)) {
-                    throw new PeftException("Two jars declare the " + noun + " plugin " + className + ": "
-                            + previous.source() + " and " + source
-                            + " (two versions of one plugin?). Remove one of the jars from the class path.");
+                Declaration declaration = new Declaration(className, source, sibling(url, file, className));
+                Declaration previous = declared.putIfAbsent(className, declaration);
+                if (previous != null && !previous.source().equals(source) && !sameBytes(previous, declaration)) {
+                    throw new PeftException("Two jars hold different versions of the " + noun + " plugin " + className
+                            + ": " + previous.source() + " and " + source
+                            + ". Remove one of the jars from the class path.");
                 }
             }
         }
@@ -92,6 +96,25 @@ final class ProviderFiles {
             problems.add(new PluginProblem(type.getSimpleName(), "?", source, "cannot read " + url + ": " + e));
         }
         return names;
+    }
+
+    /** The URL of a class file in the class path entry of a services file. */
+    private static URL sibling(URL servicesFile, String resource, String className) {
+        String spec = servicesFile.toString();
+        try {
+            return new URL(spec.substring(0, spec.length() - resource.length()) + className.replace('.', '/') + ".class");
+        } catch (MalformedURLException e) {
+            return servicesFile;
+        }
+    }
+
+    /** Whether two declarations hold the same class file; an unreadable one is never the same. */
+    private static boolean sameBytes(Declaration a, Declaration b) {
+        try (InputStream first = a.classFile().openStream(); InputStream second = b.classFile().openStream()) {
+            return Arrays.equals(first.readAllBytes(), second.readAllBytes());
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static boolean isBinaryName(String name) {

@@ -107,14 +107,25 @@ class PluginsTest {
     }
 
     @Test
-    void oneProviderClassDeclaredByTwoJarsFailsNamingBoth() throws Exception {
-        Path jar = PluginJars.build(
+    void twoVersionsOfOneProviderClassFailNamingBothJars() {
+        PluginJars.build(
                 dir.resolve("plugin-1.0.jar"), SERVICE, Map.of("com.example.Twice", PluginJars.adapterFactorySource("com.example.Twice", "twice")));
-        Files.copy(jar, dir.resolve("plugin-1.1.jar"));
+        PluginJars.build(
+                dir.resolve("plugin-1.1.jar"), SERVICE, Map.of("com.example.Twice", PluginJars.adapterFactorySource("com.example.Twice", "twice-1.1")));
         PeftException error = assertThrows(PeftException.class, () -> Plugins.load(dir));
         String message = error.getMessage();
-        assertTrue(message.startsWith("Two jars declare the adapter plugin com.example.Twice: "), message);
+        assertTrue(message.startsWith("Two jars hold different versions of the adapter plugin com.example.Twice: "), message);
         assertTrue(message.contains("plugin-1.0.jar") && message.contains("plugin-1.1.jar"), message);
+    }
+
+    @Test
+    void identicalCopiesOfAJarCountOnce() throws Exception {
+        Path jar = PluginJars.build(
+                dir.resolve("plugin.jar"), SERVICE, Map.of("com.example.Once", PluginJars.adapterFactorySource("com.example.Once", "once")));
+        Files.copy(jar, dir.resolve("plugin-copy.jar"));
+        Plugins plugins = Plugins.load(dir);
+        assertEquals("com.example.Once", plugins.adapter("once").getClass().getName());
+        assertEquals(List.of(), plugins.problems());
     }
 
     @Test
