@@ -1,6 +1,7 @@
 package dev.peft4j.it;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
@@ -9,11 +10,13 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.peft4j.core.Backend;
 import dev.peft4j.core.PeftModel;
+import dev.peft4j.core.io.AdapterDirectory;
 import dev.peft4j.core.io.PathMap;
 import dev.peft4j.core.io.PeftAdapters;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.Plugins;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -22,7 +25,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Every cell of the {@link Matrix}, the third-party plugin's included: on the MLP with the
  * combination on all three layers, training lowers the loss, the merged forward equals the unmerged
- * one, unmerging restores W0, and saving then loading in PEFT's format gives the same outputs.
+ * one, unmerging restores W0, and saving in PEFT's format writes a consistent directory that loads
+ * back to the same outputs.
  */
 class AdapterMatrixIT {
 
@@ -52,6 +56,9 @@ class AdapterMatrixIT {
                     weight, restored.get(path), MERGE_TOLERANCE, combination + ": layer " + path + "'s W0 after unmerge"));
 
             PeftAdapters.save(peft, Mlp.ADAPTER, dir, PathMap.identity(), "integration-tests-mlp");
+            try (AdapterDirectory saved = AdapterDirectory.open(dir)) {
+                assertEquals(List.of(), saved.problems(), combination + ": the saved directory is consistent");
+            }
             PeftModel loaded = Mlp.wrap(other, plugins);
             PeftAdapters.load(loaded, Mlp.ADAPTER, dir, PathMap.identity());
             assertArrayEquals(unmerged, Mlp.predict(loaded, Mlp.input(other, 5, 8)), combination + ": output after save and load");
