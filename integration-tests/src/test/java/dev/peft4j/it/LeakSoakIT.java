@@ -26,7 +26,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class LeakSoakIT {
 
-    private static final int WARM_UP = 50;
+    private static final int WARM_UP = 100;
     private static final long MAX_RSS_GROWTH_KB = 64 * 1024;
 
     @ParameterizedTest
