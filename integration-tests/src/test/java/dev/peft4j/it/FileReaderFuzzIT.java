@@ -41,6 +41,7 @@ class FileReaderFuzzIT {
 
     private static final long MAX_MILLIS = 2_000;
     private static final int HUGE_DIGITS = 1_000_000;
+    private static final int LONG_REGEX = 500_000;
 
     private static final LongAdder SAFETENSORS_INPUTS = new LongAdder();
     private static final LongAdder SAFETENSORS_ACCEPTED = new LongAdder();
@@ -107,6 +108,16 @@ class FileReaderFuzzIT {
         assertRejectedQuickly(file, "digits.safetensors", FileReaderFuzzIT::readSafetensors);
         String config = "{\"peft_type\": \"LORA\", \"target_modules\": [\"q\"], \"r\": " + "9".repeat(HUGE_DIGITS) + "}";
         assertRejectedQuickly(config.getBytes(StandardCharsets.UTF_8), "digits.json", FileReaderFuzzIT::readConfig);
+    }
+
+    @Example
+    void aLongLiteralTargetModulesRegexIsReadQuickly() {
+        String config = "{\"peft_type\": \"LORA\", \"r\": 8, \"target_modules\": \"" + "q".repeat(LONG_REGEX) + "\"}";
+        Path file = write(config.getBytes(StandardCharsets.UTF_8), "regex.json");
+        long start = System.nanoTime();
+        readConfig(file);
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(millis < MAX_MILLIS, "a " + LONG_REGEX + "-character regex took " + millis + " ms");
     }
 
     private static void assertRejectedQuickly(byte[] bytes, String name, Consumer<Path> reader) {
