@@ -26,14 +26,7 @@ final class EveryAdapter {
             model.addAdapter(combination.label().replace('/', '-'), combination.config(), TargetModules.regex(".*"));
         }
         model.addAdapter(CACHED_DORA,
-                Matrix.combinations(plugins).stream()
-                        .filter(c -> c.label().equals(DoraFactory.NAME))
-                        .findFirst()
-                        .orElseThrow()
-                        .config()
-                        .toBuilder()
-                        .optOption(DoraFactory.EVAL_CACHE, "true")
-                        .build(),
+                Matrix.combination(plugins, DoraFactory.NAME).config().toBuilder().optOption(DoraFactory.EVAL_CACHE, "true").build(),
                 TargetModules.regex(".*"));
         return model;
     }

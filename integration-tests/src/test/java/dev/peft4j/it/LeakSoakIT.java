@@ -43,15 +43,16 @@ class LeakSoakIT {
                 int arraysBefore = owner.getManagedArrays().size();
                 long rssBefore = residentKilobytes();
                 long start = System.nanoTime();
-                float[] loss = {0, 0};
-                for (int i = 0; i < steps; i++) {
-                    loss[i == 0 ? 0 : 1] = step(training, peft, model, i);
+                float firstLoss = step(training, peft, model, 0);
+                float lastLoss = firstLoss;
+                for (int i = 1; i < steps; i++) {
+                    lastLoss = step(training, peft, model, i);
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
                 int arraysAfter = owner.getManagedArrays().size();
                 long rssAfter = residentKilobytes();
                 System.out.printf("soak %s: %,d steps in %.1f s, loss %.4f → %.4f, live arrays %,d → %,d, RSS %,d kB → %,d kB (%+,d kB)%n",
-                        engine, steps, seconds, loss[0], loss[1], arraysBefore, arraysAfter, rssBefore, rssAfter, rssAfter - rssBefore);
+                        engine, steps, seconds, firstLoss, lastLoss, arraysBefore, arraysAfter, rssBefore, rssAfter, rssAfter - rssBefore);
                 assertEquals(arraysBefore, arraysAfter, engine + ": live arrays after " + steps + " steps");
                 assertTrue(rssAfter - rssBefore < MAX_RSS_GROWTH_KB,
                         engine + ": RSS grew by " + (rssAfter - rssBefore) + " kB in " + steps + " steps");

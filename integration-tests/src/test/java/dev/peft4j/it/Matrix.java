@@ -54,6 +54,21 @@ final class Matrix {
     }
 
     /**
+     * One combination of a registry, by label.
+     *
+     * @param plugins the registry
+     * @param label for example {@code dora} or {@code mora/rotation}
+     * @return the combination
+     * @throws IllegalArgumentException when the registry has none of that label
+     */
+    static Combination combination(Plugins plugins, String label) {
+        return combinations(plugins).stream()
+                .filter(c -> c.label().equals(label))
+                .findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("No combination '" + label + "' in " + plugins));
+    }
+
+    /**
      * The engines of a registry that can run here; the others are reported with their reason.
      *
      * @param plugins the registry

@@ -1,12 +1,14 @@
 package dev.peft4j.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
 import dev.peft4j.cli.CommandRunner;
 import dev.peft4j.core.AdaptedLinear;
 import dev.peft4j.core.Backend;
@@ -56,7 +58,7 @@ class ThirdPartyPluginIT {
         assertTrue(Pattern.compile("(?m)^  lora-rowscale +com\\.example\\.peft4j\\.RowScaledLoraFactory$").matcher(out).find(), out);
         assertTrue(Pattern.compile("(?m)^  strided +paper only +com\\.example\\.peft4j\\.StridedOperator$").matcher(out).find(), out);
         assertTrue(Pattern.compile("(?m)^  lora +dev\\.peft4j\\.lora\\.LoraFactory$").matcher(out).find(), "the class path's plugins stay: " + out);
-        assertTrue(!out.contains("failed to load"), out);
+        assertFalse(out.contains("failed to load"), out);
     }
 
     @ParameterizedTest
@@ -72,22 +74,16 @@ class ThirdPartyPluginIT {
     @MethodSource(ENGINES)
     void rowScaledLoraComputesItsDefinition(EngineBinding engine) {
         try (NDManager manager = new Backend(engine, Device.cpu()).newManager()) {
-            PeftModel peft = Mlp.adapted(
-                    manager, Matrix.combinations(ItPlugins.registry()).stream()
-                            .filter(c -> c.label().equals(ThirdPartyPlugin.ADAPTER))
-                            .findFirst()
-                            .orElseThrow()
-                            .config(),
-                    ItPlugins.registry());
+            Plugins plugins = ItPlugins.registry();
+            PeftModel peft = Mlp.adapted(manager, Matrix.combination(plugins, ThirdPartyPlugin.ADAPTER).config(), plugins);
             Mlp.randomizeAdapters(peft, 21);
             for (AdaptedLinear layer : peft.layers().values()) {
                 Adapter adapter = layer.adapters().get(Mlp.ADAPTER);
-                Map<String, ai.djl.nn.Parameter> parameters = adapter.peftParameters();
+                Map<String, Parameter> parameters = adapter.peftParameters();
                 double[][] a = Dense.fromArray(parameters.get("lora_A.weight").getArray());
                 double[][] b = Dense.fromArray(parameters.get("lora_B.weight").getArray());
                 double[] g = toDoubles(parameters.get(ThirdPartyPlugin.ROW_SCALE).getArray());
-                double[][] expected =
-                        ThirdPartyPlugin.rowScaledDeltaWeight(adapter.config().scaling(), g, b, a);
+                double[][] expected = ThirdPartyPlugin.rowScaledDeltaWeight(adapter.config().scaling(), g, b, a);
                 try (NDArray delta = adapter.deltaWeight(layer.weight().getArray())) {
                     Dense.assertClose(expected, Dense.fromArray(delta), 1e-5, "ΔW of layer " + layer.path());
                 }
