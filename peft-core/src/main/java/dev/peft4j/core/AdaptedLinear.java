@@ -27,8 +27,9 @@ import java.util.function.UnaryOperator;
  * b} over the enabled, unmerged adapters.
  *
  * <p>Merging writes the enabled adapters into the base weight in place, so the forward is one
- * matmul again; unmerging restores W0 to fp32 round-off. Thread safety: concurrent forwards are
- * safe; adding adapters, enabling, merging and training need exclusive access.
+ * matmul again; unmerging restores W0 to fp32 round-off. Thread safety: concurrent inference
+ * forwards are safe; adding adapters, enabling, merging, unmerging and training need exclusive
+ * access.
  */
 public final class AdaptedLinear extends AbstractBlock {
 

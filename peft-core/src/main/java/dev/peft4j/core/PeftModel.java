@@ -35,8 +35,10 @@ import org.slf4j.LoggerFactory;
  * peft.merge();
  * }</pre>
  *
- * <p>Thread safety: concurrent inference forwards are safe; adding adapters, enabling, merging and
- * training need exclusive access.
+ * <p>Thread safety: concurrent inference forwards are safe, each with its own {@code
+ * ParameterStore} and {@code NDManager} (as DJL's {@code Predictor} does); adding adapters,
+ * enabling, merging, unmerging, restarting, invalidating caches, loading values and training need
+ * exclusive access.
  */
 public final class PeftModel {
 

@@ -17,6 +17,13 @@ public final class TargetModules {
     /** PEFT's keyword for every linear layer but the output layer. */
     public static final String ALL_LINEAR = "all-linear";
 
+    /**
+     * Put before a regex when it is compiled; it matches nothing and changes no meaning. The JDK
+     * sets up a Boyer–Moore search for a pattern that starts with a literal, in time quadratic in
+     * the literal's length (80 s for 300,000 characters); behind a group it does not.
+     */
+    private static final String EMPTY_GROUP = "(?:)";
+
     private final List<String> names;
     private final Pattern regex;
     private final boolean allLinear;
@@ -66,7 +73,7 @@ public final class TargetModules {
      */
     public static TargetModules regex(String regex) {
         try {
-            return new TargetModules(List.of(), Pattern.compile(regex), false);
+            return new TargetModules(List.of(), Pattern.compile(EMPTY_GROUP + regex), false);
         } catch (PatternSyntaxException e) {
             throw new IllegalArgumentException("Invalid target_modules regex '" + regex + "': " + e.getDescription(), e);
         }
@@ -114,6 +121,6 @@ public final class TargetModules {
 
     @Override
     public String toString() {
-        return allLinear ? ALL_LINEAR : regex != null ? "regex '" + regex.pattern() + "'" : names.toString();
+        return allLinear ? ALL_LINEAR : regex != null ? "regex '" + regex.pattern().substring(EMPTY_GROUP.length()) + "'" : names.toString();
     }
 }

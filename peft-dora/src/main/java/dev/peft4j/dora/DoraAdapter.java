@@ -44,6 +44,10 @@ import java.util.OptionalLong;
  *
  * <p>It has r·(d + k) + d trainable values. Zero norms and NaN/Inf values are errors naming the
  * layer and the row, unless an epsilon is configured for the norms.
+ *
+ * <p>Concurrent inference forwards are safe, the eval cache included (the first forward builds it,
+ * the others wait for it); training, merging, unmerging and {@link #invalidateCaches()} need
+ * exclusive access.
  */
 public final class DoraAdapter extends AbstractAdapter {
 
@@ -108,15 +112,27 @@ public final class DoraAdapter extends AbstractAdapter {
         return new NDList(adapted.sub(base));
     }
 
-    /** m/n for this pass, owned by the input's manager (or by the adapter when cached). */
+    /**
+     * m/n for this pass, owned by the input's manager, or by the adapter when cached. Concurrent
+     * eval forwards compute the cached scale once: the first one builds it while the others wait.
+     */
     private NDArray scale(ParameterStore store, NDArray input, NDArray baseWeight, boolean training) {
         if (training) {
             invalidateCaches();
-        } else if (cachedScale != null) {
-            return cachedScale;
+        } else if (evalCache) {
+            synchronized (this) {
+                if (cachedScale == null) {
+                    cachedScale = computeScale(store, input, baseWeight, false, true);
+                }
+                return cachedScale;
+            }
         }
+        return computeScale(store, input, baseWeight, training, false);
+    }
+
+    private NDArray computeScale(
+            ParameterStore store, NDArray input, NDArray baseWeight, boolean training, boolean cache) {
         NDArray m = store.getValue(magnitude, input.getDevice(), training);
-        boolean cache = evalCache && !training;
         NDArray scale;
         try (NDScope ignored = new NDScope()) {
             NDArray direction = baseWeight.add(branch.deltaWeight(store, input.getDevice(), training));
@@ -131,14 +147,11 @@ public final class DoraAdapter extends AbstractAdapter {
             NDScope.unregister(scale);
         }
         scale.attach(cache ? m.getManager() : input.getManager());
-        if (cache) {
-            cachedScale = scale;
-        }
         return scale;
     }
 
     @Override
-    public void invalidateCaches() {
+    public synchronized void invalidateCaches() {
         if (cachedScale != null) {
             cachedScale.close();
             cachedScale = null;

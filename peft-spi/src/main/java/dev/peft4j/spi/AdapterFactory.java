@@ -1,7 +1,7 @@
 package dev.peft4j.spi;
 
 /**
- * Creates adapters of one method; found through {@link java.util.ServiceLoader}.
+ * Creates adapters of one method; found by {@link Plugins} from its {@code META-INF/services} entry.
  *
  * <p>Implementations are final, stateless, have a public no-argument constructor and register with
  * {@code @AutoService(AdapterFactory.class)}.

@@ -4,8 +4,8 @@ import ai.djl.ndarray.NDManager;
 import java.util.OptionalInt;
 
 /**
- * A MoRA compression/decompression operator family member; found through {@link
- * java.util.ServiceLoader}.
+ * A MoRA compression/decompression operator family member; found by {@link Plugins} from its
+ * {@code META-INF/services} entry.
  *
  * <p>Implementations are final, stateless, have a public no-argument constructor and register with
  * {@code @AutoService(CompressionOperator.class)}. Per-layer state lives in the {@link

@@ -5,7 +5,7 @@ import ai.djl.engine.Engine;
 import java.util.List;
 
 /**
- * Binds a DJL engine to peft4j; found through {@link java.util.ServiceLoader}.
+ * Binds a DJL engine to peft4j; found by {@link Plugins} from its {@code META-INF/services} entry.
  *
  * <p>An engine module brings the DJL engine and its native libraries as Maven dependencies and
  * contributes one binding.

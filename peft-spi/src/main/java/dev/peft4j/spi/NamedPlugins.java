@@ -1,25 +1,31 @@
 package dev.peft4j.spi;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
 import java.net.URL;
 import java.security.CodeSource;
-import java.util.Iterator;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.ServiceConfigurationError;
-import java.util.ServiceLoader;
 import java.util.TreeMap;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /**
- * The plugins of one service, by name: loads every provider, refuses duplicate names, and keeps
- * the failures of the ones that did not load.
+ * The plugins of one service, by name: loads every provider the class loader's services files
+ * declare ({@link ProviderFiles}), refuses duplicate names, and keeps the failures of the ones
+ * that did not load, each with its class and jar.
+ *
+ * <p>A provider must be a public class with a public no-argument constructor that implements every
+ * abstract method of the service. One compiled against another version of {@code peft-spi} fails
+ * that check, or fails to link; either way it is reported when the registry loads, not with an
+ * {@link AbstractMethodError} or {@link NoClassDefFoundError} at its first use.
  *
  * @param <T> the service type
  */
 final class NamedPlugins<T> {
-
-    private static final int MAX_LOAD_ERRORS = 1000;
 
     private final String service;
     private final String noun;
@@ -40,7 +46,7 @@ final class NamedPlugins<T> {
      * @param loader the class loader to search
      * @param problems receives the providers that failed to load
      * @return the plugins by name
-     * @throws PeftException when two plugins share a name
+     * @throws PeftException when two plugins share a name, or two jars declare one provider class
      */
     static <T> NamedPlugins<T> load(
             Class<T> type,
@@ -50,32 +56,17 @@ final class NamedPlugins<T> {
             List<PluginProblem> problems) {
         String service = type.getSimpleName();
         Map<String, T> byName = new TreeMap<>();
-        Iterator<ServiceLoader.Provider<T>> providers = ServiceLoader.load(type, loader).stream().iterator();
-        int errors = 0;
-        while (errors < MAX_LOAD_ERRORS) {
-            ServiceLoader.Provider<T> provider;
-            try {
-                if (!providers.hasNext()) {
-                    break;
-                }
-                provider = providers.next();
-            } catch (ServiceConfigurationError | LinkageError e) {
-                errors++;
-                problems.add(new PluginProblem(service, "?", "?", describe(e)));
-                continue;
-            }
-            Class<?> cls = provider.type();
+        for (ProviderFiles.Declaration declaration : ProviderFiles.read(type, noun, loader, problems)) {
             T plugin;
             String name;
             try {
-                plugin = provider.get();
+                plugin = instantiate(type, declaration.className(), loader);
                 name = nameOf.apply(plugin);
                 if (name == null || name.isBlank()) {
                     throw new PeftException("its name() is blank");
                 }
-            } catch (ServiceConfigurationError | RuntimeException | LinkageError e) {
-                errors++;
-                problems.add(new PluginProblem(service, cls.getName(), sourceOf(cls), describe(e)));
+            } catch (RuntimeException | LinkageError e) {
+                problems.add(new PluginProblem(service, declaration.className(), declaration.source(), describe(e)));
                 continue;
             }
             String key = name.toLowerCase(Locale.ROOT);
@@ -91,13 +82,63 @@ final class NamedPlugins<T> {
                                 + " from "
                                 + sourceOf(previous.getClass())
                                 + " and "
-                                + cls.getName()
+                                + declaration.className()
                                 + " from "
-                                + sourceOf(cls)
+                                + declaration.source()
                                 + ". Remove one of the jars from the class path.");
             }
         }
         return new NamedPlugins<>(service, noun, byName);
+    }
+
+    private static <T> T instantiate(Class<T> type, String className, ClassLoader loader) {
+        Class<?> cls;
+        try {
+            cls = Class.forName(className, false, loader);
+        } catch (ClassNotFoundException e) {
+            throw new PeftException("the class is not in the jar that declares it");
+        }
+        if (!type.isAssignableFrom(cls)) {
+            throw new PeftException("it does not implement " + type.getName());
+        }
+        requireImplemented(type, cls);
+        try {
+            return type.cast(cls.getConstructor().newInstance());
+        } catch (NoSuchMethodException e) {
+            throw new PeftException("it has no public no-argument constructor");
+        } catch (IllegalAccessException e) {
+            throw new PeftException("it is not a public class");
+        } catch (InstantiationException e) {
+            throw new PeftException("it is abstract");
+        } catch (InvocationTargetException e) {
+            throw new PeftException("its constructor threw", e.getCause());
+        }
+    }
+
+    /** Fails when a provider lacks an abstract method of its service: it was compiled against another SPI. */
+    private static void requireImplemented(Class<?> type, Class<?> cls) {
+        for (Method method : type.getMethods()) {
+            if (!Modifier.isAbstract(method.getModifiers())) {
+                continue;
+            }
+            Method found;
+            try {
+                found = cls.getMethod(method.getName(), method.getParameterTypes());
+            } catch (NoSuchMethodException e) {
+                throw new IllegalStateException("getMethod cannot miss a method of an implemented interface", e);
+            }
+            if (Modifier.isAbstract(found.getModifiers())) {
+                throw new PeftException("it does not implement " + signature(method)
+                        + ": it was compiled against another version of peft-spi; rebuild it against this one");
+            }
+        }
+    }
+
+    private static String signature(Method method) {
+        return method.getReturnType().getSimpleName() + " " + method.getDeclaringClass().getSimpleName() + "."
+                + method.getName() + Arrays.stream(method.getParameterTypes())
+                        .map(Class::getSimpleName)
+                        .collect(Collectors.joining(", ", "(", ")"));
     }
 
     /**
@@ -152,12 +193,20 @@ final class NamedPlugins<T> {
         return location == null ? "?" : location.getPath();
     }
 
+    /**
+     * A load failure in one line: its message with its causes; for a linkage error (a class or
+     * member missing at run time) also the likely reason.
+     */
     private static String describe(Throwable e) {
-        Throwable root = e;
-        StringBuilder message = new StringBuilder(String.valueOf(e.getMessage()));
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-            message.append(": ").append(root.getClass().getSimpleName()).append(' ').append(root.getMessage());
+        StringBuilder message = new StringBuilder(
+                e instanceof PeftException ? e.getMessage() : e.getClass().getSimpleName() + " " + e.getMessage());
+        boolean linkage = e instanceof LinkageError;
+        for (Throwable cause = e.getCause(); cause != null && cause != cause.getCause(); cause = cause.getCause()) {
+            message.append(": ").append(cause.getClass().getSimpleName()).append(' ').append(cause.getMessage());
+            linkage |= cause instanceof LinkageError;
+        }
+        if (linkage) {
+            message.append(" (it was compiled against another version of peft-spi, or needs a jar that is missing)");
         }
         return message.toString();
     }

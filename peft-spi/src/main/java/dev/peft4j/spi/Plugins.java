@@ -18,10 +18,13 @@ import org.slf4j.LoggerFactory;
  * The plugin registry: every {@link AdapterFactory}, {@link CompressionOperator} and {@link
  * EngineBinding} visible to one class loader, by name.
  *
- * <p>A registry is an immutable instance; {@link #defaults()} is built lazily once from this
- * class's loader. Two plugins of one kind with one name make loading fail, naming both classes and
- * their jars. A provider that throws while loading is logged and kept in {@link #problems()}; the
- * others still load.
+ * <p>Plugins register in {@code META-INF/services/<interface>}, the format of {@link
+ * java.util.ServiceLoader} that {@code @AutoService} writes. A registry is an immutable instance;
+ * {@link #defaults()} is built lazily once from this class's loader. Two plugins of one kind with
+ * one name, or one plugin class declared by two jars, make loading fail, naming both classes and
+ * their jars. A provider that cannot load (its class or a type it needs is missing, it lacks a
+ * method of the interface because it was built against another peft-spi, or its constructor
+ * throws) is logged and kept in {@link #problems()} with its class and jar; the others still load.
  */
 public final class Plugins {
 

@@ -5,9 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.peft4j.spi.testing.PluginJars;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -71,6 +75,70 @@ class PluginsTest {
         assertEquals("com.example.Bad", problem.className());
         assertTrue(problem.source().endsWith("mixed.jar"), problem.source());
         assertTrue(problem.message().contains("constructor failed on purpose"), problem.message());
+    }
+
+    @Test
+    void aProviderCompiledAgainstAnotherSpiIsReportedWhenTheRegistryLoads() {
+        PluginJars.build(
+                dir.resolve("older.jar"),
+                SERVICE,
+                Map.of("com.example.Older", PluginJars.olderSpiAdapterFactorySource("com.example.Older", "older")),
+                PluginJars.olderSpiStubs());
+        PluginJars.build(
+                dir.resolve("newer.jar"),
+                SERVICE,
+                Map.of("com.example.Newer", PluginJars.newerSpiAdapterFactorySource("com.example.Newer", "newer")),
+                PluginJars.newerSpiStubs());
+        PluginJars.build(
+                dir.resolve("good.jar"), SERVICE, Map.of("com.example.Good", PluginJars.adapterFactorySource("com.example.Good", "good")));
+        Plugins plugins = Plugins.load(dir);
+        assertEquals(List.of("good"), plugins.adapters().stream().map(AdapterFactory::name).toList());
+        assertEquals(2, plugins.problems().size(), plugins.problems().toString());
+        PluginProblem newer = plugins.problems().get(0);
+        PluginProblem older = plugins.problems().get(1);
+        assertEquals("com.example.Older", older.className());
+        assertTrue(older.source().endsWith("older.jar"), older.source());
+        assertTrue(older.message().startsWith(
+                "it does not implement Adapter AdapterFactory.create(AdapterConfig, AdapterTarget, Plugins)"), older.message());
+        assertEquals("com.example.Newer", newer.className());
+        assertTrue(newer.source().endsWith("newer.jar"), newer.source());
+        assertTrue(newer.message().startsWith("NoClassDefFoundError dev/peft4j/spi/AdapterHints"), newer.message());
+        assertTrue(newer.message().contains("compiled against another version of peft-spi"), newer.message());
+    }
+
+    @Test
+    void twoVersionsOfOneProviderClassFailNamingBothJars() {
+        PluginJars.build(
+                dir.resolve("plugin-1.0.jar"), SERVICE, Map.of("com.example.Twice", PluginJars.adapterFactorySource("com.example.Twice", "twice")));
+        PluginJars.build(
+                dir.resolve("plugin-1.1.jar"), SERVICE, Map.of("com.example.Twice", PluginJars.adapterFactorySource("com.example.Twice", "twice-1.1")));
+        PeftException error = assertThrows(PeftException.class, () -> Plugins.load(dir));
+        String message = error.getMessage();
+        assertTrue(message.startsWith("Two jars hold different versions of the adapter plugin com.example.Twice: "), message);
+        assertTrue(message.contains("plugin-1.0.jar") && message.contains("plugin-1.1.jar"), message);
+    }
+
+    @Test
+    void identicalCopiesOfAJarCountOnce() throws Exception {
+        Path jar = PluginJars.build(
+                dir.resolve("plugin.jar"), SERVICE, Map.of("com.example.Once", PluginJars.adapterFactorySource("com.example.Once", "once")));
+        Files.copy(jar, dir.resolve("plugin-copy.jar"));
+        Plugins plugins = Plugins.load(dir);
+        assertEquals("com.example.Once", plugins.adapter("once").getClass().getName());
+        assertEquals(List.of(), plugins.problems());
+    }
+
+    @Test
+    void aLineThatIsNoClassNameIsReported() throws Exception {
+        Path jar = dir.resolve("typo.jar");
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar))) {
+            out.putNextEntry(new JarEntry("META-INF/services/" + SERVICE));
+            out.write("# a comment\ncom.example.Not A Class\n".getBytes(StandardCharsets.UTF_8));
+            out.closeEntry();
+        }
+        PluginProblem problem = Plugins.load(dir).problems().get(0);
+        assertTrue(problem.source().endsWith("typo.jar"), problem.source());
+        assertEquals("line 2 of META-INF/services/" + SERVICE + " is not a class name: 'com.example.Not A Class'", problem.message());
     }
 
     @Test

@@ -19,7 +19,10 @@ import java.util.Optional;
  * <p>Tensor names follow PEFT: {@code base_model.model.<module path>.lora_A.weight}, {@code
  * .lora_B.weight} and, for DoRA, {@code .lora_magnitude_vector} (also accepted: {@code
  * .lora_magnitude_vector.weight}, the name of PEFT's in-memory parameter); any other tensor
- * under {@code base_model.model.} belongs to a module stored whole ({@code modules_to_save}).
+ * under {@code base_model.model.} belongs to a module stored whole ({@code modules_to_save}),
+ * except that other {@code lora_*} tensors of a third-party method (one recorded as {@value
+ * PeftAdapterConfig#PEFT4J_METHOD}, for example a learned scale) are the method's own: its adapter
+ * reads them by name.
  * Files that do not fit the configuration (a missing A or B, a rank that differs from the
  * config's) still open; {@link #problems()} lists what is wrong, for {@code peft4j inspect} to
  * show.
@@ -65,8 +68,9 @@ public final class AdapterDirectory implements AutoCloseable {
         List<String> found = new ArrayList<>();
         Map<String, String[]> byModule = new LinkedHashMap<>();
         Map<String, String> saved = new LinkedHashMap<>();
+        boolean thirdPartyMethod = config.otherKeys().containsKey(PeftAdapterConfig.PEFT4J_METHOD);
         for (String name : weights.tensors().keySet()) {
-            classify(name, byModule, saved, found);
+            classify(name, thirdPartyMethod, byModule, saved, found);
         }
         Map<String, AdapterModule> grouped = new LinkedHashMap<>();
         byModule.forEach((module, names) ->
@@ -200,7 +204,11 @@ public final class AdapterDirectory implements AutoCloseable {
     }
 
     private static void classify(
-            String name, Map<String, String[]> byModule, Map<String, String> saved, List<String> problems) {
+            String name,
+            boolean thirdPartyMethod,
+            Map<String, String[]> byModule,
+            Map<String, String> saved,
+            List<String> problems) {
         if (!name.startsWith(TENSOR_PREFIX)) {
             problems.add("tensor '" + name + "' is not under '" + TENSOR_PREFIX + "', where PEFT saves every tensor");
             return;
@@ -209,6 +217,9 @@ public final class AdapterDirectory implements AutoCloseable {
         Part part = Arrays.stream(Part.values()).filter(p -> rest.endsWith(p.suffix)).findFirst().orElse(null);
         if (part == null) {
             if (Arrays.stream(rest.split("\\.")).anyMatch(segment -> segment.startsWith("lora_"))) {
+                if (thirdPartyMethod) {
+                    return;
+                }
                 problems.add("tensor '" + name + "' looks like a LoRA tensor peft4j does not read; expected "
                         + "<module>" + Part.LORA_A.suffix + ", <module>" + Part.LORA_B.suffix
                         + " or <module>" + Part.MAGNITUDE.suffix);

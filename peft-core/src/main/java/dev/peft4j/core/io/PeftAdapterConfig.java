@@ -161,6 +161,12 @@ public record PeftAdapterConfig(
                 throw new IllegalArgumentException("'" + key + "' is a modeled key, not one of the other keys");
             }
         }
+        JsonElement method = otherKeys.get(PEFT4J_METHOD);
+        if (method != null && StrictJson.string(method).filter(name -> !name.isBlank()).isEmpty()) {
+            throw new IllegalArgumentException(
+                    PEFT4J_METHOD + " must be a string naming the adapter method, got " + StrictJson.preview(method));
+        }
+        options(otherKeys);
     }
 
     /**
@@ -171,7 +177,7 @@ public record PeftAdapterConfig(
      */
     public String method() {
         JsonElement method = otherKeys.get(PEFT4J_METHOD);
-        if (method != null && method.isJsonPrimitive()) {
+        if (method != null) {
             return method.getAsString();
         }
         return useMora ? "mora" : useDora ? "dora" : "lora";
@@ -235,17 +241,23 @@ public record PeftAdapterConfig(
      * @return the options, empty for files written by PEFT
      */
     public Map<String, String> peft4jOptions() {
+        return options(otherKeys);
+    }
+
+    private static Map<String, String> options(Map<String, JsonElement> otherKeys) {
         JsonElement options = otherKeys.get(PEFT4J_OPTIONS);
         Map<String, String> parsed = new LinkedHashMap<>();
         if (options == null || options.isJsonNull()) {
             return parsed;
         }
         if (!options.isJsonObject()) {
-            throw new IllegalArgumentException(PEFT4J_OPTIONS + " must be an object of strings, got " + options);
+            throw new IllegalArgumentException(
+                    PEFT4J_OPTIONS + " must be an object of strings, got " + StrictJson.preview(options));
         }
         options.getAsJsonObject().entrySet().forEach(option -> {
             if (!option.getValue().isJsonPrimitive()) {
-                throw new IllegalArgumentException(PEFT4J_OPTIONS + "." + option.getKey() + " must be a string, got " + option.getValue());
+                throw new IllegalArgumentException(PEFT4J_OPTIONS + "." + option.getKey() + " must be a string, got "
+                        + StrictJson.preview(option.getValue()));
             }
             parsed.put(option.getKey(), option.getValue().getAsString());
         });

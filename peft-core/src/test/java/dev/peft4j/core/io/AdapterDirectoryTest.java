@@ -130,6 +130,21 @@ class AdapterDirectoryTest {
     }
 
     @Test
+    void aThirdPartyMethodsOwnLoraTensorsAreNoProblem() throws IOException {
+        String config = "{\"peft_type\": \"LORA\", \"r\": 4, \"target_modules\": [\"q\"], \"peft4j_method\": \"lora-rowscale\"}";
+        Path directory = adapter(config, f32("h.0.q.lora_A.weight", 4, 6), f32("h.0.q.lora_B.weight", 6, 4), f32("h.0.q.lora_row_scale", 6));
+        try (AdapterDirectory adapter = AdapterDirectory.open(directory)) {
+            assertEquals(List.of(), adapter.problems());
+            assertEquals(Map.of(), adapter.savedTensors());
+            assertEquals(List.of("h.0.q"), List.copyOf(adapter.modules().keySet()));
+        }
+        Files.delete(directory.resolve(PeftConfigFile.FILE_NAME));
+        assertOneProblem("tensor 'base_model.model.h.0.q.lora_row_scale' looks like a LoRA tensor peft4j does not read",
+                problems(adapter(LORA_CONFIG + "}", f32("h.0.q.lora_A.weight", 4, 6), f32("h.0.q.lora_B.weight", 6, 4),
+                        f32("h.0.q.lora_row_scale", 6))));
+    }
+
+    @Test
     void doraProblemsAreReported() throws IOException {
         Path directory = adapter(LORA_CONFIG + ", \"use_dora\": true}",
                 f32("h.0.q.lora_A.weight", 4, 6), f32("h.0.q.lora_B.weight", 5, 4),

@@ -171,6 +171,16 @@ class PeftConfigFileTest {
     }
 
     @Test
+    void peft4jsOwnKeysAreCheckedWhenTheFileIsRead() throws IOException {
+        assertContains("peft4j_options must be an object of strings, got [[1]]",
+                readFails(MINIMAL + ", \"peft4j_options\": [[1]]}"));
+        assertContains("peft4j_options.operator must be a string, got {}",
+                readFails(MINIMAL + ", \"peft4j_options\": {\"operator\": {}}}"));
+        assertContains("peft4j_method must be a string naming the adapter method, got 7",
+                readFails(MINIMAL + ", \"peft4j_method\": 7}"));
+    }
+
+    @Test
     void aMissingFileFails() {
         PeftException error = assertThrows(PeftException.class, () -> PeftConfigFile.read(dir.resolve("absent.json")));
         assertContains("absent.json does not exist", error);

@@ -1,11 +1,13 @@
 package dev.peft4j.spi.testing;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.jar.JarEntry;
@@ -31,30 +33,51 @@ public final class PluginJars {
      * @return the jar
      */
     public static Path build(Path jar, String service, Map<String, String> sources) {
+        return build(jar, service, sources, Map.of());
+    }
+
+    /**
+     * Compiles sources against stubs that shadow classes of the test class path, and packs the
+     * sources' classes (not the stubs') with a service registration into a jar: a plugin compiled
+     * against another version of the SPI, for example one whose interface has another method or a
+     * type this SPI lacks.
+     *
+     * @param jar the jar to write
+     * @param service the service interface's binary name
+     * @param sources class binary name → Java source; each class is registered as a provider
+     * @param stubs class binary name → Java source, compiled first and left out of the jar
+     * @return the jar
+     */
+    public static Path build(Path jar, String service, Map<String, String> sources, Map<String, String> stubs) {
         try {
             Path work = Files.createTempDirectory("plugin-src");
-            Path classes = Files.createDirectories(work.resolve("classes"));
-            String[] args = new String[sources.size() + 4];
-            int i = 0;
-            args[i++] = "-classpath";
-            args[i++] = System.getProperty("java.class.path");
-            args[i++] = "-d";
-            args[i++] = classes.toString();
-            for (Map.Entry<String, String> source : sources.entrySet()) {
-                Path file = work.resolve(source.getKey().replace('.', '/') + ".java");
-                Files.createDirectories(file.getParent());
-                Files.writeString(file, source.getValue());
-                args[i++] = file.toString();
+            String classPath = System.getProperty("java.class.path");
+            if (!stubs.isEmpty()) {
+                Path stubClasses = compile(work.resolve("stubs"), stubs, classPath);
+                classPath = stubClasses + File.pathSeparator + classPath;
             }
-            JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
-            if (javac.run(null, null, System.err, args) != 0) {
-                throw new IllegalStateException("Compiling the test plugin failed; see the output above");
-            }
+            Path classes = compile(work.resolve("plugin"), sources, classPath);
             writeJar(jar, classes, service, List.copyOf(sources.keySet()));
             return jar;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private static Path compile(Path work, Map<String, String> sources, String classPath) throws IOException {
+        Path classes = Files.createDirectories(work.resolve("classes"));
+        List<String> args = new ArrayList<>(List.of("-classpath", classPath, "-d", classes.toString()));
+        for (Map.Entry<String, String> source : sources.entrySet()) {
+            Path file = work.resolve("src").resolve(source.getKey().replace('.', '/') + ".java");
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, source.getValue());
+            args.add(file.toString());
+        }
+        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+        if (javac.run(null, null, System.err, args.toArray(String[]::new)) != 0) {
+            throw new IllegalStateException("Compiling the test plugin failed; see the output above");
+        }
+        return classes;
     }
 
     private static void writeJar(Path jar, Path classes, String service, List<String> providers) throws IOException {
@@ -113,6 +136,61 @@ public final class PluginJars {
                 + "  public dev.peft4j.spi.Compression bind(dev.peft4j.spi.CompressionShape s, ai.djl.ndarray.NDManager m) {"
                 + " throw new dev.peft4j.spi.PeftException(\"test plugin\"); }\n"
                 + "}\n";
+    }
+
+    /**
+     * Stubs of an older {@code peft-spi}, for {@link #build(Path, String, Map, Map)}: its {@code
+     * AdapterFactory.create} took no registry.
+     *
+     * @return class binary name → stub source
+     */
+    public static Map<String, String> olderSpiStubs() {
+        return Map.of("dev.peft4j.spi.AdapterFactory", "package dev.peft4j.spi;\n"
+                + "public interface AdapterFactory {\n"
+                + "  String name();\n"
+                + "  Adapter create(AdapterConfig config, AdapterTarget target);\n"
+                + "}\n");
+    }
+
+    /**
+     * The source of an adapter factory written for {@link #olderSpiStubs()}: it implements the old
+     * {@code create} and lacks this SPI's.
+     *
+     * @param className the class's binary name
+     * @param adapterName the name it registers under
+     * @return the Java source
+     */
+    public static String olderSpiAdapterFactorySource(String className, String adapterName) {
+        int dot = className.lastIndexOf('.');
+        return "package " + className.substring(0, dot) + ";\n"
+                + "public final class " + className.substring(dot + 1) + " implements dev.peft4j.spi.AdapterFactory {\n"
+                + "  public String name() { return \"" + adapterName + "\"; }\n"
+                + "  public dev.peft4j.spi.Adapter create(dev.peft4j.spi.AdapterConfig c, dev.peft4j.spi.AdapterTarget t) {"
+                + " throw new dev.peft4j.spi.PeftException(\"test plugin\"); }\n"
+                + "}\n";
+    }
+
+    /**
+     * Stubs of a newer {@code peft-spi}, for {@link #build(Path, String, Map, Map)}: an interface
+     * {@code dev.peft4j.spi.AdapterHints} that this SPI lacks.
+     *
+     * @return class binary name → stub source
+     */
+    public static Map<String, String> newerSpiStubs() {
+        return Map.of("dev.peft4j.spi.AdapterHints", "package dev.peft4j.spi;\npublic interface AdapterHints {}\n");
+    }
+
+    /**
+     * The source of an adapter factory written for {@link #newerSpiStubs()}: it also implements
+     * {@code AdapterHints}, so loading its class fails where that type is missing.
+     *
+     * @param className the class's binary name
+     * @param adapterName the name it registers under
+     * @return the Java source
+     */
+    public static String newerSpiAdapterFactorySource(String className, String adapterName) {
+        return factorySource(className, adapterName, "")
+                .replace("implements dev.peft4j.spi.AdapterFactory", "implements dev.peft4j.spi.AdapterFactory, dev.peft4j.spi.AdapterHints");
     }
 
     private static String factorySource(String className, String adapterName, String constructorBody) {

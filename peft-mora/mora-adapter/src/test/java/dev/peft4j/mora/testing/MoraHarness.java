@@ -21,15 +21,26 @@ import java.nio.FloatBuffer;
 public final class MoraHarness implements AutoCloseable {
 
     private final NDManager manager;
-    private final Plugins plugins = Plugins.defaults();
+    private final Plugins plugins;
 
     /**
-     * A harness on an engine's CPU.
+     * A harness on an engine's CPU, with the operators on the class path.
      *
      * @param engine the engine
      */
     public MoraHarness(EngineBinding engine) {
+        this(engine, Plugins.defaults());
+    }
+
+    /**
+     * A harness on an engine's CPU, with the operators of a registry.
+     *
+     * @param engine the engine
+     * @param plugins where the adapter and its operators are looked up
+     */
+    public MoraHarness(EngineBinding engine, Plugins plugins) {
         this.manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName());
+        this.plugins = plugins;
     }
 
     /**

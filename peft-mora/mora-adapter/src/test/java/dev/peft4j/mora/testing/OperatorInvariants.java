@@ -10,6 +10,7 @@ import dev.peft4j.core.testing.Dense;
 import dev.peft4j.mora.MoraAdapter;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.PeftException;
+import dev.peft4j.spi.Plugins;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -91,9 +92,23 @@ public final class OperatorInvariants {
      *     generalisation
      */
     public static int[] checkAll(EngineBinding engine, Spec spec) {
+        return checkAll(engine, spec, Plugins.defaults());
+    }
+
+    /**
+     * Checks every shape on one engine, with the operator looked up in a registry (a third-party
+     * operator loaded from a plugin directory).
+     *
+     * @param engine the engine
+     * @param spec the operator
+     * @param plugins the registry that holds it
+     * @return how many shapes the identities were checked on, and how many of them needed the
+     *     generalisation
+     */
+    public static int[] checkAll(EngineBinding engine, Spec spec, Plugins plugins) {
         int checked = 0;
         int generalized = 0;
-        try (MoraHarness harness = new MoraHarness(engine)) {
+        try (MoraHarness harness = new MoraHarness(engine, plugins)) {
             for (int[] shape : shapes()) {
                 int d = shape[0];
                 int k = shape[1];

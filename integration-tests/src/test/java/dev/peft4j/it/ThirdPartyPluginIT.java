@@ -1,0 +1,102 @@
+package dev.peft4j.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import dev.peft4j.cli.CommandRunner;
+import dev.peft4j.core.AdaptedLinear;
+import dev.peft4j.core.Backend;
+import dev.peft4j.core.PeftModel;
+import dev.peft4j.core.testing.Dense;
+import dev.peft4j.mora.testing.OperatorInvariants;
+import dev.peft4j.spi.Adapter;
+import dev.peft4j.spi.EngineBinding;
+import dev.peft4j.spi.Plugins;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The third-party example plugin, dropped into a directory: it is not on the class path, the
+ * registry of the directory finds both its plugins in its jar, {@code peft4j --plugins DIR list}
+ * shows them, and their math matches plain-Java references on every engine.
+ */
+class ThirdPartyPluginIT {
+
+    private static final String ENGINES = "dev.peft4j.core.testing.TestEngines#all";
+
+    @Test
+    void itIsFoundInThePluginDirectoryAndNotOnTheClassPath() {
+        for (String name : List.of(ThirdPartyPlugin.ADAPTER_CLASS, ThirdPartyPlugin.OPERATOR_CLASS)) {
+            assertThrows(ClassNotFoundException.class, () -> Class.forName(name), name + " is not on the class path");
+        }
+        Plugins plugins = ItPlugins.registry();
+        assertEquals(List.of(), plugins.problems());
+        for (Class<?> plugin : List.of(
+                plugins.adapter(ThirdPartyPlugin.ADAPTER).getClass(), plugins.operator(ThirdPartyPlugin.OPERATOR).getClass())) {
+            Path jar = Path.of(plugin.getProtectionDomain().getCodeSource().getLocation().getPath());
+            assertEquals(ItPlugins.directory().toAbsolutePath(), jar.getParent().toAbsolutePath(), plugin + " comes from " + jar);
+            assertTrue(jar.getFileName().toString().startsWith("third-party-plugin-"), jar.toString());
+        }
+    }
+
+    @Test
+    void peft4jListShowsItsAdapterAndOperator() {
+        CommandRunner.Result result = CommandRunner.run("--plugins", ItPlugins.directory().toString(), "list");
+        assertEquals(0, result.status(), result.err());
+        String out = result.out();
+        assertTrue(Pattern.compile("(?m)^  lora-rowscale +com\\.example\\.peft4j\\.RowScaledLoraFactory$").matcher(out).find(), out);
+        assertTrue(Pattern.compile("(?m)^  strided +paper only +com\\.example\\.peft4j\\.StridedOperator$").matcher(out).find(), out);
+        assertTrue(Pattern.compile("(?m)^  lora +dev\\.peft4j\\.lora\\.LoraFactory$").matcher(out).find(), "the class path's plugins stay: " + out);
+        assertFalse(out.contains("failed to load"), out);
+    }
+
+    @ParameterizedTest
+    @MethodSource(ENGINES)
+    void stridedSatisfiesTheOperatorIdentitiesOnEveryShape(EngineBinding engine) {
+        OperatorInvariants.Spec spec = new OperatorInvariants.Spec(
+                ThirdPartyPlugin.OPERATOR, rHat -> rHat, (d, k, rHat) -> true, ThirdPartyPlugin::stridedDeltaWeight);
+        int[] checked = OperatorInvariants.checkAll(engine, spec, ItPlugins.registry());
+        assertEquals(OperatorInvariants.shapes().size(), checked[0], "every shape is in the operator's domain");
+    }
+
+    @ParameterizedTest
+    @MethodSource(ENGINES)
+    void rowScaledLoraComputesItsDefinition(EngineBinding engine) {
+        try (NDManager manager = new Backend(engine, Device.cpu()).newManager()) {
+            Plugins plugins = ItPlugins.registry();
+            PeftModel peft = Mlp.adapted(manager, Matrix.combination(plugins, ThirdPartyPlugin.ADAPTER).config(), plugins);
+            Mlp.randomizeAdapters(peft, 21);
+            for (AdaptedLinear layer : peft.layers().values()) {
+                Adapter adapter = layer.adapters().get(Mlp.ADAPTER);
+                Map<String, Parameter> parameters = adapter.peftParameters();
+                double[][] a = Dense.fromArray(parameters.get("lora_A.weight").getArray());
+                double[][] b = Dense.fromArray(parameters.get("lora_B.weight").getArray());
+                double[] g = toDoubles(parameters.get(ThirdPartyPlugin.ROW_SCALE).getArray());
+                double[][] expected = ThirdPartyPlugin.rowScaledDeltaWeight(adapter.config().scaling(), g, b, a);
+                try (NDArray delta = adapter.deltaWeight(layer.weight().getArray())) {
+                    Dense.assertClose(expected, Dense.fromArray(delta), 1e-5, "ΔW of layer " + layer.path());
+                }
+            }
+        }
+    }
+
+    private static double[] toDoubles(NDArray array) {
+        float[] values = array.toFloatArray();
+        double[] result = new double[values.length];
+        for (int i = 0; i < values.length; i++) {
+            result[i] = values[i];
+        }
+        return result;
+    }
+}
