@@ -29,17 +29,17 @@ import java.util.OptionalLong;
  * <p>The forward never forms W': it adds {@code (m/n − 1) ⊙ x_d·W0ᵀ + (m/n) ⊙ s·(x_d·Aᵀ)·Bᵀ} to
  * the base output, reusing {@code x·W0ᵀ} when there is no dropout (or in eval mode) and
  * recomputing it from the dropped-out input only when dropout is on in training. The bias is never
- * rescaled. It computes {@code s·B·A} (d×k) on every forward for the norm, unless the eval cache is
- * on.
+ * rescaled. Each forward computes the norm n without forming the (d, k) matrix {@code W0 + s·B·A}
+ * (unlike PEFT): {@code n² = ‖W0‖² + 2s·Σ B ⊙ (W0·Aᵀ) + s²·Σ (B·A·Aᵀ) ⊙ B} per row, in O(d·k·r)
+ * work and (d, r) temporaries, unless the eval cache is on.
  *
  * <p>By default n is detached from the gradient (paper §4.3, PEFT). With the norm gradient on, the
- * backward also keeps the (d, k) matrix {@code W0 + s·B·A} and its graph alive until the backward
- * pass: one extra weight-sized activation per layer.
+ * backward also keeps the norm's (d, r) intermediates ({@code W0·Aᵀ}, {@code B·A·Aᵀ}) alive until
+ * the backward pass: about 2·d·r extra values per layer.
  *
  * <p>Eval cache: when on, the first eval forward keeps m/n, a vector of d values (4·d bytes in
- * fp32) per layer, and later eval forwards skip {@code s·B·A} and the norm. Unlike PEFT the cache
- * holds no (d, k) {@code B·A}: the forward applies A and B to the input directly, so only the norm
- * needs the product. The cache is dropped at every training forward, merge, unmerge and {@link
+ * fp32) per layer, and later eval forwards skip the norm. Unlike PEFT the cache holds no (d, k)
+ * {@code B·A}: neither the forward nor the norm needs that product. The cache is dropped at every training forward, merge, unmerge and {@link
  * #invalidateCaches()}; a caller that changes A, B, m or W0 by other means must call that.
  *
  * <p>It has r·(d + k) + d trainable values. Zero norms and NaN/Inf values are errors naming the
@@ -108,8 +108,9 @@ public final class DoraAdapter extends AbstractAdapter {
             droppedInput = Dropout.dropout(input, config().dropout(), true).head();
             base = Linear.linear(droppedInput, baseWeight).head();
         }
-        NDArray adapted = base.add(branch.forward(store, droppedInput, training)).mul(scale);
-        return new NDList(adapted.sub(base));
+        // (m/n)·(base + lora) − base, as (m/n)·lora + (m/n − 1)·base with m/n folded into B.
+        NDArray scaledLora = branch.forward(store, droppedInput, training, scale);
+        return new NDList(scaledLora.add(base.mul(scale.sub(1))));
     }
 
     /**
@@ -135,11 +136,13 @@ public final class DoraAdapter extends AbstractAdapter {
         NDArray m = store.getValue(magnitude, input.getDevice(), training);
         NDArray scale;
         try (NDScope ignored = new NDScope()) {
-            NDArray direction = baseWeight.add(branch.deltaWeight(store, input.getDevice(), training));
+            NDArray norms = branch.rowNormsWith(baseWeight, store, input.getDevice(), training);
             if (!normGradient) {
-                direction = direction.stopGradient();
+                norms = norms.stopGradient();
             }
-            NDArray norms = rowNorms(direction);
+            if (epsilon > 0) {
+                norms = norms.add(epsilon);
+            }
             if (cache) {
                 requirePositiveFinite(norms, "caching the weight norm");
             }

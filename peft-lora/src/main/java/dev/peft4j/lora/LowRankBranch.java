@@ -79,6 +79,43 @@ public final class LowRankBranch {
     }
 
     /**
+     * The branch's output with every output row scaled, {@code (s·(x·Aᵀ)·Bᵀ) ⊙ rowScale}, the
+     * scale folded into B (d·r values) rather than applied to the output.
+     *
+     * @param store the parameter store of the forward pass
+     * @param input x (…, k)
+     * @param training whether this is a training pass
+     * @param rowScale one factor per output row (d)
+     * @return (…, d)
+     */
+    public NDArray forward(ParameterStore store, NDArray input, boolean training, NDArray rowScale) {
+        NDArray aValue = store.getValue(a, input.getDevice(), training);
+        NDArray bValue = store.getValue(b, input.getDevice(), training);
+        NDArray reduced = Linear.linear(input, aValue).head().mul(scaling);
+        return Linear.linear(reduced, bValue.mul(rowScale.reshape(-1, 1))).head();
+    }
+
+    /**
+     * The row norms of {@code W0 + s·B·A} without forming that (d, k) matrix: {@code ‖W0‖² +
+     * 2s·Σ_j B ⊙ (W0·Aᵀ) + s²·Σ_j (B·(A·Aᵀ)) ⊙ B} per row, in O(d·k·r) work and O(d·r) memory.
+     *
+     * @param baseWeight W0 (d, k)
+     * @param store the parameter store of the forward pass
+     * @param device the device of the pass
+     * @param training whether this is a training pass
+     * @return the norms (d)
+     */
+    public NDArray rowNormsWith(NDArray baseWeight, ParameterStore store, Device device, boolean training) {
+        NDArray aValue = store.getValue(a, device, training);
+        NDArray bValue = store.getValue(b, device, training);
+        NDArray baseNorms = baseWeight.norm(new int[] {1});
+        NDArray cross = bValue.mul(Linear.linear(baseWeight, aValue).head()).sum(new int[] {1});
+        NDArray update = bValue.matMul(aValue.matMul(aValue.transpose())).mul(bValue).sum(new int[] {1});
+        NDArray squared = baseNorms.mul(baseNorms).add(cross.mul(2 * scaling)).add(update.mul(scaling * scaling));
+        return squared.maximum(0f).sqrt();
+    }
+
+    /**
      * The branch's weight-space update {@code s·B·A} from the parameters' values, with the scaling
      * folded into the rank-sized A.
      *
@@ -86,21 +123,6 @@ public final class LowRankBranch {
      */
     public NDArray deltaWeight() {
         return b.getArray().matMul(a.getArray().mul(scaling));
-    }
-
-    /**
-     * The branch's weight-space update {@code s·B·A} inside a forward pass, so that gradients flow
-     * to A and B when the caller lets them; the scaling is folded into the rank-sized A.
-     *
-     * @param store the parameter store of the forward pass
-     * @param device the device of the pass
-     * @param training whether this is a training pass
-     * @return (d, k)
-     */
-    public NDArray deltaWeight(ParameterStore store, Device device, boolean training) {
-        NDArray aValue = store.getValue(a, device, training);
-        NDArray bValue = store.getValue(b, device, training);
-        return bValue.matMul(aValue.mul(scaling));
     }
 
     /**
