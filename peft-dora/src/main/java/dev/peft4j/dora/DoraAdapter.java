@@ -60,6 +60,8 @@ public final class DoraAdapter extends AbstractAdapter {
     private final boolean evalCache;
     private final float epsilon;
     private NDArray cachedScale;
+    private NDArray baseNorms;
+    private NDArray normedWeight;
     private NDArray mergedNorm;
 
     /**
@@ -136,7 +138,7 @@ public final class DoraAdapter extends AbstractAdapter {
         NDArray m = store.getValue(magnitude, input.getDevice(), training);
         NDArray scale;
         try (NDScope ignored = new NDScope()) {
-            NDArray norms = branch.rowNormsWith(baseWeight, store, input.getDevice(), training);
+            NDArray norms = branch.rowNormsWith(baseWeight, baseNorms(baseWeight), store, input.getDevice(), training);
             if (!normGradient) {
                 norms = norms.stopGradient();
             }
@@ -153,11 +155,34 @@ public final class DoraAdapter extends AbstractAdapter {
         return scale;
     }
 
+    /**
+     * ‖W0‖ per row, kept while the same base weight is passed in: W0 is frozen, and the layer
+     * calls {@link #invalidateCaches()} whenever it changes it (merge, unmerge, restart). Costs d
+     * values per layer.
+     */
+    private synchronized NDArray baseNorms(NDArray baseWeight) {
+        if (baseNorms == null || normedWeight != baseWeight) {
+            if (baseNorms != null) {
+                baseNorms.close();
+            }
+            baseNorms = baseWeight.norm(new int[] {1}).stopGradient();
+            NDScope.unregister(baseNorms);
+            baseNorms.attach(magnitude.getArray().getManager());
+            normedWeight = baseWeight;
+        }
+        return baseNorms;
+    }
+
     @Override
     public synchronized void invalidateCaches() {
         if (cachedScale != null) {
             cachedScale.close();
             cachedScale = null;
+        }
+        if (baseNorms != null) {
+            baseNorms.close();
+            baseNorms = null;
+            normedWeight = null;
         }
     }
 

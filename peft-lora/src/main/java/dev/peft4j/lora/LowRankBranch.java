@@ -100,15 +100,16 @@ public final class LowRankBranch {
      * 2s·Σ_j B ⊙ (W0·Aᵀ) + s²·Σ_j (B·(A·Aᵀ)) ⊙ B} per row, in O(d·k·r) work and O(d·r) memory.
      *
      * @param baseWeight W0 (d, k)
+     * @param baseNorms ‖W0‖ per row (d), which the caller may keep while W0 does not change
      * @param store the parameter store of the forward pass
      * @param device the device of the pass
      * @param training whether this is a training pass
      * @return the norms (d)
      */
-    public NDArray rowNormsWith(NDArray baseWeight, ParameterStore store, Device device, boolean training) {
+    public NDArray rowNormsWith(
+            NDArray baseWeight, NDArray baseNorms, ParameterStore store, Device device, boolean training) {
         NDArray aValue = store.getValue(a, device, training);
         NDArray bValue = store.getValue(b, device, training);
-        NDArray baseNorms = baseWeight.norm(new int[] {1});
         NDArray cross = bValue.mul(Linear.linear(baseWeight, aValue).head()).sum(new int[] {1});
         NDArray update = bValue.matMul(aValue.matMul(aValue.transpose())).mul(bValue).sum(new int[] {1});
         NDArray squared = baseNorms.mul(baseNorms).add(cross.mul(2 * scaling)).add(update.mul(scaling * scaling));
