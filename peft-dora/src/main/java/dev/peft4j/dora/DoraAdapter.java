@@ -112,7 +112,9 @@ public final class DoraAdapter extends AbstractAdapter {
         }
         // (m/n)·(base + lora) − base, as (m/n)·lora + (m/n − 1)·base with m/n folded into B.
         NDArray scaledLora = branch.forward(store, droppedInput, training, scale);
-        return new NDList(scaledLora.add(base.mul(scale.sub(1))));
+        NDArray shift = scale.sub(1);
+        shift.attach(input.getManager());
+        return new NDList(scaledLora.add(base.mul(shift)));
     }
 
     /**

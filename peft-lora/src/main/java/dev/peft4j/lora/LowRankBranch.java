@@ -92,7 +92,10 @@ public final class LowRankBranch {
         NDArray aValue = store.getValue(a, input.getDevice(), training);
         NDArray bValue = store.getValue(b, input.getDevice(), training);
         NDArray reduced = Linear.linear(input, aValue).head().mul(scaling);
-        return Linear.linear(reduced, bValue.mul(rowScale.reshape(-1, 1))).head();
+        // Results join their first operand's manager: keep these in the input's, not B's.
+        NDArray column = rowScale.reshape(-1, 1);
+        column.attach(input.getManager());
+        return Linear.linear(reduced, column.mul(bValue)).head();
     }
 
     /**
