@@ -77,8 +77,8 @@ final class TimedRatios {
                     doraStep.ratio(),
                     1.15,
                     "1.21 (HF PEFT, MetaMathQA, Llama-3.2-3B)",
-                    "Train step with DoRA (norm detached, no cache) over LoRA's; DoRA also forms s·B·A, W0 + s·B·A "
-                            + "and its row norms every step",
+                    "Train step with DoRA (norm detached, no cache) over LoRA's; DoRA also computes its row norms "
+                            + "every step, from ‖W0‖ and (d, r) terms, without a (d, k) matrix",
                     doraStep));
             Timing doraCached = pairs.time("dora_cached_eval/lora_eval", () -> cached.forward(false), () -> lora.forward(false));
             ratios.add(Ratio.targeted(
