@@ -57,7 +57,8 @@ public final class AdaptedLinear extends AbstractBlock {
                     "Linear layer '" + path + "' is not initialised: initialise or load the model before adding adapters");
         }
         base.freezeParameters(true);
-        this.inputShapes = base.getInputShapes();
+        // a layer whose weights were set directly (loaded, not initialised) has no recorded input shape
+        this.inputShapes = base.isInitialized() ? base.getInputShapes() : new Shape[] {new Shape(1, inFeatures())};
     }
 
     /**

@@ -8,8 +8,10 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import dev.peft4j.spi.PeftException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Names the blocks of a DJL tree the way PyTorch names modules, and finds its linear layers.
@@ -55,6 +57,32 @@ public final class ModuleTree {
         for (int i = 0; i < children.size(); i++) {
             String segment = segment(block, i, children.keyAt(i));
             collect(children.valueAt(i), path.isEmpty() ? segment : path + "." + segment, block, i, out);
+        }
+    }
+
+    /**
+     * Every parameter of the model without its adapters, by its dotted path as PyTorch's {@code
+     * state_dict} names it ({@code model.layers.0.self_attn.q_proj.weight}), in depth-first order.
+     * The parameters of an {@link AdaptedLinear} are those of the layer it wraps.
+     *
+     * @param root the tree
+     * @return the parameters by path
+     */
+    public static Map<String, Parameter> baseParameters(Block root) {
+        Map<String, Parameter> parameters = new LinkedHashMap<>();
+        collectParameters(root, "", parameters);
+        return parameters;
+    }
+
+    private static void collectParameters(Block block, String path, Map<String, Parameter> out) {
+        Block owner = block instanceof AdaptedLinear adapted ? adapted.base() : block;
+        String prefix = path.isEmpty() ? "" : path + ".";
+        for (Parameter parameter : owner.getDirectParameters().values()) {
+            out.put(prefix + parameter.getName(), parameter);
+        }
+        BlockList children = owner.getChildren();
+        for (int i = 0; i < children.size(); i++) {
+            collectParameters(children.valueAt(i), prefix + segment(owner, i, children.keyAt(i)), out);
         }
     }
 

@@ -96,7 +96,11 @@ public final class PeftModel {
             throw new PeftException("This model already has an adapter named '" + name + "'");
         }
         AdapterFactory factory = plugins.adapter(config.method());
-        List<ModuleTree.LinearLayer> selected = targets.select(ModuleTree.linearLayers(root));
+        List<ModuleTree.LinearLayer> layers = ModuleTree.linearLayers(root);
+        String outputLayer = root instanceof OutputLayerAware model
+                ? model.outputLayerPath()
+                : layers.isEmpty() ? null : layers.get(layers.size() - 1).path();
+        List<ModuleTree.LinearLayer> selected = targets.select(layers, outputLayer);
         List<Adapter> created = new ArrayList<>(selected.size());
         for (ModuleTree.LinearLayer layer : selected) {
             created.add(factory.create(config.forModule(layer.path()), targetOf(layer), plugins));

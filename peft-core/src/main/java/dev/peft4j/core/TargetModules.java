@@ -10,7 +10,8 @@ import java.util.regex.PatternSyntaxException;
  * Which linear layers get an adapter, with the semantics of PEFT's {@code target_modules}: a list
  * of names, each matching a module path exactly or as its last dotted segments; one regular
  * expression matched against the whole path; or {@code all-linear}, every linear layer except the
- * output layer (the last linear layer in forward order).
+ * output layer (the one an {@link OutputLayerAware} model names, else the last linear layer in
+ * forward order).
  */
 public final class TargetModules {
 
@@ -89,17 +90,29 @@ public final class TargetModules {
     }
 
     /**
-     * The layers selected among a model's linear layers.
+     * The layers selected among a model's linear layers, the last one being the output layer.
      *
      * @param layers the model's linear layers in forward order
      * @return the selected ones, in the same order
      * @throws PeftException naming the pattern and listing the layers when nothing matches
      */
     public List<ModuleTree.LinearLayer> select(List<ModuleTree.LinearLayer> layers) {
+        return select(layers, layers.isEmpty() ? null : layers.get(layers.size() - 1).path());
+    }
+
+    /**
+     * The layers selected among a model's linear layers.
+     *
+     * @param layers the model's linear layers in forward order
+     * @param outputLayerPath the output layer's path, which all-linear leaves out (it need not be
+     *     among the linear layers), or {@code null} for none
+     * @return the selected ones, in the same order
+     * @throws PeftException naming the pattern and listing the layers when nothing matches
+     */
+    public List<ModuleTree.LinearLayer> select(List<ModuleTree.LinearLayer> layers, String outputLayerPath) {
         List<ModuleTree.LinearLayer> selected = new ArrayList<>();
-        for (int i = 0; i < layers.size(); i++) {
-            ModuleTree.LinearLayer layer = layers.get(i);
-            boolean isOutputLayer = i == layers.size() - 1;
+        for (ModuleTree.LinearLayer layer : layers) {
+            boolean isOutputLayer = layer.path().equals(outputLayerPath);
             if (allLinear ? !isOutputLayer : matches(layer.path())) {
                 selected.add(layer);
             }

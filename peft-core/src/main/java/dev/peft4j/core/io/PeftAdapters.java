@@ -57,6 +57,30 @@ public final class PeftAdapters {
      * @param baseModel the {@code base_model_name_or_path} to record, or {@code null}
      */
     public static void save(PeftModel model, String adapterName, Path directory, PathMap modelToPeft, String baseModel) {
+        save(model, adapterName, directory, modelToPeft, new BaseModel(baseModel, null, false));
+    }
+
+    /**
+     * What an adapter file records about the model it was trained on.
+     *
+     * @param nameOrPath {@code base_model_name_or_path}, or {@code null}
+     * @param taskType {@code task_type}, for example {@code CAUSAL_LM}, or {@code null}
+     * @param fanInFanOut whether the model's checkpoint stores the adapted weights (in, out), as
+     *     GPT-2's Conv1D layers do ({@code fan_in_fan_out}), so that PEFT and {@link StreamingMerge}
+     *     transpose the update when merging; the tensors are the same either way: A (r, in), B (out, r)
+     */
+    public record BaseModel(String nameOrPath, String taskType, boolean fanInFanOut) {}
+
+    /**
+     * Writes an adapter as a PEFT directory, recording what is known of the base model.
+     *
+     * @param model the model
+     * @param adapterName the adapter to save
+     * @param directory the directory, created if absent
+     * @param modelToPeft rewrites the model's module paths into the PEFT model's
+     * @param baseModel the base model's name, task type and weight layout
+     */
+    public static void save(PeftModel model, String adapterName, Path directory, PathMap modelToPeft, BaseModel baseModel) {
         AdapterConfig config = model.adapterConfig(adapterName);
         Map<String, Adapter> adapters = new LinkedHashMap<>();
         for (AdaptedLinear layer : model.layers().values()) {
@@ -74,7 +98,9 @@ public final class PeftAdapters {
                 .optUseRslora(config.useRsLora())
                 .optUseDora("dora".equals(config.method()))
                 .optInitLoraWeights(config.init() == WeightInit.GAUSSIAN ? "gaussian" : "true")
-                .optBaseModelNameOrPath(baseModel);
+                .optBaseModelNameOrPath(baseModel.nameOrPath())
+                .optTaskType(baseModel.taskType())
+                .optFanInFanOut(baseModel.fanInFanOut());
         Map<String, Integer> rankPattern = new LinkedHashMap<>();
         Map<String, Double> alphaPattern = new LinkedHashMap<>();
         adapters.forEach((path, adapter) -> {
