@@ -22,6 +22,9 @@ from peft import LoraConfig, PeftModel, get_peft_model
 from transformers import (GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM,
                           LlamaForSequenceClassification)
 
+import models
+import real_models
+
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "interop" / "work"
 JAVA_CP = f"{ROOT}/peft-cli/target/peft4j.jar:{ROOT}/peft-cli/target/lib/*"
@@ -340,6 +343,20 @@ def dora_fixture_for_java_tests():
               DORA_FIXTURE / "merged.safetensors", metadata={"format": "pt"})
     size = sum(f.stat().st_size for f in DORA_FIXTURE.iterdir())
     return f"wrote {DORA_FIXTURE.relative_to(ROOT)} ({size // 1024} KiB)"
+
+
+@check
+def model_references_for_java_tests():
+    """Writes peft-models' reference data (interop/models.py): tiny random Llama, Qwen2, GPT-2 and Mistral
+    with their logits, stories260k's logits, greedy text and paragraph NLL, and a PEFT LoRA adapter on it."""
+    return "; ".join(models.write_all(models.REFERENCE))
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. peft-models against transformers, live: logits, a PEFT adapter, perplexity; peer speed and
+#    memory on SmolLM2-135M's shape (interop/real_models.py, Java side: Peft4jSide logits / peer)
+
+CHECKS.extend(real_models.CHECKS)
 
 
 def main():
