@@ -244,7 +244,7 @@ public final class Workload implements AutoCloseable {
      * @param directory the directory, created or overwritten
      */
     public void save(Path directory) {
-        PeftAdapters.save(requirePeft(), ADAPTER, directory, PathMap.identity(), null);
+        PeftAdapters.save(requirePeft(), ADAPTER, directory, PathMap.identity(), (String) null);
     }
 
     /**

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.ParameterStore;
 import dev.peft4j.core.Backend;
+import dev.peft4j.models.text.Tokenizer;
 import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.io.PathMap;
 import dev.peft4j.core.io.PeftAdapters;
@@ -22,15 +23,15 @@ import org.slf4j.LoggerFactory;
  * float32 whatever their stored type (F32, F16, BF16).
  *
  * <pre>{@code
- * try (CausalLm lm = CausalLm.load(Path.of("Llama-3.2-1B"), Backend.select(null, null, Plugins.defaults()))) {
- *     PeftModel peft = PeftModel.wrap(lm.block());     // module paths are Hugging Face's
- *     PeftAdapters.load(peft, "default", Path.of("my-adapter"), PathMap.identity());
- *     String text = new Generator(lm).generate(List.of("Once upon a time"), GenerationConfig.greedy(30)).get(0);
+ * try (CausalLm lm = CausalLm.load(Path.of("SmolLM2-135M"), Backend.select(null, null, Plugins.defaults()))) {
+ *     lm.loadAdapter("default", Path.of("my-adapter"));     // module paths are Hugging Face's
+ *     long[] prompt = lm.requireTokenizer().encode("Once upon a time", true);
+ *     long[] continuation = new Generator(lm).generateIds(List.of(prompt), GenerationConfig.greedy(30)).get(0);
+ *     System.out.println(lm.requireTokenizer().decode(continuation, true));
  * }
  * }</pre>
  */
 public final class CausalLm implements AutoCloseable {
- interface Tokenizer extends AutoCloseable { void close(); java.util.Set<Long> eosIds(); }
 
     private static final Logger LOG = LoggerFactory.getLogger(CausalLm.class);
 
@@ -71,7 +72,7 @@ public final class CausalLm implements AutoCloseable {
             }
             model.setBlock(block);
             if (Files.exists(directory.resolve("tokenizer.json"))) {
-                tokenizer = null;
+                tokenizer = Tokenizer.load(directory);
             }
         } catch (RuntimeException e) {
             model.close();

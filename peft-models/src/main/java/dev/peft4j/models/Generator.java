@@ -110,7 +110,7 @@ public final class Generator {
 
     private Set<Long> eosIds() {
         Set<Long> eos = new LinkedHashSet<>(lm.config().eosTokenIds());
-        lm.tokenizer().ifPresent(tokenizer -> eos.addAll(tokenizer.eosIds()));
+        lm.tokenizer().ifPresent(tokenizer -> Arrays.stream(tokenizer.eosIds()).forEach(eos::add));
         return eos;
     }
 

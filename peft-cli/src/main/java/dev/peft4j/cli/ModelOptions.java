@@ -1,0 +1,46 @@
+package dev.peft4j.cli;
+
+import dev.peft4j.core.Backend;
+import dev.peft4j.models.CausalLm;
+import dev.peft4j.spi.Plugins;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Option;
+
+/** The options of commands that load a model directory with adapters: {@code --model}, {@code --adapter}, engine, device. */
+final class ModelOptions {
+
+    @Option(names = "--model", required = true, paramLabel = "DIR",
+            description = "A Hugging Face model directory: config.json, model.safetensors (or a sharded set), tokenizer.json.")
+    Path model;
+
+    @Option(names = "--adapter", paramLabel = "DIR",
+            description = "A PEFT adapter directory to apply (repeatable: the adapters' updates add up).")
+    List<Path> adapters = new ArrayList<>();
+
+    @Option(names = "--engine", description = "auto, pytorch or mxnet (default: auto).")
+    String engine;
+
+    @Option(names = "--device", description = "auto, cpu, gpu or gpu:N (default: auto).")
+    String device;
+
+    /**
+     * Loads the model and applies the adapters, named {@code adapter0}, {@code adapter1}, ….
+     *
+     * @param plugins the plugin registry
+     * @return the model
+     */
+    CausalLm load(Plugins plugins) {
+        CausalLm lm = CausalLm.load(model, Backend.select(engine, device, plugins));
+        try {
+            for (int i = 0; i < adapters.size(); i++) {
+                lm.loadAdapter("adapter" + i, adapters.get(i));
+            }
+        } catch (RuntimeException e) {
+            lm.close();
+            throw e;
+        }
+        return lm;
+    }
+}
