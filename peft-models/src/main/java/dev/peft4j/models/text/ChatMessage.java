@@ -14,6 +14,9 @@ public record ChatMessage(String role, String content) {
     /**
      * Validates the message.
      *
+     * @param role who speaks
+     * @param content what is said
+     *
      * @throws NullPointerException when the role or the content is null
      * @throws IllegalArgumentException when the role is blank
      */

@@ -25,18 +25,28 @@ import java.util.stream.Collectors;
  *
  * <p>The template sees {@code messages} (a list of dicts with {@code role} and {@code content}),
  * {@code add_generation_prompt}, the tokenizer's special tokens ({@code bos_token}, {@code
- * eos_token}, ...), any extra variables, and the functions {@code raise_exception(message)} and
- * {@code strftime_now(format)}. Whitespace follows Jinja2 with {@code trim_blocks} and {@code
- * lstrip_blocks}, as in transformers. Templates render through Jinjava, with Python's {@code not}
- * precedence, Python's string methods ({@code strip}, {@code startswith}, {@code split}, ...; see
- * {@link PythonStringMethods}) and Python's {@code tojson} added.
+ * eos_token}, ...), any extra variables, and transformers' functions {@code
+ * raise_exception(message)} and {@code strftime_now(format)}. Whitespace follows Jinja2 with
+ * {@code trim_blocks} and {@code lstrip_blocks}, as in transformers, including {@code {%- -%}}
+ * signs and comments.
  *
- * <p>Not supported: {@code {% for %}...{% else %}} (refused when the template is made, as are
- * unknown tags, filters and tests);
- * negative indexes and steps in string slices ({@code text[-1]}, {@code text[::-1]}); Python's
- * {@code %} string formatting. Printing {@code none}, {@code true} and {@code false} gives {@code
- * ""}, {@code "true"} and {@code "false"}, where Python gives {@code None}, {@code True}, {@code
- * False}.
+ * <p>Templates render through Jinjava, adapted to Jinja2 where real templates need it: Python's
+ * string methods ({@code strip}, {@code lstrip}, {@code rstrip}, {@code startswith}, {@code
+ * endswith}, {@code split}, {@code rsplit}, {@code splitlines}, {@code upper}, {@code lower},
+ * {@code title}, {@code capitalize}, {@code replace}, {@code find}, {@code rfind}, {@code count},
+ * {@code join}, {@code isspace}, {@code isdigit}, {@code isalpha}, {@code isalnum}), string
+ * indexing and slices with a step ({@code text[-1]}, {@code messages[::-1]}), Python's string
+ * escapes, {@code not}'s precedence ({@code not a == b}), loop filters ({@code for m in messages if
+ * m.role != 'system'}), transformers' {@code tojson}, Jinja2's {@code default} and {@code items}
+ * filters and {@code iterable} test, the {@code {% generation %}} tag, and {@code True} and {@code
+ * False} when a boolean is printed.
+ *
+ * <p>Refused when the template is made: {@code {% for %}...{% else %}}, and unknown tags, filters
+ * and tests (Jinjava lacks, among others, the {@code max} and {@code min} filters). Still differing
+ * from Jinja2, in ways chat templates rarely meet: printing none gives {@code ""}, not {@code
+ * None}; an undefined variable {@code is none}; a string times a number and Python's {@code %}
+ * formatting of strings fail; {@code first}, {@code last} and {@code list} treat a string as one
+ * item; printed lists and dicts show {@code null}, {@code true} and {@code false} inside.
  */
 public final class ChatTemplate {
 
@@ -219,7 +229,8 @@ public final class ChatTemplate {
 
     private static String describe(List<TemplateError> errors) {
         return errors.stream()
-                .map(error -> error.getMessage() + (error.getFieldName() == null ? "" : " in '" + error.getFieldName() + "'"))
+                .map(error -> error.getMessage()
+                        + (error.getFieldName() == null ? "" : " in '" + error.getFieldName() + "'"))
                 .distinct()
                 .collect(Collectors.joining("; "));
     }

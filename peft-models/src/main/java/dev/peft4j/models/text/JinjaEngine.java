@@ -21,19 +21,30 @@ import com.hubspot.jinjava.util.ObjectTruthValue;
 import dev.peft4j.spi.PeftException;
 import java.lang.reflect.Method;
 import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import jinjava.javax.el.CompositeELResolver;
 
 /**
- * The Jinjava engine set up as Hugging Face sets up Jinja2 for chat templates: the functions
- * {@code raise_exception(message)} and {@code strftime_now(format)}, its {@code tojson} filter,
- * Jinja2's {@code default} filter (Jinjava's turns the default into text), its {@code iterable}
- * and {@code sequence} tests (true for strings), the
- * {@code {% generation %}} tag (rendered as its body), Python's string methods and string
- * indexing ({@link PythonStringMethods}), stepped slices ({@link PythonSlice}), Python's iteration
- * over a dict's keys, expressions as dict keys, and Python's printing of booleans, lists and
- * dicts. Message text is never interpreted as a template. Whitespace
- * is left alone: {@link JinjaRewriter} applies Jinja2's rules to the text beforehand.
+ * The Jinjava engine, set up as transformers sets up Jinja2 for chat templates, with what Jinjava
+ * lacks or does differently:
+ *
+ * <ul>
+ *   <li>transformers' globals {@code raise_exception(message)} and {@code strftime_now(format)},
+ *       its {@code tojson} filter ({@link PythonJson}) and the {@code {% generation %}} tag
+ *       (rendered as its body);
+ *   <li>Jinja2's {@code default} filter (Jinjava's turns the default into text), its {@code items}
+ *       filter, and its {@code iterable} and {@code sequence} tests (true for strings);
+ *   <li>Python's string methods and string indexing ({@link PythonStringMethods}) and stepped
+ *       slices ({@link PythonSlice});
+ *   <li>Python's iteration over a dict's keys, expressions as dict keys, and Python's printing of
+ *       booleans, lists and dicts.
+ * </ul>
+ *
+ * <p>Message text is never interpreted as a template. Whitespace is left alone: {@link
+ * JinjaRewriter} applies Jinja2's rules to the text beforehand.
  */
 final class JinjaEngine {
 
@@ -74,6 +85,7 @@ final class JinjaEngine {
         jinjava.registerFilter(new PythonSlice());
         jinjava.registerFilter(new DefaultFilter("default"));
         jinjava.registerFilter(new DefaultFilter("d"));
+        jinjava.registerFilter(new ItemsFilter());
         jinjava.registerTag(new GenerationTag());
         jinjava.registerExpTest(new ContainerTest("iterable"));
         jinjava.registerExpTest(new ContainerTest("sequence"));
@@ -158,6 +170,31 @@ final class JinjaEngine {
             Object fallback = args.length > 0 ? args[0] : kwargs.getOrDefault("default_value", "");
             boolean ifFalse = ObjectTruthValue.evaluate(args.length > 1 ? args[1] : kwargs.get("boolean"));
             return value == null || (ifFalse && !ObjectTruthValue.evaluate(value)) ? fallback : value;
+        }
+    }
+
+    /**
+     * Jinja2's {@code items} filter, which Jinjava lacks: a map's {@code [key, value]} pairs, none
+     * for none (Llama 3.1's template writes {@code for name, value in arguments | items}).
+     */
+    private static final class ItemsFilter implements AdvancedFilter {
+
+        @Override
+        public String getName() {
+            return "items";
+        }
+
+        @Override
+        public Object filter(Object value, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
+            if (value == null) {
+                return List.of();
+            }
+            if (!(value instanceof Map<?, ?> map)) {
+                throw new PeftException("Chat template: the items filter takes a mapping, not " + value);
+            }
+            List<List<Object>> pairs = new ArrayList<>();
+            map.forEach((key, item) -> pairs.add(Arrays.asList(key, item)));
+            return pairs;
         }
     }
 

@@ -9,29 +9,29 @@ import java.util.List;
  * differently:
  *
  * <ul>
- *   <li>string literals take Python's escapes ({@code \x41}, {@code \u00e9}, a backslash before a
- *       line break, ...), Jinjava's only a few: each literal is decoded as Python decodes it and
- *       written again with only {@code \\} and {@code \'} escaped;
+ *   <li>string literals take Python's escapes (<code>\x41</code>, <code>&#92;u00e9</code>, a
+ *       backslash before a line break, ...), Jinjava's only a few: each literal is decoded as
+ *       Python decodes it and written again with only {@code \\} and {@code \'} escaped;
  *   <li>{@code not} binds more loosely than comparisons, tests and filters in Python ({@code not
  *       a == b} is {@code not (a == b)}), more tightly in Jinjava: each {@code not}'s operand is
  *       put in parentheses ({@code is not} and {@code not in} are left alone);
  *   <li>Jinjava cannot parse slices with a step ({@code messages[::-1]}): they become the {@link
  *       PythonSlice} filter;
- *   <li>Jinjava ends an expression at the first {@code }}}, even inside a dict literal: a space
- *       goes between closing braces;
+ *   <li>Jinjava ends an expression at the first <code>}}</code>, even inside a dict literal: a
+ *       space goes between closing braces;
  *   <li>Jinjava ignores a loop filter ({@code {% for m in messages if m.role != 'system' %}}): the
  *       loop is preceded by one that collects the items that pass, and then goes over those, so
  *       that {@code loop.index}, {@code loop.last} and {@code loop.length} count as in Jinja2.
  * </ul>
  *
- * <p>Strings are left as they are.
+ * <p>Apart from the first, these rewrites leave string literals alone.
  */
 final class JinjaExpressions {
 
     private JinjaExpressions() {}
 
     /**
-     * Rewrites an expression, the text between {@code {{} and {@code }}}.
+     * Rewrites an expression, the text between <code>{{</code> and <code>}}</code>.
      *
      * @param expression the text
      * @return the text for Jinjava
@@ -41,7 +41,7 @@ final class JinjaExpressions {
     }
 
     /**
-     * Rewrites a block tag, the text between {@code {%} and {@code %}}.
+     * Rewrites a block tag, the text between <code>{%</code> and <code>%}</code>.
      *
      * @param inner the tag's text
      * @param index a number that no other tag of the template is given, to name variables
@@ -120,6 +120,11 @@ final class JinjaExpressions {
     /**
      * The value of a Python string literal's body: its escapes decoded as Python's {@code
      * unicode-escape} codec decodes them; an unknown escape stays as it is.
+     *
+     * @param body the text between the quotes
+     * @return the string's value
+     * @throws PeftException when an <code>\x</code>, <code>&#92;u</code>, <code>\U</code> or <code>\N</code> escape is
+     *     incomplete
      */
     static String pythonString(String body) {
         StringBuilder out = new StringBuilder(body.length());

@@ -10,12 +10,13 @@ import java.util.Deque;
  * keep_trailing_newline=False}).
  *
  * <p>Whitespace, as Jinja2's lexer treats it: line endings become {@code \n} and one final newline
- * is dropped; {@code {%-}, {@code {{-} and {@code {#-} remove all whitespace before the tag,
- * {@code -%}}, {@code -}}} and {@code -#}} all whitespace after it; without a sign, a block or
- * comment tag that only whitespace precedes on its line takes that whitespace away, and the one
- * newline right after its {@code %}} or {@code #}} goes too; {@code {%+} and {@code +%}} keep the
- * whitespace. The signs are taken out and comments removed, so Jinjava renders the result with
- * its own trimming off; {@code {% raw %}} blocks are copied untouched.
+ * is dropped; <code>{%-</code>, <code>{{-</code> and <code>{#-</code> remove all whitespace before
+ * the tag, <code>-%}</code>, <code>-}}</code> and <code>-#}</code> all whitespace after it; without
+ * a sign, a block or comment tag that only whitespace precedes on its line takes that whitespace
+ * away, and the one newline right after its <code>%}</code> or <code>#}</code> goes too;
+ * <code>{%+</code> and <code>+%}</code> keep the whitespace. The signs are taken out and comments
+ * removed, so Jinjava renders the result with its own trimming off; {@code {% raw %}} blocks are
+ * copied untouched.
  *
  * <p>Each tag's and expression's text then goes through {@link JinjaExpressions}, which adapts
  * Python's expression syntax where Jinjava differs.
@@ -38,7 +39,7 @@ final class JinjaRewriter {
         }
         StringBuilder out = new StringBuilder(source.length());
         boolean lineStarting = true;
-        int forLoops = 0;
+        int tags = 0;
         int pos = 0;
         while (pos < source.length()) {
             int start = nextTag(source, pos);
@@ -62,7 +63,7 @@ final class JinjaRewriter {
                 if (kind == '{') {
                     out.append("{{").append(JinjaExpressions.rewrite(source.substring(inner, end))).append("}}");
                 } else {
-                    out.append(JinjaExpressions.rewriteTag(source.substring(inner, end), forLoops++));
+                    out.append(JinjaExpressions.rewriteTag(source.substring(inner, end), tags++));
                 }
                 if (kind == '%' && isRaw(source, inner, end)) {
                     pos = afterRawStart(source, end);

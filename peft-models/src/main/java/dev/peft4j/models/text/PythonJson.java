@@ -192,6 +192,9 @@ final class PythonJson implements AdvancedFilter {
     /**
      * Python's {@code repr} of a float: the shortest digits that read back, fixed notation for
      * exponents from -4 to 15, otherwise {@code 1e+16} style.
+     *
+     * @param value any double
+     * @return its Python text
      */
     static String floatRepr(double value) {
         if (Double.isNaN(value)) {

@@ -141,6 +141,15 @@ final class PythonStringMethods extends ELResolver {
         return sub;
     }
 
+    /**
+     * Python's {@code strip}, {@code lstrip} or {@code rstrip}.
+     *
+     * @param text the string
+     * @param characters the characters to remove, or null for whitespace
+     * @param left whether to strip the start
+     * @param right whether to strip the end
+     * @return the stripped string
+     */
     static String strip(String text, String characters, boolean left, boolean right) {
         int begin = 0;
         int end = text.length();
@@ -162,6 +171,14 @@ final class PythonStringMethods extends ELResolver {
         return Character.isWhitespace(codePoint) || Character.isSpaceChar(codePoint) || codePoint == 0x85;
     }
 
+    /**
+     * Python's {@code split}.
+     *
+     * @param text the string
+     * @param separator the separator, or null to split at runs of whitespace
+     * @param maxSplit the most splits, or -1 for all
+     * @return the parts
+     */
     static List<String> split(String text, String separator, int maxSplit) {
         List<String> parts = new ArrayList<>();
         if (separator == null) {
@@ -194,6 +211,14 @@ final class PythonStringMethods extends ELResolver {
         return parts;
     }
 
+    /**
+     * Python's {@code rsplit}: as {@link #split}, the splits counted from the end.
+     *
+     * @param text the string
+     * @param separator the separator, or null to split at runs of whitespace
+     * @param maxSplit the most splits, or -1 for all
+     * @return the parts
+     */
     static List<String> rsplit(String text, String separator, int maxSplit) {
         if (maxSplit < 0) {
             return split(text, separator, maxSplit);

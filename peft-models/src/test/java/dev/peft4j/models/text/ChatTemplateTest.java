@@ -151,6 +151,12 @@ class ChatTemplateTest {
                         + "alse }}|{{ x | default(0) + 1 }}|{{ x|default('a') }}|{{ '' | default('e', true"
                         + ") }}",
                         "N|True|1|a|e"),
+                Arguments.of("raw blocks are copied",
+                        "a\n  {% raw %}\n  {{ x }} {%- y %}{% endraw %}\n  {% if true %}z{% endif %}\n",
+                        "a\n\n  {{ x }} {%- y %}z"),
+                Arguments.of("the items filter",
+                        "{% for k, v in {'a': 1, 'b': [2]} | items %}{{ k }}={{ v }};{% endfor %}",
+                        "a=1;b=[2];"),
                 Arguments.of("tests and printed booleans",
                         "{{ messages[0].content is iterable }}|{{ messages[0].content is sequence }}|{{ "
                         + "messages is iterable }}|{{ 1 is iterable }}|{{ raise_exception is defined }}|{{"

@@ -109,7 +109,7 @@ class TokenizerTest {
             String text = "Once upon a time ".repeat(400);
             long[] ids = tokenizer.encode(text, true);
             assertTrue(ids.length > 1000, "model_max_length is 512, yet " + ids.length + " ids");
-            assertEquals(text.strip(), tokenizer.decode(ids, true));
+            assertTrue(text.equals(tokenizer.decode(ids, true)), "decodes back to the text");
             assertEquals(2, tokenizer.encode("Once", true).length, "BOS and one token, no padding");
         }
     }
