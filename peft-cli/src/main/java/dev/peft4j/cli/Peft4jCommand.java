@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
         versionProvider = Peft4jCommand.Version.class,
         description = "Parameter-efficient fine-tuning (LoRA, DoRA, MoRA) for the JVM.",
         subcommands = {ListCommand.class, InspectCommand.class, MergeCommand.class, GenerateCommand.class,
-                PerplexityCommand.class, MemorizeCommand.class, BenchCommand.class})
+                PerplexityCommand.class, FinetuneCommand.class, MemorizeCommand.class, BenchCommand.class})
 public final class Peft4jCommand {
 
     @Option(

@@ -14,6 +14,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.Trainer;
 import ai.djl.training.tracker.Tracker;
+import dev.peft4j.cli.ProgressBar;
 import dev.peft4j.core.Backend;
 import dev.peft4j.core.ModuleTree;
 import dev.peft4j.core.PeftModel;
@@ -26,6 +27,7 @@ import dev.peft4j.spi.Plugins;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import java.util.TreeSet;
 import java.util.stream.IntStream;
@@ -113,7 +115,7 @@ final class MemorizeRun {
                         steps.add(step);
                         metrics.add(evaluate(block, model.getNDManager()));
                     }
-                    bar.update(step, loss, metrics.get(metrics.size() - 1)[0]);
+                    bar.update(step, String.format(Locale.ROOT, "loss %.3f char acc %.1f%%", loss, 100 * metrics.get(metrics.size() - 1)[0]));
                 }
             }
             double[] last = metrics.get(metrics.size() - 1);

@@ -8,6 +8,7 @@ import ai.djl.training.tracker.ParameterTracker;
 import ai.djl.training.tracker.Tracker;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -108,6 +109,50 @@ public final class RestartableAdamW extends Optimizer implements AutoCloseable {
                 entries.remove();
             }
         }
+    }
+
+    /**
+     * One parameter's optimizer state, for checkpoints.
+     *
+     * @param steps the updates taken
+     * @param mean the first moment m (the weight's shape); a copy
+     * @param variance the second moment v (the weight's shape); a copy
+     */
+    public record Moments(int steps, float[] mean, float[] variance) {}
+
+    /**
+     * A copy of a parameter's state on its first device.
+     *
+     * @param parameterId the parameter's id
+     * @return its moments and step count, or empty when it has taken no step
+     */
+    public Optional<Moments> moments(String parameterId) {
+        return states.entrySet().stream()
+                .filter(e -> e.getKey().parameterId().equals(parameterId))
+                .findFirst()
+                .map(e -> new Moments(e.getValue().steps, e.getValue().mean.toFloatArray(), e.getValue().variance.toFloatArray()));
+    }
+
+    /**
+     * Sets a parameter's state, as {@link #moments} returned it, so that training resumes where a
+     * checkpoint left off.
+     *
+     * @param parameterId the parameter's id
+     * @param weight the parameter's array (gives shape, type and device)
+     * @param moments the state
+     * @throws IllegalArgumentException when the moments do not fit the weight
+     */
+    public void restore(String parameterId, NDArray weight, Moments moments) {
+        if (moments.mean().length != weight.size() || moments.variance().length != weight.size()) {
+            throw new IllegalArgumentException("Optimizer state for " + parameterId + " has " + moments.mean().length
+                    + " values, the weight " + weight.size());
+        }
+        clearState(parameterId);
+        State state = new State(weight);
+        state.mean.set(moments.mean());
+        state.variance.set(moments.variance());
+        state.steps = moments.steps();
+        states.put(new StateKey(parameterId, weight.getDevice()), state);
     }
 
     /** Releases every parameter's moments. */

@@ -1,4 +1,4 @@
-package dev.peft4j.cli.memorize;
+package dev.peft4j.cli;
 
 import java.io.PrintStream;
 import java.util.Locale;
@@ -7,7 +7,7 @@ import java.util.Locale;
  * A one-line progress bar for a run on a terminal, redrawn in place; elsewhere (a log, CI) a line
  * every tenth of the run.
  */
-final class ProgressBar {
+public final class ProgressBar {
 
     private static final int WIDTH = 30;
 
@@ -25,7 +25,7 @@ final class ProgressBar {
      * @param total the number of steps
      * @param interactive whether the output is a terminal that can redraw a line
      */
-    ProgressBar(PrintStream out, String label, int total, boolean interactive) {
+    public ProgressBar(PrintStream out, String label, int total, boolean interactive) {
         this.out = out;
         this.label = label;
         this.total = total;
@@ -36,10 +36,9 @@ final class ProgressBar {
      * Shows progress.
      *
      * @param step steps done
-     * @param loss the latest training loss
-     * @param charAccuracy the latest measured character accuracy
+     * @param details what to show after the step count, for example the latest loss
      */
-    void update(int step, double loss, double charAccuracy) {
+    public void update(int step, String details) {
         int tenth = step * 10 / total;
         if (!interactive && tenth == lastTenth) {
             return;
@@ -48,15 +47,14 @@ final class ProgressBar {
         int filled = step * WIDTH / total;
         String line = String.format(
                 Locale.ROOT,
-                "%-26s [%s%s] %3d%% step %d/%d loss %.3f char acc %.1f%%",
+                "%-26s [%s%s] %3d%% step %d/%d %s",
                 label,
                 "#".repeat(filled),
                 " ".repeat(WIDTH - filled),
                 step * 100 / total,
                 step,
                 total,
-                loss,
-                100 * charAccuracy);
+                details);
         if (interactive) {
             out.print("\r" + line);
             if (step == total) {
