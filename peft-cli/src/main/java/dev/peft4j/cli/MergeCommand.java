@@ -2,10 +2,12 @@ package dev.peft4j.cli;
 
 import ai.djl.ndarray.NDManager;
 import dev.peft4j.core.Backend;
+import dev.peft4j.core.io.ModelMerge;
 import dev.peft4j.core.io.PathMap;
 import dev.peft4j.core.io.StreamingMerge;
 import dev.peft4j.spi.Plugins;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,23 +24,26 @@ import picocli.CommandLine.Spec;
         name = "merge",
         mixinStandardHelpOptions = true,
         description = "Merge a PEFT adapter (LoRA, DoRA, MoRA) into base weights stored as Hugging Face stores a model, "
-                + "tensor by tensor, writing a new safetensors file.")
+                + "tensor by tensor: one safetensors file into a new file, or a model directory (single file or sharded) "
+                + "into a new model directory.")
 final class MergeCommand implements Callable<Integer> {
 
     @ParentCommand private Peft4jCommand parent;
 
     @Spec private CommandSpec spec;
 
-    @Option(names = "--base", required = true, paramLabel = "BASE.safetensors",
-            description = "The base weights, for example a model.safetensors.")
+    @Option(names = "--base", required = true, paramLabel = "BASE",
+            description = "The base weights: a .safetensors file, or a model directory (model.safetensors, or shards with "
+                    + "model.safetensors.index.json).")
     private Path base;
 
     @Option(names = "--adapter", required = true, paramLabel = "DIR",
             description = "The adapter directory (adapter_config.json, adapter_model.safetensors).")
     private Path adapter;
 
-    @Option(names = "--out", required = true, paramLabel = "OUT.safetensors",
-            description = "The merged weights to write (atomically; never the base file).")
+    @Option(names = "--out", required = true, paramLabel = "OUT",
+            description = "The merged weights to write (atomically; never the base): a file for a file, a new directory for a "
+                    + "model directory, holding the merged shards, the index and the model's other files.")
     private Path out;
 
     @Option(names = "--prefix-map", paramLabel = "FROM=TO",
@@ -60,7 +65,9 @@ final class MergeCommand implements Callable<Integer> {
         long start = System.nanoTime();
         StreamingMerge.Summary summary;
         try (NDManager manager = backend.newManager()) {
-            summary = StreamingMerge.merge(base, adapter, out, manager, options);
+            summary = Files.isDirectory(base)
+                    ? ModelMerge.merge(base, adapter, out, manager, options)
+                    : StreamingMerge.merge(base, adapter, out, manager, options);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         PrintWriter stdout = spec.commandLine().getOut();

@@ -35,6 +35,17 @@ class LoadingErrorsTest {
     @TempDir Path dir;
 
     private Path copyOf(String model) throws IOException {
+        return copyResource(model, dir);
+    }
+
+    /**
+     * A copy of a reference model directory.
+     *
+     * @param model the resource directory's name
+     * @param dir where to put the copy
+     * @return the copy
+     */
+    static Path copyResource(String model, Path dir) throws IOException {
         Path target = dir.resolve(model);
         Files.createDirectories(target);
         try (var files = Files.list(Reference.resource(model))) {
@@ -125,7 +136,16 @@ class LoadingErrorsTest {
 
     /** Cuts model.safetensors into two shards with an index, as transformers' save_pretrained does. */
     private Path shard(String name) throws IOException {
-        Path model = copyOf(name);
+        return shardInto(copyOf(name));
+    }
+
+    /**
+     * Cuts a model directory's model.safetensors into two shards with an index.
+     *
+     * @param model the directory, changed in place
+     * @return the directory
+     */
+    static Path shardInto(Path model) throws IOException {
         Path weights = model.resolve(Checkpoint.WEIGHTS_FILE);
         JsonObject weightMap = new JsonObject();
         try (NDManager manager = NDManager.newBaseManager("PyTorch"); SafetensorsFile file = SafetensorsFile.open(weights)) {

@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Parameter;
-import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
@@ -13,6 +12,7 @@ import com.google.gson.JsonObject;
 import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.TargetModules;
 import dev.peft4j.core.io.AtomicFile;
+import dev.peft4j.core.io.StagedDirectory;
 import dev.peft4j.core.train.RestartableAdamW;
 import dev.peft4j.models.CausalLm;
 import dev.peft4j.spi.PeftException;
@@ -24,7 +24,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -122,6 +121,7 @@ public final class FineTuner {
 
     private void train(Path out, Engine engine, PeftModel peft, Map<String, Parameter> parameters, RestartableAdamW optimizer,
             Batches batches, int start, int totalSteps, LearningRateSchedule schedule, TrainingHistory history, JsonObject settings) {
+        OptimizerStep optimizerStep = new OptimizerStep(lm, parameters.values(), optimizer, config.maxGradNorm());
         Map<Integer, List<Batch>> epochs = new HashMap<>();
         long sessionTokens = 0;
         long sessionStart = System.nanoTime();
@@ -145,7 +145,7 @@ public final class FineTuner {
                 LOG.warn("Step {} has no trained token (its sequences mark none as targets); no update", step);
                 continue;
             }
-            double loss = step(engine, parameters, optimizer, micro, trainedTokens);
+            double loss = optimizerStep.run(micro, trainedTokens);
             peft.invalidateCaches();
             history.addTrainLoss(step, loss);
             double elapsed = (System.nanoTime() - sessionStart) / 1e9;
@@ -172,57 +172,6 @@ public final class FineTuner {
         history.addTokens(sessionTokens);
         if (eval != null) {
             evaluate(totalSteps, history);
-        }
-    }
-
-    /** One optimizer step over its micro-batches; returns the step's mean NLL per trained token. */
-    private double step(Engine engine, Map<String, Parameter> parameters, RestartableAdamW optimizer, Batch[] micro,
-            long trainedTokens) {
-        try (NDManager manager = lm.newManager()) {
-            ParameterStore store = new ParameterStore(manager, false);
-            Map<Parameter, NDArray> gradients = new LinkedHashMap<>();
-            parameters.values().forEach(p -> gradients.put(p, manager.zeros(p.getArray().getShape(), p.getArray().getDataType())));
-            double loss = 0;
-            try (GradientCollector collector = engine.newGradientCollector()) {
-                for (Batch batch : micro) {
-                    try (NDScope ignored = new NDScope()) {
-                        NDArray[] inputs = CausalLmLoss.inputs(batch, manager);
-                        NDArray logits = lm.block().forward(store, inputs[0], inputs[1], null, true, null, false);
-                        NDArray value = CausalLmLoss.summedNll(logits, batch).div((float) trainedTokens);
-                        collector.backward(value);
-                        loss += value.getFloat();
-                        // take each micro-batch's gradient and zero it: engines differ in whether backward adds or overwrites
-                        gradients.forEach((parameter, sum) -> {
-                            NDArray gradient = parameter.getArray().getGradient();
-                            sum.addi(gradient);
-                            gradient.subi(gradient);
-                        });
-                    }
-                }
-            }
-            clip(gradients.values());
-            gradients.forEach((parameter, gradient) -> optimizer.update(parameter.getId(), parameter.getArray(), gradient));
-            return loss;
-        }
-    }
-
-    /** Scales the gradients so their global L2 norm is at most maxGradNorm (PyTorch's clip_grad_norm_). */
-    private void clip(Iterable<NDArray> gradients) {
-        if (config.maxGradNorm() <= 0) {
-            return;
-        }
-        double squares = 0;
-        for (NDArray gradient : gradients) {
-            try (NDArray sum = gradient.square().sum()) {
-                squares += sum.getFloat();
-            }
-        }
-        double norm = Math.sqrt(squares);
-        double coefficient = config.maxGradNorm() / (norm + 1e-6);
-        if (coefficient < 1) {
-            for (NDArray gradient : gradients) {
-                gradient.muli((float) coefficient);
-            }
         }
     }
 

@@ -12,6 +12,7 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import dev.peft4j.core.io.SafetensorsFile;
 import dev.peft4j.core.io.SafetensorsWriter;
+import dev.peft4j.core.io.StagedDirectory;
 import dev.peft4j.core.train.RestartableAdamW;
 import dev.peft4j.models.CausalLm;
 import dev.peft4j.spi.PeftException;

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * What merging an adapter directory into a base safetensors file does to each base tensor, worked
@@ -52,17 +53,24 @@ final class MergePlan {
      * @param adapter the adapter
      * @param pathMap rewrites the adapter's module paths into the base's names
      * @param plugins creates each module's adapter
+     * @param inThisFile which base tensor names this file is responsible for (for one shard of a
+     *     sharded checkpoint: those the index puts in it); modules and saved tensors whose base
+     *     tensor it is not responsible for are left to another shard
      * @return the plan
      * @throws PeftException naming the module and the tensor when the adapter is inconsistent, a
      *     base tensor is missing, or a dtype or shape does not fit
      */
-    static MergePlan of(SafetensorsFile base, AdapterDirectory adapter, PathMap pathMap, Plugins plugins) {
+    static MergePlan of(SafetensorsFile base, AdapterDirectory adapter, PathMap pathMap, Plugins plugins,
+            Predicate<String> inThisFile) {
         if (!adapter.problems().isEmpty()) {
             throw new PeftException("Adapter " + adapter.path() + " is inconsistent, so it is not merged: "
                     + String.join("; ", adapter.problems()));
         }
         Map<String, ModuleMerge> merges = new LinkedHashMap<>();
         for (AdapterModule module : adapter.modules().values()) {
+            if (!inThisFile.test(pathMap.apply(module.path()) + ".weight")) {
+                continue;
+            }
             ModuleMerge merge = plan(module, base, adapter, pathMap, plugins);
             ModuleMerge other = merges.put(merge.baseTensor(), merge);
             if (other != null) {
@@ -73,6 +81,9 @@ final class MergePlan {
         Map<String, String> replacements = new LinkedHashMap<>();
         adapter.savedTensors().forEach((parameterPath, tensor) -> {
             String target = pathMap.apply(parameterPath);
+            if (!inThisFile.test(target)) {
+                return;
+            }
             TensorSpec replaced = baseTensor(base, target, "the saved tensor '" + tensor + "', which replaces it");
             TensorSpec saved = adapter.weights().floatingTensor(tensor);
             if (!saved.shape().equals(replaced.shape())) {

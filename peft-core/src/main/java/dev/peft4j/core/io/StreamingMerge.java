@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Predicate;
 import java.util.OptionalLong;
 
 /**
@@ -108,10 +109,26 @@ public final class StreamingMerge {
      *     the output is then not written
      */
     public static Summary merge(Path base, Path adapterDirectory, Path output, NDManager manager, Options options) {
+        return merge(base, adapterDirectory, output, manager, options, name -> true);
+    }
+
+    /**
+     * Merges the part of an adapter whose base tensors one file is responsible for (one shard).
+     *
+     * @param base the base weights, a safetensors file
+     * @param adapterDirectory the PEFT adapter directory
+     * @param output the safetensors file to write
+     * @param manager the engine and device to compute on
+     * @param options the path map and the registry
+     * @param inThisFile the base tensor names this file is responsible for
+     * @return what was written
+     */
+    static Summary merge(Path base, Path adapterDirectory, Path output, NDManager manager, Options options,
+            Predicate<String> inThisFile) {
         requireOtherFile(base, output);
         try (AdapterDirectory adapter = AdapterDirectory.open(adapterDirectory);
                 SafetensorsFile baseFile = SafetensorsFile.open(base)) {
-            MergePlan plan = MergePlan.of(baseFile, adapter, options.pathMap(), options.plugins());
+            MergePlan plan = MergePlan.of(baseFile, adapter, options.pathMap(), options.plugins(), inThisFile);
             StreamingMerge merge = new StreamingMerge(plan, baseFile, adapter.weights(), manager);
             merge.checkAdapterValues();
             return merge.write(output);

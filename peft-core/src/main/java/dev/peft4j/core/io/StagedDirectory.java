@@ -1,4 +1,4 @@
-package dev.peft4j.train;
+package dev.peft4j.core.io;
 
 import dev.peft4j.spi.PeftException;
 import java.io.IOException;
@@ -18,7 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * interrupted run (failure, Ctrl-C) leaves no half-written directory behind: the staging directory
  * is deleted on failure and by a shutdown hook.
  */
-final class StagedDirectory implements AutoCloseable {
+public final class StagedDirectory implements AutoCloseable {
 
     private static final Set<Path> PENDING = ConcurrentHashMap.newKeySet();
 
@@ -43,7 +43,7 @@ final class StagedDirectory implements AutoCloseable {
      * @return the staged directory; write into {@link #path()}, then {@link #commit()}; close it in every case
      * @throws PeftException when the staging directory cannot be created
      */
-    static StagedDirectory start(Path target) {
+    public static StagedDirectory start(Path target) {
         Path staging = target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
         try {
             Files.createDirectories(staging);
@@ -59,7 +59,7 @@ final class StagedDirectory implements AutoCloseable {
      *
      * @return the staging directory
      */
-    Path path() {
+    public Path path() {
         return staging;
     }
 
@@ -68,7 +68,7 @@ final class StagedDirectory implements AutoCloseable {
      *
      * @throws PeftException when a rename fails
      */
-    void commit() {
+    public void commit() {
         Path old = target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID() + ".old");
         try {
             boolean replacing = Files.exists(target);

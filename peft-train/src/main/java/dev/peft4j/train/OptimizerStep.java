@@ -1,0 +1,103 @@
+package dev.peft4j.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import dev.peft4j.core.train.RestartableAdamW;
+import dev.peft4j.models.CausalLm;
+import dev.peft4j.train.data.Batch;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One optimizer step of causal-LM training over some parameters (an adapter's, or every weight
+ * for full fine-tuning): forward and backward of each micro-batch, the gradients summed, clipped to
+ * a global L2 norm (PyTorch's {@code clip_grad_norm_}: scaled by maxNorm / (norm + 1e-6) when
+ * that is below 1), then one AdamW update. The loss is the mean NLL per trained token over all
+ * micro-batches, each micro-batch's summed NLL divided by the step's trained tokens, so gradient
+ * accumulation changes memory, not the result.
+ */
+public final class OptimizerStep {
+
+    private final CausalLm lm;
+    private final List<Parameter> parameters;
+    private final RestartableAdamW optimizer;
+    private final float maxGradNorm;
+
+    /**
+     * Prepares steps; the parameters are set to take gradients.
+     *
+     * @param lm the model
+     * @param parameters the parameters to train
+     * @param optimizer the optimizer
+     * @param maxGradNorm the global norm gradients are clipped to, or 0 for none
+     */
+    public OptimizerStep(CausalLm lm, Collection<Parameter> parameters, RestartableAdamW optimizer, float maxGradNorm) {
+        this.lm = lm;
+        this.parameters = List.copyOf(parameters);
+        this.optimizer = optimizer;
+        this.maxGradNorm = maxGradNorm;
+        this.parameters.forEach(parameter -> parameter.getArray().setRequiresGradient(true));
+    }
+
+    /**
+     * Runs the step.
+     *
+     * @param micro the micro-batches
+     * @param trainedTokens their trained tokens together, &gt; 0
+     * @return the step's loss, mean NLL per trained token (nats)
+     */
+    public double run(Batch[] micro, long trainedTokens) {
+        Engine engine = lm.model().getNDManager().getEngine();
+        try (NDManager manager = lm.newManager()) {
+            ParameterStore store = new ParameterStore(manager, false);
+            Map<Parameter, NDArray> gradients = new LinkedHashMap<>();
+            parameters.forEach(p -> gradients.put(p, manager.zeros(p.getArray().getShape(), p.getArray().getDataType())));
+            double loss = 0;
+            try (GradientCollector collector = engine.newGradientCollector()) {
+                for (Batch batch : micro) {
+                    try (NDScope ignored = new NDScope()) {
+                        NDArray[] inputs = CausalLmLoss.inputs(batch, manager);
+                        NDArray logits = lm.block().forward(store, inputs[0], inputs[1], null, true, null, false);
+                        NDArray value = CausalLmLoss.summedNll(logits, batch).div((float) trainedTokens);
+                        collector.backward(value);
+                        loss += value.getFloat();
+                        // take each micro-batch's gradient and zero it: engines differ in whether backward adds or overwrites
+                        gradients.forEach((parameter, sum) -> {
+                            NDArray gradient = parameter.getArray().getGradient();
+                            sum.addi(gradient);
+                            gradient.subi(gradient);
+                        });
+                    }
+                }
+            }
+            clip(gradients.values());
+            gradients.forEach((parameter, gradient) -> optimizer.update(parameter.getId(), parameter.getArray(), gradient));
+            return loss;
+        }
+    }
+
+    private void clip(Collection<NDArray> gradients) {
+        if (maxGradNorm <= 0) {
+            return;
+        }
+        double squares = 0;
+        for (NDArray gradient : gradients) {
+            try (NDArray sum = gradient.square().sum()) {
+                squares += sum.getFloat();
+            }
+        }
+        double coefficient = maxGradNorm / (Math.sqrt(squares) + 1e-6);
+        if (coefficient < 1) {
+            for (NDArray gradient : gradients) {
+                gradient.muli((float) coefficient);
+            }
+        }
+    }
+}
