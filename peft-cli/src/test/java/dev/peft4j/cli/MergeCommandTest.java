@@ -91,6 +91,6 @@ class MergeCommandTest {
     void theThreePathsAreRequired() {
         CommandRunner.Result result = CommandRunner.run("merge", "--base", base.toString());
         assertEquals(2, result.status());
-        assertTrue(result.err().contains("Missing required options: '--adapter=DIR', '--out=OUT.safetensors'"), result.err());
+        assertTrue(result.err().contains("Missing required options: '--adapter=DIR', '--out=OUT'"), result.err());
     }
 }
