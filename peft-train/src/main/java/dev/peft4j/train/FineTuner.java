@@ -126,6 +126,9 @@ public final class FineTuner {
         long sessionTokens = 0;
         long sessionStart = System.nanoTime();
         int sessionFirstStep = start;
+        if (eval != null && start == 0) {
+            evaluate(0, history);
+        }
         for (int step = start + 1; step <= totalSteps; step++) {
             engine.setRandomSeed((int) (config.seed() * 1_000_003L + step));
             Batch[] micro = new Batch[config.gradientAccumulation()];

@@ -94,7 +94,7 @@ class FineTunerTest {
         }
         // r·(k + d) per layer: q (64 → 64), v (64 → 32, 4 kv heads of 8), o (64 → 64), down (172 → 64); 5 layers
         assertEquals(5 * 4 * ((64 + 64) + (64 + 32) + (64 + 64) + (172 + 64)), report.get("trainableParams").getAsLong());
-        assertEquals(4, report.getAsJsonArray("evalLoss").size(), "steps 5, 10, 15 and the end (20)");
+        assertEquals(5, report.getAsJsonArray("evalLoss").size(), "before training, steps 5, 10, 15 and the end (20)");
         JsonObject saved = JsonParser.parseString(Files.readString(out.resolve("report.json"))).getAsJsonObject();
         assertEquals(report, saved);
         assertTrue(Files.size(out.resolve("loss.png")) > 1000);
