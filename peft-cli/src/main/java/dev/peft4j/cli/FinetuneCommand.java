@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -130,16 +131,12 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "Seeds initialisation, data order and dropout (default: 42).")
     private long seed;
 
-    @Option(names = "--engine", description = "auto, pytorch or mxnet (default: auto).")
-    private String engine;
-
-    @Option(names = "--device", description = "auto, cpu, gpu or gpu:N (default: auto).")
-    private String device;
+    @Mixin private EngineOptions engineOptions;
 
     @Override
     public Integer call() {
         FineTuneConfig config = config();
-        Backend backend = Backend.select(engine, device, parent.plugins());
+        Backend backend = engineOptions.backend(parent.plugins());
         try (CausalLm lm = CausalLm.load(model, backend)) {
             Tokenizer tokenizer = lm.requireTokenizer();
             TrainingData train = JsonlData.read(data, tokenizer, maxLength);

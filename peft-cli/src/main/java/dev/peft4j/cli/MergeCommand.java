@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -51,17 +52,13 @@ final class MergeCommand implements Callable<Integer> {
                     + "transformer= (strip) or =model (add); repeatable, the first matching rule applies.")
     private List<String> prefixMap = new ArrayList<>();
 
-    @Option(names = "--engine", description = "auto, pytorch or mxnet (default: auto).")
-    private String engine;
-
-    @Option(names = "--device", description = "auto, cpu, gpu or gpu:N (default: auto).")
-    private String device;
+    @Mixin private EngineOptions engineOptions;
 
     @Override
     public Integer call() {
         Plugins plugins = parent.plugins();
         StreamingMerge.Options options = new StreamingMerge.Options(PathMap.parse(prefixMap), plugins);
-        Backend backend = Backend.select(engine, device, plugins);
+        Backend backend = engineOptions.backend(plugins);
         long start = System.nanoTime();
         StreamingMerge.Summary summary;
         try (NDManager manager = backend.newManager()) {

@@ -1,11 +1,11 @@
 package dev.peft4j.cli;
 
-import dev.peft4j.core.Backend;
 import dev.peft4j.models.CausalLm;
 import dev.peft4j.spi.Plugins;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The options of commands that load a model directory with adapters: {@code --model}, {@code --adapter}, engine, device. */
@@ -19,11 +19,7 @@ final class ModelOptions {
             description = "A PEFT adapter directory to apply (repeatable: the adapters' updates add up).")
     List<Path> adapters = new ArrayList<>();
 
-    @Option(names = "--engine", description = "auto, pytorch or mxnet (default: auto).")
-    String engine;
-
-    @Option(names = "--device", description = "auto, cpu, gpu or gpu:N (default: auto).")
-    String device;
+    @Mixin EngineOptions engineOptions;
 
     /**
      * Loads the model and applies the adapters, named {@code adapter0}, {@code adapter1}, ….
@@ -32,7 +28,7 @@ final class ModelOptions {
      * @return the model
      */
     CausalLm load(Plugins plugins) {
-        CausalLm lm = CausalLm.load(model, Backend.select(engine, device, plugins));
+        CausalLm lm = CausalLm.load(model, engineOptions.backend(plugins));
         try {
             for (int i = 0; i < adapters.size(); i++) {
                 lm.loadAdapter("adapter" + i, adapters.get(i));

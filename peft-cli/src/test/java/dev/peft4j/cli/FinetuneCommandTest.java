@@ -3,10 +3,10 @@ package dev.peft4j.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.peft4j.models.testing.SharedModels;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,14 +26,7 @@ class FinetuneCommandTest {
     @TempDir Path dir;
 
     private static String stories260k() {
-        for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
-            Path candidate = d.resolve("shared/models/stories260k");
-            if (Files.isDirectory(candidate)) {
-                return candidate.toString();
-            }
-        }
-        assumeTrue(false, "stories260k not found: no shared/models beside the repository");
-        throw new AssertionError("unreachable");
+        return SharedModels.model(SharedModels.STORIES_260K).toString();
     }
 
     @Test

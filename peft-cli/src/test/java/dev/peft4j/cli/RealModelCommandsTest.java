@@ -2,10 +2,10 @@ package dev.peft4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.peft4j.models.testing.SharedModels;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,14 +20,7 @@ class RealModelCommandsTest {
             ", there was a little girl named Lily. She loved to play outside in the park. One day,";
 
     private static Path stories260k() {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            Path candidate = dir.resolve("shared/models/stories260k");
-            if (Files.isDirectory(candidate)) {
-                return candidate;
-            }
-        }
-        assumeTrue(false, "stories260k not found: no shared/models beside the repository");
-        throw new AssertionError("unreachable");
+        return SharedModels.model(SharedModels.STORIES_260K);
     }
 
     @Test

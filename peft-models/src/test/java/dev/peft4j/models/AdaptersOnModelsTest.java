@@ -13,6 +13,7 @@ import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.TargetModules;
 import dev.peft4j.core.io.StreamingMerge;
 import dev.peft4j.models.testing.Reference;
+import dev.peft4j.models.testing.SharedModels;
 import dev.peft4j.spi.AdapterConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -112,7 +113,7 @@ class AdaptersOnModelsTest {
         JsonObject expected = Reference.json("stories260k.json");
         long[] prompt = Reference.longs(expected.getAsJsonArray("input_ids"));
         long[] greedy = Reference.longs(expected.getAsJsonArray("greedy_ids"));
-        try (CausalLm lm = CausalLm.load(Reference.sharedModel("stories260k"), ReferenceLogitsTest.backend(engine))) {
+        try (CausalLm lm = CausalLm.load(SharedModels.model(SharedModels.STORIES_260K), ReferenceLogitsTest.backend(engine))) {
             GenerationConfig stopAtFifth = new GenerationConfig(30, 0, 0, 1, 0, Set.of(greedy[4]));
             long[] generated = new Generator(lm).generateIds(List.of(prompt), stopAtFifth).get(0);
             assertArrayEquals(java.util.Arrays.copyOf(greedy, 5), generated);

@@ -9,6 +9,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.peft4j.core.Backend;
 import dev.peft4j.models.testing.Reference;
+import dev.peft4j.models.testing.SharedModels;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.Plugins;
 import java.nio.file.Path;
@@ -64,7 +65,7 @@ class ReferenceLogitsTest {
     @MethodSource("engines")
     void stories260kLogitsEqualTransformers(String engine) {
         JsonObject expected = Reference.json("stories260k.json");
-        Path model = Reference.sharedModel("stories260k");
+        Path model = SharedModels.model(SharedModels.STORIES_260K);
         try (CausalLm lm = CausalLm.load(model, backend(engine)); NDManager manager = lm.newManager()) {
             NDArray ids = manager.create(Reference.longs(expected.getAsJsonArray("input_ids")));
             ids = ids.reshape(1, ids.size());

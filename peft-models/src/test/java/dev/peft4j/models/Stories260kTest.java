@@ -10,6 +10,7 @@ import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.io.PathMap;
 import dev.peft4j.core.io.PeftAdapters;
 import dev.peft4j.models.testing.Reference;
+import dev.peft4j.models.testing.SharedModels;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -29,7 +30,7 @@ class Stories260kTest {
     }
 
     private static CausalLm load(String engine) {
-        return CausalLm.load(Reference.sharedModel("stories260k"), ReferenceLogitsTest.backend(engine));
+        return CausalLm.load(SharedModels.model(SharedModels.STORIES_260K), ReferenceLogitsTest.backend(engine));
     }
 
     @ParameterizedTest(name = "{0}")

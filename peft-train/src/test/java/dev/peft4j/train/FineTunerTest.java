@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
@@ -12,6 +11,7 @@ import com.google.gson.JsonParser;
 import dev.peft4j.core.Backend;
 import dev.peft4j.models.CausalLm;
 import dev.peft4j.models.Perplexity;
+import dev.peft4j.models.testing.SharedModels;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.Plugins;
 import dev.peft4j.train.data.JsonlData;
@@ -39,14 +39,7 @@ class FineTunerTest {
     @TempDir Path dir;
 
     static Path stories260k() {
-        for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
-            Path candidate = d.resolve("shared/models/stories260k");
-            if (Files.isDirectory(candidate)) {
-                return candidate;
-            }
-        }
-        assumeTrue(false, "stories260k not found: no shared/models beside the repository");
-        throw new AssertionError("unreachable");
+        return SharedModels.model(SharedModels.STORIES_260K);
     }
 
     static CausalLm load(String engine) {

@@ -1,7 +1,5 @@
 package dev.peft4j.models.testing;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -18,8 +16,6 @@ import java.nio.file.Path;
  * beside the repository, which tests skip without.
  */
 public final class Reference {
-
-    private static final Path SHARED_MODELS = Path.of("shared", "models");
 
     private Reference() {}
 
@@ -49,24 +45,6 @@ public final class Reference {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    /**
-     * A real model of {@code shared/models}, found by walking up from the working directory; skips
-     * the calling test when there is none.
-     *
-     * @param name the model's directory name
-     * @return the directory
-     */
-    public static Path sharedModel(String name) {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            Path candidate = dir.resolve(SHARED_MODELS).resolve(name);
-            if (Files.isDirectory(candidate)) {
-                return candidate;
-            }
-        }
-        assumeTrue(false, "Model " + name + " not found: no shared/models beside the repository");
-        throw new AssertionError("unreachable");
     }
 
     /**

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.peft4j.models.testing.SharedModels;
 import dev.peft4j.spi.PeftException;
 import java.time.Year;
 import java.util.ArrayList;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.peft4j.models.testing.SharedModels;
 import dev.peft4j.spi.PeftException;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,8 +1,7 @@
 package dev.peft4j.train.data;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import com.google.gson.JsonObject;
+import dev.peft4j.models.testing.SharedModels;
 import dev.peft4j.models.text.Tokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,10 +15,10 @@ import java.nio.file.Path;
 final class TestModels {
 
     /** A TinyStories Llama: SentencePiece-style BPE that adds a BOS (1); EOS 2; no chat template. */
-    static final String STORIES_260K = "stories260k";
+    static final String STORIES_260K = SharedModels.STORIES_260K;
 
     /** SmolLM2-135M-Instruct's tokenizer: byte-level BPE, no BOS added, EOS {@code <|im_end|>} (2), ChatML. */
-    static final String SMOLLM2 = "smollm2-135m-config";
+    static final String SMOLLM2 = SharedModels.SMOLLM2;
 
     /**
      * A word-level tokenizer.json with no post-processor and no EOS: {@code a} = 1, {@code b} = 2,
@@ -32,26 +31,16 @@ final class TestModels {
              "model": {"type": "WordLevel", "vocab": {"<unk>": 0, "a": 1, "b": 2, "c": 3}, "unk_token": "<unk>"}}
             """;
 
-    private static final Path RELATIVE = Path.of("shared", "models");
-
     private TestModels() {}
 
     /**
-     * A shared model's directory, found by walking up from the working directory; skips the calling
-     * test when there is none.
+     * A shared model's directory; skips the calling test when there is none.
      *
      * @param name the model's directory name
      * @return the directory
      */
     static Path model(String name) {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            Path candidate = dir.resolve(RELATIVE).resolve(name);
-            if (Files.isDirectory(candidate)) {
-                return candidate;
-            }
-        }
-        assumeTrue(false, "Model " + name + " not found: no shared/models/" + name + " beside the repository");
-        throw new AssertionError("unreachable");
+        return SharedModels.model(name);
     }
 
     /**

@@ -1,4 +1,4 @@
-package dev.peft4j.models.text;
+package dev.peft4j.models.testing;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -9,13 +9,13 @@ import java.nio.file.Path;
  * The real Hugging Face models in {@code shared/models}, beside the repository (never copied into
  * it). Tests that need them are skipped where they are absent.
  */
-final class SharedModels {
+public final class SharedModels {
 
     /** A 260K-parameter Llama trained on TinyStories; SentencePiece-style BPE, 512 tokens. */
-    static final String STORIES_260K = "stories260k";
+    public static final String STORIES_260K = "stories260k";
 
     /** SmolLM2-135M-Instruct's configuration and tokenizer (byte-level BPE, ChatML template), no weights. */
-    static final String SMOLLM2 = "smollm2-135m-config";
+    public static final String SMOLLM2 = "smollm2-135m-config";
 
     private static final Path RELATIVE = Path.of("shared", "models");
 
@@ -28,7 +28,7 @@ final class SharedModels {
      * @param name the model's directory name
      * @return the directory
      */
-    static Path model(String name) {
+    public static Path model(String name) {
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
             Path candidate = dir.resolve(RELATIVE).resolve(name);
             if (Files.isDirectory(candidate)) {
