@@ -24,7 +24,8 @@ final class AccuracyChart {
         XYChart chart = new XYChartBuilder()
                 .width(900)
                 .height(540)
-                .title(String.format("Memorizing %,d UUID pairs: character accuracy (%s, %s)", report.pairs(), report.engine(), report.device()))
+                .title(String.format("Memorizing %,d UUID pairs: character accuracy (%s%s, %s)", report.pairs(),
+                        report.model() == null ? "" : report.modelDescription() + ", ", report.engine(), report.device()))
                 .xAxisTitle("training step")
                 .yAxisTitle("character accuracy (%)")
                 .build();

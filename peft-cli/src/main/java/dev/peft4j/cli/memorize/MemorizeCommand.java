@@ -5,6 +5,7 @@ import dev.peft4j.cli.OutputDirectory;
 import dev.peft4j.cli.Peft4jCommand;
 import dev.peft4j.core.Backend;
 import dev.peft4j.core.io.AtomicFile;
+import dev.peft4j.models.ModelConfig;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.Plugins;
 import java.io.IOException;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -27,6 +29,10 @@ import picocli.CommandLine.Spec;
  * {@code peft4j memorize}: the MoRA paper's memorization experiment (§3, Table 2) at laptop scale.
  * Each method learns N random UUID → UUID pairs at the same trainable-parameter budget; the table,
  * {@code report.json}, {@code report.md} and {@code curves.png} show how far each gets.
+ *
+ * <p>Without {@code --model} the pairs are learned by a small synthetic network ({@link MemorizeRun});
+ * with {@code --model DIR} by a pretrained causal language model, as key → value text, the way the
+ * paper does it ({@link PretrainedMemorizeRun}, {@link PretrainedPairs}).
  */
 @Command(
         name = "memorize",
@@ -34,31 +40,40 @@ import picocli.CommandLine.Spec;
         description = "Reproduce the MoRA paper's UUID memorization experiment: LoRA vs MoRA vs DoRA vs full fine-tuning.")
 public final class MemorizeCommand implements Callable<Integer> {
 
-    /** The learning rates found by a small search (see the README). */
+    /** The synthetic run's learning rates, found by a small search (see the README). */
     static final Map<String, Float> DEFAULT_LEARNING_RATES = Map.of("fft", 1e-3f, "lora", 3e-3f, "dora", 1e-2f, "mora", 1e-2f);
     private static final float FALLBACK_LEARNING_RATE = 1e-2f;
     private static final int ROTATION_UP_TO_RANK = 32;
+    private static final int DEFAULT_PAIRS = 384;
+    private static final int DEFAULT_STEPS = 1500;
+    private static final int DEFAULT_BATCH = 64;
 
     @ParentCommand private Peft4jCommand parent;
 
     @Spec private CommandSpec spec;
 
-    @Option(names = "--pairs", description = "Number of UUID pairs (default: ${DEFAULT-VALUE}).")
-    int pairs = 384;
+    @Option(names = "--model", paramLabel = "DIR",
+            description = "A pretrained causal LM directory (config.json, model.safetensors, tokenizer.json) to memorize "
+                    + "the pairs on as key → value text (default: a synthetic network).")
+    Path model;
+
+    @Option(names = "--pairs", description = "Number of UUID pairs (default: 384; with --model: 32).")
+    Integer pairs;
 
     @Option(names = "--rank", split = ",", description = "LoRA rank(s) setting the parameter budget (default: ${DEFAULT-VALUE}).")
     List<Integer> ranks = new ArrayList<>(List.of(8));
 
-    @Option(names = "--steps", description = "Training steps per run (default: ${DEFAULT-VALUE}).")
-    int steps = 1500;
+    @Option(names = "--steps", description = "Training steps per run (default: 1500; with --model: 200).")
+    Integer steps;
 
-    @Option(names = "--batch", description = "Pairs per step (default: ${DEFAULT-VALUE}).")
-    int batch = 64;
+    @Option(names = "--batch", description = "Pairs per step (default: 64; with --model: 8).")
+    Integer batch;
 
-    @Option(names = "--hidden", description = "Hidden width of the model (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--hidden", description = "Hidden width of the synthetic network; not with --model (default: ${DEFAULT-VALUE}).")
     int hidden = 512;
 
-    @Option(names = "--lr", paramLabel = "METHOD=VALUE", description = "Learning rate of a method, repeatable (defaults: fft=1e-3, lora=3e-3, dora=mora=1e-2).")
+    @Option(names = "--lr", paramLabel = "METHOD=VALUE", description = "Learning rate of a method, repeatable "
+            + "(defaults: fft=1e-3, lora=3e-3, dora=mora=1e-2; with --model: fft=1e-3, lora=mora=5e-3, dora=3e-3).")
     Map<String, Float> learningRates = new LinkedHashMap<>();
 
     @Option(names = "--methods", split = ",", description = "Methods to run (default: ${DEFAULT-VALUE}).")
@@ -73,7 +88,7 @@ public final class MemorizeCommand implements Callable<Integer> {
     @Option(names = "--device", description = "auto, cpu, gpu or gpu:N (default: auto).")
     String device;
 
-    @Option(names = "--seed", description = "Seed of the pairs, the base weights and the batch order (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", description = "Seed of the pairs, the initial weights (the synthetic network, adapters) and the batch order (default: ${DEFAULT-VALUE}).")
     long seed = 42;
 
     @Option(names = "--out", description = "Directory for report.json, report.md and curves.png (default: ${DEFAULT-VALUE}).")
@@ -82,21 +97,35 @@ public final class MemorizeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Plugins plugins = parent.plugins();
-        MemorizeSettings settings = new MemorizeSettings(pairs, hidden, steps, batch, seed);
-        List<RunSpec> runs = plan(plugins);
+        boolean pretrained = model != null;
+        if (pretrained && spec.commandLine().getParseResult().hasMatchedOption("--hidden")) {
+            throw new PeftException("--hidden " + hidden + " sets the width of the synthetic network; with --model "
+                    + model + " the width is the model's own");
+        }
+        MemorizeSettings settings = new MemorizeSettings(
+                pairs != null ? pairs : pretrained ? PretrainedMemorizeRun.DEFAULT_PAIRS : DEFAULT_PAIRS,
+                pretrained ? ModelConfig.read(model).hiddenSize() : hidden,
+                steps != null ? steps : pretrained ? PretrainedMemorizeRun.DEFAULT_STEPS : DEFAULT_STEPS,
+                batch != null ? batch : pretrained ? PretrainedMemorizeRun.DEFAULT_BATCH : DEFAULT_BATCH,
+                seed);
+        List<RunSpec> runs = plan(plugins, pretrained ? PretrainedMemorizeRun.DEFAULT_LEARNING_RATES : DEFAULT_LEARNING_RATES);
         OutputDirectory.prepare(out);
         Backend backend = Backend.select(engine, device, plugins);
         PrintWriter stdout = spec.commandLine().getOut();
-        stdout.printf("Memorizing %,d UUID pairs on %s: %d runs of %d steps%n", pairs, backend, runs.size(), steps);
+        stdout.printf("Memorizing %,d UUID pairs %son %s: %d runs of %d steps%n", settings.pairs(),
+                pretrained ? "with " + model + " " : "", backend, runs.size(), settings.steps());
         stdout.flush();
-        MemorizeRun runner = new MemorizeRun(
-                settings, UuidPairs.generate(pairs, seed), backend, plugins, System.err, System.console() != null);
+        UuidPairs data = UuidPairs.generate(settings.pairs(), seed);
+        boolean interactive = System.console() != null;
+        Function<RunSpec, RunResult> runner = pretrained
+                ? new PretrainedMemorizeRun(model, settings, data, backend, plugins, System.err, interactive)::run
+                : new MemorizeRun(settings, data, backend, plugins, System.err, interactive)::run;
         List<RunResult> results = new ArrayList<>();
         for (RunSpec run : runs) {
-            results.add(runner.run(run));
+            results.add(runner.apply(run));
         }
-        MemorizeReport report = new MemorizeReport(
-                "memorize", pairs, seed, backend.engine().name(), deviceName(backend), hidden, steps, batch, results);
+        MemorizeReport report = new MemorizeReport("memorize", settings.pairs(), seed, backend.engine().name(), deviceName(backend),
+                pretrained ? model.toString() : null, settings.hidden(), settings.steps(), settings.batch(), results);
         AtomicFile.write(out.resolve("report.json"), report.toJson().getBytes(StandardCharsets.UTF_8));
         AtomicFile.write(out.resolve("curves.png"), AccuracyChart.png(report));
         AtomicFile.write(out.resolve("report.md"), report.markdown("curves.png").getBytes(StandardCharsets.UTF_8));
@@ -108,7 +137,7 @@ public final class MemorizeCommand implements Callable<Integer> {
     }
 
     /** The runs: fft once, every other method at every rank; validates names and ranks first. */
-    List<RunSpec> plan(Plugins plugins) {
+    List<RunSpec> plan(Plugins plugins, Map<String, Float> defaultLearningRates) {
         TreeSet<String> available = new TreeSet<>();
         available.add(RunSpec.FFT);
         plugins.adapters().forEach(factory -> available.add(factory.name()));
@@ -132,7 +161,7 @@ public final class MemorizeCommand implements Callable<Integer> {
         }
         List<RunSpec> runs = new ArrayList<>();
         for (String method : methods) {
-            float rate = learningRates.getOrDefault(method, DEFAULT_LEARNING_RATES.getOrDefault(method, FALLBACK_LEARNING_RATE));
+            float rate = learningRates.getOrDefault(method, defaultLearningRates.getOrDefault(method, FALLBACK_LEARNING_RATE));
             if (RunSpec.FFT.equals(method)) {
                 runs.add(new RunSpec(method, null, ranks.get(0), rate));
                 continue;

@@ -1,6 +1,7 @@
 package dev.peft4j.cli.memorize;
 
 import com.google.gson.GsonBuilder;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 
@@ -13,6 +14,7 @@ import java.util.Locale;
  * @param seed the seed
  * @param engine the engine's name
  * @param device the device
+ * @param model the pretrained model's directory, or {@code null} for the synthetic network
  * @param hidden the model's hidden width
  * @param stepsPerRun the training steps of each run
  * @param batch the pairs per step
@@ -24,6 +26,7 @@ record MemorizeReport(
         long seed,
         String engine,
         String device,
+        String model,
         int hidden,
         int stepsPerRun,
         int batch,
@@ -66,6 +69,17 @@ record MemorizeReport(
     }
 
     /**
+     * What was trained, in words.
+     *
+     * @return for example {@code hidden width 512} or {@code model stories260k (hidden width 64)}
+     */
+    String modelDescription() {
+        return model == null
+                ? "hidden width " + hidden
+                : "model " + Path.of(model).getFileName() + " (hidden width " + hidden + ")";
+    }
+
+    /**
      * The Markdown report: settings, the table and the chart.
      *
      * @param chartFile the chart's file name, relative to the report
@@ -74,9 +88,9 @@ record MemorizeReport(
     String markdown(String chartFile) {
         return String.format(
                         Locale.ROOT,
-                        "# Memorizing %,d random UUID pairs%n%nEngine %s on %s; hidden width %d; %d steps of %d pairs; seed %d. "
+                        "# Memorizing %,d random UUID pairs%n%nEngine %s on %s; %s; %d steps of %d pairs; seed %d. "
                                 + "Accuracies are percentages on the training pairs (memorization is the point).%n%n",
-                        pairs, engine, device, hidden, stepsPerRun, batch, seed)
+                        pairs, engine, device, modelDescription(), stepsPerRun, batch, seed)
                 + table()
                 + "\n![character accuracy against step](" + chartFile + ")\n";
     }

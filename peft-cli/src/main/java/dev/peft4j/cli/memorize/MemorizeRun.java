@@ -13,7 +13,6 @@ import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.Trainer;
-import ai.djl.training.tracker.Tracker;
 import dev.peft4j.cli.ProgressBar;
 import dev.peft4j.core.Backend;
 import dev.peft4j.core.ModuleTree;
@@ -21,15 +20,9 @@ import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.TargetModules;
 import dev.peft4j.core.train.RestartableAdamW;
 import dev.peft4j.spi.AdapterConfig;
-import dev.peft4j.spi.AdapterFactory;
-import dev.peft4j.spi.AdapterTarget;
 import dev.peft4j.spi.Plugins;
 import java.io.PrintStream;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
 import java.util.Random;
-import java.util.TreeSet;
 import java.util.stream.IntStream;
 
 /** Trains one method on the pairs and measures it as it goes. */
@@ -37,8 +30,6 @@ final class MemorizeRun {
 
     private static final String ADAPTER = "memorize";
     private static final int EVAL_CHUNK = 1024;
-    private static final double[] REPORTED_FRACTIONS = {0.3, 0.5, 0.7, 0.9, 1.0};
-    private static final int CURVE_POINTS = 20;
 
     private final MemorizeSettings settings;
     private final UuidPairs pairs;
@@ -83,24 +74,17 @@ final class MemorizeRun {
                     .mapToLong(p -> p.getShape().size())
                     .sum();
             model.setBlock(block);
-            RestartableAdamW optimizer = RestartableAdamW.builder()
-                    .optLearningRateTracker(Tracker.fixed(spec.learningRate()))
-                    .optWeightDecays(0f)
-                    .build();
+            RestartableAdamW optimizer = spec.optimizer();
             DefaultTrainingConfig config = new DefaultTrainingConfig(new HexCrossEntropy())
                     .optOptimizer(optimizer)
                     .optDevices(new Device[] {backend.device()});
-            List<Integer> steps = new ArrayList<>();
-            List<double[]> metrics = new ArrayList<>();
-            TreeSet<Integer> evalSteps = evalSteps(settings.steps());
+            AccuracyCurve curve = new AccuracyCurve(spec, settings.steps());
             ProgressBar bar = new ProgressBar(progress, spec.label(), settings.steps(), interactive);
             try (optimizer; Trainer trainer = model.newTrainer(config)) {
-                steps.add(0);
-                metrics.add(evaluate(block, model.getNDManager()));
+                evaluate(curve, 0, block, model.getNDManager());
                 int[] order = IntStream.range(0, pairs.size()).toArray();
                 Random shuffle = new Random(settings.seed() + 1);
                 int cursor = order.length;
-                double loss = metrics.get(0)[2];
                 for (int step = 1; step <= settings.steps(); step++) {
                     int[] batch = new int[Math.min(settings.batch(), pairs.size())];
                     for (int i = 0; i < batch.length; i++) {
@@ -110,64 +94,20 @@ final class MemorizeRun {
                         }
                         batch[i] = order[cursor++];
                     }
-                    loss = trainStep(trainer, model.getNDManager(), batch);
-                    if (evalSteps.contains(step)) {
-                        steps.add(step);
-                        metrics.add(evaluate(block, model.getNDManager()));
+                    double loss = trainStep(trainer, model.getNDManager(), batch);
+                    if (curve.measuredAfter(step)) {
+                        evaluate(curve, step, block, model.getNDManager());
                     }
-                    bar.update(step, String.format(Locale.ROOT, "loss %.3f char acc %.1f%%", loss, 100 * metrics.get(metrics.size() - 1)[0]));
+                    bar.update(step, curve.progress(loss));
                 }
             }
-            double[] last = metrics.get(metrics.size() - 1);
-            return new RunResult(
-                    spec.method(),
-                    spec.operator(),
-                    spec.rank(),
-                    spec.learningRate(),
-                    trainable,
-                    steps,
-                    metrics.stream().map(m -> m[0]).toList(),
-                    metrics.stream().map(m -> m[1]).toList(),
-                    metrics.stream().map(m -> m[2]).toList(),
-                    last[0],
-                    last[1],
-                    (System.nanoTime() - start) / 1e9);
+            return curve.result(trainable, start);
         }
     }
 
     private Block adapt(SequentialBlock base, RunSpec spec) {
-        AdapterFactory factory = plugins.adapter(spec.method());
-        AdapterConfig.Builder builder = AdapterConfig.builder(spec.method()).setRank(spec.rank()).optAlpha(2f * spec.rank());
-        if (spec.operator() != null) {
-            // MoRA: small --hidden widths give layers where k ≤ r̂, outside kongds/MoRA's domain;
-            // the documented generalisation covers them (the defaults never need it).
-            builder.optOption("operator", spec.operator()).optOption("generalized", "true");
-        }
-        List<AdapterTarget> layers = ModuleTree.linearLayers(base).stream()
-                .map(layer -> {
-                    Parameter weight = layer.block().getParameters().get("weight");
-                    return AdapterTarget.of(
-                            layer.path(),
-                            Math.toIntExact(weight.getShape().get(1)),
-                            Math.toIntExact(weight.getShape().get(0)),
-                            DataType.FLOAT32);
-                })
-                .toList();
-        long budget = ParameterBudget.loraBudget(spec.rank(), layers);
-        AdapterConfig config = ParameterBudget.balance(factory, builder.build(), layers, budget, plugins);
-        PeftModel peft = PeftModel.wrap(base, plugins).addAdapter(ADAPTER, config, TargetModules.regex(".*"));
-        return peft.block();
-    }
-
-    private static TreeSet<Integer> evalSteps(int total) {
-        TreeSet<Integer> steps = new TreeSet<>();
-        for (double fraction : REPORTED_FRACTIONS) {
-            steps.add(Math.max(1, (int) Math.round(fraction * total)));
-        }
-        for (int i = 1; i <= CURVE_POINTS; i++) {
-            steps.add(Math.max(1, (int) Math.round((double) i * total / CURVE_POINTS)));
-        }
-        return steps;
+        AdapterConfig config = ParameterBudget.forRun(spec, ModuleTree.linearLayers(base), plugins);
+        return PeftModel.wrap(base, plugins).addAdapter(ADAPTER, config, TargetModules.regex(".*")).block();
     }
 
     private static void shuffle(int[] order, Random random) {
@@ -195,8 +135,8 @@ final class MemorizeRun {
         }
     }
 
-    /** Character accuracy, pair accuracy and loss over every pair. */
-    private double[] evaluate(Block block, NDManager parent) {
+    /** Records character accuracy, pair accuracy and loss over every pair. */
+    private void evaluate(AccuracyCurve curve, int step, Block block, NDManager parent) {
         double correctCharacters = 0;
         double correctPairs = 0;
         double lossSum = 0;
@@ -214,10 +154,6 @@ final class MemorizeRun {
                 lossSum += chunk.length * lossFunction.evaluate(new NDList(pairs.encodeValues(manager, chunk)), new NDList(logits)).getFloat();
             }
         }
-        return new double[] {
-            correctCharacters / ((double) pairs.size() * UuidPairs.LENGTH),
-            correctPairs / pairs.size(),
-            lossSum / pairs.size()
-        };
+        curve.add(step, correctCharacters / ((double) pairs.size() * UuidPairs.LENGTH), correctPairs / pairs.size(), lossSum / pairs.size());
     }
 }

@@ -1,5 +1,8 @@
 package dev.peft4j.cli.memorize;
 
+import ai.djl.training.tracker.Tracker;
+import dev.peft4j.core.train.RestartableAdamW;
+
 /**
  * One run of the experiment.
  *
@@ -12,6 +15,18 @@ record RunSpec(String method, String operator, int rank, float learningRate) {
 
     /** The full fine-tuning baseline's name. */
     static final String FFT = "fft";
+
+    /**
+     * The optimizer the run trains with: AdamW at the run's fixed learning rate, no weight decay.
+     *
+     * @return a new optimizer; close it after the run
+     */
+    RestartableAdamW optimizer() {
+        return RestartableAdamW.builder()
+                .optLearningRateTracker(Tracker.fixed(learningRate))
+                .optWeightDecays(0f)
+                .build();
+    }
 
     /**
      * How the run is labelled in tables and charts.
