@@ -15,6 +15,10 @@ import ai.djl.training.loss.Loss;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.util.PairList;
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import dev.peft4j.core.AdaptedLinear;
 import dev.peft4j.core.Backend;
 import dev.peft4j.core.PeftModel;
@@ -24,6 +28,9 @@ import dev.peft4j.core.io.PeftAdapters;
 import dev.peft4j.core.io.SafetensorsFile;
 import dev.peft4j.core.io.SafetensorsWriter;
 import dev.peft4j.core.train.RestartableAdamW;
+import dev.peft4j.models.CausalLm;
+import dev.peft4j.models.GenerationConfig;
+import dev.peft4j.models.Generator;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.Plugins;
 import java.nio.FloatBuffer;
@@ -39,7 +46,8 @@ import java.util.Random;
 
 /**
  * The Java side of the interop harness, run as a single source file against the CLI's class path:
- * {@code train}, {@code mora} and {@code timing}. Outside the build and CI.
+ * {@code train}, {@code mora}, {@code timing}, {@code logits} (a peft-models CausalLm's logits, with an
+ * optional PEFT adapter) and {@code peer} (speed and memory of a real-size model). Outside the build and CI.
  */
 public final class Peft4jSide {
 
@@ -49,6 +57,8 @@ public final class Peft4jSide {
             case "train" -> train(Path.of(args[1]), args[2], Path.of(args[3]), List.of(args).subList(4, args.length));
             case "mora" -> mora(Path.of(args[1]));
             case "timing" -> timing(Path.of(args[1]));
+            case "logits" -> logits(Path.of(args[1]), Path.of(args[2]));
+            case "peer" -> peer(Path.of(args[1]), Path.of(args[2]));
             default -> throw new IllegalArgumentException("unknown command " + args[0]);
         }
     }
@@ -244,5 +254,164 @@ public final class Peft4jSide {
         }
         Arrays.sort(times);
         return times[times.length / 2];
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // peft-models: CausalLm against transformers (interop/real_models.py)
+
+    /**
+     * Loads the spec's model (and adapter, when given) and writes the logits (B, T, V) of each case to a
+     * safetensors file, one tensor per case name. The spec is JSON: {"model": DIR, "adapter": DIR or null,
+     * "cases": [{"name", "input_ids": [[...]], "attention_mask": [[...]] or null}]}.
+     */
+    static void logits(Path specFile, Path out) throws Exception {
+        JsonObject spec = JsonParser.parseString(Files.readString(specFile, StandardCharsets.UTF_8)).getAsJsonObject();
+        Backend backend = Backend.select("pytorch", "cpu", Plugins.defaults());
+        try (CausalLm lm = CausalLm.load(Path.of(spec.get("model").getAsString()), backend);
+                NDManager manager = lm.newManager()) {
+            if (spec.has("adapter") && !spec.get("adapter").isJsonNull()) {
+                lm.loadAdapter("default", Path.of(spec.get("adapter").getAsString()));
+            }
+            Map<String, NDArray> results = new LinkedHashMap<>();
+            for (JsonElement element : spec.getAsJsonArray("cases")) {
+                JsonObject item = element.getAsJsonObject();
+                NDArray ids = longMatrix(manager, item.getAsJsonArray("input_ids"));
+                NDArray mask = item.has("attention_mask") && !item.get("attention_mask").isJsonNull()
+                        ? longMatrix(manager, item.getAsJsonArray("attention_mask")) : null;
+                results.put(item.get("name").getAsString(), lm.logits(ids, mask).toType(DataType.FLOAT32, false));
+            }
+            SafetensorsWriter.save(out, results, Map.of());
+            System.out.println("wrote the logits of " + results.size() + " cases to " + out);
+        }
+    }
+
+    private static NDArray longMatrix(NDManager manager, JsonArray rows) {
+        int height = rows.size();
+        int width = rows.get(0).getAsJsonArray().size();
+        long[] values = new long[height * width];
+        for (int r = 0; r < height; r++) {
+            JsonArray row = rows.get(r).getAsJsonArray();
+            if (row.size() != width) {
+                throw new IllegalArgumentException("ragged matrix: row " + r + " has " + row.size() + " values, not " + width);
+            }
+            for (int c = 0; c < width; c++) {
+                values[r * width + c] = row.get(c).getAsLong();
+            }
+        }
+        return manager.create(values, new Shape(height, width));
+    }
+
+    /**
+     * Speed and memory of a real-size model, for the peer comparison with transformers: RSS before and
+     * after loading (after a GC), an eval forward of the spec's batch (median after warm-ups), and greedy
+     * generation with the KV cache. The spec is JSON: {"model", "eval_ids": [[...]], "warmup", "runs",
+     * "prompt": [...], "new_tokens", "generation_runs"}. Writes JSON to {@code out}, and the eval's
+     * last-position logits (B, V) next to it ({@code out} with .safetensors).
+     */
+    static void peer(Path specFile, Path out) throws Exception {
+        JsonObject spec = JsonParser.parseString(Files.readString(specFile, StandardCharsets.UTF_8)).getAsJsonObject();
+        Map<String, Object> result = new LinkedHashMap<>();
+        Backend backend = Backend.select("pytorch", "cpu", Plugins.defaults());
+        try (NDManager probe = NDManager.newBaseManager(ai.djl.Device.cpu(), "PyTorch")) {
+            probe.ones(new Shape(64, 64)).matMul(probe.ones(new Shape(64, 64))).getFloat(0L, 0L); // libtorch loaded and warm
+        }
+        result.put("threads", ai.djl.pytorch.jni.JniUtils.getNumThreads());
+        result.put("interop_threads", ai.djl.pytorch.jni.JniUtils.getNumInteropThreads());
+        settle();
+        result.put("rss_before_load_mb", status("VmRSS"));
+        long start = System.nanoTime();
+        try (CausalLm lm = CausalLm.load(Path.of(spec.get("model").getAsString()), backend)) {
+            result.put("load_ms", (System.nanoTime() - start) / 1e6);
+            settle();
+            result.put("rss_after_load_mb", status("VmRSS"));
+            result.put("rss_anon_after_load_mb", status("RssAnon"));
+            result.put("rss_file_after_load_mb", status("RssFile"));
+            result.put("java_heap_used_mb", (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) / 1e6);
+            try (NDManager scope = lm.newManager()) { // every weight touched once, activations tiny
+                lm.logits(scope.create(new long[] {1}, new Shape(1, 1)), null).getFloat(0L, 0L, 0L);
+            }
+            settle();
+            result.put("rss_after_one_token_mb", status("VmRSS"));
+
+            JsonArray evalRows = spec.getAsJsonArray("eval_ids");
+            int warmup = spec.get("warmup").getAsInt();
+            int runs = spec.get("runs").getAsInt();
+            List<Double> evalTimes = new ArrayList<>();
+            Map<String, NDArray> last = new LinkedHashMap<>();
+            try (NDManager keep = lm.newManager()) {
+                for (int i = 0; i < warmup + runs; i++) {
+                    try (NDManager scope = lm.newManager()) {
+                        NDArray ids = longMatrix(scope, evalRows);
+                        long t = System.nanoTime();
+                        NDArray logits = lm.logits(ids, null);
+                        logits.getFloat(0L, 0L, 0L);
+                        double ms = (System.nanoTime() - t) / 1e6;
+                        if (i >= warmup) {
+                            evalTimes.add(ms);
+                        }
+                        if (i == warmup + runs - 1) {
+                            NDArray tail = logits.get(":, -1, :").duplicate();
+                            tail.attach(keep);
+                            last.put("last_logits", tail);
+                            SafetensorsWriter.save(Path.of(out + ".safetensors"), last, Map.of());
+                        }
+                    }
+                }
+            }
+            result.put("eval_ms", evalTimes);
+            result.put("eval_median_ms", medianOf(evalTimes));
+            result.put("rss_after_eval_mb", status("VmRSS"));
+
+            JsonArray promptJson = spec.getAsJsonArray("prompt");
+            long[] prompt = new long[promptJson.size()];
+            for (int i = 0; i < prompt.length; i++) {
+                prompt[i] = promptJson.get(i).getAsLong();
+            }
+            int newTokens = spec.get("new_tokens").getAsInt();
+            Generator generator = new Generator(lm);
+            generator.generateIds(List.of(prompt), GenerationConfig.greedy(8)); // warm-up
+            List<Double> generationTimes = new ArrayList<>();
+            List<Double> tokensPerSecond = new ArrayList<>();
+            long[] tokens = new long[0];
+            for (int i = 0; i < spec.get("generation_runs").getAsInt(); i++) {
+                long t = System.nanoTime();
+                tokens = generator.generateIds(List.of(prompt), GenerationConfig.greedy(newTokens)).get(0);
+                double ms = (System.nanoTime() - t) / 1e6;
+                generationTimes.add(ms);
+                tokensPerSecond.add(tokens.length / (ms / 1e3));
+            }
+            result.put("generation_ms", generationTimes);
+            result.put("generation_median_ms", medianOf(generationTimes));
+            result.put("generated_tokens", tokens.length);
+            result.put("generation_tokens_per_s", medianOf(tokensPerSecond));
+            result.put("generated_ids", tokens);
+            result.put("rss_peak_mb", status("VmHWM"));
+        }
+        Files.writeString(out, new GsonBuilder().setPrettyPrinting().create().toJson(result), StandardCharsets.UTF_8);
+        System.out.println(result);
+    }
+
+    private static void settle() throws InterruptedException {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            Thread.sleep(100);
+        }
+    }
+
+    /** A field of /proc/self/status (kB, that is KiB) in MB (10⁶ bytes). */
+    private static double status(String field) throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith(field + ":")) {
+                return Long.parseLong(line.substring(field.length() + 1).trim().split("\\s+")[0]) * 1024 / 1e6;
+            }
+        }
+        throw new IllegalStateException("/proc/self/status has no " + field);
+    }
+
+    private static double medianOf(List<Double> values) {
+        List<Double> sorted = new ArrayList<>(values);
+        sorted.sort(null);
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
 }
