@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.peft4j.models.testing.SharedModels;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +25,7 @@ class FinetuneCommandTest {
     @TempDir Path dir;
 
     private static String stories260k() {
-        return SharedModels.model(SharedModels.STORIES_260K).toString();
+        return Stories260k.directory().toString();
     }
 
     @Test

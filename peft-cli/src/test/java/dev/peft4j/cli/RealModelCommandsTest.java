@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.peft4j.models.testing.SharedModels;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +19,7 @@ class RealModelCommandsTest {
             ", there was a little girl named Lily. She loved to play outside in the park. One day,";
 
     private static Path stories260k() {
-        return SharedModels.model(SharedModels.STORIES_260K);
+        return Stories260k.directory();
     }
 
     @Test

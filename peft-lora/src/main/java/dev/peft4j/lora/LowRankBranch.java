@@ -74,7 +74,9 @@ public final class LowRankBranch {
     public NDArray forward(ParameterStore store, NDArray input, boolean training) {
         NDArray aValue = store.getValue(a, input.getDevice(), training);
         NDArray bValue = store.getValue(b, input.getDevice(), training);
-        NDArray reduced = Linear.linear(input, aValue).head().mul(scaling);
+        NDArray projected = Linear.linear(input, aValue).head();
+        // the scaling as an array: DJL's PyTorch mul(Number) wraps a buffer the GC may free before the backward pass reads it
+        NDArray reduced = projected.mul(projected.getManager().create(scaling));
         return Linear.linear(reduced, bValue).head();
     }
 
@@ -91,7 +93,9 @@ public final class LowRankBranch {
     public NDArray forward(ParameterStore store, NDArray input, boolean training, NDArray rowScale) {
         NDArray aValue = store.getValue(a, input.getDevice(), training);
         NDArray bValue = store.getValue(b, input.getDevice(), training);
-        NDArray reduced = Linear.linear(input, aValue).head().mul(scaling);
+        NDArray projected = Linear.linear(input, aValue).head();
+        // the scaling as an array: DJL's PyTorch mul(Number) wraps a buffer the GC may free before the backward pass reads it
+        NDArray reduced = projected.mul(projected.getManager().create(scaling));
         // Results join their first operand's manager: keep these in the input's, not B's.
         NDArray column = rowScale.reshape(-1, 1);
         column.attach(input.getManager());

@@ -41,7 +41,8 @@ final class Attention {
         long kvHeads = k.getShape().get(1);
         long keysLength = k.getShape().get(2);
         long groups = heads / kvHeads;
-        NDArray grouped = q.mul((float) (1 / Math.sqrt(headDim))).reshape(batch, kvHeads, groups * tokens, headDim);
+        // the scale as an array: DJL's PyTorch mul(Number) wraps a buffer the GC may free before the backward pass reads it
+        NDArray grouped = q.mul(q.getManager().create((float) (1 / Math.sqrt(headDim)))).reshape(batch, kvHeads, groups * tokens, headDim);
         NDArray scores = grouped.matMul(k.transpose(0, 1, 3, 2))
                 .reshape(batch, kvHeads, groups, tokens, keysLength)
                 .add(mask)

@@ -1,6 +1,7 @@
 package dev.peft4j.models;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 
@@ -22,7 +23,10 @@ final class Gpt2Mlp extends Module {
     @Override
     NDArray forward(ParameterStore store, NDArray hidden, ForwardContext context) {
         NDArray x = child(FC, store, hidden, context);
-        NDArray inner = x.add(x.pow(3).mul(0.044715f)).mul(SQRT_2_OVER_PI).tanh();
-        return child(PROJECTION, store, x.mul(0.5f).mul(inner.add(1f)), context);
+        // constants as arrays: DJL's PyTorch mul(Number) wraps a buffer the GC may free before the backward pass reads it
+        NDManager manager = x.getManager();
+        NDArray cube = x.mul(x).mul(x);
+        NDArray inner = x.add(cube.mul(manager.create(0.044715f))).mul(manager.create(SQRT_2_OVER_PI)).tanh();
+        return child(PROJECTION, store, x.mul(manager.create(0.5f)).mul(inner.add(1f)), context);
     }
 }

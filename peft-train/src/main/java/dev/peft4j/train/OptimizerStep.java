@@ -65,7 +65,8 @@ public final class OptimizerStep {
                     try (NDScope ignored = new NDScope()) {
                         NDArray[] inputs = CausalLmLoss.inputs(batch, manager);
                         NDArray logits = lm.block().forward(store, inputs[0], inputs[1], null, true, null, false);
-                        NDArray value = CausalLmLoss.summedNll(logits, batch).div((float) trainedTokens);
+                        // the divisor as an array: DJL's PyTorch div(Number) wraps a buffer the GC may free before backward reads it
+                        NDArray value = CausalLmLoss.summedNll(logits, batch).div(manager.create((float) trainedTokens));
                         collector.backward(value);
                         loss += value.getFloat();
                         // take each micro-batch's gradient and zero it: engines differ in whether backward adds or overwrites

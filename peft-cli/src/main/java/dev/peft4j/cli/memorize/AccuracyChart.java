@@ -25,7 +25,7 @@ final class AccuracyChart {
                 .width(900)
                 .height(540)
                 .title(String.format("Memorizing %,d UUID pairs: character accuracy (%s%s, %s)", report.pairs(),
-                        report.model() == null ? "" : report.modelDescription() + ", ", report.engine(), report.device()))
+                        report.model() == null ? "" : report.modelName() + ", ", report.engine(), report.device()))
                 .xAxisTitle("training step")
                 .yAxisTitle("character accuracy (%)")
                 .build();

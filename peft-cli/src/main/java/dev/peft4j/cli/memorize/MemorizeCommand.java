@@ -88,7 +88,8 @@ public final class MemorizeCommand implements Callable<Integer> {
     @Option(names = "--device", description = "auto, cpu, gpu or gpu:N (default: auto).")
     String device;
 
-    @Option(names = "--seed", description = "Seed of the pairs, the initial weights (the synthetic network, adapters) and the batch order (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", description = "Seed of the pairs, the initial weights (the synthetic network, adapters) "
+            + "and the batch order (default: ${DEFAULT-VALUE}).")
     long seed = 42;
 
     @Option(names = "--out", description = "Directory for report.json, report.md and curves.png (default: ${DEFAULT-VALUE}).")

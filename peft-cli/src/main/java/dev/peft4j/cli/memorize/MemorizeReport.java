@@ -74,9 +74,16 @@ record MemorizeReport(
      * @return for example {@code hidden width 512} or {@code model stories260k (hidden width 64)}
      */
     String modelDescription() {
-        return model == null
-                ? "hidden width " + hidden
-                : "model " + Path.of(model).getFileName() + " (hidden width " + hidden + ")";
+        return model == null ? "hidden width " + hidden : "model " + modelName() + " (hidden width " + hidden + ")";
+    }
+
+    /**
+     * The pretrained model's name: its directory's.
+     *
+     * @return for example {@code stories260k}, or {@code null} for the synthetic network
+     */
+    String modelName() {
+        return model == null ? null : String.valueOf(Path.of(model).getFileName());
     }
 
     /**

@@ -28,8 +28,8 @@ import java.util.Map;
 /**
  * Trains one method on the pairs as prompt → completion text on a pretrained causal language model
  * ({@link PretrainedPairs}) and measures it as it goes: every pair's value decoded greedily from its
- * key, character and pair accuracy of the answers ({@link PretrainedPairs#characterAccuracy}; a pair
- * counts when all of its value's characters are right), and the mean loss per completion token. Each run
+ * key, the answers' character accuracy ({@link PretrainedPairs#characterAccuracy}) and pair
+ * accuracy (all of the value's characters right), and the mean loss per completion token. Each run
  * loads the model afresh; adapters go on every linear layer but the output layer (all-linear), and
  * full fine-tuning trains every weight, the embeddings included. Training is AdamW at a fixed
  * learning rate without weight decay, gradients clipped to a global norm of 1, on the mean loss

@@ -10,7 +10,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.peft4j.cli.CommandRunner;
-import dev.peft4j.models.testing.SharedModels;
+import dev.peft4j.cli.Stories260k;
 import dev.peft4j.models.text.Tokenizer;
 import dev.peft4j.train.data.TrainingExample;
 import java.io.IOException;
@@ -33,7 +33,7 @@ class PretrainedMemorizeTest {
 
     @Test
     void aShortRunOnStories260kWritesTheReport() throws IOException {
-        Path model = SharedModels.model(SharedModels.STORIES_260K);
+        Path model = Stories260k.directory();
         CommandRunner.Result result = CommandRunner.run(
                 "memorize", "--model", model.toString(), "--pairs", "6", "--steps", "4", "--batch", "6", "--out", dir.toString());
         assertEquals(0, result.status(), result.err());
@@ -88,7 +88,7 @@ class PretrainedMemorizeTest {
     @Test
     void pairsAreKeyPromptsAndValueCompletions() {
         UuidPairs pairs = UuidPairs.generate(5, 7);
-        try (Tokenizer tokenizer = Tokenizer.load(SharedModels.model(SharedModels.STORIES_260K))) {
+        try (Tokenizer tokenizer = Tokenizer.load(Stories260k.directory())) {
             PretrainedPairs data = PretrainedPairs.tokenize(pairs, tokenizer, 2, "stories260k");
             assertEquals(5, data.size());
             for (int i = 0; i < 5; i++) {
