@@ -3,7 +3,7 @@ package dev.peft4j.cli;
 import dev.peft4j.mora.testing.MoraReference;
 
 /**
- * Merged weights in plain Java doubles, straight from MATH.md, as the independent side of the
+ * Merged weights in plain Java doubles, straight from the methods' equations (LoRA §4.1, DoRA §4, MoRA §4), as the independent side of the
  * merge tests. Matrices are row-major {@code double[rows][cols]}; adapter tensors come as the
  * float arrays that were written to the file.
  */

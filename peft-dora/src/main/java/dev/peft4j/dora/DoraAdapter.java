@@ -22,7 +22,7 @@ import java.util.Map;
 import java.util.OptionalLong;
 
 /**
- * DoRA on one linear layer (MATH.md §3), as Hugging Face PEFT computes it: the weight is split into
+ * DoRA on one linear layer (Liu et al. 2024, §4), as Hugging Face PEFT computes it: the weight is split into
  * a per-output-row magnitude m and a direction updated by LoRA's branch, {@code W' = diag(m/n)·(W0
  * + s·B·A)} with {@code n = ‖W0 + s·B·A‖} per row.
  *

@@ -30,7 +30,7 @@ import java.util.Set;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** DoRA's math (MATH.md §3) against plain-Java references, on every engine. */
+/** DoRA's math (Liu et al. 2024, §4) against plain-Java references, on every engine. */
 class DoraMathTest {
 
     private static final String ENGINES = "dev.peft4j.core.testing.TestEngines#all";
@@ -73,7 +73,7 @@ class DoraMathTest {
         return h0.add(adapter.forward(store, Adapter.inputs(x, h0, w0), training).head());
     }
 
-    /** MATH.md §3.4: W0 = [[3,4],[0,1]], A = [[1,0]], B = [[0],[1]], s = 1, m = [5, 1] gives h = [7, √2]. */
+    /** A worked example: W0 = [[3,4],[0,1]], A = [[1,0]], B = [[0],[1]], s = 1, m = [5, 1] gives h = [7, √2]. */
     @ParameterizedTest
     @MethodSource(ENGINES)
     void reproducesTheWorkedExample(EngineBinding engine) {
