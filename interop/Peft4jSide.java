@@ -47,7 +47,8 @@ import java.util.Random;
 /**
  * The Java side of the interop harness, run as a single source file against the CLI's class path:
  * {@code train}, {@code mora}, {@code timing}, {@code logits} (a peft-models CausalLm's logits, with an
- * optional PEFT adapter) and {@code peer} (speed and memory of a real-size model). Outside the build and CI.
+ * optional PEFT adapter), {@code peer} (speed and memory of a real-size model) and {@code train-peer} (one
+ * LoRA training step of a real-size model). Outside the build and CI.
  */
 public final class Peft4jSide {
 
@@ -59,6 +60,7 @@ public final class Peft4jSide {
             case "timing" -> timing(Path.of(args[1]));
             case "logits" -> logits(Path.of(args[1]), Path.of(args[2]));
             case "peer" -> peer(Path.of(args[1]), Path.of(args[2]));
+            case "train-peer" -> trainPeer(Path.of(args[1]), Path.of(args[2]));
             default -> throw new IllegalArgumentException("unknown command " + args[0]);
         }
     }
@@ -379,6 +381,78 @@ public final class Peft4jSide {
             result.put("generated_tokens", tokens.length);
             result.put("generation_tokens_per_s", medianOf(tokensPerSecond));
             result.put("generated_ids", tokens);
+            result.put("rss_peak_mb", status("VmHWM"));
+        }
+        Files.writeString(out, new GsonBuilder().setPrettyPrinting().create().toJson(result), StandardCharsets.UTF_8);
+        System.out.println(result);
+    }
+
+    /**
+     * Speed and memory of LoRA training on a real-size model, for the peer comparison with PEFT: the
+     * optimizer step {@code peft4j finetune} runs (forward, backward, global-norm clipping to 1, AdamW)
+     * on the spec's batch with every token trained. The spec is JSON: {"model", "targets": [...] or
+     * ["all-linear"], "rank", "alpha", "lr", "ids": [[...]], "warmup", "runs"}. Writes JSON to {@code out}:
+     * step times, losses, trainable parameters and RSS (before load, after load, peak).
+     */
+    static void trainPeer(Path specFile, Path out) throws Exception {
+        JsonObject spec = JsonParser.parseString(Files.readString(specFile, StandardCharsets.UTF_8)).getAsJsonObject();
+        Map<String, Object> result = new LinkedHashMap<>();
+        Backend backend = Backend.select("pytorch", "cpu", Plugins.defaults());
+        try (NDManager probe = NDManager.newBaseManager(ai.djl.Device.cpu(), "PyTorch")) {
+            probe.ones(new Shape(64, 64)).matMul(probe.ones(new Shape(64, 64))).getFloat(0L, 0L);
+        }
+        result.put("threads", ai.djl.pytorch.jni.JniUtils.getNumThreads());
+        settle();
+        result.put("rss_before_load_mb", status("VmRSS"));
+        try (CausalLm lm = CausalLm.load(Path.of(spec.get("model").getAsString()), backend)) {
+            settle();
+            result.put("rss_after_load_mb", status("VmRSS"));
+            List<String> targets = new ArrayList<>();
+            spec.getAsJsonArray("targets").forEach(t -> targets.add(t.getAsString()));
+            AdapterConfig config = AdapterConfig.builder("lora").setRank(spec.get("rank").getAsInt())
+                    .optAlpha(spec.get("alpha").getAsFloat()).build();
+            PeftModel peft = lm.peft();
+            peft.addAdapter("default", config, TargetModules.names(targets));
+            List<ai.djl.nn.Parameter> parameters = new ArrayList<>();
+            for (AdaptedLinear layer : peft.layers().values()) {
+                parameters.addAll(layer.adapters().get("default").peftParameters().values());
+            }
+            result.put("trainable_params", parameters.stream().mapToLong(p -> p.getArray().size()).sum());
+            JsonArray rows = spec.getAsJsonArray("ids");
+            int height = rows.size();
+            int width = rows.get(0).getAsJsonArray().size();
+            long[] ids = new long[height * width];
+            for (int r = 0; r < height; r++) {
+                for (int c = 0; c < width; c++) {
+                    ids[r * width + c] = rows.get(r).getAsJsonArray().get(c).getAsLong();
+                }
+            }
+            long[] mask = new long[ids.length];
+            boolean[] trained = new boolean[ids.length];
+            Arrays.fill(mask, 1);
+            for (int i = 0; i < ids.length; i++) {
+                trained[i] = i % width != 0; // every token but each row's first is predicted, as transformers' labels=ids
+            }
+            dev.peft4j.train.data.Batch batch = new dev.peft4j.train.data.Batch(ids, mask, trained, height, width);
+            int warmup = spec.get("warmup").getAsInt();
+            int runs = spec.get("runs").getAsInt();
+            List<Double> times = new ArrayList<>();
+            List<Double> losses = new ArrayList<>();
+            try (RestartableAdamW optimizer = RestartableAdamW.builder()
+                    .optLearningRateTracker(Tracker.fixed(spec.get("lr").getAsFloat())).optWeightDecays(0f).build()) {
+                dev.peft4j.train.OptimizerStep step = new dev.peft4j.train.OptimizerStep(lm, parameters, optimizer, 1f);
+                for (int i = 0; i < warmup + runs; i++) {
+                    long t = System.nanoTime();
+                    losses.add(step.run(new dev.peft4j.train.data.Batch[] {batch}, batch.trainedTokens()));
+                    peft.invalidateCaches();
+                    if (i >= warmup) {
+                        times.add((System.nanoTime() - t) / 1e6);
+                    }
+                }
+            }
+            result.put("step_ms", times);
+            result.put("step_median_ms", medianOf(times));
+            result.put("losses", losses);
             result.put("rss_peak_mb", status("VmHWM"));
         }
         Files.writeString(out, new GsonBuilder().setPrettyPrinting().create().toJson(result), StandardCharsets.UTF_8);

@@ -1,11 +1,14 @@
 """peft-models (dev.peft4j.models) live against Hugging Face transformers and PEFT: logits parity on the
 real stories260k and on tiny random Llama-GQA, Qwen2, GPT-2 and Mistral checkpoints, a PEFT LoRA adapter
-loaded by peft4j, the perplexity command against transformers' loss; and peer speed and memory on the
-134.5M-parameter shape of SmolLM2-135M with random weights (eval forward, KV-cache generation, RSS).
+loaded by peft4j, the perplexity command against transformers' loss; adapters trained by `peft4j finetune`
+loaded by PEFT and merged by `peft4j merge` loaded by transformers, with equal logits; and peer speed and
+memory on the 134.5M-parameter shape of SmolLM2-135M with random weights (eval forward, KV-cache generation,
+RSS, one LoRA training step).
 
-checks.py registers CHECKS after its own. The Java side is interop/Peft4jSide.java (`logits`, `peer`),
-each run in its own JVM. Run alone with `python real_models.py peer-transformers SPEC OUT` (the Python
-half of the peer measurement, which checks.py starts in its own process so that both sides start clean)."""
+checks.py registers CHECKS after its own. The Java side is interop/Peft4jSide.java (`logits`, `peer`,
+`train-peer`), each run in its own JVM. `python real_models.py peer-transformers|peer-peft-train SPEC OUT`
+is the Python half of a peer measurement, which checks.py starts in its own process so that both sides
+start clean."""
 
 import gc
 import json
@@ -238,6 +241,102 @@ def perplexity_command_matches_transformers_loss():
 @check
 def perplexity_command_with_lora_matches_peft_loss():
     return perplexity_parity(REFERENCE / "stories260k-lora")
+
+
+# ---------------------------------------------------------------------------------------------
+# peft4j finetune on stories260k: the adapter in PEFT, the merged model in transformers
+
+FINETUNED = {}
+
+
+def finetuned(method, target):
+    """Trains an adapter with `peft4j finetune` on stories260k once per (method, target); returns its directory."""
+    key = (method, target)
+    if key not in FINETUNED:
+        out = WORK / f"finetune-{method}-{target.replace(',', '-')}"
+        shutil.rmtree(out, ignore_errors=True)
+        peft4j_cli("finetune", "--model", STORIES, "--data", ROOT / "examples" / "finetune" / "stories.jsonl",
+                   "--eval-data", ROOT / "examples" / "finetune" / "stories-eval.jsonl", "--out", out,
+                   "--method", method, "--rank", 8, "--alpha", 16, "--target", target, "--lr", "3e-3",
+                   "--batch", 8, "--steps", 20, "--seed", 7)
+        report = json.loads((out / "report.json").read_text())
+        FINETUNED[key] = (out / "adapter", report)
+    return FINETUNED[key]
+
+
+def peft_loads_cleanly(adapter):
+    """PeftModel.from_pretrained on stories260k with no warning, and load_adapter with no missing or
+    unexpected key; returns the PeftModel and the number of adapter tensors."""
+    import warnings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = transformers_model(STORIES, adapter)
+    relevant = [str(w.message) for w in caught if "adapter" in str(w.message).lower() or "key" in str(w.message).lower()]
+    if relevant:
+        raise AssertionError(f"PeftModel.from_pretrained warned: {relevant}")
+    result = model.load_adapter(str(adapter), adapter_name="again")
+    if result.missing_keys or result.unexpected_keys:
+        raise AssertionError(f"load_adapter: missing {result.missing_keys}, unexpected {result.unexpected_keys}")
+    model.set_adapter("default")
+    tensors = len(load_file(adapter / "adapter_model.safetensors"))
+    return model.eval(), tensors
+
+
+def finetuned_adapter_in_peft(method, target):
+    from transformers import AutoTokenizer
+    adapter, report = finetuned(method, target)
+    first, last = report["trainLoss"][0][1], report["trainLoss"][-1][1]
+    if not last < first:
+        raise AssertionError(f"training loss did not fall: {first:.4f} -> {last:.4f}")
+    model, tensors = peft_loads_cleanly(adapter)
+    cases = stories_cases(AutoTokenizer.from_pretrained(STORIES))
+    with torch.no_grad(), model.disable_adapter():
+        base = model(torch.tensor(cases[1]["input_ids"])).logits
+    with torch.no_grad():
+        adapted = model(torch.tensor(cases[1]["input_ids"])).logits
+    moved = (adapted - base).abs().max().item()
+    if moved < 1e-2:
+        raise AssertionError(f"the trained adapter moves PEFT's logits by only {moved:.1e}")
+    return (f"20 steps, train loss {first:.3f} -> {last:.3f}; {tensors} tensors load with no missing or unexpected key; "
+            f"adapter moves the logits by up to {moved:.3f}; "
+            + logits_parity(f"finetune-{method}", STORIES, cases, adapter, model))
+
+
+@check
+def finetuned_lora_loads_in_peft_with_equal_logits():
+    return finetuned_adapter_in_peft("lora", "all-linear")
+
+
+@check
+def finetuned_dora_loads_in_peft_with_equal_logits():
+    return finetuned_adapter_in_peft("dora", "q_proj,v_proj")
+
+
+@check
+def merged_finetuned_model_loads_in_transformers_with_equal_logits():
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    adapter, _ = finetuned("lora", "all-linear")
+    merged = WORK / "finetune-lora-merged"
+    shutil.rmtree(merged, ignore_errors=True)
+    peft4j_cli("merge", "--base", STORIES, "--adapter", adapter, "--out", merged)
+    model, info = AutoModelForCausalLM.from_pretrained(merged, attn_implementation="eager", dtype=torch.float32,
+                                                       output_loading_info=True)
+    problems = {key: value for key, value in info.items() if value}
+    if problems:
+        raise AssertionError(f"transformers loading the merged model: {problems}")
+    model.eval()
+    peft_model, _ = peft_loads_cleanly(adapter)
+    cases = stories_cases(AutoTokenizer.from_pretrained(STORIES))
+    worst = 0.0
+    for case in cases:
+        theirs, mask = reference_logits(peft_model, case)
+        mine, _ = reference_logits(model, case)
+        worst = max(worst, (mine.double() - theirs.double()).abs()[mask.bool()].max().item())
+    if worst > LOGITS_TOLERANCE:
+        raise AssertionError(f"merged model's logits differ from PEFT's adapter-on-model logits by {worst:.2e}")
+    files = sorted(path.name for path in merged.iterdir())
+    return (f"merged directory {files} loads with no missing, unexpected or mismatched key; its logits equal PEFT's "
+            f"adapter-on-model logits within {worst:.1e}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -482,8 +581,119 @@ def smollm2_memory():
         f"peft4j/transformers {after_load:.2f} after load, {resident:.2f} after a 1-token forward (weights resident)"))
 
 
+# One LoRA training step on the same shape: peft4j's OptimizerStep against transformers + PEFT + torch AdamW
+
+TRAIN_WARMUP, TRAIN_RUNS, TRAIN_LR = 2, 5, 1e-4
+TRAIN_TARGETS = {"q_proj,v_proj": ["q_proj", "v_proj"], "all-linear": ["all-linear"]}
+_TRAIN_PEER = {}
+
+
+def train_spec(directory, targets):
+    config = json.loads((directory / "config.json").read_text())
+    generator = torch.Generator().manual_seed(43)
+    return {"model": str(directory), "targets": targets, "rank": 8, "alpha": 16, "lr": TRAIN_LR,
+            "ids": torch.randint(0, config["vocab_size"], (BATCH, EVAL_TOKENS), generator=generator).tolist(),
+            "warmup": TRAIN_WARMUP, "runs": TRAIN_RUNS}
+
+
+def peer_peft_train(spec_file, out):
+    """The Python half of the training-step peer measurement, in a process of its own."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import LlamaForCausalLM
+    torch.set_num_threads(THREADS)
+    spec = json.loads(Path(spec_file).read_text())
+    result = {"threads": torch.get_num_threads()}
+    torch.ones(64, 64) @ torch.ones(64, 64)
+    gc.collect()
+    result["rss_before_load_mb"] = status("VmRSS")
+    model = LlamaForCausalLM.from_pretrained(spec["model"], dtype=torch.float32)
+    gc.collect()
+    result["rss_after_load_mb"] = status("VmRSS")
+    targets = spec["targets"][0] if spec["targets"] == ["all-linear"] else spec["targets"]
+    model = get_peft_model(model, LoraConfig(r=spec["rank"], lora_alpha=spec["alpha"], lora_dropout=0.0,
+                                             target_modules=targets, task_type="CAUSAL_LM"))
+    model.train()
+    parameters = [p for p in model.parameters() if p.requires_grad]
+    result["trainable_params"] = sum(p.numel() for p in parameters)
+    optimizer = torch.optim.AdamW(parameters, lr=spec["lr"], weight_decay=0.0)
+    ids = torch.tensor(spec["ids"])
+    times, losses = [], []
+    for i in range(spec["warmup"] + spec["runs"]):
+        start = time.perf_counter()
+        loss = model(input_ids=ids, labels=ids).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        losses.append(loss.item())
+        elapsed = (time.perf_counter() - start) * 1e3
+        if i >= spec["warmup"]:
+            times.append(elapsed)
+    result.update(step_ms=times, step_median_ms=statistics.median(times), losses=losses, rss_peak_mb=status("VmHWM"))
+    Path(out).write_text(json.dumps(result, indent=2))
+
+
+def train_peer_measurements(target, attempts=2):
+    """Both sides for one target set, each in a fresh process; again while the machine was busy."""
+    if target not in _TRAIN_PEER:
+        spec = WORK / f"train-peer-{target.replace(',', '-')}-spec.json"
+        spec.write_text(json.dumps(train_spec(smollm2_random(), TRAIN_TARGETS[target])))
+        java_out = WORK / f"train-peer-{target.replace(',', '-')}-peft4j.json"
+        python_out = WORK / f"train-peer-{target.replace(',', '-')}-peft.json"
+        best = None
+        for _ in range(attempts):
+            java_out.unlink(missing_ok=True)
+            python_out.unlink(missing_ok=True)
+            java_load = measured(lambda: java_side("train-peer", spec, java_out, timeout=1800))
+            python_load = measured(lambda: python_side("peer-peft-train", spec, python_out))
+            attempt = {"peft4j": json.loads(java_out.read_text()), "peft": json.loads(python_out.read_text()),
+                       "other_cpu_load": {"peft4j": java_load, "transformers": python_load}}
+            if best is None or max(java_load, python_load) < max(best["other_cpu_load"].values()):
+                best = attempt
+            if max(java_load, python_load) <= 0.1:
+                break
+        _TRAIN_PEER[target] = best
+        (WORK / f"train-peer-{target.replace(',', '-')}.json").write_text(json.dumps(best, indent=2))
+    return _TRAIN_PEER[target]
+
+
+def training_step_peer(target):
+    peer = train_peer_measurements(target)
+    ours, theirs = peer["peft4j"], peer["peft"]
+    if ours["trainable_params"] != theirs["trainable_params"]:
+        raise AssertionError(f"trainable parameters differ: peft4j {ours['trainable_params']}, PEFT {theirs['trainable_params']}")
+    first = abs(ours["losses"][0] - theirs["losses"][0])
+    if first > 1e-4:
+        raise AssertionError(f"first-step losses differ by {first:.1e}: {ours['losses'][0]:.6f} vs {theirs['losses'][0]:.6f}")
+    ratio = ours["step_median_ms"] / theirs["step_median_ms"]
+    rss = ours["rss_peak_mb"] / theirs["rss_peak_mb"]
+    detail = (f"LoRA r=8 on {target} ({ours['trainable_params']} trainable), batch {BATCH} x {EVAL_TOKENS}, AdamW, clip 1: "
+              f"peft4j {ours['step_median_ms']:.0f} ms, PEFT {theirs['step_median_ms']:.0f} ms per step (medians of "
+              f"{TRAIN_RUNS} after {TRAIN_WARMUP} warm-ups), time ratio {ratio:.2f}; peak RSS {ours['rss_peak_mb']:.0f} vs "
+              f"{theirs['rss_peak_mb']:.0f} MB, ratio {rss:.2f}; first-step loss {ours['losses'][0]:.5f} vs "
+              f"{theirs['losses'][0]:.5f}, after {len(ours['losses'])} steps {ours['losses'][-1]:.5f} vs {theirs['losses'][-1]:.5f}")
+    load = peer["other_cpu_load"]
+    detail += (f" [other CPU load during the runs: peft4j {load['peft4j']:.0%}, PEFT {load['transformers']:.0%}"
+               f"{'; NOISY' if max(load.values()) > 0.1 else ''}]")
+    if max(ratio, rss) > 1.0:
+        raise AssertionError(detail)
+    return detail
+
+
+@check
+def smollm2_lora_training_step_q_v():
+    return training_step_peer("q_proj,v_proj")
+
+
+@check
+def smollm2_lora_training_step_all_linear():
+    return training_step_peer("all-linear")
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "peer-transformers":
         peer_transformers(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 4 and sys.argv[1] == "peer-peft-train":
+        peer_peft_train(sys.argv[2], sys.argv[3])
     else:
-        sys.exit("usage: real_models.py peer-transformers SPEC.json OUT.json")
+        sys.exit("usage: real_models.py peer-transformers|peer-peft-train SPEC.json OUT.json")

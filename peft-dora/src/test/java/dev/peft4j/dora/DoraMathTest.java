@@ -210,7 +210,9 @@ class DoraMathTest {
                 NDArray input = Dense.toArray(manager, x);
                 try (GradientCollector collector = manager.getEngine().newGradientCollector()) {
                     NDArray h = layer(adapter, input, weight, true);
-                    collector.backward(h.mul(Dense.toArray(manager, g)).sum());
+                    NDArray loss = h.mul(Dense.toArray(manager, g)).sum();
+                    overwriteFreedDirectMemory(); // what the forward kept for backward must survive a collection
+                    collector.backward(loss);
                 }
                 double[][] gradA = Dense.fromArray(parameters.get("lora_A.weight").getArray().getGradient());
                 double[][] gradB = Dense.fromArray(parameters.get("lora_B.weight").getArray().getGradient());
@@ -222,6 +224,22 @@ class DoraMathTest {
                 Dense.assertClose(expected[0], gradA, tolerance * Dense.scale(expected[0]), "dL/dA, attached=" + attached);
                 Dense.assertClose(expected[1], gradB, tolerance * Dense.scale(expected[1]), "dL/dB, attached=" + attached);
                 Dense.assertClose(expected[2], new double[][] {gradM}, tolerance * Dense.scale(expected[2]), "dL/dm, attached=" + attached);
+            }
+        }
+    }
+
+    /**
+     * Collects garbage and fills fresh direct buffers with NaN, so that a constant the engine wrapped
+     * over a Java buffer and kept for the backward pass reads NaN if that buffer was freed.
+     */
+    private static void overwriteFreedDirectMemory() {
+        for (int round = 0; round < 3; round++) {
+            System.gc();
+            for (int i = 0; i < 64; i++) {
+                java.nio.FloatBuffer buffer = java.nio.ByteBuffer.allocateDirect(4 * 16).asFloatBuffer();
+                while (buffer.hasRemaining()) {
+                    buffer.put(Float.NaN);
+                }
             }
         }
     }

@@ -2,6 +2,7 @@ package dev.peft4j.lora;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
@@ -119,8 +120,14 @@ public final class LowRankBranch {
         NDArray bValue = store.getValue(b, device, training);
         NDArray cross = bValue.mul(Linear.linear(baseWeight, aValue).head()).sum(new int[] {1});
         NDArray update = bValue.matMul(aValue.matMul(aValue.transpose())).mul(bValue).sum(new int[] {1});
-        NDArray squared = baseNorms.mul(baseNorms).add(cross.mul(2 * scaling)).add(update.mul(scaling * scaling));
-        return squared.maximum(0f).sqrt();
+        // Constants as engine-allocated arrays: with DoRA's norm gradient on these products are in the backward
+        // graph, and the caller frees its intermediates (an NDScope) before backward; an array made from a Java
+        // number (create, mul(Number)) wraps a Java buffer that the garbage collector then frees under the engine.
+        NDManager manager = cross.getManager();
+        NDArray squared = baseNorms.mul(baseNorms)
+                .add(cross.mul(manager.full(new Shape(), 2 * scaling)))
+                .add(update.mul(manager.full(new Shape(), scaling * scaling)));
+        return squared.maximum(manager.zeros(new Shape())).sqrt();
     }
 
     /**
