@@ -99,7 +99,7 @@ class PluginFailureIT {
 
         CommandRunner.Result list = CommandRunner.run("--plugins", dir.toString(), "list");
         assertEquals(0, list.status(), list.err());
-        assertTrue(list.out().contains("Plugins that failed to load:\n  " + problem), list.out());
+        assertTrue(list.out().contains("Plugin problems:\n  " + problem), list.out());
         assertTrue(list.out().contains("  " + ThirdPartyPlugin.ADAPTER + " "), list.out());
     }
 

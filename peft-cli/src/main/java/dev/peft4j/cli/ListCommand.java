@@ -34,7 +34,7 @@ final class ListCommand implements Callable<Integer> {
         out.println("Engines:");
         printRows(out, plugins.engines().stream().map(ListCommand::row).toList());
         if (!plugins.problems().isEmpty()) {
-            out.println("Plugins that failed to load:");
+            out.println("Plugin problems:");
             printRows(out, plugins.problems().stream().map(PluginProblem::toString).toList());
         }
         out.flush();

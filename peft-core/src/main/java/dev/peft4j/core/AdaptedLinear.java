@@ -20,6 +20,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
 
 /**
@@ -40,15 +41,19 @@ public final class AdaptedLinear extends AbstractBlock {
     private final Map<String, Adapter> adapters = new LinkedHashMap<>();
     private final Set<String> disabled = new LinkedHashSet<>();
     private final List<String> merged = new ArrayList<>();
+    private final BooleanSupplier modelCanLearn;
 
     /**
      * Wraps an initialised linear layer and freezes its parameters.
      *
      * @param path the layer's module path
      * @param base the layer
+     * @param modelCanLearn whether any layer of the model has an adapter that trains (enabled and
+     *     not merged), asked only to explain a training forward that could not learn
      */
-    AdaptedLinear(String path, Linear base) {
+    AdaptedLinear(String path, Linear base, BooleanSupplier modelCanLearn) {
         this.path = path;
+        this.modelCanLearn = modelCanLearn;
         this.base = addChildBlock("base", base);
         this.weight = base.getParameters().get("weight");
         this.bias = base.getParameters().get("bias");
@@ -164,6 +169,15 @@ public final class AdaptedLinear extends AbstractBlock {
     }
 
     /**
+     * Whether an adapter of this layer trains: it is enabled and not merged.
+     *
+     * @return whether the layer can learn
+     */
+    boolean canLearn() {
+        return adapters.keySet().stream().anyMatch(name -> !disabled.contains(name) && !merged.contains(name));
+    }
+
+    /**
      * Whether any adapter is merged into the base weight.
      *
      * @return whether merged
@@ -202,6 +216,23 @@ public final class AdaptedLinear extends AbstractBlock {
         invalidateCaches();
     }
 
+    /**
+     * Releases every adapter's parameters and caches and hands back the wrapped layer, for
+     * {@link PeftModel#mergeAndUnload}; this block is unusable afterwards.
+     *
+     * @return the linear layer, holding the current (merged) weight
+     */
+    Linear unload() {
+        for (Adapter adapter : adapters.values()) {
+            adapter.invalidateCaches();
+            adapter.peftParameters().values().forEach(Parameter::close);
+        }
+        adapters.clear();
+        disabled.clear();
+        merged.clear();
+        return base;
+    }
+
     /** Unmerges the merged adapters in reverse order, restoring W0. */
     void unmerge() {
         while (!merged.isEmpty()) {
@@ -238,6 +269,10 @@ public final class AdaptedLinear extends AbstractBlock {
     protected NDList forwardInternal(
             ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
+        if (weight.getArray().isReleased()) {
+            throw new PeftException("Layer '" + path + "' has no weights any more: the model (or the NDManager that "
+                    + "holds its parameters) was closed. Use a model only inside its try-with-resources block");
+        }
         NDArray w = store.getValue(weight, x.getDevice(), training);
         NDArray b = store.getValue(bias, x.getDevice(), training);
         List<Adapter> active = new ArrayList<>(adapters.size());
@@ -247,6 +282,10 @@ public final class AdaptedLinear extends AbstractBlock {
             }
         });
         if (active.isEmpty()) {
+            if (training && !merged.isEmpty() && !modelCanLearn.getAsBoolean()) {
+                throw new PeftException("A training forward with every adapter merged into the base weights (layer '"
+                        + path + "': " + merged + "): nothing can learn. Call unmerge() before training");
+            }
             return Linear.linear(x, w, b);
         }
         NDArray baseOutput = Linear.linear(x, w).head();

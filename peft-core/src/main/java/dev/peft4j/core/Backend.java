@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -22,9 +22,10 @@ import java.util.regex.Pattern;
  * <p>Engine: {@code auto} (the default) takes the first usable engine by preference, PyTorch
  * before MXNet; {@code pytorch} or {@code mxnet} name one. Device: {@code auto} (the default)
  * takes the engine's first GPU when it sees one, else the CPU; {@code cpu}, {@code gpu} or {@code
- * gpu:N} name one. When the caller passes no choice, the system properties {@code peft4j.engine}
- * and {@code peft4j.device}, then the environment variables {@code PEFT4J_ENGINE} and {@code
- * PEFT4J_DEVICE}, are read.
+ * gpu:N} name one. When the caller passes no choice ({@code null}, blank or {@code auto}), the
+ * system properties {@code peft4j.engine} and {@code peft4j.device}, then the environment
+ * variables {@code PEFT4J_ENGINE} and {@code PEFT4J_DEVICE}, are read. Selecting changes no global
+ * setting: DJL's own properties (such as {@code ai.djl.offline}) stay the application's.
  *
  * @param engine the engine binding
  * @param device the device
@@ -45,34 +46,60 @@ public record Backend(EngineBinding engine, Device device) {
     /**
      * Chooses from explicit words, falling back to system properties, environment and {@code auto}.
      *
-     * @param engineName {@code auto}, an engine's name, or {@code null} to use the defaults
-     * @param deviceName {@code auto}, {@code cpu}, {@code gpu[:N]}, or {@code null} for the defaults
+     * @param engineName an engine's name, or {@code null}, blank or {@code auto} to use the defaults
+     * @param deviceName {@code cpu}, {@code gpu[:N]}, or {@code null}, blank or {@code auto} for the
+     *     defaults
      * @param plugins where engines are looked up
      * @return the backend
-     * @throws PeftException when the engine is unknown or unusable, or the device absent
+     * @throws PeftException when the engine is unknown or unusable, or the device absent; a choice
+     *     read from a system property or environment variable is named in the message
+     * @throws IllegalArgumentException when the device is not a device name
      */
     public static Backend select(String engineName, String deviceName, Plugins plugins) {
         return select(engineName, deviceName, plugins, System.getenv());
     }
 
     static Backend select(String engineName, String deviceName, Plugins plugins, Map<String, String> environment) {
-        String engineChoice = choose(engineName, "peft4j.engine", "PEFT4J_ENGINE", environment);
-        String deviceChoice = choose(deviceName, "peft4j.device", "PEFT4J_DEVICE", environment);
-        EngineBinding engine = selectEngine(engineChoice, plugins);
-        return new Backend(engine, selectDevice(deviceChoice, engine));
+        Choice engineChoice = Choice.of(engineName, "peft4j.engine", "PEFT4J_ENGINE", environment);
+        Choice deviceChoice = Choice.of(deviceName, "peft4j.device", "PEFT4J_DEVICE", environment);
+        EngineBinding engine = engineChoice.apply(name -> selectEngine(name, plugins));
+        return new Backend(engine, deviceChoice.apply(name -> selectDevice(name, engine)));
     }
 
-    private static String choose(String explicit, String property, String variable, Map<String, String> environment) {
-        return Optional.ofNullable(blankToNull(explicit))
-                .or(() -> Optional.ofNullable(blankToNull(System.getProperty(property))))
-                .or(() -> Optional.ofNullable(blankToNull(environment.get(variable))))
-                .orElse(AUTO)
-                .trim()
-                .toLowerCase(Locale.ROOT);
-    }
+    /** A word and where it came from: the caller, a system property, an environment variable or the default. */
+    private record Choice(String word, String origin) {
 
-    private static String blankToNull(String value) {
-        return value == null || value.isBlank() ? null : value;
+        static Choice of(String explicit, String property, String variable, Map<String, String> environment) {
+            if (chosen(explicit)) {
+                return new Choice(normalised(explicit), null);
+            }
+            if (chosen(System.getProperty(property))) {
+                return new Choice(normalised(System.getProperty(property)), "the system property " + property);
+            }
+            if (chosen(environment.get(variable))) {
+                return new Choice(normalised(environment.get(variable)), "the environment variable " + variable);
+            }
+            return new Choice(AUTO, null);
+        }
+
+        private static boolean chosen(String word) {
+            return word != null && !word.isBlank() && !AUTO.equals(normalised(word));
+        }
+
+        private static String normalised(String word) {
+            return word.trim().toLowerCase(Locale.ROOT);
+        }
+
+        /** Runs a selection, naming this choice's origin in its error. */
+        <T> T apply(Function<String, T> select) {
+            try {
+                return select.apply(word);
+            } catch (PeftException e) {
+                throw origin == null ? e : new PeftException(e.getMessage() + " (set by " + origin + ")", e);
+            } catch (IllegalArgumentException e) {
+                throw origin == null ? e : new IllegalArgumentException(e.getMessage() + " (set by " + origin + ")", e);
+            }
+        }
     }
 
     private static EngineBinding selectEngine(String name, Plugins plugins) {

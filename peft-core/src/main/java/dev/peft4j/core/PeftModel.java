@@ -48,6 +48,7 @@ public final class PeftModel {
     private Block root;
     private final Map<String, AdaptedLinear> layers = new LinkedHashMap<>();
     private final Map<String, AdapterConfig> configs = new LinkedHashMap<>();
+    private boolean unloaded;
 
     private PeftModel(Block root, Plugins plugins) {
         this.root = root;
@@ -86,9 +87,11 @@ public final class PeftModel {
      * @param config the method and its settings
      * @param targets which linear layers
      * @return this model
-     * @throws PeftException when the name is taken, the method is unknown or nothing matches
+     * @throws PeftException when the name is taken, the method is unknown, nothing matches or the
+     *     adapters were unloaded
      */
     public PeftModel addAdapter(String name, AdapterConfig config, TargetModules targets) {
+        requireWrapping();
         if (name == null || name.isBlank()) {
             throw new IllegalArgumentException("Adapter name must not be blank");
         }
@@ -130,7 +133,8 @@ public final class PeftModel {
         if (layer.block() instanceof AdaptedLinear adapted) {
             return adapted;
         }
-        AdaptedLinear adapted = new AdaptedLinear(layer.path(), (Linear) layer.block());
+        AdaptedLinear adapted = new AdaptedLinear(layer.path(), (Linear) layer.block(),
+                () -> layers.values().stream().anyMatch(AdaptedLinear::canLearn));
         if (layer.parent() == null) {
             root = adapted;
         } else {
@@ -205,6 +209,37 @@ public final class PeftModel {
     }
 
     /**
+     * Merges every enabled adapter into the base weights and takes the adapters out, as PEFT's
+     * {@code merge_and_unload}: each adapted layer becomes the DJL {@link Linear} it wrapped, under
+     * its original child name, so the parameters have the names they had before wrapping and hold
+     * W0 + ΔW. Disabled adapters are dropped. The adapters' parameters are released; the base
+     * parameters stay frozen, as wrapping left them ({@code freezeParameters(false)} to train them).
+     * This object has no adapters afterwards and cannot add any: wrap the returned block again for
+     * that.
+     *
+     * @return the plain model block, for DJL's {@code Model.setBlock} and {@code Model.save}
+     * @throws PeftException when a merge fails (NaN or Inf in a merged weight)
+     */
+    public Block mergeAndUnload() {
+        requireWrapping();
+        for (ModuleTree.LinearLayer layer : ModuleTree.linearLayers(root)) {
+            if (layer.block() instanceof AdaptedLinear adapted) {
+                adapted.merge();
+                Linear base = adapted.unload();
+                if (layer.parent() == null) {
+                    root = base;
+                } else {
+                    BlockSurgery.replaceChild(root, layer.parent(), layer.childIndex(), base);
+                }
+            }
+        }
+        layers.clear();
+        configs.clear();
+        unloaded = true;
+        return root;
+    }
+
+    /**
      * Merges an adapter into the base weights for good and restarts it (ReLoRA, ReMoRA): every
      * layer's W0 becomes W0 + ΔW and the adapter returns to a zero update, so the model computes
      * the same as before. The caller clears the optimizer state of the returned parameters.
@@ -251,6 +286,13 @@ public final class PeftModel {
             }
         }
         return new ParameterReport(trainable, all);
+    }
+
+    private void requireWrapping() {
+        if (unloaded) {
+            throw new PeftException("mergeAndUnload() took this model's adapters out: wrap the block it returned "
+                    + "with PeftModel.wrap to add adapters again");
+        }
     }
 
     private void requireAdapter(String name) {

@@ -1,6 +1,7 @@
 package dev.peft4j.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -38,6 +39,43 @@ class BackendTest {
         System.setProperty("peft4j.engine", "pytorch");
         assertEquals("pytorch", Backend.select(null, null, PLUGINS, environment).engine().name());
         assertEquals("mxnet", Backend.select("MXNet", null, PLUGINS, environment).engine().name());
+    }
+
+    @Test
+    void anExplicitAutoIsNoChoiceSoThePropertyAndTheEnvironmentStillApply() {
+        Map<String, String> environment = Map.of("PEFT4J_ENGINE", "mxnet");
+        assertEquals("mxnet", Backend.select("auto", "auto", PLUGINS, environment).engine().name());
+        assertEquals("mxnet", Backend.select(" AUTO ", "", PLUGINS, environment).engine().name());
+        System.setProperty("peft4j.engine", "pytorch");
+        assertEquals("pytorch", Backend.select("auto", null, PLUGINS, environment).engine().name());
+    }
+
+    @Test
+    void aBadWordFromThePropertyOrTheEnvironmentNamesWhereItCameFrom() {
+        PeftException fromEnvironment = assertThrows(PeftException.class,
+                () -> Backend.select("auto", null, PLUGINS, Map.of("PEFT4J_ENGINE", "torch")));
+        assertEquals("Unknown engine 'torch'. Available: [mxnet, pytorch]. Add the jar that provides it to the class path."
+                + " (set by the environment variable PEFT4J_ENGINE)", fromEnvironment.getMessage());
+        System.setProperty("peft4j.device", "tpu");
+        IllegalArgumentException fromProperty = assertThrows(IllegalArgumentException.class,
+                () -> Backend.select("pytorch", null, PLUGINS, Map.of()));
+        assertEquals("Unknown device 'tpu'. Expected auto, cpu, gpu or gpu:N (set by the system property peft4j.device)",
+                fromProperty.getMessage());
+    }
+
+    @Test
+    void selectingAnEngineLeavesDjlsGlobalSettingsAlone() {
+        String offline = System.getProperty("ai.djl.offline");
+        System.clearProperty("ai.djl.offline");
+        try {
+            assertEquals("pytorch", Backend.select("pytorch", "cpu", PLUGINS, Map.of()).engine().name());
+            assertEquals("mxnet", Backend.select("mxnet", "cpu", PLUGINS, Map.of()).engine().name());
+            assertNull(System.getProperty("ai.djl.offline"), "the library must not switch DJL's downloads off for the application");
+        } finally {
+            if (offline != null) {
+                System.setProperty("ai.djl.offline", offline);
+            }
+        }
     }
 
     @Test

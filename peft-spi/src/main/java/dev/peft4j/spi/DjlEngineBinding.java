@@ -6,16 +6,19 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The shared logic of engine bindings backed by a DJL engine whose native libraries come from
- * Maven Central jars: check that each native jar is on the class path, then load the engine with
- * downloads switched off ({@code ai.djl.offline=true}).
+ * Maven Central jars: check that the class path has the DJL version peft4j is built for and each
+ * native jar, then load the engine. DJL extracts the native libraries from those jars, so nothing
+ * is downloaded; the binding leaves DJL's global settings ({@code ai.djl.offline} and others) to
+ * the application.
  */
 public abstract class DjlEngineBinding implements EngineBinding {
 
-    /** The system property that forbids DJL from downloading native libraries. */
-    public static final String OFFLINE_PROPERTY = "ai.djl.offline";
+    /** The DJL version peft4j is built and tested against; another one on the class path is refused. */
+    public static final String DJL_VERSION = "0.35.0";
 
     /**
      * A jar the engine needs, recognised by a resource it contains.
@@ -83,6 +86,10 @@ public abstract class DjlEngineBinding implements EngineBinding {
 
     @Override
     public EngineAvailability availability() {
+        Optional<String> version = versionProblem(Engine.getDjlVersion());
+        if (version.isPresent()) {
+            return EngineAvailability.unavailable(version.get());
+        }
         for (NativeJar jar : nativeJars) {
             if (resources.getResource(jar.resource()) == null) {
                 return EngineAvailability.unavailable(
@@ -93,9 +100,6 @@ public abstract class DjlEngineBinding implements EngineBinding {
                                 + ")");
             }
         }
-        if (System.getProperty(OFFLINE_PROPERTY) == null) {
-            System.setProperty(OFFLINE_PROPERTY, "true");
-        }
         try {
             Engine.getEngine(djlEngineName);
             return EngineAvailability.available();
@@ -103,6 +107,20 @@ public abstract class DjlEngineBinding implements EngineBinding {
             return EngineAvailability.unavailable(
                     "DJL could not load " + djlEngineName + " on " + platform() + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * What is wrong with the DJL version on the class path.
+     *
+     * @param djlVersion the version found ({@code Engine.getDjlVersion()})
+     * @return the reason it is refused, or empty when it is {@link #DJL_VERSION}
+     */
+    static Optional<String> versionProblem(String djlVersion) {
+        return DJL_VERSION.equals(djlVersion)
+                ? Optional.empty()
+                : Optional.of("peft4j needs DJL " + DJL_VERSION + " but the class path has DJL " + djlVersion
+                        + " (ai.djl:api): import ai.djl:bom:" + DJL_VERSION
+                        + " in your dependencyManagement, or remove the other DJL version");
     }
 
     @Override

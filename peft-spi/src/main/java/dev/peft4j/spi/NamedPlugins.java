@@ -146,19 +146,15 @@ final class NamedPlugins<T> {
      *
      * @param name the name
      * @return the plugin
-     * @throws PeftException naming the available plugins when there is none of that name
+     * @throws PeftException naming the available plugins, and the artifact to add when peft4j
+     *     publishes the plugin, when there is none of that name
      */
     T get(String name) {
-        T plugin = name == null ? null : byName.get(name.toLowerCase(Locale.ROOT));
+        String key = name == null ? null : name.toLowerCase(Locale.ROOT);
+        T plugin = key == null ? null : byName.get(key);
         if (plugin == null) {
-            throw new PeftException(
-                    "Unknown "
-                            + noun
-                            + " '"
-                            + name
-                            + "'. Available: "
-                            + byName.keySet()
-                            + ". Add the jar that provides it to the class path.");
+            throw new PeftException("Unknown " + noun + " '" + name + "'. Available: " + byName.keySet() + ". "
+                    + FirstPartyPlugins.howToAdd(noun, key));
         }
         return plugin;
     }

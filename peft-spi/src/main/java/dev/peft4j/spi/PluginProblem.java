@@ -10,8 +10,23 @@ package dev.peft4j.spi;
  */
 public record PluginProblem(String service, String className, String source, String message) {
 
+    private static final String UNKNOWN = "?";
+
+    /**
+     * A problem of a whole plugin jar rather than of one provider.
+     *
+     * @param jar the jar's path
+     * @param message what is wrong with it
+     * @return the problem, with service {@code plugin jar} and class {@code ?}
+     */
+    static PluginProblem ofJar(String jar, String message) {
+        return new PluginProblem("plugin jar", UNKNOWN, jar, message);
+    }
+
     @Override
     public String toString() {
-        return service + " provider " + className + " from " + source + " failed to load: " + message;
+        return UNKNOWN.equals(className)
+                ? service + " " + source + ": " + message
+                : service + " provider " + className + " from " + source + " failed to load: " + message;
     }
 }

@@ -35,8 +35,8 @@ public final class Plugins {
     private final NamedPlugins<EngineBinding> engines;
     private final List<PluginProblem> problems;
 
-    private Plugins(ClassLoader loader) {
-        List<PluginProblem> found = new ArrayList<>();
+    private Plugins(ClassLoader loader, List<PluginProblem> jarProblems) {
+        List<PluginProblem> found = new ArrayList<>(jarProblems);
         adapters = NamedPlugins.load(AdapterFactory.class, "adapter", AdapterFactory::name, loader, found);
         operators =
                 NamedPlugins.load(
@@ -54,12 +54,13 @@ public final class Plugins {
      * @throws PeftException when two plugins of one kind share a name
      */
     public static Plugins load(ClassLoader loader) {
-        return new Plugins(loader);
+        return new Plugins(loader, List.of());
     }
 
     /**
      * Loads the plugins on the class path plus every jar in a directory, through a child class
-     * loader.
+     * loader. A file that does not open as a jar is left out, and it and every jar that declares no
+     * plugin are reported in {@link #problems()}.
      *
      * @param directory a directory of plugin jars
      * @return the registry
@@ -70,16 +71,23 @@ public final class Plugins {
             throw new PeftException("Plugin directory " + directory + " does not exist or is not a directory");
         }
         List<URL> jars = new ArrayList<>();
+        List<PluginProblem> problems = new ArrayList<>();
         try (Stream<Path> files = Files.list(directory)) {
             for (Path jar : files.filter(f -> f.toString().endsWith(".jar")).sorted().toList()) {
-                jars.add(jar.toUri().toURL());
+                PluginJarCheck check = PluginJarCheck.of(jar);
+                if (check.problem() != null) {
+                    problems.add(PluginProblem.ofJar(jar.toString(), check.problem()));
+                }
+                if (check.loadable()) {
+                    jars.add(jar.toUri().toURL());
+                }
             }
         } catch (IOException e) {
             throw new PeftException("Cannot list plugin directory " + directory + ": " + e.getMessage(), e);
         }
         LOG.debug("Loading plugin jars {}", jars);
         URLClassLoader loader = new URLClassLoader(jars.toArray(URL[]::new), Plugins.class.getClassLoader());
-        return new Plugins(loader);
+        return new Plugins(loader, problems);
     }
 
     /**
@@ -135,7 +143,8 @@ public final class Plugins {
                             + type
                             + ". Available types (operator): "
                             + available
-                            + ". Add the jar that provides it to the class path.");
+                            + ". "
+                            + FirstPartyPlugins.howToAddMoraType(type));
         }
         if (matching.size() > 1) {
             CompressionOperator first = matching.get(0);

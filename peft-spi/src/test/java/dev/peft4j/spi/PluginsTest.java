@@ -142,6 +142,50 @@ class PluginsTest {
     }
 
     @Test
+    void jarsThatDoNotOpenOrDeclareNoPluginAreReportedByNameAndTheOthersStillLoad() throws Exception {
+        PluginJars.build(
+                dir.resolve("good.jar"), SERVICE, Map.of("com.example.Good", PluginJars.adapterFactorySource("com.example.Good", "good")));
+        Files.write(dir.resolve("random.jar"), new byte[] {17, 99, -3, 42, 0, 7, 8, 1});
+        Files.createFile(dir.resolve("empty.jar"));
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(dir.resolve("annotations-only.jar")))) {
+            out.putNextEntry(new JarEntry("com/example/Plugin.class"));
+            out.write(new byte[] {(byte) 0xca, (byte) 0xfe});
+            out.closeEntry();
+        }
+        Files.createDirectory(dir.resolve("folder.jar"));
+        Plugins plugins = Plugins.load(dir);
+        assertEquals("good", plugins.adapter("good").name());
+        List<String> problems = plugins.problems().stream().map(PluginProblem::toString).toList();
+        assertEquals(4, problems.size(), problems.toString());
+        assertTrue(problems.get(0).startsWith("plugin jar " + dir.resolve("annotations-only.jar") + ": provides no plugin: it has "
+                + "no META-INF/services file for dev.peft4j.spi.AdapterFactory, CompressionOperator or EngineBinding. "
+                + "With @AutoService the annotation processor must run"), problems.get(0));
+        assertTrue(problems.get(1).startsWith("plugin jar " + dir.resolve("empty.jar") + ": cannot be opened as a jar (ZipException"),
+                problems.get(1));
+        assertEquals("plugin jar " + dir.resolve("folder.jar") + ": is not a regular file; it is left out", problems.get(2));
+        assertTrue(problems.get(3).startsWith("plugin jar " + dir.resolve("random.jar") + ": cannot be opened as a jar ("),
+                problems.get(3));
+        assertTrue(problems.get(3).endsWith("); it is left out"), problems.get(3));
+    }
+
+    @Test
+    void aMissingFirstPartyPluginNamesTheDependencyToAdd() {
+        Plugins plugins = Plugins.load(dir);
+        assertEquals("Unknown adapter 'DoRA'. Available: []. Add the dependency dev.peft4j:peft-dora (it provides the adapter 'dora').",
+                assertThrows(PeftException.class, () -> plugins.adapter("DoRA")).getMessage());
+        assertEquals("Unknown operator 'sharing'. Available: []. "
+                        + "Add the dependency dev.peft4j:mora-op-sharing (it provides the operator 'sharing').",
+                assertThrows(PeftException.class, () -> plugins.operator("sharing")).getMessage());
+        assertEquals("Unknown engine 'mxnet'. Available: []. Add the dependency dev.peft4j:engine-mxnet (it provides the engine 'mxnet').",
+                assertThrows(PeftException.class, () -> plugins.engine("mxnet")).getMessage());
+        assertEquals("No MoRA operator computes mora_type 6. Available types (operator): {}. "
+                        + "Add the dependency dev.peft4j:mora-op-rotation (it computes mora_type 6).",
+                assertThrows(PeftException.class, () -> plugins.operatorByMoraType(6)).getMessage());
+        assertEquals("Unknown adapter 'vera'. Available: []. Add the jar that provides it to the class path.",
+                assertThrows(PeftException.class, () -> plugins.adapter("vera")).getMessage());
+    }
+
+    @Test
     void operatorsAreFoundByTheirOfficialMoraType() {
         PluginJars.build(
                 dir.resolve("ops.jar"),
@@ -156,7 +200,7 @@ class PluginsTest {
         PeftException error = assertThrows(PeftException.class, () -> plugins.operatorByMoraType(4));
         assertEquals(
                 "No MoRA operator computes mora_type 4. Available types (operator): {1=one, 6=six}. "
-                        + "Add the jar that provides it to the class path.",
+                        + "Add the dependency dev.peft4j:mora-op-sharing (it computes mora_type 4).",
                 error.getMessage());
     }
 

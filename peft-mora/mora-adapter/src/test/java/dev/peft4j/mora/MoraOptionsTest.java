@@ -35,7 +35,8 @@ class MoraOptionsTest {
     @Test
     void theDefaultOperatorIsSharingAndAnUnknownNameListsTheAvailableOnes() {
         assertEquals(
-                "Unknown operator 'sharing'. Available: [test-even-window, test-window]. Add the jar that provides it to the class path.",
+                "Unknown operator 'sharing'. Available: [test-even-window, test-window]. "
+                        + "Add the dependency dev.peft4j:mora-op-sharing (it provides the operator 'sharing').",
                 error(Map.of()));
         assertTrue(error(Map.of("operator", "gather")).startsWith("Unknown operator 'gather'. Available: [test-even-window"));
     }
@@ -47,7 +48,7 @@ class MoraOptionsTest {
         assertEquals(EvenWindowOperator.NAME, options(Map.of("mora_type", "2", "operator", "test-even-window")).operator().name());
         assertEquals(
                 "No MoRA operator computes mora_type 6. Available types (operator): {1=test-window, 2=test-even-window}. "
-                        + "Add the jar that provides it to the class path.",
+                        + "Add the dependency dev.peft4j:mora-op-rotation (it computes mora_type 6).",
                 error(Map.of("mora_type", "6")));
     }
 

@@ -74,7 +74,8 @@ class DecoupleTest {
         assertTrue(Plugins.defaults().operator(DecoupleOperator.NAME).moraType().isEmpty());
         PeftException error = assertThrows(PeftException.class, () -> Plugins.defaults().operatorByMoraType(6));
         assertEquals(
-                "No MoRA operator computes mora_type 6. Available types (operator): {}. Add the jar that provides it to the class path.",
+                "No MoRA operator computes mora_type 6. Available types (operator): {}. "
+                        + "Add the dependency dev.peft4j:mora-op-rotation (it computes mora_type 6).",
                 error.getMessage());
     }
 }
