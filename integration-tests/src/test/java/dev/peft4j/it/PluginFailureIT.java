@@ -24,6 +24,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -101,6 +103,22 @@ class PluginFailureIT {
         assertEquals(0, list.status(), list.err());
         assertTrue(list.out().contains("Plugin problems:\n  " + problem), list.out());
         assertTrue(list.out().contains("  " + ThirdPartyPlugin.ADAPTER + " "), list.out());
+    }
+
+    @Test
+    void listNamesEveryJarThatDoesNotOpenOrDeclaresNoPlugin() throws IOException {
+        dropInThirdPartyPlugin("third-party.jar");
+        Files.createFile(dir.resolve("empty.jar"));
+        try (var out = new JarOutputStream(Files.newOutputStream(dir.resolve("no-services.jar")))) {
+            out.putNextEntry(new JarEntry("com/example/Forgotten.class"));
+            out.closeEntry();
+        }
+        CommandRunner.Result list = CommandRunner.run("--plugins", dir.toString(), "list");
+        assertEquals(0, list.status(), list.err());
+        assertTrue(list.out().contains("  " + ThirdPartyPlugin.ADAPTER + " "), list.out());
+        assertTrue(list.out().contains("Plugin problems:\n"), list.out());
+        assertTrue(list.out().contains("  plugin jar " + dir.resolve("empty.jar") + ": cannot be opened as a jar"), list.out());
+        assertTrue(list.out().contains("  plugin jar " + dir.resolve("no-services.jar") + ": provides no plugin"), list.out());
     }
 
     @Test

@@ -3,12 +3,14 @@ package dev.peft4j.lora;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.MalformedModelException;
 import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.DefaultTrainingConfig;
@@ -27,14 +29,18 @@ import dev.peft4j.core.testing.TestModels;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.Plugins;
 import java.io.IOException;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The README's Java example, kept compiling and working. */
 class ReadmeExampleTest {
 
+    @TempDir Path dir;
+
     @Test
-    void wrapTrainMerge() throws IOException, TranslateException {
-        Backend backend = Backend.select("auto", "auto", Plugins.defaults());
+    void wrapTrainMergeUnloadSave() throws IOException, MalformedModelException {
+        Backend backend = Backend.select(null, null, Plugins.defaults());
         try (Model model = backend.newModel("mlp")) {
             SequentialBlock mlp = new SequentialBlock()
                     .add(Linear.builder().setUnits(64).build())
@@ -51,16 +57,15 @@ class ReadmeExampleTest {
                     peft.parameterReport().toString());
             model.setBlock(peft.block());
 
-            NDManager data = model.getNDManager();
-            NDArray x = data.randomNormal(new Shape(64, 32));
-            NDArray y = data.randomNormal(new Shape(64, 8));
+            NDManager manager = model.getNDManager();
+            NDArray x = manager.randomNormal(new Shape(64, 32));
+            NDArray y = manager.randomNormal(new Shape(64, 8));
             ArrayDataset dataset = new ArrayDataset.Builder().setData(x).optLabels(y).setSampling(16, true).build();
 
             DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.l2Loss())
                     .optOptimizer(Optimizer.adam().optLearningRateTracker(Tracker.fixed(1e-2f)).build());
-            float before;
+            float before = loss(peft.block(), x, y);
             try (Trainer trainer = model.newTrainer(config)) {
-                before = loss(peft, x, y);
                 for (int epoch = 0; epoch < 10; epoch++) {
                     for (Batch batch : trainer.iterateDataset(dataset)) {
                         EasyTrain.trainBatch(trainer, batch);
@@ -68,15 +73,33 @@ class ReadmeExampleTest {
                         batch.close();
                     }
                 }
+            } catch (TranslateException e) {
+                throw new IllegalStateException(e);
             }
-            float trained = loss(peft, x, y);
-            peft.merge();
+            float trained = loss(peft.block(), x, y);
             assertTrue(trained < before, "training lowered the loss: " + before + " → " + trained);
-            assertEquals(trained, loss(peft, x, y), 1e-4f, "the merged model computes the same");
+            peft.merge();
+            assertEquals(trained, loss(peft.block(), x, y), 1e-4f, "the merged model computes the same");
+
+            model.setBlock(peft.mergeAndUnload());
+            model.save(dir, "mlp");
+
+            try (Model reloaded = backend.newModel("mlp")) {
+                SequentialBlock plain = new SequentialBlock()
+                        .add(Linear.builder().setUnits(64).build())
+                        .add(Activation::relu)
+                        .add(Linear.builder().setUnits(8).build());
+                plain.initialize(reloaded.getNDManager(), DataType.FLOAT32, new Shape(1, 32));
+                reloaded.setBlock(plain);
+                reloaded.load(dir, "mlp");
+                NDManager other = reloaded.getNDManager();
+                assertEquals(trained, loss(plain, other.create(x.toFloatArray(), x.getShape()),
+                        other.create(y.toFloatArray(), y.getShape())), 1e-4f, "the saved model loads into the plain block");
+            }
         }
     }
 
-    private static float loss(PeftModel peft, NDArray x, NDArray y) {
-        return TestModels.predict(peft.block(), x).sub(y).square().mean().getFloat();
+    private static float loss(Block block, NDArray x, NDArray y) {
+        return TestModels.predict(block, x).sub(y).square().mean().getFloat();
     }
 }
