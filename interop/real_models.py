@@ -196,15 +196,20 @@ def peft_lora_on_stories260k_gives_peft_logits():
     adapter = REFERENCE / "stories260k-lora"
     cases = stories_cases(AutoTokenizer.from_pretrained(STORIES))
     model = transformers_model(STORIES, adapter)
-    # The adapter must matter: PEFT's logits with it differ from the base model's.
+    moved = adapter_effect(model, cases[1]["input_ids"])
+    return f"adapter moves the logits by up to {moved:.3f}; " + logits_parity("stories260k-lora", STORIES, cases, adapter, model)
+
+
+def adapter_effect(model, input_ids):
+    """How far a PeftModel's adapter moves its logits (max |Δ|); the adapter must matter, so at least 1e-2."""
     with torch.no_grad(), model.disable_adapter():
-        base = model(torch.tensor(cases[1]["input_ids"])).logits
+        base = model(torch.tensor(input_ids)).logits
     with torch.no_grad():
-        adapted = model(torch.tensor(cases[1]["input_ids"])).logits
+        adapted = model(torch.tensor(input_ids)).logits
     moved = (adapted - base).abs().max().item()
     if moved < 1e-2:
         raise AssertionError(f"the adapter moves PEFT's logits by only {moved:.1e}")
-    return f"adapter moves the logits by up to {moved:.3f}; " + logits_parity("stories260k-lora", STORIES, cases, adapter, model)
+    return moved
 
 
 def transformers_loss(adapter=None):
@@ -290,13 +295,7 @@ def finetuned_adapter_in_peft(method, target):
         raise AssertionError(f"training loss did not fall: {first:.4f} -> {last:.4f}")
     model, tensors = peft_loads_cleanly(adapter)
     cases = stories_cases(AutoTokenizer.from_pretrained(STORIES))
-    with torch.no_grad(), model.disable_adapter():
-        base = model(torch.tensor(cases[1]["input_ids"])).logits
-    with torch.no_grad():
-        adapted = model(torch.tensor(cases[1]["input_ids"])).logits
-    moved = (adapted - base).abs().max().item()
-    if moved < 1e-2:
-        raise AssertionError(f"the trained adapter moves PEFT's logits by only {moved:.1e}")
+    moved = adapter_effect(model, cases[1]["input_ids"])
     return (f"20 steps, train loss {first:.3f} -> {last:.3f}; {tensors} tensors load with no missing or unexpected key; "
             f"adapter moves the logits by up to {moved:.3f}; "
             + logits_parity(f"finetune-{method}", STORIES, cases, adapter, model))
