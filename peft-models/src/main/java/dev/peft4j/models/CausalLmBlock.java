@@ -70,11 +70,16 @@ public final class CausalLmBlock extends AbstractBlock implements OutputLayerAwa
      * @param params DJL's forward parameters
      * @param lastOnly whether to compute logits for the last position only
      * @return logits (B, T, V), or (B, 1, V) with {@code lastOnly}
-     * @throws PeftException when the shapes do not fit, an input is longer than the model allows
-     *     (GPT-2's positions, a sliding window) or a token id is outside the vocabulary
+     * @throws PeftException when the model was closed, the shapes do not fit, an input is longer
+     *     than the model allows (GPT-2's positions, a sliding window) or a token id is outside the
+     *     vocabulary
      */
     public NDArray forward(ParameterStore store, NDArray inputIds, NDArray attentionMask, KvCache cache,
             boolean training, PairList<String, Object> params, boolean lastOnly) {
+        if (backbone().embedding().weight().getArray().isReleased()) {
+            throw new PeftException("The model's weights were released: its CausalLm (or DJL Model) was closed. "
+                    + "Use a model only inside its try-with-resources block");
+        }
         Shape shape = inputIds.getShape();
         if (shape.dimension() != 2 || shape.get(1) == 0) {
             throw new PeftException("input_ids has shape " + shape + ", expected (batch, tokens) with tokens ≥ 1");

@@ -202,4 +202,16 @@ class LoadingErrorsTest {
             assertTrue(message.contains("Token id 96 is outside the vocabulary of 96 tokens"), message);
         }
     }
+
+    @Test
+    void aClosedModelSaysSoInsteadOfTheEnginesError() {
+        CausalLm lm = CausalLm.load(Reference.resource("tiny-qwen2"), BACKEND);
+        lm.close();
+        try (NDManager manager = BACKEND.newManager()) {
+            NDArray ids = manager.create(new long[] {1, 2}).reshape(1, 2);
+            assertEquals("The model's weights were released: its CausalLm (or DJL Model) was closed. "
+                    + "Use a model only inside its try-with-resources block",
+                    assertThrows(PeftException.class, () -> lm.logits(ids, null)).getMessage());
+        }
+    }
 }
