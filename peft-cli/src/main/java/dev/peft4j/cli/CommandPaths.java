@@ -13,6 +13,7 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,6 +42,7 @@ import java.util.stream.Stream;
 public final class CommandPaths {
 
     private static final int DIRECTORY_DEPTH = 4;
+    private static final String NOT_A_DIRECTORY = "Not a directory";
 
     private enum InputKind { FILE, DIRECTORY, FILE_OR_DIRECTORY }
 
@@ -146,8 +148,11 @@ public final class CommandPaths {
         for (Input input : inputs) {
             resolved.add(resolve(input));
         }
+        Set<Path> createdDirectories = new HashSet<>();
+        outputs.stream().filter(output -> output.kind() != OutputKind.FILE)
+                .forEach(output -> createdDirectories.add(output.path().toAbsolutePath().normalize()));
         for (Output output : outputs) {
-            Path real = checkOutput(output);
+            Path real = checkOutput(output, createdDirectories);
             for (ResolvedInput input : resolved) {
                 requireNoOverlap(output, real, input);
             }
@@ -232,8 +237,8 @@ public final class CommandPaths {
         }
     }
 
-    /** Checks an output and returns where it lands, with links resolved. */
-    private static Path checkOutput(Output output) {
+    /** Checks an output (whose directory may be one the command creates) and returns where it lands, links resolved. */
+    private static Path checkOutput(Output output, Set<Path> createdDirectories) {
         Path path = output.path();
         String name = named(path, output.flag());
         Optional<BasicFileAttributes> existing = attributes(path);
@@ -263,11 +268,12 @@ public final class CommandPaths {
         Path ancestor = existingAncestor(path);
         Path writable = existing.isEmpty() ? ancestor
                 : output.kind() == OutputKind.DIRECTORY_WRITTEN_INTO ? path : path.toAbsolutePath().getParent();
-        if (!Files.isDirectory(ancestor)) {
+        if (existing.isEmpty() && !Files.isDirectory(ancestor)) {
             throw new PeftException(name + " cannot be created: " + ancestor + " is not a directory");
         }
-        if (output.kind() == OutputKind.FILE && !ancestor.equals(path.toAbsolutePath().getParent())
-                && existing.isEmpty()) {
+        Path parent = path.toAbsolutePath().normalize().getParent();
+        if (output.kind() == OutputKind.FILE && existing.isEmpty() && !ancestor.equals(parent)
+                && !createdDirectories.contains(parent)) {
             throw new PeftException(name + " cannot be written: its directory " + path.toAbsolutePath().getParent()
                     + " does not exist; create it first");
         }
@@ -337,7 +343,7 @@ public final class CommandPaths {
                 + ", not a regular file; peft4j only reads and writes regular files: give a file's path");
     }
 
-    /** The attributes, following links; empty when nothing is there. */
+    /** The attributes, following links; empty when nothing is there (or a file stands where a directory would be). */
     private static Optional<BasicFileAttributes> attributes(Path path) {
         try {
             return Optional.of(Files.readAttributes(path, BasicFileAttributes.class));
@@ -346,6 +352,11 @@ public final class CommandPaths {
         } catch (AccessDeniedException e) {
             throw new PeftException(path + " cannot be reached: permission denied on a directory above it; fix the "
                     + "permissions or choose another path", e);
+        } catch (FileSystemException e) {
+            if (NOT_A_DIRECTORY.equals(e.getReason())) {
+                return Optional.empty();
+            }
+            throw new PeftException("Cannot read the attributes of " + path + ": " + FailureMessage.cause(e), e);
         } catch (IOException e) {
             throw new PeftException("Cannot read the attributes of " + path + ": " + FailureMessage.cause(e), e);
         }

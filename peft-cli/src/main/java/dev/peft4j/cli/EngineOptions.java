@@ -70,7 +70,7 @@ public final class EngineOptions {
         Choice deviceChoice = Choice.of("--device", device, "peft4j.device", "PEFT4J_DEVICE", environment, properties);
         try {
             return Backend.select(engineChoice.value(), deviceChoice.value(), plugins);
-        } catch (PeftException e) {
+        } catch (PeftException | IllegalArgumentException e) {
             List<String> sources = new ArrayList<>();
             for (Choice choice : List.of(engineChoice, deviceChoice)) {
                 if (choice.value() != null && !choice.source().startsWith("--")) {

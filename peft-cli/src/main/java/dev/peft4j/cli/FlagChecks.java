@@ -36,7 +36,7 @@ public final class FlagChecks {
      * @param value its value
      * @throws ParameterException when not positive and finite
      */
-    public static void positiveFinite(CommandSpec spec, String flag, double value) {
+    public static void positiveFinite(CommandSpec spec, String flag, float value) {
         if (!(value > 0) || Double.isInfinite(value)) {
             throw new ParameterException(spec.commandLine(), flag + " is " + value + ": it must be a finite number above 0");
         }

@@ -135,7 +135,10 @@ public final class MemorizeCommand implements Callable<Integer> {
         List<RunResult> results = new ArrayList<>();
         for (RunSpec run : runs) {
             RunResult result = runner.apply(run);
-            result.divergence().ifPresent(System.err::println);
+            result.divergence().ifPresent(note -> {
+                spec.commandLine().getErr().println(System.lineSeparator() + "peft4j: " + note);
+                spec.commandLine().getErr().flush();
+            });
             results.add(result);
         }
         MemorizeReport report = new MemorizeReport("memorize", settings.pairs(), seed, backend.engine().name(), deviceName(backend),
