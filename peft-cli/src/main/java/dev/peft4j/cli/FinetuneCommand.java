@@ -2,6 +2,8 @@ package dev.peft4j.cli;
 
 import com.google.gson.JsonObject;
 import dev.peft4j.core.Backend;
+import dev.peft4j.core.io.AdapterDirectory;
+import dev.peft4j.core.io.PeftConfigFile;
 import dev.peft4j.models.CausalLm;
 import dev.peft4j.models.text.Tokenizer;
 import dev.peft4j.train.EvalSplit;
@@ -19,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -136,6 +139,16 @@ final class FinetuneCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         FineTuneConfig config = config();
+        parent.paths()
+                .readsDirectory("--model", model)
+                .readsFile("--data", data)
+                .readsFile("--eval-data", evalInput == null ? null : evalInput.file)
+                .readsDirectory("--resume", resume)
+                .writesInto("--out", out)
+                .replacesDirectory("--out", out.resolve("adapter"), Set.of(AdapterDirectory.WEIGHTS_FILE, PeftConfigFile.FILE_NAME))
+                .writesFile("--out", out.resolve("report.json"))
+                .writesFile("--out", out.resolve("loss.png"))
+                .check();
         Backend backend = engineOptions.backend(parent.plugins());
         try (CausalLm lm = CausalLm.load(model, backend)) {
             Tokenizer tokenizer = lm.requireTokenizer();

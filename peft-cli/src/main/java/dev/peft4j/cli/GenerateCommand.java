@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
@@ -59,7 +60,13 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        GenerationConfig config = new GenerationConfig(maxNewTokens, temperature, topK, topP, seed, Set.of());
+        GenerationConfig config;
+        try {
+            config = new GenerationConfig(maxNewTokens, temperature, topK, topP, seed, Set.of());
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        modelOptions.declare(parent.paths()).check();
         try (CausalLm lm = modelOptions.load(parent.plugins())) {
             Tokenizer tokenizer = lm.requireTokenizer();
             List<long[]> inputs = new ArrayList<>();

@@ -31,6 +31,7 @@ final class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        parent.paths().readsDirectory("DIR", directory).check();
         PrintWriter out = spec.commandLine().getOut();
         try (AdapterDirectory adapter = AdapterDirectory.open(directory)) {
             out.print(AdapterDescription.of(adapter, parent.plugins()));

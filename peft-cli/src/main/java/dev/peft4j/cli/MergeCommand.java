@@ -56,13 +56,17 @@ final class MergeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        PathMap pathMap = PathMap.parse(prefixMap);
+        CommandPaths paths = parent.paths().readsFileOrDirectory("--base", base).readsDirectory("--adapter", adapter);
+        boolean modelDirectory = Files.isDirectory(base);
+        (modelDirectory ? paths.writesNewDirectory("--out", out) : paths.writesFile("--out", out)).check();
         Plugins plugins = parent.plugins();
-        StreamingMerge.Options options = new StreamingMerge.Options(PathMap.parse(prefixMap), plugins);
+        StreamingMerge.Options options = new StreamingMerge.Options(pathMap, plugins);
         Backend backend = engineOptions.backend(plugins);
         long start = System.nanoTime();
         StreamingMerge.Summary summary;
         try (NDManager manager = backend.newManager()) {
-            summary = Files.isDirectory(base)
+            summary = modelDirectory
                     ? ModelMerge.merge(base, adapter, out, manager, options)
                     : StreamingMerge.merge(base, adapter, out, manager, options);
         }

@@ -22,6 +22,18 @@ final class ModelOptions {
     @Mixin EngineOptions engineOptions;
 
     /**
+     * Declares the model and adapter directories as inputs.
+     *
+     * @param paths the command's paths
+     * @return the same paths
+     */
+    CommandPaths declare(CommandPaths paths) {
+        paths.readsDirectory("--model", model);
+        adapters.forEach(adapter -> paths.readsDirectory("--adapter", adapter));
+        return paths;
+    }
+
+    /**
      * Loads the model and applies the adapters, named {@code adapter0}, {@code adapter1}, ….
      *
      * @param plugins the plugin registry

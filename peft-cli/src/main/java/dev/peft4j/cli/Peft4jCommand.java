@@ -31,6 +31,16 @@ public final class Peft4jCommand {
         return pluginDirectory == null ? Plugins.defaults() : Plugins.load(pluginDirectory);
     }
 
+    /**
+     * The paths a subcommand reads and writes, starting with the {@code --plugins} directory when
+     * given; the subcommand declares its own and checks them all before any work.
+     *
+     * @return a new declaration
+     */
+    public CommandPaths paths() {
+        return new CommandPaths().readsDirectory("--plugins", pluginDirectory);
+    }
+
     /** Reads the version from the jar's manifest. */
     static final class Version implements picocli.CommandLine.IVersionProvider {
         @Override

@@ -31,6 +31,9 @@ import picocli.CommandLine.Spec;
                 + "log-likelihood per predicted token (nats) and perplexity.")
 final class PerplexityCommand implements Callable<Integer> {
 
+    /** The most texts per forward. */
+    static final int MAX_BATCH = 4096;
+
     @ParentCommand private Peft4jCommand parent;
 
     @Spec private CommandSpec spec;
@@ -40,7 +43,7 @@ final class PerplexityCommand implements Callable<Integer> {
     @ArgGroup(multiplicity = "1")
     private Input input;
 
-    @Option(names = "--batch", paramLabel = "N", defaultValue = "8", description = "Texts per forward (default: 8).")
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "8", description = "Texts per forward, 1 to 4096 (default: 8).")
     private int batch;
 
     @Option(names = "--json", description = "Print one JSON object: tokens, meanNll, perplexity.")
@@ -57,6 +60,8 @@ final class PerplexityCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        FlagChecks.inRange(spec, "--batch", batch, 1, MAX_BATCH);
+        modelOptions.declare(parent.paths()).readsFile("--data", input.data).check();
         List<String> texts = input.text != null ? List.of(input.text) : readTexts(input.data);
         Perplexity.Score score;
         try (CausalLm lm = modelOptions.load(parent.plugins())) {

@@ -40,19 +40,19 @@ class BenchCommandTest {
 
     @Test
     void badSettingsAreClearErrors() {
-        assertError("Benchmark sizes must be positive, got d=0", "--features", "0");
-        assertError("rounds=0..0 (1 ≤ min ≤ max)", "--rounds", "0");
-        assertError("Unknown engine 'tensorflow'", "--engine", "tensorflow");
+        assertError(2, "--features 0 is out of range: it must be 1 to 16,384", "--features", "0");
+        assertError(2, "--rounds 0 is out of range: it must be 1 to 100,000", "--rounds", "0");
+        assertError(1, "Unknown engine 'tensorflow'", "--engine", "tensorflow");
     }
 
-    private void assertError(String message, String... options) {
+    private void assertError(int status, String message, String... options) {
         String[] args = new String[options.length + 3];
         args[0] = "bench";
         args[1] = "--out";
         args[2] = dir.toString();
         System.arraycopy(options, 0, args, 3, options.length);
         CommandRunner.Result result = CommandRunner.run(args);
-        assertEquals(1, result.status(), result.out());
+        assertEquals(status, result.status(), result.out());
         assertTrue(result.err().contains(message), result.err());
     }
 }

@@ -19,6 +19,7 @@ final class AccuracyCurve {
     private final TreeSet<Integer> measuredSteps = new TreeSet<>();
     private final List<Integer> steps = new ArrayList<>();
     private final List<double[]> metrics = new ArrayList<>();
+    private Integer divergedAt;
 
     /**
      * A curve for one run.
@@ -55,8 +56,41 @@ final class AccuracyCurve {
      * @param loss the mean loss per predicted symbol
      */
     void add(int step, double charAccuracy, double pairAccuracy, double loss) {
+        if (!Double.isFinite(charAccuracy) || !Double.isFinite(pairAccuracy) || !Double.isFinite(loss)) {
+            divergedAt(step);
+            return;
+        }
         steps.add(step);
         metrics.add(new double[] {charAccuracy, pairAccuracy, loss});
+    }
+
+    /**
+     * Checks a training step's loss; a loss that is not finite marks the run as diverged there.
+     *
+     * @param step the step
+     * @param trainLoss its loss
+     * @return whether the run has diverged (at this step or before)
+     */
+    boolean diverges(int step, double trainLoss) {
+        if (!Double.isFinite(trainLoss)) {
+            divergedAt(step);
+        }
+        return diverged();
+    }
+
+    /**
+     * Whether the run diverged: a loss or metric that was not finite.
+     *
+     * @return whether it stopped early
+     */
+    boolean diverged() {
+        return divergedAt != null;
+    }
+
+    private void divergedAt(int step) {
+        if (divergedAt == null) {
+            divergedAt = step;
+        }
     }
 
     /**
@@ -89,7 +123,8 @@ final class AccuracyCurve {
                 metrics.stream().map(m -> m[2]).toList(),
                 last()[0],
                 last()[1],
-                (System.nanoTime() - startNanos) / 1e9);
+                (System.nanoTime() - startNanos) / 1e9,
+                divergedAt);
     }
 
     private double[] last() {

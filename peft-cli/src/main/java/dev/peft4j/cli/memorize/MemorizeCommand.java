@@ -1,27 +1,32 @@
 package dev.peft4j.cli.memorize;
 
 import ai.djl.Device;
-import dev.peft4j.cli.OutputDirectory;
+import dev.peft4j.cli.EngineOptions;
+import dev.peft4j.cli.FlagChecks;
 import dev.peft4j.cli.Peft4jCommand;
 import dev.peft4j.core.Backend;
-import dev.peft4j.core.io.AtomicFile;
+import dev.peft4j.core.io.StagedDirectory;
 import dev.peft4j.models.ModelConfig;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.Plugins;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
@@ -47,6 +52,18 @@ public final class MemorizeCommand implements Callable<Integer> {
     private static final int DEFAULT_PAIRS = 384;
     private static final int DEFAULT_STEPS = 1500;
     private static final int DEFAULT_BATCH = 64;
+    /** The most UUID pairs. */
+    static final int MAX_PAIRS = 200_000;
+    /** The widest synthetic network. */
+    static final int MAX_HIDDEN = 8192;
+    /** The most steps per run. */
+    static final int MAX_STEPS = 10_000_000;
+    /** The most pairs per step. */
+    static final int MAX_BATCH = 65_536;
+    /** The highest rank. */
+    static final int MAX_RANK = 4096;
+    /** What the command writes into {@code --out}, which it replaces as a whole. */
+    static final Set<String> OUTPUTS = Set.of("report.json", "report.md", "curves.png");
 
     @ParentCommand private Peft4jCommand parent;
 
@@ -57,61 +74,55 @@ public final class MemorizeCommand implements Callable<Integer> {
                     + "the pairs on as key → value text (default: a synthetic network).")
     Path model;
 
-    @Option(names = "--pairs", description = "Number of UUID pairs (default: 384; with --model: 32).")
+    @Option(names = "--pairs", description = "Number of UUID pairs, 1 to 200,000 (default: 384; with --model: 32).")
     Integer pairs;
 
-    @Option(names = "--rank", split = ",", description = "LoRA rank(s) setting the parameter budget (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--rank", split = ",", description = "LoRA rank(s) setting the parameter budget, each 1 to 4096 and given once (default: ${DEFAULT-VALUE}).")
     List<Integer> ranks = new ArrayList<>(List.of(8));
 
-    @Option(names = "--steps", description = "Training steps per run (default: 1500; with --model: 200).")
+    @Option(names = "--steps", description = "Training steps per run, 1 to 10,000,000 (default: 1500; with --model: 200).")
     Integer steps;
 
-    @Option(names = "--batch", description = "Pairs per step (default: 64; with --model: 8).")
+    @Option(names = "--batch", description = "Pairs per step, 1 to 65,536 (default: 64; with --model: 8).")
     Integer batch;
 
-    @Option(names = "--hidden", description = "Hidden width of the synthetic network; not with --model (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--hidden", description = "Hidden width of the synthetic network, 1 to 8192; not with --model (default: ${DEFAULT-VALUE}).")
     int hidden = 512;
 
-    @Option(names = "--lr", paramLabel = "METHOD=VALUE", description = "Learning rate of a method, repeatable "
-            + "(defaults: fft=1e-3, lora=3e-3, dora=mora=1e-2; with --model: fft=1e-3, lora=mora=5e-3, dora=3e-3).")
+    @Option(names = "--lr", paramLabel = "METHOD=VALUE", description = "Learning rate of a method, finite and above 0, "
+            + "repeatable (defaults: fft=1e-3, lora=3e-3, dora=mora=1e-2; with --model: fft=1e-3, lora=mora=5e-3, dora=3e-3).")
     Map<String, Float> learningRates = new LinkedHashMap<>();
 
-    @Option(names = "--methods", split = ",", description = "Methods to run (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--methods", split = ",", description = "Methods to run, each once (default: ${DEFAULT-VALUE}).")
     List<String> methods = new ArrayList<>(List.of("fft", "lora", "dora", "mora"));
 
     @Option(names = "--operator", description = "MoRA operator (default: rotation for rank ≤ 32, sharing above, as the paper advises).")
     String operator;
 
-    @Option(names = "--engine", description = "auto, pytorch or mxnet (default: auto).")
-    String engine;
-
-    @Option(names = "--device", description = "auto, cpu, gpu or gpu:N (default: auto).")
-    String device;
+    @Mixin EngineOptions engineOptions;
 
     @Option(names = "--seed", description = "Seed of the pairs, the initial weights (the synthetic network, adapters) "
             + "and the batch order (default: ${DEFAULT-VALUE}).")
     long seed = 42;
 
-    @Option(names = "--out", description = "Directory for report.json, report.md and curves.png (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--out", description = "Directory for report.json, report.md and curves.png, replaced as a unit: a new directory or an "
+            + "earlier run's (default: ${DEFAULT-VALUE}).")
     Path out = Path.of("memorize-out");
 
     @Override
-    public Integer call() throws IOException {
-        Plugins plugins = parent.plugins();
+    public Integer call() {
         boolean pretrained = model != null;
-        if (pretrained && spec.commandLine().getParseResult().hasMatchedOption("--hidden")) {
-            throw new PeftException("--hidden " + hidden + " sets the width of the synthetic network; with --model "
-                    + model + " the width is the model's own");
-        }
+        checkFlags(pretrained);
+        parent.paths().readsDirectory("--model", model).replacesDirectory("--out", out, OUTPUTS).check();
+        Plugins plugins = parent.plugins();
+        List<RunSpec> runs = plan(plugins, pretrained ? PretrainedMemorizeRun.DEFAULT_LEARNING_RATES : DEFAULT_LEARNING_RATES);
         MemorizeSettings settings = new MemorizeSettings(
                 pairs != null ? pairs : pretrained ? PretrainedMemorizeRun.DEFAULT_PAIRS : DEFAULT_PAIRS,
                 pretrained ? ModelConfig.read(model).hiddenSize() : hidden,
                 steps != null ? steps : pretrained ? PretrainedMemorizeRun.DEFAULT_STEPS : DEFAULT_STEPS,
                 batch != null ? batch : pretrained ? PretrainedMemorizeRun.DEFAULT_BATCH : DEFAULT_BATCH,
                 seed);
-        List<RunSpec> runs = plan(plugins, pretrained ? PretrainedMemorizeRun.DEFAULT_LEARNING_RATES : DEFAULT_LEARNING_RATES);
-        OutputDirectory.prepare(out);
-        Backend backend = Backend.select(engine, device, plugins);
+        Backend backend = engineOptions.backend(plugins);
         PrintWriter stdout = spec.commandLine().getOut();
         stdout.printf("Memorizing %,d UUID pairs %son %s: %d runs of %d steps%n", settings.pairs(),
                 pretrained ? "with " + model + " " : "", backend, runs.size(), settings.steps());
@@ -123,18 +134,57 @@ public final class MemorizeCommand implements Callable<Integer> {
                 : new MemorizeRun(settings, data, backend, plugins, System.err, interactive)::run;
         List<RunResult> results = new ArrayList<>();
         for (RunSpec run : runs) {
-            results.add(runner.apply(run));
+            RunResult result = runner.apply(run);
+            result.divergence().ifPresent(note -> {
+                spec.commandLine().getErr().println(System.lineSeparator() + "peft4j: " + note);
+                spec.commandLine().getErr().flush();
+            });
+            results.add(result);
         }
         MemorizeReport report = new MemorizeReport("memorize", settings.pairs(), seed, backend.engine().name(), deviceName(backend),
                 pretrained ? model.toString() : null, settings.hidden(), settings.steps(), settings.batch(), results);
-        AtomicFile.write(out.resolve("report.json"), report.toJson().getBytes(StandardCharsets.UTF_8));
-        AtomicFile.write(out.resolve("curves.png"), AccuracyChart.png(report));
-        AtomicFile.write(out.resolve("report.md"), report.markdown("curves.png").getBytes(StandardCharsets.UTF_8));
+        write(report);
         stdout.println();
         stdout.print(report.table());
         stdout.printf("%nWrote %s, %s and %s%n", out.resolve("report.json"), out.resolve("report.md"), out.resolve("curves.png"));
         stdout.flush();
         return 0;
+    }
+
+    /** Every flag value, before anything is read or created. */
+    private void checkFlags(boolean pretrained) {
+        if (pretrained && spec.commandLine().getParseResult().hasMatchedOption("--hidden")) {
+            throw new ParameterException(spec.commandLine(), "--hidden " + hidden + " sets the width of the synthetic "
+                    + "network; with --model " + model + " the width is the model's own: drop --hidden");
+        }
+        if (pairs != null) {
+            FlagChecks.inRange(spec, "--pairs", pairs, 1, MAX_PAIRS);
+        }
+        if (steps != null) {
+            FlagChecks.inRange(spec, "--steps", steps, 1, MAX_STEPS);
+        }
+        if (batch != null) {
+            FlagChecks.inRange(spec, "--batch", batch, 1, MAX_BATCH);
+        }
+        FlagChecks.inRange(spec, "--hidden", hidden, 1, MAX_HIDDEN);
+        for (int rank : ranks) {
+            FlagChecks.inRange(spec, "--rank", rank, 1, MAX_RANK);
+        }
+        FlagChecks.distinct(spec, "--rank", ranks);
+        FlagChecks.distinct(spec, "--methods", methods);
+        learningRates.forEach((method, rate) -> FlagChecks.positiveFinite(spec, "--lr " + method, rate));
+    }
+
+    /** Writes the report, the chart and the table as one unit: the old set stays until the new one is complete. */
+    private void write(MemorizeReport report) {
+        try (StagedDirectory staged = StagedDirectory.start(out)) {
+            Files.write(staged.path().resolve("report.json"), report.toJson().getBytes(StandardCharsets.UTF_8));
+            Files.write(staged.path().resolve("curves.png"), AccuracyChart.png(report));
+            Files.write(staged.path().resolve("report.md"), report.markdown("curves.png").getBytes(StandardCharsets.UTF_8));
+            staged.commit();
+        } catch (IOException e) {
+            throw new PeftException("Cannot write the report into " + out + ": " + e.getMessage(), e);
+        }
     }
 
     /** The runs: fft once, every other method at every rank; validates names and ranks first. */
@@ -144,17 +194,13 @@ public final class MemorizeCommand implements Callable<Integer> {
         plugins.adapters().forEach(factory -> available.add(factory.name()));
         for (String method : methods) {
             if (!available.contains(method)) {
-                throw new PeftException("Unknown method '" + method + "'. Available: " + available);
+                throw new ParameterException(spec.commandLine(), "Unknown method '" + method + "'. Available: " + available);
             }
         }
         for (String method : learningRates.keySet()) {
             if (!available.contains(method)) {
-                throw new PeftException("--lr names unknown method '" + method + "'. Available: " + available);
-            }
-        }
-        for (int rank : ranks) {
-            if (rank <= 0) {
-                throw new IllegalArgumentException("--rank must be positive, got " + rank);
+                throw new ParameterException(spec.commandLine(), "--lr names unknown method '" + method + "'. Available: "
+                        + available);
             }
         }
         if (operator != null) {

@@ -65,6 +65,9 @@ record MemorizeReport(
             }
             table.append(String.format(Locale.ROOT, " %.1f | %.1f |\n", 100 * result.finalPairAccuracy(), result.seconds()));
         }
+        for (RunResult result : results) {
+            result.divergence().ifPresent(note -> table.append("\n").append(note).append(".\n"));
+        }
         return table.toString();
     }
 

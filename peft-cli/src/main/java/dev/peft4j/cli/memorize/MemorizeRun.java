@@ -95,8 +95,14 @@ final class MemorizeRun {
                         batch[i] = order[cursor++];
                     }
                     double loss = trainStep(trainer, model.getNDManager(), batch);
+                    if (curve.diverges(step, loss)) {
+                        break;
+                    }
                     if (curve.measuredAfter(step)) {
                         evaluate(curve, step, block, model.getNDManager());
+                        if (curve.diverged()) {
+                            break;
+                        }
                     }
                     bar.update(step, curve.progress(loss));
                 }

@@ -128,12 +128,14 @@ final class PretrainedMemorizeRun {
                     if (peft != null) {
                         peft.invalidateCaches();
                     }
-                    if (!Double.isFinite(loss)) {
-                        throw new PeftException(spec.label() + " diverged at step " + step + ": the loss is " + loss
-                                + "; lower its learning rate (" + spec.learningRate() + ") with --lr " + spec.method() + "=VALUE");
+                    if (curve.diverges(step, loss)) {
+                        break;
                     }
                     if (curve.measuredAfter(step)) {
                         evaluate(curve, step, lm, data);
+                        if (curve.diverged()) {
+                            break;
+                        }
                     }
                     bar.update(step, curve.progress(loss));
                 }

@@ -1,6 +1,7 @@
 package dev.peft4j.cli.memorize;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * What one run measured; the field names are those of {@code report.json}'s results.
@@ -17,6 +18,8 @@ import java.util.List;
  * @param finalCharAccuracy the last character accuracy
  * @param finalPairAccuracy the last pair accuracy
  * @param seconds the run's wall time
+ * @param divergedAtStep the step whose loss or metrics were no longer finite, where the run
+ *     stopped (the measurements before it are kept), or {@code null} when it did not diverge
  */
 record RunResult(
         String method,
@@ -30,7 +33,19 @@ record RunResult(
         List<Double> loss,
         double finalCharAccuracy,
         double finalPairAccuracy,
-        double seconds) {
+        double seconds,
+        Integer divergedAtStep) {
+
+    /**
+     * The divergence in words, for the terminal and the report.
+     *
+     * @return for example {@code lora r=8 diverged at step 2 …}, or empty when the run did not diverge
+     */
+    Optional<String> divergence() {
+        return Optional.ofNullable(divergedAtStep).map(step -> label() + " diverged at step " + step
+                + " (the loss or a metric was no longer finite; learning rate " + learningRate + "): its results stop at "
+                + "the last finite measurement; lower the rate with --lr " + method + "=VALUE");
+    }
 
     /**
      * The character accuracy at the measured step closest to a fraction of the run.

@@ -78,16 +78,17 @@ class MemorizeCommandTest {
 
     @Test
     void badFlagsAreClearErrors() throws IOException {
-        assertError("Unknown method 'vera'. Available: [dora, fft, ", "memorize", "--methods", "lora,vera");
-        assertError("--pairs must be positive, got 0", "memorize", "--pairs", "0");
-        assertError("--rank must be positive, got -8", "memorize", "--rank", "-8");
-        assertError("Unknown operator 'nope'. Available: [", "memorize", "--operator", "nope");
-        assertError("--lr names unknown method 'sgd'", "memorize", "--lr", "sgd=0.1");
+        assertError(2, "Unknown method 'vera'. Available: [dora, fft, ", "memorize", "--methods", "lora,vera");
+        assertError(2, "--pairs 0 is out of range: it must be 1 to 200,000", "memorize", "--pairs", "0");
+        assertError(2, "--rank -8 is out of range: it must be 1 to 4,096", "memorize", "--rank", "-8");
+        assertError(1, "Unknown operator 'nope'. Available: [", "memorize", "--operator", "nope");
+        assertError(2, "--lr names unknown method 'sgd'", "memorize", "--lr", "sgd=0.1");
         Path file = Files.writeString(dir.resolve("a-file"), "x");
-        assertError("Output directory " + file.resolve("out") + " cannot be written", "memorize", "--out", file.resolve("out").toString());
+        assertError(1, file.resolve("out") + " (--out) cannot be created: " + file + " is not a directory", "memorize",
+                "--out", file.resolve("out").toString());
     }
 
-    private void assertError(String expectedStart, String... args) {
+    private void assertError(int status, String expectedStart, String... args) {
         String[] withMethod = Arrays.copyOf(args, args.length + 2);
         if (!Arrays.asList(args).contains("--methods")) {
             withMethod[args.length] = "--methods";
@@ -95,7 +96,7 @@ class MemorizeCommandTest {
             args = withMethod;
         }
         CommandRunner.Result result = CommandRunner.run(args);
-        assertEquals(1, result.status(), result.out());
+        assertEquals(status, result.status(), result.out());
         assertTrue(result.err().startsWith("peft4j: " + expectedStart), result.err());
     }
 }

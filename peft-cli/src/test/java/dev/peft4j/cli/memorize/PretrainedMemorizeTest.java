@@ -80,7 +80,7 @@ class PretrainedMemorizeTest {
     void hiddenWithModelIsAnError() {
         CommandRunner.Result result = CommandRunner.run(
                 "memorize", "--model", dir.resolve("any-model").toString(), "--hidden", "128", "--out", dir.resolve("out").toString());
-        assertEquals(1, result.status(), result.out());
+        assertEquals(2, result.status(), result.out());
         assertTrue(result.err().startsWith("peft4j: --hidden 128 sets the width of the synthetic network; with --model "), result.err());
         assertFalse(Files.exists(dir.resolve("out")), "nothing written");
     }

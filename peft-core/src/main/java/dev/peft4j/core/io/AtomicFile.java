@@ -9,14 +9,23 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A file written all or nothing: data goes to a temporary file in the target's directory, which
  * {@link #commit} forces to disk and renames over the target atomically; {@link #close} without a
- * commit deletes it, leaving the target as it was.
+ * commit deletes it, leaving the target as it was. A temporary file still pending when the JVM
+ * shuts down (Ctrl-C, SIGTERM) is deleted by a shutdown hook.
  */
 public final class AtomicFile implements AutoCloseable {
+
+    private static final Set<Path> PENDING = ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(AtomicFile::deletePending, "peft4j-atomic-file-cleanup"));
+    }
 
     private final Path target;
     private final Path temporary;
@@ -56,6 +65,7 @@ public final class AtomicFile implements AutoCloseable {
         try {
             // Not Files.createTempFile: its files are private (0600); this one gets the usual umask.
             FileChannel channel = FileChannel.open(temporary, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            PENDING.add(temporary);
             return new AtomicFile(absolute, temporary, channel);
         } catch (IOException e) {
             throw new PeftException("Cannot create a temporary file beside " + target + ": " + e, e);
@@ -120,6 +130,7 @@ public final class AtomicFile implements AutoCloseable {
             channel.close();
             Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             committed = true;
+            PENDING.remove(temporary);
         } catch (AtomicMoveNotSupportedException e) {
             throw new PeftException("Cannot replace " + target + " atomically on this file system: " + e, e);
         } catch (IOException e) {
@@ -136,8 +147,19 @@ public final class AtomicFile implements AutoCloseable {
         try {
             channel.close();
             Files.deleteIfExists(temporary);
+            PENDING.remove(temporary);
         } catch (IOException e) {
             throw new PeftException("Cannot delete the temporary file " + temporary + ": " + e, e);
+        }
+    }
+
+    private static void deletePending() {
+        for (Path temporary : PENDING) {
+            try {
+                Files.deleteIfExists(temporary);
+            } catch (IOException e) {
+                // best effort at shutdown: a leftover is hidden and named for what it is
+            }
         }
     }
 }

@@ -22,6 +22,7 @@ final class StrictJson {
 
     private static final Pattern INTEGER = Pattern.compile("-?(0|[1-9][0-9]*)");
     private static final Pattern LOCATION = Pattern.compile("line (\\d+) column (\\d+)");
+    private static final Pattern NESTING = Pattern.compile("Nesting limit (\\d+) reached");
     private static final int PREVIEW_CHARS = 80;
 
     private StrictJson() {}
@@ -68,6 +69,11 @@ final class StrictJson {
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
             if (cause instanceof EOFException) {
                 return "the text ends early" + where;
+            }
+            Matcher nesting = NESTING.matcher(String.valueOf(cause.getMessage()));
+            if (nesting.lookingAt()) {
+                return "nested deeper than the parser's limit of " + nesting.group(1) + " levels" + where
+                        + "; no PEFT or model file nests that deep";
             }
         }
         return "syntax error" + where;
