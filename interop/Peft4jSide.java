@@ -11,7 +11,6 @@ import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.Trainer;
-import ai.djl.training.loss.Loss;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.util.PairList;
 import com.google.gson.GsonBuilder;
@@ -27,6 +26,7 @@ import dev.peft4j.core.io.PathMap;
 import dev.peft4j.core.io.PeftAdapters;
 import dev.peft4j.core.io.SafetensorsFile;
 import dev.peft4j.core.io.SafetensorsWriter;
+import dev.peft4j.core.train.GcSafeL2Loss;
 import dev.peft4j.core.train.RestartableAdamW;
 import dev.peft4j.models.CausalLm;
 import dev.peft4j.models.GenerationConfig;
@@ -139,7 +139,7 @@ public final class Peft4jSide {
                     TargetModules.regex(".*"));
             model.setBlock(peft.block());
             RestartableAdamW optimizer = RestartableAdamW.builder().optLearningRateTracker(Tracker.fixed(0.01f)).build();
-            try (Trainer trainer = model.newTrainer(new DefaultTrainingConfig(Loss.l2Loss()).optOptimizer(optimizer))) {
+            try (Trainer trainer = model.newTrainer(new DefaultTrainingConfig(new GcSafeL2Loss()).optOptimizer(optimizer))) {
                 for (int step = 0; step < 5; step++) {
                     try (NDManager batch = manager.newSubManager()) {
                         NDArray x = batch.randomNormal(new Shape(8, width));
@@ -225,7 +225,7 @@ public final class Peft4jSide {
                 NDArray x = manager.randomNormal(new Shape(256, 1024));
                 NDArray y = manager.randomNormal(new Shape(256, 1024));
                 RestartableAdamW optimizer = RestartableAdamW.builder().build();
-                try (Trainer trainer = model.newTrainer(new DefaultTrainingConfig(Loss.l2Loss()).optOptimizer(optimizer))) {
+                try (Trainer trainer = model.newTrainer(new DefaultTrainingConfig(new GcSafeL2Loss()).optOptimizer(optimizer))) {
                     medians.put(method + "_train_step_ms", median(() -> {
                         try (GradientCollector collector = trainer.newGradientCollector()) {
                             NDArray loss = trainer.getLoss().evaluate(new NDList(y), trainer.forward(new NDList(x)));

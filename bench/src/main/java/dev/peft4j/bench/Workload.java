@@ -17,7 +17,6 @@ import ai.djl.training.ParameterStore;
 import ai.djl.training.Trainer;
 import ai.djl.training.initializer.ConstantInitializer;
 import ai.djl.training.initializer.Initializer;
-import ai.djl.training.loss.Loss;
 import ai.djl.training.tracker.Tracker;
 import dev.peft4j.core.AdaptedLinear;
 import dev.peft4j.core.Backend;
@@ -25,6 +24,7 @@ import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.TargetModules;
 import dev.peft4j.core.io.PathMap;
 import dev.peft4j.core.io.PeftAdapters;
+import dev.peft4j.core.train.GcSafeL2Loss;
 import dev.peft4j.core.train.RestartableAdamW;
 import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.Plugins;
@@ -90,7 +90,7 @@ public final class Workload implements AutoCloseable {
             input.setRequiresGradient(true);
             RestartableAdamW optimizer =
                     RestartableAdamW.builder().optLearningRateTracker(Tracker.fixed(LEARNING_RATE)).build();
-            trainer = model.newTrainer(new DefaultTrainingConfig(Loss.l2Loss())
+            trainer = model.newTrainer(new DefaultTrainingConfig(new GcSafeL2Loss())
                     .optOptimizer(optimizer)
                     .optDevices(new Device[] {manager.getDevice()}));
         } else {

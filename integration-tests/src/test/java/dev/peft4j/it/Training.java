@@ -7,10 +7,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
-import ai.djl.training.loss.Loss;
 import ai.djl.training.tracker.Tracker;
 import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.testing.Dense;
+import dev.peft4j.core.train.GcSafeL2Loss;
 import dev.peft4j.core.train.RestartableAdamW;
 import java.util.Random;
 
@@ -38,7 +38,7 @@ final class Training implements AutoCloseable {
     Training(Model model, PeftModel peft) {
         this.model = model;
         model.setBlock(peft.block());
-        this.trainer = model.newTrainer(new DefaultTrainingConfig(Loss.l2Loss())
+        this.trainer = model.newTrainer(new DefaultTrainingConfig(new GcSafeL2Loss())
                 .optOptimizer(RestartableAdamW.builder().optLearningRateTracker(Tracker.fixed(LEARNING_RATE)).build()));
         Random random = new Random(3);
         int in = Mlp.WIDTHS[0];

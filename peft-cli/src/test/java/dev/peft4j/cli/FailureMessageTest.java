@@ -1,16 +1,13 @@
 package dev.peft4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.engine.EngineException;
 import dev.peft4j.spi.PeftException;
-import dev.peft4j.spi.Plugins;
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.InvalidPathException;
-import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -50,19 +47,5 @@ class FailureMessageTest {
     @Test
     void bugsAreNotDressedUp() {
         assertEquals(Optional.empty(), FailureMessage.of(new NullPointerException("x")));
-    }
-
-    @Test
-    void anInvalidEngineFromTheEnvironmentNamesTheVariable() {
-        PeftException error = assertThrows(PeftException.class, () -> EngineOptions.select(null, null, Plugins.defaults(),
-                Map.of("PEFT4J_ENGINE", "tensorflow"), key -> null));
-        assertTrue(error.getMessage().contains("'tensorflow' comes from the environment variable PEFT4J_ENGINE: correct or "
-                + "unset it"), error.getMessage());
-        PeftException property = assertThrows(PeftException.class, () -> EngineOptions.select(null, null, Plugins.defaults(),
-                Map.of(), key -> key.equals("peft4j.device") ? "tpu" : null));
-        assertTrue(property.getMessage().contains("'tpu' comes from the system property -Dpeft4j.device"), property.getMessage());
-        PeftException flag = assertThrows(PeftException.class, () -> EngineOptions.select("tensorflow", null, Plugins.defaults(),
-                Map.of("PEFT4J_ENGINE", "pytorch"), key -> null));
-        assertTrue(!flag.getMessage().contains("PEFT4J_ENGINE"), "a flag wins and is not blamed on the variable: " + flag.getMessage());
     }
 }

@@ -51,9 +51,10 @@ public record Backend(EngineBinding engine, Device device) {
      *     defaults
      * @param plugins where engines are looked up
      * @return the backend
-     * @throws PeftException when the engine is unknown or unusable, or the device absent; a choice
-     *     read from a system property or environment variable is named in the message
-     * @throws IllegalArgumentException when the device is not a device name
+     * @throws PeftException when the engine is unknown or unusable, or the device absent; also when
+     *     a word read from a system property or environment variable is not a valid choice, naming
+     *     the property or variable
+     * @throws IllegalArgumentException when the device argument is not a device name
      */
     public static Backend select(String engineName, String deviceName, Plugins plugins) {
         return select(engineName, deviceName, plugins, System.getenv());
@@ -90,14 +91,15 @@ public record Backend(EngineBinding engine, Device device) {
             return word.trim().toLowerCase(Locale.ROOT);
         }
 
-        /** Runs a selection, naming this choice's origin in its error. */
+        /** Runs a selection; a word from a property or variable that fails is bad configuration, named as such. */
         <T> T apply(Function<String, T> select) {
             try {
                 return select.apply(word);
-            } catch (PeftException e) {
-                throw origin == null ? e : new PeftException(e.getMessage() + " (set by " + origin + ")", e);
-            } catch (IllegalArgumentException e) {
-                throw origin == null ? e : new IllegalArgumentException(e.getMessage() + " (set by " + origin + ")", e);
+            } catch (PeftException | IllegalArgumentException e) {
+                if (origin == null) {
+                    throw e;
+                }
+                throw new PeftException(e.getMessage() + " ('" + word + "' comes from " + origin + ": correct or unset it)", e);
             }
         }
     }

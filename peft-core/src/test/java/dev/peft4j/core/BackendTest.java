@@ -1,6 +1,7 @@
 package dev.peft4j.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -55,12 +56,14 @@ class BackendTest {
         PeftException fromEnvironment = assertThrows(PeftException.class,
                 () -> Backend.select("auto", null, PLUGINS, Map.of("PEFT4J_ENGINE", "torch")));
         assertEquals("Unknown engine 'torch'. Available: [mxnet, pytorch]. Add the jar that provides it to the class path."
-                + " (set by the environment variable PEFT4J_ENGINE)", fromEnvironment.getMessage());
+                + " ('torch' comes from the environment variable PEFT4J_ENGINE: correct or unset it)", fromEnvironment.getMessage());
         System.setProperty("peft4j.device", "tpu");
-        IllegalArgumentException fromProperty = assertThrows(IllegalArgumentException.class,
-                () -> Backend.select("pytorch", null, PLUGINS, Map.of()));
-        assertEquals("Unknown device 'tpu'. Expected auto, cpu, gpu or gpu:N (set by the system property peft4j.device)",
-                fromProperty.getMessage());
+        PeftException fromProperty = assertThrows(PeftException.class, () -> Backend.select("pytorch", null, PLUGINS, Map.of()));
+        assertEquals("Unknown device 'tpu'. Expected auto, cpu, gpu or gpu:N ('tpu' comes from the system property "
+                + "peft4j.device: correct or unset it)", fromProperty.getMessage());
+        PeftException explicit = assertThrows(PeftException.class,
+                () -> Backend.select("tensorflow", null, PLUGINS, Map.of("PEFT4J_ENGINE", "pytorch")));
+        assertFalse(explicit.getMessage().contains("PEFT4J_ENGINE"), "an explicit choice is not blamed on the variable");
     }
 
     @Test
@@ -106,6 +109,6 @@ class BackendTest {
         PeftException noGpu = assertThrows(PeftException.class, () -> Backend.select("pytorch", "gpu:3", PLUGINS, Map.of()));
         assertTrue(noGpu.getMessage().startsWith("Device 'gpu:3' is not available: engine pytorch sees"), noGpu.getMessage());
         System.setProperty("peft4j.device", "gpu:x");
-        assertThrows(IllegalArgumentException.class, () -> Backend.select("pytorch", null, PLUGINS, Map.of()));
+        assertThrows(PeftException.class, () -> Backend.select("pytorch", null, PLUGINS, Map.of()));
     }
 }

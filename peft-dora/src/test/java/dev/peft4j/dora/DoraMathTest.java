@@ -16,6 +16,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import dev.peft4j.core.StoredWeights;
 import dev.peft4j.core.testing.Dense;
+import dev.peft4j.core.testing.FreedMemory;
 import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterTarget;
@@ -211,7 +212,7 @@ class DoraMathTest {
                 try (GradientCollector collector = manager.getEngine().newGradientCollector()) {
                     NDArray h = layer(adapter, input, weight, true);
                     NDArray loss = h.mul(Dense.toArray(manager, g)).sum();
-                    overwriteFreedDirectMemory(); // what the forward kept for backward must survive a collection
+                    FreedMemory.overwrite(); // what the forward kept for backward must survive a collection
                     collector.backward(loss);
                 }
                 double[][] gradA = Dense.fromArray(parameters.get("lora_A.weight").getArray().getGradient());
@@ -224,22 +225,6 @@ class DoraMathTest {
                 Dense.assertClose(expected[0], gradA, tolerance * Dense.scale(expected[0]), "dL/dA, attached=" + attached);
                 Dense.assertClose(expected[1], gradB, tolerance * Dense.scale(expected[1]), "dL/dB, attached=" + attached);
                 Dense.assertClose(expected[2], new double[][] {gradM}, tolerance * Dense.scale(expected[2]), "dL/dm, attached=" + attached);
-            }
-        }
-    }
-
-    /**
-     * Collects garbage and fills fresh direct buffers with NaN, so that a constant the engine wrapped
-     * over a Java buffer and kept for the backward pass reads NaN if that buffer was freed.
-     */
-    private static void overwriteFreedDirectMemory() {
-        for (int round = 0; round < 3; round++) {
-            System.gc();
-            for (int i = 0; i < 64; i++) {
-                java.nio.FloatBuffer buffer = java.nio.ByteBuffer.allocateDirect(4 * 16).asFloatBuffer();
-                while (buffer.hasRemaining()) {
-                    buffer.put(Float.NaN);
-                }
             }
         }
     }

@@ -18,13 +18,13 @@ import ai.djl.training.EasyTrain;
 import ai.djl.training.Trainer;
 import ai.djl.training.dataset.ArrayDataset;
 import ai.djl.training.dataset.Batch;
-import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.translate.TranslateException;
 import dev.peft4j.core.Backend;
 import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.TargetModules;
+import dev.peft4j.core.train.GcSafeL2Loss;
 import dev.peft4j.core.testing.TestModels;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.Plugins;
@@ -62,7 +62,7 @@ class ReadmeExampleTest {
             NDArray y = manager.randomNormal(new Shape(64, 8));
             ArrayDataset dataset = new ArrayDataset.Builder().setData(x).optLabels(y).setSampling(16, true).build();
 
-            DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.l2Loss())
+            DefaultTrainingConfig config = new DefaultTrainingConfig(new GcSafeL2Loss())
                     .optOptimizer(Optimizer.adam().optLearningRateTracker(Tracker.fixed(1e-2f)).build());
             float before = loss(peft.block(), x, y);
             try (Trainer trainer = model.newTrainer(config)) {

@@ -13,7 +13,6 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
-import ai.djl.training.loss.Loss;
 import ai.djl.training.tracker.Tracker;
 import dev.peft4j.core.AdaptedLinear;
 import dev.peft4j.core.Backend;
@@ -21,6 +20,7 @@ import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.TargetModules;
 import dev.peft4j.core.io.PathMap;
 import dev.peft4j.core.io.PeftAdapters;
+import dev.peft4j.core.train.GcSafeL2Loss;
 import dev.peft4j.core.train.RestartableAdamW;
 import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
@@ -242,7 +242,7 @@ public abstract class AdapterConformanceTest {
 
     /** AdamW through DJL's Trainer, which on MXNet updates through its parameter server. */
     private static DefaultTrainingConfig trainingConfig(float learningRate) {
-        return new DefaultTrainingConfig(Loss.l2Loss())
+        return new DefaultTrainingConfig(new GcSafeL2Loss())
                 .optOptimizer(RestartableAdamW.builder().optLearningRateTracker(Tracker.fixed(learningRate)).build());
     }
 

@@ -1,0 +1,43 @@
+package dev.peft4j.core.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.loss.Loss;
+import dev.peft4j.core.testing.FreedMemory;
+import dev.peft4j.spi.EngineBinding;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class GcSafeL2LossTest {
+
+    private static final float[] LABEL = {1, -2, 0.5f, 3, 0, -1};
+    private static final float[] PREDICTION = {0.5f, -1, 1, 2, 0.25f, -3};
+
+    /** Value as DJL's L2Loss computes it; gradient w.r.t. the prediction −2w·(label − prediction)/n, after a collection. */
+    @ParameterizedTest
+    @MethodSource("dev.peft4j.core.testing.TestEngines#all")
+    void equalsDjlsL2LossAndItsGradientSurvivesAGarbageCollection(EngineBinding engine) {
+        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
+            NDList label = new NDList(manager.create(LABEL, new Shape(2, 3)));
+            NDArray prediction = manager.create(PREDICTION, new Shape(2, 3));
+            float djl = Loss.l2Loss().evaluate(label, new NDList(prediction)).getFloat();
+            prediction.setRequiresGradient(true);
+            try (GradientCollector collector = manager.getEngine().newGradientCollector()) {
+                NDArray loss = new GcSafeL2Loss().evaluate(label, new NDList(prediction));
+                assertEquals(djl, loss.getFloat(), 1e-6f, "the loss value");
+                FreedMemory.overwrite();
+                collector.backward(loss);
+            }
+            float[] gradient = prediction.getGradient().toFloatArray();
+            for (int i = 0; i < LABEL.length; i++) {
+                assertEquals(-2 * 0.5f * (LABEL[i] - PREDICTION[i]) / LABEL.length, gradient[i], 1e-6f, "dL/dprediction[" + i + "]");
+            }
+        }
+    }
+}
