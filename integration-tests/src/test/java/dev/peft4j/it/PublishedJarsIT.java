@@ -136,6 +136,6 @@ class PublishedJarsIT {
             throw new IllegalStateException("System property " + ROOT_PROPERTY
                     + " must name the repository root (the build sets it), got " + value);
         }
-        return Path.of(value);
+        return Path.of(value).toAbsolutePath().normalize();
     }
 }
