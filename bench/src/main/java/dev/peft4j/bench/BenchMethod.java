@@ -31,7 +31,13 @@ public record BenchMethod(String name, String adapter, Map<String, String> optio
 
     private static final String MORA_PREFIX = "mora-";
 
-    /** Freezes the options. */
+    /**
+     * Freezes the options.
+     *
+     * @param name the name benchmarks are parameterised by
+     * @param adapter the adapter method's registry name, or {@code null} for {@code base} and {@code fft}
+     * @param options the adapter's method options
+     */
     public BenchMethod {
         options = Map.copyOf(options);
     }

@@ -35,7 +35,20 @@ public record BenchReport(
 
     private static final String OPS_PREFIX = "ops/";
 
-    /** Freezes the lists. */
+    /**
+     * Freezes the lists.
+     *
+     * @param engine the engine's name
+     * @param device {@code cpu} or {@code gpu:N}
+     * @param features d = k of the timed layer
+     * @param rank r
+     * @param tokens the rows of the batch
+     * @param rounds the most timed rounds of each pair (see each ratio's timing for the rounds run)
+     * @param seconds how long the whole benchmark took
+     * @param ratios the targets and informational values
+     * @param operations the operation counts of every method
+     * @param soak the memory soak
+     */
     public BenchReport {
         ratios = List.copyOf(ratios);
         operations = List.copyOf(operations);

@@ -9,7 +9,13 @@ package dev.peft4j.bench;
  */
 public record BenchSize(int features, int rank, int tokens) {
 
-    /** Validates the fields. */
+    /**
+     * Validates the fields.
+     *
+     * @param features d = k, the layer's output and input features
+     * @param rank r, the adapter's rank (MoRA derives r̂ from it)
+     * @param tokens the rows of the input batch
+     */
     public BenchSize {
         if (features <= 0 || rank <= 0 || tokens <= 0) {
             throw new IllegalArgumentException(

@@ -38,7 +38,18 @@ public final class QuickBench {
             int soakSteps,
             int tinyOpCalls) {
 
-        /** Validates the counts. */
+        /**
+         * Validates the counts.
+         *
+         * @param size the layer and batch of the timed pairs and of the operation counts
+         * @param warmups the rounds of each pair run before timing
+         * @param minRounds the rounds of each pair timed however long they take
+         * @param rounds the most rounds of each pair timed
+         * @param pairSeconds the time after which a pair starts no further round once {@code minRounds} are done
+         * @param soakSize the layer and batch of the memory soak
+         * @param soakSteps the train steps of the memory soak, at least 2
+         * @param tinyOpCalls the calls per batch when timing a tiny native call
+         */
         public Settings {
             if (warmups < 0 || minRounds <= 0 || rounds < minRounds || !(pairSeconds > 0) || soakSteps < 2 || tinyOpCalls <= 0) {
                 throw new IllegalArgumentException(

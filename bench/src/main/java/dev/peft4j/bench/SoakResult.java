@@ -29,7 +29,19 @@ public record SoakResult(
     /** The largest growth after warm-up that counts as no leak. */
     public static final double LIMIT = 0.05;
 
-    /** Freezes the lists. */
+    /**
+     * Freezes the lists.
+     *
+     * @param steps the train steps run, over all methods
+     * @param warmupSteps the steps before the reference sample
+     * @param size the layer and batch of every method
+     * @param methods the methods, in the order they take turns
+     * @param warmupRssKb the resident memory after warm-up in KiB, or {@code null} without {@code /proc}
+     * @param finalRssKb the resident memory at the end in KiB, or {@code null}
+     * @param growth {@code (final − warm-up) / warm-up}, or {@code null}
+     * @param sampleSteps the steps after which memory was sampled
+     * @param sampleRssKb the samples, in KiB
+     */
     public SoakResult {
         methods = List.copyOf(methods);
         sampleSteps = List.copyOf(sampleSteps);

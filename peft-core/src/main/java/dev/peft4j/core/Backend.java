@@ -37,7 +37,12 @@ public record Backend(EngineBinding engine, Device device) {
 
     private static final Pattern GPU = Pattern.compile("gpu(?::(\\d+))?");
 
-    /** Validates the fields. */
+    /**
+     * Validates the fields.
+     *
+     * @param engine the engine binding
+     * @param device the device
+     */
     public Backend {
         Objects.requireNonNull(engine, "engine");
         Objects.requireNonNull(device, "device");

@@ -19,6 +19,14 @@ public record GenerationConfig(int maxNewTokens, double temperature, int topK, d
     /**
      * Validates the settings.
      *
+     * @param maxNewTokens the most tokens to add to each prompt, ≥ 1
+     * @param temperature 0 for greedy decoding (the most likely token); &gt; 0 to sample from
+     *     softmax(logits / temperature)
+     * @param topK when sampling, keep the k most likely tokens (ties included); 0 keeps all
+     * @param topP when sampling, keep the smallest set of most likely tokens whose probability reaches
+     *     p (nucleus sampling, Holtzman et al. 2020); 1 keeps all
+     * @param seed the sampling seed: the same seed, model and prompts give the same tokens
+     * @param stopIds token ids that end a prompt's generation besides the model's EOS ids
      * @throws IllegalArgumentException naming a value out of range
      */
     public GenerationConfig {

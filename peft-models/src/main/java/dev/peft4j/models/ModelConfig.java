@@ -58,7 +58,31 @@ public record ModelConfig(
 
     private static final List<String> GPT2_ACTIVATIONS = List.of("gelu_new", "gelu_pytorch_tanh");
 
-    /** Checks the shapes fit together. */
+    /**
+     * Checks the shapes fit together.
+     *
+     * @param modelType {@code model_type}: {@code llama}, {@code mistral}, {@code qwen2} or {@code gpt2}
+     * @param architecture the layout built for it
+     * @param vocabSize V, rows of the token embedding
+     * @param hiddenSize D
+     * @param intermediateSize the MLP's inner width
+     * @param layers decoder layers
+     * @param heads attention heads H
+     * @param kvHeads key/value heads (H for multi-head attention, fewer for grouped-query attention)
+     * @param headDim the width of one head
+     * @param maxPositions {@code max_position_embeddings} ({@code n_positions} for GPT-2): the longest input
+     * @param normEps ε of RMSNorm or LayerNorm
+     * @param ropeTheta the rotary base (Llama family)
+     * @param ropeScaling {@code rope_scaling}, or {@code null}
+     * @param tieWordEmbeddings whether the output layer is the token embedding
+     * @param qkvBias whether q, k and v projections have biases
+     * @param outputBias whether the attention output projection has a bias
+     * @param mlpBias whether the MLP's projections have biases
+     * @param slidingWindow the attention window, or 0 for none; longer inputs are refused
+     * @param bosTokenId {@code bos_token_id}, or -1
+     * @param eosTokenIds {@code eos_token_id} (one or several)
+     * @param padTokenId {@code pad_token_id}, or -1
+     */
     public ModelConfig {
         eosTokenIds = List.copyOf(eosTokenIds);
         if (heads % kvHeads != 0) {

@@ -36,7 +36,20 @@ public record AdapterConfig(
         Map<String, Float> alphaPattern,
         Map<String, String> options) {
 
-    /** Validates the fields and freezes the options. */
+    /**
+     * Validates the fields and freezes the options.
+     *
+     * @param method the adapter's registry name, for example {@code lora}
+     * @param rank r, the requested rank (positive)
+     * @param alpha α, the scaling numerator (finite)
+     * @param dropout the dropout probability on the adapter's input, in [0, 1)
+     * @param useRsLora whether the scaling is α/√r (rsLoRA) instead of α/r
+     * @param init how the down projection is initialised
+     * @param rankPattern PEFT's {@code rank_pattern}: module-name patterns → r for the modules they
+     *     match (see {@link #forModule})
+     * @param alphaPattern PEFT's {@code alpha_pattern}: module-name patterns → α
+     * @param options method-specific settings by name
+     */
     public AdapterConfig {
         if (method == null || method.isBlank()) {
             throw new IllegalArgumentException("Adapter method name must not be blank");

@@ -16,7 +16,16 @@ import java.util.Objects;
 public record AdapterTarget(
         String path, int inFeatures, int outFeatures, DataType dataType, boolean fanInFanOut) {
 
-    /** Validates the fields. */
+    /**
+     * Validates the fields.
+     *
+     * @param path the layer's dotted module path, for example {@code layers.0.attn.q_proj}
+     * @param inFeatures k, the layer's input features
+     * @param outFeatures d, the layer's output features
+     * @param dataType the data type of the layer's weight
+     * @param fanInFanOut whether the weight is stored (in, out), as in GPT-2's Conv1D, rather than
+     *     (out, in); {@link Adapter#deltaWeight} is always (out, in), callers transpose
+     */
     public AdapterTarget {
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(dataType, "dataType");

@@ -49,6 +49,24 @@ public record FineTuneConfig(
     /**
      * Validates every value.
      *
+     * @param method the adapter method: {@code lora}, {@code dora}, {@code mora} or a plugin's name
+     * @param rank r
+     * @param alpha α (LoRA, DoRA; the scaling is α/r)
+     * @param targetModules module names ({@code q_proj}, {@code v_proj}) or {@code all-linear}
+     * @param options the method's options ({@code operator} for MoRA, …)
+     * @param learningRate the peak learning rate
+     * @param warmupSteps linear warmup steps
+     * @param schedule the decay after warmup
+     * @param weightDecay AdamW's decoupled weight decay
+     * @param maxGradNorm the global gradient norm clipped to, or 0 for no clipping
+     * @param batchSize sequences per micro-batch
+     * @param gradientAccumulation micro-batches per optimizer step
+     * @param maxLength the longest sequence kept; longer ones are cut
+     * @param epochs passes over the data, or 0 when {@code steps} is given
+     * @param steps optimizer steps, or 0 when {@code epochs} is given
+     * @param evalEvery evaluate every this many steps (0: only at the end)
+     * @param saveEvery write a checkpoint every this many steps (0: none)
+     * @param seed seeds the adapter's initialisation, the data order and dropout
      * @throws IllegalArgumentException naming the first value out of range
      */
     public FineTuneConfig {

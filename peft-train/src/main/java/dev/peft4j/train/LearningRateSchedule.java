@@ -41,7 +41,14 @@ public record LearningRateSchedule(float peak, int warmupSteps, int totalSteps, 
         }
     }
 
-    /** Validates the settings. */
+    /**
+     * Validates the settings.
+     *
+     * @param peak the rate after warmup
+     * @param warmupSteps steps of linear warmup, ≥ 0
+     * @param totalSteps the run's optimizer steps, &gt; warmupSteps
+     * @param shape the decay after warmup
+     */
     public LearningRateSchedule {
         if (!(peak > 0) || Float.isInfinite(peak)) {
             throw new IllegalArgumentException("The learning rate must be > 0 and finite, got " + peak);

@@ -21,7 +21,12 @@ public record PathMap(List<PathMap.Rule> rules) {
      */
     public record Rule(String from, String to) {
 
-        /** Validates the rule. */
+        /**
+         * Validates the rule.
+         *
+         * @param from the prefix to replace, whole dotted segments (may be empty: adds {@code to} in front)
+         * @param to its replacement (may be empty: strips {@code from})
+         */
         public Rule {
             Objects.requireNonNull(from, "from");
             Objects.requireNonNull(to, "to");
@@ -31,7 +36,11 @@ public record PathMap(List<PathMap.Rule> rules) {
         }
     }
 
-    /** Freezes the rules. */
+    /**
+     * Freezes the rules.
+     *
+     * @param rules the rules, tried in order
+     */
     public PathMap {
         rules = List.copyOf(rules);
     }

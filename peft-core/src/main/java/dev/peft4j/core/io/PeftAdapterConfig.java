@@ -110,6 +110,26 @@ public record PeftAdapterConfig(
     /**
      * Validates the fields and freezes the collections.
      *
+     * @param peftType {@code peft_type}, always {@code LORA}
+     * @param r {@code r}, the default rank (positive)
+     * @param loraAlpha {@code lora_alpha}, the default α (finite)
+     * @param loraDropout {@code lora_dropout}, in [0, 1)
+     * @param useRslora {@code use_rslora}: scaling α/√r instead of α/r
+     * @param rankPattern {@code rank_pattern}: module pattern → rank, first match wins
+     * @param alphaPattern {@code alpha_pattern}: module pattern → α, first match wins
+     * @param targetModules {@code target_modules} when it is a list of names; empty when it is a string
+     * @param targetModulesRegex {@code target_modules} when it is a string (a regex or {@code all-linear}); else null
+     * @param fanInFanOut {@code fan_in_fan_out}: the base weights are stored (in, out), as in GPT-2's Conv1D
+     * @param modulesToSave {@code modules_to_save}: modules stored whole; null when PEFT's is null
+     * @param bias {@code bias}: which biases train
+     * @param useDora {@code use_dora}
+     * @param initLoraWeights {@code init_lora_weights}: {@code "true"}, {@code "false"} or PEFT's
+     *     string, for example {@code "gaussian"}
+     * @param baseModelNameOrPath {@code base_model_name_or_path}, or null
+     * @param taskType {@code task_type}, for example {@code CAUSAL_LM}, or null
+     * @param useMora {@code use_mora} (kongds/MoRA)
+     * @param moraType {@code mora_type} (kongds/MoRA; 1 by default)
+     * @param otherKeys every other key of the file, by name, with its JSON value
      * @throws IllegalArgumentException naming the PEFT key whose value is invalid
      */
     public PeftAdapterConfig {

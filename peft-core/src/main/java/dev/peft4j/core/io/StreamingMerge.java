@@ -56,7 +56,12 @@ public final class StreamingMerge {
      */
     public record Options(PathMap pathMap, Plugins plugins) {
 
-        /** Validates the fields. */
+        /**
+         * Validates the fields.
+         *
+         * @param pathMap rewrites the adapter's module paths into the base's tensor names
+         * @param plugins the registry whose factories create each module's adapter
+         */
         public Options {
             Objects.requireNonNull(pathMap, "pathMap");
             Objects.requireNonNull(plugins, "plugins");

@@ -17,6 +17,9 @@ public record TensorSpec(String name, SafetensorsDtype dtype, Shape shape) {
     /**
      * Validates the fields.
      *
+     * @param name the tensor's name, for example {@code base_model.model.h.0.attn.c_attn.lora_A.weight}
+     * @param dtype the element type
+     * @param shape the dimensions, each ≥ 0; an empty shape is a scalar
      * @throws PeftException when a dimension is negative or the size overflows a {@code long}
      */
     public TensorSpec {

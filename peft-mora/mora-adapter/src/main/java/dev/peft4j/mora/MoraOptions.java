@@ -48,7 +48,15 @@ public record MoraOptions(
     /** The types for which kongds/MoRA has a forward; the others reach its merge-only legacy branch. */
     public static final List<Integer> OFFICIAL_TYPES = List.of(1, 2, 3, 4, 6);
 
-    /** Validates the fields. */
+    /**
+     * Validates the fields.
+     *
+     * @param operator the compression operator
+     * @param rankRule how r̂ follows from r
+     * @param generalized whether the generalisation is allowed
+     * @param remoraTypes the length of ReMoRA's type cycle, 2 or 4
+     * @param plugins where the next operator of the cycle is looked up
+     */
     public MoraOptions {
         Objects.requireNonNull(operator, "operator");
         Objects.requireNonNull(rankRule, "rankRule");
