@@ -56,7 +56,7 @@ class AdapterMatrixIT {
                     weight, restored.get(path), MERGE_TOLERANCE, combination + ": layer " + path + "'s W0 after unmerge"));
 
             PeftAdapters.save(peft, Mlp.ADAPTER, dir, PathMap.identity(), "integration-tests-mlp");
-            try (AdapterDirectory saved = AdapterDirectory.open(dir)) {
+            try (AdapterDirectory saved = AdapterDirectory.open(dir, plugins)) {
                 assertEquals(List.of(), saved.problems(), combination + ": the saved directory is consistent");
             }
             PeftModel loaded = Mlp.wrap(other, plugins);

@@ -3,6 +3,7 @@ package dev.peft4j.it;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.peft4j.core.io.AdapterFileMethod;
 import dev.peft4j.core.io.PeftAdapterConfig;
 import dev.peft4j.core.io.PeftConfigFile;
 import dev.peft4j.core.io.SafetensorsFile;
@@ -166,6 +167,6 @@ class FileReaderFuzzIT {
     private static void readConfig(Path file) {
         PeftAdapterConfig config = PeftConfigFile.read(file);
         config.targets();
-        config.adapterConfig("model.layers.0.self_attn.q_proj");
+        AdapterFileMethod.of(config, file.toString(), ItPlugins.registry()).config().forModule("model.layers.0.self_attn.q_proj");
     }
 }

@@ -1,6 +1,7 @@
 package dev.peft4j.it;
 
 import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
 import com.google.gson.JsonParser;
 import dev.peft4j.core.io.PeftAdapterConfig;
 import dev.peft4j.core.io.PeftConfigFile;
@@ -43,15 +44,16 @@ final class FuzzedConfigs {
                 .optAlphaPattern(Map.of("v_proj", 32.0))
                 .optModulesToSave(List.of("classifier"))
                 .build();
-        PeftAdapterConfig dora = PeftAdapterConfig.builder().setR(4).setTargetModulesRegex(".*attn.*").optUseDora(true).build();
+        PeftAdapterConfig dora = PeftAdapterConfig.builder().setR(4).setTargetModulesRegex(".*attn.*")
+                .optOtherKeys(Map.of("use_dora", new JsonPrimitive(true))).build();
         JsonObject options = new JsonObject();
         options.addProperty("operator", "rotation");
         options.addProperty("generalized", "true");
         PeftAdapterConfig mora = PeftAdapterConfig.builder()
                 .setR(2)
                 .setTargetModulesRegex("all-linear")
-                .optMora(6)
-                .optOtherKeys(Map.of(PeftAdapterConfig.PEFT4J_OPTIONS, options))
+                .optOtherKeys(Map.of("use_mora", new JsonPrimitive(true), "mora_type", new JsonPrimitive(6),
+                        PeftAdapterConfig.PEFT4J_OPTIONS, options))
                 .build();
         this.valid = List.of(text(lora, work), text(dora, work), text(mora, work));
     }

@@ -1,30 +1,26 @@
 package dev.peft4j.cli;
 
-import ai.djl.ndarray.types.Shape;
 import dev.peft4j.core.io.AdapterDirectory;
 import dev.peft4j.core.io.AdapterModule;
 import dev.peft4j.core.io.PeftAdapterConfig;
-import dev.peft4j.core.io.SafetensorsFile;
 import dev.peft4j.core.io.TensorSpec;
-import dev.peft4j.mora.MoraOptions;
-import dev.peft4j.spi.CompressionOperator;
+import dev.peft4j.spi.AdapterConfig;
+import dev.peft4j.spi.AdapterFileFormat;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.Plugins;
-import java.math.BigDecimal;
+import dev.peft4j.spi.StoredModule;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.OptionalInt;
 
 /**
- * What {@code peft4j inspect} prints about an adapter directory: the method, r, α and the scaling,
- * the configuration's module lists, each adapted module with its tensor shapes, d, k and
- * parameter count (MoRA: r̂ and M), the saved tensors, totals, and every problem found.
+ * What {@code peft4j inspect} prints about an adapter directory: the method and what its format
+ * says of the configuration, the configuration's module lists, each adapted module as the method
+ * describes it with its parameter count, the saved tensors, totals, and every problem found. Every
+ * method, built in or third-party, is described through its {@link AdapterFileFormat}.
  */
 final class AdapterDescription {
-
-    private static final String UNKNOWN = "?";
 
     private AdapterDescription() {}
 
@@ -32,24 +28,20 @@ final class AdapterDescription {
      * Describes an adapter.
      *
      * @param adapter the open adapter directory
-     * @param plugins the registry, for MoRA's operator
+     * @param plugins the registry, for methods with sub-plugins
      * @return the text, lines ending with a newline
      */
     static String of(AdapterDirectory adapter, Plugins plugins) {
         PeftAdapterConfig config = adapter.config();
         List<String> problems = new ArrayList<>(adapter.problems());
-        boolean mora = config.useMora();
+        AdapterFileFormat format = adapter.method().factory().fileFormat();
         StringBuilder text = new StringBuilder();
         text.append("PEFT adapter ").append(adapter.path()).append('\n');
-        text.append("method: ").append(method(config, plugins, problems)).append('\n');
-        if (mora) {
-            text.append("r = ").append(config.r()).append(" (requested; each module's r̂ is below), ")
-                    .append("scaling = 1.0 (MoRA has no α; lora_alpha = ").append(number(config.loraAlpha()))
-                    .append(" is ignored)\n");
-        } else {
-            text.append("r = ").append(config.r()).append(", α = ").append(number(config.loraAlpha()))
-                    .append(", scaling = ").append(config.adapterConfig().scaling())
-                    .append(config.useRslora() ? " (α/√r, rsLoRA)" : " (α/r)").append('\n');
+        text.append("method: ").append(adapter.method().factory().name()).append('\n');
+        try {
+            format.describe(adapter.method().config(), plugins).forEach(line -> text.append(line).append('\n'));
+        } catch (PeftException e) {
+            problems.add(e.getMessage());
         }
         if (!config.rankPattern().isEmpty()) {
             text.append("rank_pattern: ").append(config.rankPattern()).append('\n');
@@ -66,7 +58,7 @@ final class AdapterDescription {
         if (config.baseModelNameOrPath() != null) {
             text.append("base model: ").append(config.baseModelNameOrPath()).append('\n');
         }
-        long adapted = modules(adapter, text);
+        long adapted = modules(adapter, format, text);
         long saved = savedTensors(adapter, text);
         text.append(String.format(Locale.ROOT,
                 "%nTotal: %d adapted module%s with %,d parameters, %d saved tensor%s with %,d; %,d parameters in all%n",
@@ -81,56 +73,33 @@ final class AdapterDescription {
         return text.toString();
     }
 
-    private static String method(PeftAdapterConfig config, Plugins plugins, List<String> problems) {
-        if (!config.useMora()) {
-            return config.method();
-        }
-        try {
-            CompressionOperator operator = MoraOptions.of(config.adapterConfig(), plugins).operator();
-            OptionalInt type = operator.moraType();
-            return "mora, operator " + operator.name()
-                    + (type.isPresent() ? " (mora_type " + type.getAsInt() + ")" : " (paper only)");
-        } catch (PeftException e) {
-            problems.add("MoRA operator: " + e.getMessage());
-            return "mora, operator unavailable";
-        }
-    }
-
-    /** Appends the adapted modules' table and returns their parameter count. */
-    private static long modules(AdapterDirectory adapter, StringBuilder text) {
-        PeftAdapterConfig config = adapter.config();
-        SafetensorsFile weights = adapter.weights();
-        boolean mora = config.useMora();
-        boolean dora = config.useDora();
-        TextTable table = mora
-                ? new TextTable("module", ">r̂", "M (lora_A)", ">parameters")
-                : dora
-                        ? new TextTable("module", ">r", ">scaling", "lora_A", "lora_B", "magnitude", ">d", ">k", ">parameters")
-                        : new TextTable("module", ">r", ">scaling", "lora_A", "lora_B", ">d", ">k", ">parameters");
+    /** Appends the adapted modules' table, with the columns the method's format gives, and returns their parameter count. */
+    private static long modules(AdapterDirectory adapter, AdapterFileFormat format, StringBuilder text) {
+        List<String> columns = null;
+        List<Object[]> rows = new ArrayList<>();
         long total = 0;
         for (AdapterModule module : adapter.modules().values()) {
-            Shape a = shape(weights, module.loraA());
-            Shape b = shape(weights, module.loraB());
-            Shape magnitude = shape(weights, module.magnitude());
-            long parameters = mora ? size(a == null ? b : a) : size(a) + size(b) + size(magnitude);
-            total += parameters;
-            String count = String.format(Locale.ROOT, "%,d", parameters);
-            if (mora) {
-                table.row(module.path(), dimension(a, 0), text(a), count);
-                continue;
+            StoredModule stored = adapter.stored(module);
+            AdapterConfig config = adapter.moduleConfig(module.path());
+            Map<String, Object> row = format.describe(stored, config);
+            if (columns == null) {
+                columns = new ArrayList<>(List.of("module"));
+                columns.addAll(row.keySet());
+                columns.add(">parameters");
             }
-            Object rank = a != null ? dimension(a, 0) : dimension(b, 1);
-            Object d = b != null ? dimension(b, 0) : dimension(magnitude, 0);
-            float scaling = config.adapterConfig(module.path()).scaling();
-            if (dora) {
-                table.row(module.path(), rank, scaling, text(a), text(b), text(magnitude), d, dimension(a, 1), count);
-            } else {
-                table.row(module.path(), rank, scaling, text(a), text(b), d, dimension(a, 1), count);
-            }
+            List<Object> cells = new ArrayList<>(List.of(module.path()));
+            cells.addAll(row.values());
+            cells.add(String.format(Locale.ROOT, "%,d", stored.parameterCount()));
+            rows.add(cells.toArray());
+            total += stored.parameterCount();
         }
         int count = adapter.modules().size();
         text.append('\n').append(count).append(" adapted module").append(plural(count)).append(":\n");
-        text.append(table.format("  "));
+        if (columns != null) {
+            TextTable table = new TextTable(columns.toArray(String[]::new));
+            rows.forEach(table::row);
+            text.append(table.format("  "));
+        }
         return total;
     }
 
@@ -151,26 +120,6 @@ final class AdapterDescription {
                 .append(" (modules_to_save, biases), stored whole:\n");
         text.append(table.format("  "));
         return total;
-    }
-
-    private static Shape shape(SafetensorsFile weights, String tensor) {
-        return tensor == null ? null : weights.tensor(tensor).shape();
-    }
-
-    private static long size(Shape shape) {
-        return shape == null ? 0 : shape.size();
-    }
-
-    private static Object dimension(Shape shape, int axis) {
-        return shape == null || shape.dimension() <= axis ? UNKNOWN : shape.get(axis);
-    }
-
-    private static String text(Shape shape) {
-        return shape == null ? "missing" : shape.toString();
-    }
-
-    private static String number(double value) {
-        return BigDecimal.valueOf(value).stripTrailingZeros().toPlainString();
     }
 
     private static String plural(long count) {

@@ -1,6 +1,7 @@
 package dev.peft4j.cli;
 
 import dev.peft4j.core.io.AdapterDirectory;
+import dev.peft4j.spi.Plugins;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -33,8 +34,9 @@ final class InspectCommand implements Callable<Integer> {
     public Integer call() {
         parent.paths().readsDirectory("DIR", directory).check();
         PrintWriter out = spec.commandLine().getOut();
-        try (AdapterDirectory adapter = AdapterDirectory.open(directory)) {
-            out.print(AdapterDescription.of(adapter, parent.plugins()));
+        Plugins plugins = parent.plugins();
+        try (AdapterDirectory adapter = AdapterDirectory.open(directory, plugins)) {
+            out.print(AdapterDescription.of(adapter, plugins));
         }
         out.flush();
         return 0;

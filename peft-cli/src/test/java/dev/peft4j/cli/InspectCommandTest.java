@@ -4,6 +4,7 @@ import static dev.peft4j.cli.MergeFiles.floats;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonPrimitive;
 import dev.peft4j.cli.MergeFiles.Tensor;
 import dev.peft4j.core.io.AdapterDirectory;
 import dev.peft4j.core.io.PeftAdapterConfig;
@@ -14,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -96,25 +98,25 @@ class InspectCommandTest {
     @Test
     void doraShowsTheMagnitude() {
         PeftAdapterConfig config = PeftAdapterConfig.builder().setR(2).optLoraAlpha(4).optUseRslora(true)
-                .setTargetModules(List.of("q")).optUseDora(true).build();
+                .setTargetModules(List.of("q")).optOtherKeys(Map.of("use_dora", new JsonPrimitive(true))).build();
         Path adapter = MergeFiles.adapter(dir.resolve("dora"), config, List.of(
                 f32("h.0.q.lora_A.weight", 2, 16), f32("h.0.q.lora_B.weight", 12, 2), f32("h.0.q.lora_magnitude_vector", 12)));
         String out = inspect(adapter).out();
         assertLines(out, "method: dora", "r = 2, α = 4, scaling = 2.828427 (α/√r, rsLoRA)");
-        assertTrue(Pattern.compile("(?m)^  module +r +scaling +lora_A +lora_B +magnitude +d +k +parameters$").matcher(out).find(), out);
-        assertTrue(Pattern.compile("(?m)^  h\\.0\\.q +2 +2\\.828427 +\\(2, 16\\) +\\(12, 2\\) +\\(12\\) +12 +16 +68$").matcher(out).find(),
+        assertTrue(Pattern.compile("(?m)^  module +r +scaling +lora_A +lora_B +d +k +magnitude +parameters$").matcher(out).find(), out);
+        assertTrue(Pattern.compile("(?m)^  h\\.0\\.q +2 +2\\.828427 +\\(2, 16\\) +\\(12, 2\\) +12 +16 +\\(12\\) +68$").matcher(out).find(),
                 out);
     }
 
     @Test
     void moraShowsTheOperatorAndEachModulesReducedRank() {
         PeftAdapterConfig config = PeftAdapterConfig.builder().setR(8).optLoraAlpha(16)
-                .setTargetModules(List.of("q", "v")).optMora(6).build();
+                .setTargetModules(List.of("q", "v")).optOtherKeys(Map.of("use_mora", new JsonPrimitive(true), "mora_type", new JsonPrimitive(6))).build();
         Path adapter = MergeFiles.adapter(dir.resolve("mora"), config, List.of(
                 f32("h.0.q.lora_A.weight", 36, 36), f32("h.0.q.lora_B.weight", 36, 36),
                 f32("h.0.v.lora_A.weight", 64, 64), f32("h.0.v.lora_B.weight", 64, 64)));
         String out = inspect(adapter).out();
-        assertLines(out, "method: mora, operator rotation (mora_type 6)",
+        assertLines(out, "method: mora", "operator: rotation (mora_type 6)",
                 "r = 8 (requested; each module's r̂ is below), scaling = 1.0 (MoRA has no α; lora_alpha = 16 is ignored)",
                 "No problems found.");
         assertTrue(Pattern.compile("(?m)^  h\\.0\\.q +36 +\\(36, 36\\) +1,296$").matcher(out).find(), out);

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import com.google.gson.JsonPrimitive;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import dev.peft4j.cli.MergeFiles.Tensor;
@@ -154,7 +155,7 @@ class StreamingMergeTest {
                 .setR(4)
                 .optLoraAlpha(8)
                 .setTargetModules(List.of("q", "v", "o"))
-                .optUseDora(true)
+                .optOtherKeys(Map.of("use_dora", new JsonPrimitive(true)))
                 .build();
         List<Tensor> tensors = new ArrayList<>();
         Map<String, double[][]> expected = new LinkedHashMap<>();
@@ -182,7 +183,7 @@ class StreamingMergeTest {
         PeftAdapterConfig config = PeftAdapterConfig.builder()
                 .setR(1)
                 .setTargetModules(List.of("q", "v", "o"))
-                .optMora(type)
+                .optOtherKeys(Map.of("use_mora", new JsonPrimitive(true), "mora_type", new JsonPrimitive(type)))
                 .build();
         BiFunction<double[][], double[][], double[][]> reference =
                 type == 1 ? ReferenceMerge::moraType1 : ReferenceMerge::moraType6;

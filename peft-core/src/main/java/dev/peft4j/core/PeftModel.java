@@ -155,6 +155,15 @@ public final class PeftModel {
     }
 
     /**
+     * The plugin registry adapters are created from.
+     *
+     * @return the registry
+     */
+    public Plugins plugins() {
+        return plugins;
+    }
+
+    /**
      * The adapted layers by module path, in forward order.
      *
      * @return the layers

@@ -4,6 +4,7 @@ import com.google.auto.service.AutoService;
 import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterFactory;
+import dev.peft4j.spi.AdapterFileFormat;
 import dev.peft4j.spi.AdapterTarget;
 import dev.peft4j.spi.Plugins;
 
@@ -34,6 +35,13 @@ public final class DoraFactory implements AdapterFactory {
     @Override
     public String name() {
         return NAME;
+    }
+
+    private static final AdapterFileFormat FORMAT = new DoraFileFormat();
+
+    @Override
+    public AdapterFileFormat fileFormat() {
+        return FORMAT;
     }
 
     @Override

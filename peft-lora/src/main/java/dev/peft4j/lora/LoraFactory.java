@@ -4,6 +4,7 @@ import com.google.auto.service.AutoService;
 import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterFactory;
+import dev.peft4j.spi.AdapterFileFormat;
 import dev.peft4j.spi.AdapterTarget;
 import dev.peft4j.spi.Plugins;
 
@@ -14,6 +15,8 @@ public final class LoraFactory implements AdapterFactory {
     /** The method's registry name. */
     public static final String NAME = "lora";
 
+    private static final AdapterFileFormat FORMAT = new LoraFileFormat();
+
     @Override
     public String name() {
         return NAME;
@@ -22,5 +25,10 @@ public final class LoraFactory implements AdapterFactory {
     @Override
     public Adapter create(AdapterConfig config, AdapterTarget target, Plugins plugins) {
         return new LoraAdapter(config, target);
+    }
+
+    @Override
+    public AdapterFileFormat fileFormat() {
+        return FORMAT;
     }
 }

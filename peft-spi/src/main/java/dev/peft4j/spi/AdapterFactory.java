@@ -25,4 +25,13 @@ public interface AdapterFactory {
      * @throws PeftException when the configuration does not fit the layer
      */
     Adapter create(AdapterConfig config, AdapterTarget target, Plugins plugins);
+
+    /**
+     * How this method's adapters are stored in PEFT's adapter format.
+     *
+     * @return the format; {@link AdapterFileFormat#DEFAULT} unless the method overrides it
+     */
+    default AdapterFileFormat fileFormat() {
+        return AdapterFileFormat.DEFAULT;
+    }
 }

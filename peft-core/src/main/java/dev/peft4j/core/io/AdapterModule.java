@@ -1,29 +1,27 @@
 package dev.peft4j.core.io;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 
 /**
- * The tensors of one adapted module in a PEFT adapter file, by tensor name; a name is null when
- * the file lacks that tensor ({@link AdapterDirectory#problems()} says so).
+ * The tensors of one adapted module in a PEFT adapter file: every tensor named {@code
+ * base_model.model.<path>.<parameter>} whose parameter begins with a {@code lora_} segment.
  *
  * @param path the module's dotted path in the base model, e.g. {@code transformer.h.0.attn.c_attn}
- * @param loraA {@code base_model.model.<path>.lora_A.weight}: A (r, in), or MoRA's M (r̂, r̂)
- * @param loraB {@code base_model.model.<path>.lora_B.weight}: B (out, r), or M again for MoRA
- * @param magnitude DoRA's {@code base_model.model.<path>.lora_magnitude_vector} (out), in either of
- *     PEFT's spellings, or null for LoRA and MoRA
+ * @param tensors tensor name by parameter name relative to the module ({@code lora_A.weight}), in file order
  */
-public record AdapterModule(String path, String loraA, String loraB, String magnitude) {
+public record AdapterModule(String path, Map<String, String> tensors) {
 
     /**
-     * Validates the path.
+     * Validates the path and freezes the map.
      *
-     * @param path the module's dotted path in the base model, e.g. {@code transformer.h.0.attn.c_attn}
-     * @param loraA {@code base_model.model.<path>.lora_A.weight}: A (r, in), or MoRA's M (r̂, r̂)
-     * @param loraB {@code base_model.model.<path>.lora_B.weight}: B (out, r), or M again for MoRA
-     * @param magnitude DoRA's {@code base_model.model.<path>.lora_magnitude_vector} (out), in either of
-     *     PEFT's spellings, or null for LoRA and MoRA
+     * @param path the module's path
+     * @param tensors tensor name by parameter name
      */
     public AdapterModule {
         Objects.requireNonNull(path, "path");
+        tensors = Collections.unmodifiableMap(new LinkedHashMap<>(tensors));
     }
 }

@@ -142,7 +142,7 @@ final class MergePlan {
         }
         int d = Math.toIntExact(shape.get(fanInFanOut ? 1 : 0));
         int k = Math.toIntExact(shape.get(fanInFanOut ? 0 : 1));
-        AdapterConfig config = adapter.config().adapterConfig(path);
+        AdapterConfig config = adapter.moduleConfig(path);
         Adapter created = plugins.adapter(config.method())
                 .create(config, AdapterTarget.of(path, k, d, DataType.FLOAT32), plugins);
         Map<String, String> tensors = new LinkedHashMap<>();

@@ -54,7 +54,7 @@ public final class ModelMerge {
             throw new PeftException("The output " + outputDirectory + " exists; merging into a model directory writes a new one");
         }
         Map<String, Set<String>> shards = shards(baseDirectory);
-        requireEveryTargetInAShard(baseDirectory, adapterDirectory, shards, options.pathMap());
+        requireEveryTargetInAShard(baseDirectory, adapterDirectory, shards, options);
         int merged = 0;
         int replaced = 0;
         int copied = 0;
@@ -110,11 +110,12 @@ public final class ModelMerge {
     }
 
     private static void requireEveryTargetInAShard(
-            Path base, Path adapterDirectory, Map<String, Set<String>> shards, PathMap pathMap) {
+            Path base, Path adapterDirectory, Map<String, Set<String>> shards, StreamingMerge.Options options) {
+        PathMap pathMap = options.pathMap();
         Set<String> all = new LinkedHashSet<>();
         shards.values().forEach(all::addAll);
         List<String> missing = new ArrayList<>();
-        try (AdapterDirectory adapter = AdapterDirectory.open(adapterDirectory)) {
+        try (AdapterDirectory adapter = AdapterDirectory.open(adapterDirectory, options.plugins())) {
             adapter.modules().keySet().forEach(path -> {
                 if (!all.contains(pathMap.apply(path) + ".weight")) {
                     missing.add(pathMap.apply(path) + ".weight");

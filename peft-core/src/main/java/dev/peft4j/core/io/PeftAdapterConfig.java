@@ -12,10 +12,11 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * The contents of a Hugging Face PEFT {@code adapter_config.json} for LoRA and its variants:
- * PEFT's {@code LoraConfig} fields, DoRA's {@code use_dora}, and kongds/MoRA's {@code use_mora}
- * and {@code mora_type}. Keys peft4j does not model are kept in {@link #otherKeys()} and written
- * back on save.
+ * The contents of a Hugging Face PEFT {@code adapter_config.json} of the LoRA family: the fields
+ * of PEFT's {@code LoraConfig} that every method of the family shares. Every other key (a
+ * variant's flag such as {@code use_dora}, and keys peft4j does not model) is kept in {@link
+ * #otherKeys()}, read by the method that owns it ({@link AdapterFileMethod}), and written back on
+ * save.
  *
  * <p>Read and write it with {@link PeftConfigFile}; build one with {@link #builder()}.
  *
@@ -31,13 +32,10 @@ import java.util.Set;
  * @param fanInFanOut {@code fan_in_fan_out}: the base weights are stored (in, out), as in GPT-2's Conv1D
  * @param modulesToSave {@code modules_to_save}: modules stored whole; null when PEFT's is null
  * @param bias {@code bias}: which biases train
- * @param useDora {@code use_dora}
  * @param initLoraWeights {@code init_lora_weights}: {@code "true"}, {@code "false"} or PEFT's
  *     string, for example {@code "gaussian"}
  * @param baseModelNameOrPath {@code base_model_name_or_path}, or null
  * @param taskType {@code task_type}, for example {@code CAUSAL_LM}, or null
- * @param useMora {@code use_mora} (kongds/MoRA)
- * @param moraType {@code mora_type} (kongds/MoRA; 1 by default)
  * @param otherKeys every other key of the file, by name, with its JSON value
  */
 public record PeftAdapterConfig(
@@ -53,12 +51,9 @@ public record PeftAdapterConfig(
         boolean fanInFanOut,
         List<String> modulesToSave,
         Bias bias,
-        boolean useDora,
         String initLoraWeights,
         String baseModelNameOrPath,
         String taskType,
-        boolean useMora,
-        int moraType,
         Map<String, JsonElement> otherKeys) {
 
     /**
@@ -79,8 +74,8 @@ public record PeftAdapterConfig(
     /** The keys this record models, in PEFT's spelling. */
     static final Set<String> MODELED_KEYS = Set.of(
             "peft_type", "r", "lora_alpha", "lora_dropout", "use_rslora", "rank_pattern", "alpha_pattern",
-            "target_modules", "fan_in_fan_out", "modules_to_save", "bias", "use_dora", "init_lora_weights",
-            "base_model_name_or_path", "task_type", "use_mora", "mora_type");
+            "target_modules", "fan_in_fan_out", "modules_to_save", "bias", "init_lora_weights",
+            "base_model_name_or_path", "task_type");
 
     /** PEFT's {@code bias} setting. */
     public enum Bias {
@@ -122,13 +117,10 @@ public record PeftAdapterConfig(
      * @param fanInFanOut {@code fan_in_fan_out}: the base weights are stored (in, out), as in GPT-2's Conv1D
      * @param modulesToSave {@code modules_to_save}: modules stored whole; null when PEFT's is null
      * @param bias {@code bias}: which biases train
-     * @param useDora {@code use_dora}
      * @param initLoraWeights {@code init_lora_weights}: {@code "true"}, {@code "false"} or PEFT's
      *     string, for example {@code "gaussian"}
      * @param baseModelNameOrPath {@code base_model_name_or_path}, or null
      * @param taskType {@code task_type}, for example {@code CAUSAL_LM}, or null
-     * @param useMora {@code use_mora} (kongds/MoRA)
-     * @param moraType {@code mora_type} (kongds/MoRA; 1 by default)
      * @param otherKeys every other key of the file, by name, with its JSON value
      * @throws IllegalArgumentException naming the PEFT key whose value is invalid
      */
@@ -172,9 +164,6 @@ public record PeftAdapterConfig(
         modulesToSave = modulesToSave == null ? null : List.copyOf(modulesToSave);
         Objects.requireNonNull(bias, "bias");
         Objects.requireNonNull(initLoraWeights, "initLoraWeights");
-        if (useDora && useMora) {
-            throw new IllegalArgumentException("use_dora and use_mora cannot both be true");
-        }
         otherKeys = Collections.unmodifiableMap(new LinkedHashMap<>(otherKeys));
         for (String key : otherKeys.keySet()) {
             if (MODELED_KEYS.contains(key)) {
@@ -187,31 +176,6 @@ public record PeftAdapterConfig(
                     PEFT4J_METHOD + " must be a string naming the adapter method, got " + StrictJson.preview(method));
         }
         options(otherKeys);
-    }
-
-    /**
-     * The peft4j adapter method: {@code mora} with {@code use_mora}, {@code dora} with {@code
-     * use_dora}, else {@code lora}.
-     *
-     * @return the registry name
-     */
-    public String method() {
-        JsonElement method = otherKeys.get(PEFT4J_METHOD);
-        if (method != null) {
-            return method.getAsString();
-        }
-        return useMora ? "mora" : useDora ? "dora" : "lora";
-    }
-
-    /**
-     * The rank of one module, as PEFT chooses it: the value of the first {@code rank_pattern} key
-     * that matches the module path ({@link AdapterConfig#patternMatches}), else {@code r}.
-     *
-     * @param modulePath the module's dotted path in the base model, e.g. {@code model.layers.0.self_attn.q_proj}
-     * @return its rank
-     */
-    public int rankFor(String modulePath) {
-        return adapterConfig(modulePath).rank();
     }
 
     /**
@@ -229,15 +193,16 @@ public record PeftAdapterConfig(
     }
 
     /**
-     * The peft4j adapter configuration: the method, r and α with {@code rank_pattern} and {@code
+     * The peft4j adapter configuration of a method: r and α with {@code rank_pattern} and {@code
      * alpha_pattern}, dropout, rsLoRA, the initialisation ({@code gaussian} → Gaussian, anything
-     * else Kaiming-uniform: loaded weights replace it anyway) and, for MoRA, the option {@code
-     * mora_type}.
+     * else Kaiming-uniform: loaded weights replace it anyway) and the given options.
      *
+     * @param method the adapter method's registry name
+     * @param options the method's options
      * @return the configuration; {@link AdapterConfig#forModule} resolves one module's r and α
      */
-    public AdapterConfig adapterConfig() {
-        AdapterConfig.Builder builder = AdapterConfig.builder(method())
+    public AdapterConfig adapterConfig(String method, Map<String, String> options) {
+        AdapterConfig.Builder builder = AdapterConfig.builder(method)
                 .setRank(r)
                 .optAlpha((float) loraAlpha)
                 .optDropout((float) loraDropout)
@@ -245,11 +210,7 @@ public record PeftAdapterConfig(
                 .optInit("gaussian".equals(initLoraWeights) ? WeightInit.GAUSSIAN : WeightInit.KAIMING_UNIFORM);
         rankPattern.forEach(builder::optRankPattern);
         alphaPattern.forEach((key, alpha) -> builder.optAlphaPattern(key, alpha.floatValue()));
-        Map<String, String> options = peft4jOptions();
         options.forEach(builder::optOption);
-        if (useMora && !options.containsKey("operator")) {
-            builder.optOption("mora_type", Integer.toString(moraType));
-        }
         return builder.build();
     }
 
@@ -285,16 +246,6 @@ public record PeftAdapterConfig(
     }
 
     /**
-     * The peft4j adapter configuration of one module, its rank and α resolved.
-     *
-     * @param modulePath the module's dotted path in the base model
-     * @return the configuration
-     */
-    public AdapterConfig adapterConfig(String modulePath) {
-        return adapterConfig().forModule(modulePath);
-    }
-
-    /**
      * Starts a builder with PEFT's defaults.
      *
      * @return the builder
@@ -325,12 +276,9 @@ public record PeftAdapterConfig(
         private boolean fanInFanOut;
         private List<String> modulesToSave;
         private Bias bias = Bias.NONE;
-        private boolean useDora;
         private String initLoraWeights = "true";
         private String baseModelNameOrPath;
         private String taskType;
-        private boolean useMora;
-        private int moraType = 1;
         private Map<String, JsonElement> otherKeys = Map.of();
 
         private Builder() {}
@@ -459,17 +407,6 @@ public record PeftAdapterConfig(
         }
 
         /**
-         * Sets {@code use_dora} (default false).
-         *
-         * @param useDora whether the adapter is DoRA
-         * @return this builder
-         */
-        public Builder optUseDora(boolean useDora) {
-            this.useDora = useDora;
-            return this;
-        }
-
-        /**
          * Sets {@code init_lora_weights} (default {@code "true"}).
          *
          * @param initLoraWeights {@code "true"}, {@code "false"} or PEFT's string
@@ -503,18 +440,6 @@ public record PeftAdapterConfig(
         }
 
         /**
-         * Makes the adapter MoRA: {@code use_mora} true with a {@code mora_type} (default: not MoRA).
-         *
-         * @param moraType the official type, for example 1 or 6
-         * @return this builder
-         */
-        public Builder optMora(int moraType) {
-            this.useMora = true;
-            this.moraType = moraType;
-            return this;
-        }
-
-        /**
          * Sets the keys peft4j does not model, written back as they are (default none).
          *
          * @param otherKeys key → JSON value
@@ -533,8 +458,8 @@ public record PeftAdapterConfig(
          */
         public PeftAdapterConfig build() {
             return new PeftAdapterConfig(LORA, r, loraAlpha, loraDropout, useRslora, rankPattern, alphaPattern,
-                    targetModules, targetModulesRegex, fanInFanOut, modulesToSave, bias, useDora, initLoraWeights,
-                    baseModelNameOrPath, taskType, useMora, moraType, otherKeys);
+                    targetModules, targetModulesRegex, fanInFanOut, modulesToSave, bias, initLoraWeights,
+                    baseModelNameOrPath, taskType, otherKeys);
         }
     }
 }

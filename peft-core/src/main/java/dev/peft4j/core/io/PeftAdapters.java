@@ -12,6 +12,8 @@ import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.TargetModules;
 import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
+import dev.peft4j.spi.AdapterFactory;
+import dev.peft4j.spi.AdapterFileFormat;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.WeightInit;
 import java.io.IOException;
@@ -21,6 +23,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -28,21 +31,17 @@ import java.util.stream.Collectors;
 /**
  * Saves a {@link PeftModel}'s adapter as a Hugging Face PEFT directory and loads one into a model.
  *
- * <p>Tensor names follow PEFT, {@code base_model.model.<module path>.<parameter>}, with the
- * adapter's PEFT parameter names ({@code lora_A.weight}, {@code lora_B.weight}, {@code
- * lora_magnitude_vector}); MoRA follows kongds/MoRA, M as {@code lora_A.weight} and again as
- * {@code lora_B.weight}. Module paths are the model's (see {@link ModuleTree}) unless a {@link
- * PathMap} rewrites them. peft4j's method options (a MoRA operator, DoRA settings) are kept under
- * {@value PeftAdapterConfig#PEFT4J_OPTIONS}, which PEFT ignores. Values are stored in the
- * parameters' data type, so save then load is bit-identical.
+ * <p>Tensor names follow PEFT, {@code base_model.model.<module path>.<parameter>}; which
+ * tensors a module stores, under which names, and which keys the configuration gets are the
+ * adapter method's ({@link AdapterFileFormat}). Module paths are the model's (see {@link
+ * ModuleTree}) unless a {@link PathMap} rewrites them. peft4j's method options are kept under
+ * {@value PeftAdapterConfig#PEFT4J_OPTIONS}, which PEFT ignores, and a method whose own keys do
+ * not identify it is recorded as {@value PeftAdapterConfig#PEFT4J_METHOD}. Values are stored in
+ * the parameters' data type, so save then load is bit-identical.
  */
 public final class PeftAdapters {
 
     private static final Pattern REGEX_SPECIALS = Pattern.compile("[\\\\.\\[\\]{}()*+?^$|]");
-    private static final String MORA = "mora";
-    private static final Set<String> PEFT_METHODS = Set.of("lora", "dora", MORA);
-    private static final String MORA_B = "lora_B.weight";
-    private static final String MORA_M = "lora_A.weight";
 
     private PeftAdapters() {}
 
@@ -90,13 +89,13 @@ public final class PeftAdapters {
             }
         }
         Map<String, String> options = adapters.values().iterator().next().currentOptions();
+        AdapterFileFormat format = model.plugins().adapter(config.method()).fileFormat();
         PeftAdapterConfig.Builder file = PeftAdapterConfig.builder()
                 .setR(config.rank())
                 .setTargetModules(List.copyOf(adapters.keySet()))
                 .optLoraAlpha(config.alpha())
                 .optLoraDropout(config.dropout())
                 .optUseRslora(config.useRsLora())
-                .optUseDora("dora".equals(config.method()))
                 .optInitLoraWeights(config.init() == WeightInit.GAUSSIAN ? "gaussian" : "true")
                 .optBaseModelNameOrPath(baseModel.nameOrPath())
                 .optTaskType(baseModel.taskType())
@@ -112,34 +111,30 @@ public final class PeftAdapters {
             }
         });
         file.optRankPattern(rankPattern).optAlphaPattern(alphaPattern);
-        if (MORA.equals(config.method())) {
-            file.optMora(Integer.parseInt(options.getOrDefault("mora_type", "0")));
-        }
-        Map<String, JsonElement> peft4jKeys = new LinkedHashMap<>();
+        Map<String, JsonElement> otherKeys = new LinkedHashMap<>();
+        format.configKeys(options).forEach((key, value) -> otherKeys.put(key, JsonValues.toJson(value)));
         if (!options.isEmpty()) {
             JsonObject saved = new JsonObject();
             options.forEach(saved::addProperty);
-            peft4jKeys.put(PeftAdapterConfig.PEFT4J_OPTIONS, saved);
+            otherKeys.put(PeftAdapterConfig.PEFT4J_OPTIONS, saved);
         }
-        if (!PEFT_METHODS.contains(config.method())) {
-            peft4jKeys.put(PeftAdapterConfig.PEFT4J_METHOD, new JsonPrimitive(config.method()));
+        PeftAdapterConfig written = file.optOtherKeys(otherKeys).build();
+        Optional<String> claimant = AdapterFileMethod.claimant(AdapterFileMethod.keys(written, directory.toString()),
+                model.plugins()).map(AdapterFactory::name);
+        if (!claimant.equals(Optional.of(config.method()))) {
+            otherKeys.put(PeftAdapterConfig.PEFT4J_METHOD, new JsonPrimitive(config.method()));
+            written = file.optOtherKeys(otherKeys).build();
         }
-        file.optOtherKeys(peft4jKeys);
         Map<String, NDArray> tensors = new LinkedHashMap<>();
-        adapters.forEach((path, adapter) -> adapter.peftParameters().forEach((name, parameter) ->
-                tensors.put(AdapterDirectory.TENSOR_PREFIX + path + "." + name, parameter.getArray())));
-        if (MORA.equals(config.method())) {
-            adapters.keySet().forEach(path -> tensors.put(
-                    AdapterDirectory.TENSOR_PREFIX + path + "." + MORA_B,
-                    tensors.get(AdapterDirectory.TENSOR_PREFIX + path + "." + MORA_M)));
-        }
+        adapters.forEach((path, adapter) -> format.tensors(adapter).forEach((name, array) ->
+                tensors.put(AdapterDirectory.TENSOR_PREFIX + path + "." + name, array)));
         try {
             Files.createDirectories(directory);
         } catch (IOException e) {
             throw new PeftException("Cannot create adapter directory " + directory + ": " + e.getMessage(), e);
         }
         SafetensorsWriter.save(directory.resolve(AdapterDirectory.WEIGHTS_FILE), tensors, Map.of("format", "pt"));
-        PeftConfigFile.write(file.build(), directory.resolve(PeftConfigFile.FILE_NAME));
+        PeftConfigFile.write(written, directory.resolve(PeftConfigFile.FILE_NAME));
     }
 
     /**
@@ -151,17 +146,21 @@ public final class PeftAdapters {
      * @param adapterName the name to give the adapter
      * @param directory the PEFT directory
      * @param peftToModel rewrites the PEFT model's module paths into this model's
-     * @throws PeftException when a module or parameter is missing from the model, or a shape differs
+     * @throws PeftException when the adapter is inconsistent ({@link AdapterDirectory#problems()}),
+     *     a module or parameter is missing from the model, or a shape differs
      */
     public static void load(PeftModel model, String adapterName, Path directory, PathMap peftToModel) {
-        try (AdapterDirectory files = AdapterDirectory.open(directory)) {
-            PeftAdapterConfig fileConfig = files.config();
-            AdapterConfig.Builder config = fileConfig.adapterConfig().toBuilder();
+        try (AdapterDirectory files = AdapterDirectory.open(directory, model.plugins())) {
+            if (!files.problems().isEmpty()) {
+                throw new PeftException("Adapter " + directory + " is inconsistent, so it is not loaded: "
+                        + String.join("; ", files.problems()));
+            }
+            AdapterConfig.Builder config = files.method().config().toBuilder();
             Map<String, String> modulePaths = new LinkedHashMap<>();
             for (String peftPath : files.modules().keySet()) {
                 String path = peftToModel.apply(peftPath);
                 modulePaths.put(path, peftPath);
-                AdapterConfig module = fileConfig.adapterConfig(peftPath);
+                AdapterConfig module = files.moduleConfig(peftPath);
                 config.optRankPattern(Pattern.quote(path), module.rank()).optAlphaPattern(Pattern.quote(path), module.alpha());
             }
             String exactly = modulePaths.keySet().stream().map(Pattern::quote).collect(Collectors.joining("|"));

@@ -23,19 +23,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Reads and writes PEFT's {@code adapter_config.json}.
  *
  * <p>Reading is strict about the keys peft4j uses: {@code peft_type}, {@code r} and {@code
- * target_modules} are required, and every value must have PEFT's JSON type. Other keys are kept
- * (a newer PEFT's files still load); those that are set (not null, false or empty) and may change
- * the adapter's meaning are named in a warning, since peft4j ignores them. Writing uses PEFT's
+ * target_modules} are required, and every value must have PEFT's JSON type. Other keys (a
+ * variant's flags, a newer PEFT's keys) are kept for the adapter method to read ({@link
+ * AdapterFileMethod}) and written back on save. Writing uses PEFT's
  * layout (sorted keys, two-space indent), so a file read and written back is unchanged; the write
  * is atomic.
  */
@@ -44,15 +41,8 @@ public final class PeftConfigFile {
     /** The file's name in an adapter directory. */
     public static final String FILE_NAME = "adapter_config.json";
 
-    private static final Logger LOG = LoggerFactory.getLogger(PeftConfigFile.class);
-
     /** The largest file read; real ones have a few kilobytes. */
     private static final long MAX_BYTES = 16L << 20;
-
-    /** PEFT keys that only describe how the file was made, never what the adapter computes. */
-    private static final Set<String> INFORMATIONAL_KEYS = Set.of(
-            "auto_mapping", "inference_mode", "revision", "peft_version", "megatron_core", "qalora_group_size",
-            "layers_pattern", PeftAdapterConfig.PEFT4J_OPTIONS, PeftAdapterConfig.PEFT4J_METHOD);
 
     private PeftConfigFile() {}
 
@@ -129,17 +119,13 @@ public final class PeftConfigFile {
                     fields.optional("modules_to_save", PeftConfigFile::strings, "a list of names or null", null),
                     fields.optional("bias", PeftConfigFile::bias, "one of \"none\", \"all\", \"lora_only\"",
                             PeftAdapterConfig.Bias.NONE),
-                    fields.optional("use_dora", StrictJson::bool, "a boolean", false),
                     fields.optional("init_lora_weights", PeftConfigFile::initText, "a boolean or a string", "true"),
                     fields.optional("base_model_name_or_path", StrictJson::string, "a string or null", null),
                     fields.optional("task_type", StrictJson::string, "a string or null", null),
-                    fields.optional("use_mora", StrictJson::bool, "a boolean", false),
-                    fields.optional("mora_type", PeftConfigFile::intValue, "an integer", 1),
                     otherKeys);
         } catch (IllegalArgumentException e) {
             throw new PeftException(source + ": " + e.getMessage(), e);
         }
-        warnAboutIgnoredKeys(otherKeys, source);
         return config;
     }
 
@@ -165,37 +151,15 @@ public final class PeftConfigFile {
         members.put("modules_to_save",
                 config.modulesToSave() == null ? JsonNull.INSTANCE : array(config.modulesToSave()));
         members.put("bias", new JsonPrimitive(config.bias().json()));
-        members.put("use_dora", new JsonPrimitive(config.useDora()));
         members.put("init_lora_weights", switch (config.initLoraWeights()) {
             case "true", "false" -> new JsonPrimitive(Boolean.parseBoolean(config.initLoraWeights()));
             default -> new JsonPrimitive(config.initLoraWeights());
         });
         members.put("base_model_name_or_path", nullable(config.baseModelNameOrPath()));
         members.put("task_type", nullable(config.taskType()));
-        if (config.useMora()) {
-            members.put("use_mora", new JsonPrimitive(true));
-            members.put("mora_type", new JsonPrimitive(config.moraType()));
-        }
         JsonObject object = new JsonObject();
         members.forEach(object::add);
         return object;
-    }
-
-    private static void warnAboutIgnoredKeys(Map<String, JsonElement> otherKeys, String source) {
-        List<String> ignored = otherKeys.entrySet().stream()
-                .filter(member -> !INFORMATIONAL_KEYS.contains(member.getKey()) && isSet(member.getValue()))
-                .map(Map.Entry::getKey)
-                .toList();
-        if (!ignored.isEmpty()) {
-            LOG.warn("{}: peft4j ignores the keys {} (kept, and written back on save)", source, ignored);
-        }
-    }
-
-    private static boolean isSet(JsonElement value) {
-        return !(value.isJsonNull()
-                || StrictJson.bool(value).filter(b -> !b).isPresent()
-                || (value.isJsonObject() && value.getAsJsonObject().isEmpty())
-                || (value.isJsonArray() && value.getAsJsonArray().isEmpty()));
     }
 
     private static String readText(Path file) {

@@ -131,7 +131,7 @@ public final class StreamingMerge {
     static Summary merge(Path base, Path adapterDirectory, Path output, NDManager manager, Options options,
             Predicate<String> inThisFile) {
         requireOtherFile(base, output);
-        try (AdapterDirectory adapter = AdapterDirectory.open(adapterDirectory);
+        try (AdapterDirectory adapter = AdapterDirectory.open(adapterDirectory, options.plugins());
                 SafetensorsFile baseFile = SafetensorsFile.open(base)) {
             MergePlan plan = MergePlan.of(baseFile, adapter, options.pathMap(), options.plugins(), inThisFile);
             StreamingMerge merge = new StreamingMerge(plan, baseFile, adapter.weights(), manager);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonParser;
+import com.google.gson.JsonPrimitive;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.WeightInit;
@@ -55,8 +56,7 @@ class PeftConfigFileTest {
         assertNull(config.modulesToSave());
         assertEquals(PeftAdapterConfig.Bias.NONE, config.bias());
         assertEquals("true", config.initLoraWeights());
-        assertFalse(config.useDora() || config.useMora() || config.useRslora() || config.fanInFanOut());
-        assertEquals(1, config.moraType());
+        assertFalse(config.useRslora() || config.fanInFanOut());
         assertEquals(Map.of(), config.otherKeys());
     }
 
@@ -76,9 +76,8 @@ class PeftConfigFileTest {
         assertEquals(List.of(), config.targetModules());
         assertEquals(List.of("q_proj", "layers.0.self_attn.v_proj"), List.copyOf(config.rankPattern().keySet()));
         assertEquals(PeftAdapterConfig.Bias.LORA_ONLY, config.bias());
-        assertEquals(6, config.moraType());
         assertEquals(
-                List.of("future_option", "layers_to_transform", "inference_mode", "megatron_config"),
+                List.of("use_mora", "mora_type", "future_option", "layers_to_transform", "inference_mode", "megatron_config"),
                 List.copyOf(config.otherKeys().keySet()));
         assertEquals(JsonParser.parseString("{\"nested\": [1, 2.50, null]}"), config.otherKeys().get("future_option"));
 
@@ -96,17 +95,14 @@ class PeftConfigFileTest {
     }
 
     @Test
-    void peftsStandardKeysAreWrittenAndMoraKeysOnlyForMora() {
-        PeftAdapterConfig lora = PeftAdapterConfig.builder().setR(4).setTargetModules(List.of("c_attn")).build();
+    void peftsCommonKeysAreWrittenSortedWithTheMethodsOwnKeys() {
+        PeftAdapterConfig lora = PeftAdapterConfig.builder().setR(4).setTargetModules(List.of("c_attn"))
+                .optOtherKeys(Map.of("use_mora", new JsonPrimitive(true))).build();
         Map<String, ?> json = PeftConfigFile.toJson(lora).asMap();
         assertEquals(List.of("alpha_pattern", "base_model_name_or_path", "bias", "fan_in_fan_out", "init_lora_weights",
                 "lora_alpha", "lora_dropout", "modules_to_save", "peft_type", "r", "rank_pattern", "target_modules",
-                "task_type", "use_dora", "use_rslora"), List.copyOf(json.keySet()));
-        PeftAdapterConfig mora = PeftAdapterConfig.builder().setR(4).setTargetModules(List.of("c_attn")).optMora(6).build();
-        Map<String, ?> moraJson = PeftConfigFile.toJson(mora).asMap();
-        assertEquals("true", moraJson.get("use_mora").toString());
-        assertEquals("6", moraJson.get("mora_type").toString());
-        assertEquals("true", moraJson.get("init_lora_weights").toString(), "written as a JSON boolean");
+                "task_type", "use_mora", "use_rslora"), List.copyOf(json.keySet()));
+        assertEquals("true", json.get("init_lora_weights").toString(), "written as a JSON boolean");
     }
 
     @ParameterizedTest
@@ -138,17 +134,14 @@ class PeftConfigFileTest {
         "\"r\": 4294967296                | 'r' must be an integer",
         "\"lora_alpha\": \"16\"           | 'lora_alpha' must be a number",
         "\"lora_dropout\": null           | 'lora_dropout' must be a number",
-        "\"use_dora\": \"yes\"            | 'use_dora' must be a boolean",
         "\"bias\": \"some\"               | 'bias' must be one of",
         "\"rank_pattern\": {\"q\": \"x\"} | 'rank_pattern' must be an object of integers",
         "\"alpha_pattern\": [1]           | 'alpha_pattern' must be an object of numbers",
         "\"modules_to_save\": \"lm_head\" | 'modules_to_save' must be a list of names or null",
         "\"init_lora_weights\": 1         | 'init_lora_weights' must be a boolean or a string",
         "\"task_type\": 3                 | 'task_type' must be a string or null",
-        "\"mora_type\": \"6\"             | 'mora_type' must be an integer",
         "\"r\": 0                         | r must be positive, got 0",
         "\"lora_dropout\": 1.0            | lora_dropout must be in [0, 1)",
-        "\"use_dora\": true, \"use_mora\": true | use_dora and use_mora cannot both be true",
         "\"rank_pattern\": {\"q(\": 4}    | Invalid module pattern 'q(': Unclosed group",
         "\"rank_pattern\": {\"q\": 0}     | rank_pattern 'q' must map to a positive rank",
     })
@@ -218,11 +211,12 @@ class PeftConfigFileTest {
                 .optRankPattern(ranks)
                 .optAlphaPattern(alphas)
                 .build();
-        assertEquals(16, config.rankFor("model.layers.0.self_attn.q_proj"));
-        assertEquals(4, config.rankFor("model.layers.1.self_attn.q_proj"));
-        assertEquals(8, config.rankFor("model.layers.1.self_attn.v_proj"));
-        assertEquals(32f, config.adapterConfig("model.layers.1.self_attn.q_proj").alpha());
-        assertEquals(2f, config.adapterConfig("model.layers.1.self_attn.v_proj").alpha());
+        AdapterConfig adapter = config.adapterConfig("lora", Map.of());
+        assertEquals(16, adapter.forModule("model.layers.0.self_attn.q_proj").rank());
+        assertEquals(4, adapter.forModule("model.layers.1.self_attn.q_proj").rank());
+        assertEquals(8, adapter.forModule("model.layers.1.self_attn.v_proj").rank());
+        assertEquals(32f, adapter.forModule("model.layers.1.self_attn.q_proj").alpha());
+        assertEquals(2f, adapter.forModule("model.layers.1.self_attn.v_proj").alpha());
     }
 
     @Test
@@ -234,18 +228,16 @@ class PeftConfigFileTest {
                 .optLoraDropout(0.05)
                 .optUseRslora(true)
                 .optRankPattern(Map.of("layers.1.q_proj", 2));
-        AdapterConfig lora = builder.build().adapterConfig("model.layers.0.q_proj");
+        AdapterConfig lora = builder.build().adapterConfig("lora", Map.of()).forModule("model.layers.0.q_proj");
         assertEquals(
                 AdapterConfig.builder("lora").setRank(8).optAlpha(16).optDropout(0.05f).optRsLora(true).build(), lora);
-        assertEquals(2, builder.build().adapterConfig("model.layers.1.q_proj").rank());
+        assertEquals(2, builder.build().adapterConfig("lora", Map.of()).forModule("model.layers.1.q_proj").rank());
 
-        AdapterConfig dora = builder.optUseDora(true).optInitLoraWeights("gaussian").build().adapterConfig("q_proj");
-        assertEquals("dora", dora.method());
-        assertEquals(WeightInit.GAUSSIAN, dora.init());
-
-        AdapterConfig mora = builder.optUseDora(false).optMora(6).build().adapterConfig("q_proj");
-        assertEquals("mora", mora.method());
-        assertEquals(Map.of("mora_type", "6"), mora.options());
+        AdapterConfig other = builder.optInitLoraWeights("gaussian").build()
+                .adapterConfig("full-delta", Map.of("setting", "x")).forModule("q_proj");
+        assertEquals("full-delta", other.method());
+        assertEquals(WeightInit.GAUSSIAN, other.init());
+        assertEquals(Map.of("setting", "x"), other.options());
     }
 
     @Test

@@ -4,6 +4,7 @@ import com.google.auto.service.AutoService;
 import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterFactory;
+import dev.peft4j.spi.AdapterFileFormat;
 import dev.peft4j.spi.AdapterTarget;
 import dev.peft4j.spi.Plugins;
 
@@ -21,6 +22,13 @@ public final class MoraFactory implements AdapterFactory {
     @Override
     public String name() {
         return NAME;
+    }
+
+    private static final AdapterFileFormat FORMAT = new MoraFileFormat();
+
+    @Override
+    public AdapterFileFormat fileFormat() {
+        return FORMAT;
     }
 
     @Override

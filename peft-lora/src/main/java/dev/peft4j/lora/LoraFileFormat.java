@@ -1,0 +1,142 @@
+package dev.peft4j.lora;
+
+import ai.djl.ndarray.types.Shape;
+import dev.peft4j.spi.AdapterConfig;
+import dev.peft4j.spi.AdapterFileFormat;
+import dev.peft4j.spi.AdapterFileKeys;
+import dev.peft4j.spi.Plugins;
+import dev.peft4j.spi.StoredModule;
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * LoRA in PEFT's format: any LoRA-type file whose {@code use_dora} is not true; per module {@code
+ * lora_A.weight} A (r, k) and {@code lora_B.weight} B (d, r), r as the configuration gives it for
+ * the module ({@code rank_pattern} applied). The checks and the description of the two factors
+ * serve the methods built on them (DoRA) too.
+ */
+public class LoraFileFormat implements AdapterFileFormat {
+
+    /** PEFT's flag of the DoRA variant, which plain LoRA writes as false. */
+    public static final String USE_DORA = "use_dora";
+
+    @Override
+    public Claim claim(AdapterFileKeys keys) {
+        return keys.flag(USE_DORA) ? Claim.NONE : Claim.GENERIC;
+    }
+
+    @Override
+    public Set<String> keys() {
+        return Set.of(USE_DORA);
+    }
+
+    @Override
+    public Map<String, Object> configKeys(Map<String, String> options) {
+        return Map.of(USE_DORA, false);
+    }
+
+    @Override
+    public List<String> problems(StoredModule module, AdapterConfig config) {
+        List<String> problems = new ArrayList<>();
+        Shape a = module.shapes().get(LowRankBranch.A_NAME);
+        Shape b = module.shapes().get(LowRankBranch.B_NAME);
+        if (a == null) {
+            problems.add(LowRankBranch.A_NAME + " is missing");
+        }
+        if (b == null) {
+            problems.add(LowRankBranch.B_NAME + " is missing");
+        }
+        module.shapes().keySet().stream()
+                .filter(name -> !keptTensors().contains(name))
+                .forEach(name -> problems.add("tensor " + name + " is not one that " + methodName() + " stores"));
+        boolean aIsMatrix = isMatrix(a, LowRankBranch.A_NAME, problems);
+        boolean bIsMatrix = isMatrix(b, LowRankBranch.B_NAME, problems);
+        if (a == null || !aIsMatrix || !bIsMatrix) {
+            return problems;
+        }
+        if (a.get(0) != config.rank()) {
+            problems.add(LowRankBranch.A_NAME + " has shape " + a + " but the config gives r = " + config.rank()
+                    + " for this module (rank_pattern applied)");
+        }
+        if (b != null && b.get(1) != a.get(0)) {
+            problems.add(LowRankBranch.B_NAME + " has shape " + b + "; its columns must equal " + LowRankBranch.A_NAME
+                    + "'s " + a.get(0) + " rows");
+        }
+        return problems;
+    }
+
+    @Override
+    public List<String> describe(AdapterConfig config, Plugins plugins) {
+        return List.of("r = " + config.rank() + ", α = " + number(config.alpha()) + ", scaling = " + config.scaling()
+                + (config.useRsLora() ? " (α/√r, rsLoRA)" : " (α/r)"));
+    }
+
+    @Override
+    public Map<String, Object> describe(StoredModule module, AdapterConfig config) {
+        Shape a = module.shapes().get(LowRankBranch.A_NAME);
+        Shape b = module.shapes().get(LowRankBranch.B_NAME);
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put(">r", a != null ? dimension(a, 0) : dimension(b, 1));
+        row.put(">scaling", config.scaling());
+        row.put("lora_A", text(a));
+        row.put("lora_B", text(b));
+        row.put(">d", dimension(b, 0));
+        row.put(">k", dimension(a, 1));
+        return row;
+    }
+
+    /**
+     * The tensor names a module of this method holds; others are reported.
+     *
+     * @return the names
+     */
+    protected Set<String> keptTensors() {
+        return Set.of(LowRankBranch.A_NAME, LowRankBranch.B_NAME);
+    }
+
+    /**
+     * The method's name, for messages.
+     *
+     * @return {@code LoRA}
+     */
+    protected String methodName() {
+        return "LoRA";
+    }
+
+    /**
+     * One axis of a shape for a table, {@code ?} when the shape is missing or too short.
+     *
+     * @param shape the shape, or null
+     * @param axis the axis
+     * @return the size or {@code ?}
+     */
+    protected static Object dimension(Shape shape, int axis) {
+        return shape == null || shape.dimension() <= axis ? "?" : shape.get(axis);
+    }
+
+    /**
+     * A shape for a table, {@code missing} when absent.
+     *
+     * @param shape the shape, or null
+     * @return the text
+     */
+    protected static String text(Shape shape) {
+        return shape == null ? "missing" : shape.toString();
+    }
+
+    private static String number(float value) {
+        return new BigDecimal(Float.toString(value)).stripTrailingZeros().toPlainString();
+    }
+
+    private static boolean isMatrix(Shape shape, String tensor, List<String> problems) {
+        if (shape != null && shape.dimension() != 2) {
+            problems.add(tensor + " has shape " + shape + "; expected a matrix");
+            return false;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,76 @@
+package dev.peft4j.lora;
+
+import static dev.peft4j.core.testing.AdapterFiles.f32;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.peft4j.core.io.AdapterDirectory;
+import dev.peft4j.core.io.TensorSpec;
+import dev.peft4j.core.testing.AdapterFiles;
+import dev.peft4j.spi.Plugins;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** LoRA's file format: which files it claims, and what it checks in each module. */
+class LoraFileFormatTest {
+
+    private static final String CONFIG =
+            "{\"peft_type\": \"LORA\", \"r\": 4, \"target_modules\": [\"q\", \"v\"], \"rank_pattern\": {\"h.1.v\": 2}";
+
+    @TempDir
+    Path dir;
+
+    private List<String> problems(String configJson, TensorSpec... tensors) throws IOException {
+        try (AdapterDirectory adapter = AdapterDirectory.open(AdapterFiles.write(dir, configJson, tensors), Plugins.defaults())) {
+            assertEquals(LoraFactory.NAME, adapter.method().factory().name());
+            return adapter.problems();
+        }
+    }
+
+    @Test
+    void aPlainLoraFileIsLorasWithTheRankPatternApplied() throws IOException {
+        assertEquals(List.of(), problems(CONFIG + ", \"use_dora\": false}",
+                f32("h.0.q.lora_A.weight", 4, 6), f32("h.0.q.lora_B.weight", 5, 4),
+                f32("h.1.v.lora_A.weight", 2, 6), f32("h.1.v.lora_B.weight", 5, 2)));
+    }
+
+    @Test
+    void inconsistenciesAreReportedNotThrown() throws IOException {
+        List<String> expected = List.of(
+                "module 'h.0.q': lora_B.weight is missing",
+                "module 'h.0.v': lora_A.weight is missing",
+                "module 'h.1.q': lora_A.weight has shape (2, 6) but the config gives r = 4 for this module",
+                "module 'h.1.v': lora_B.weight has shape (5, 3); its columns must equal lora_A.weight's 2 rows",
+                "module 'h.2.q': lora_A.weight has shape (4); expected a matrix",
+                "module 'h.2.v': tensor lora_magnitude_vector is not one that LoRA stores",
+                "module 'h.3.q': lora_A.weight is missing",
+                "module 'h.3.q': lora_B.weight is missing",
+                "module 'h.3.q': tensor lora_embedding_A is not one that LoRA stores",
+                "module 'h.4.q': tensor lora_row_scale is not one that LoRA stores");
+        List<String> problems = problems(CONFIG + "}",
+                f32("h.0.q.lora_A.weight", 4, 6),
+                f32("h.0.v.lora_B.weight", 5, 4),
+                f32("h.1.q.lora_A.weight", 2, 6), f32("h.1.q.lora_B.weight", 5, 2),
+                f32("h.1.v.lora_A.weight", 2, 6), f32("h.1.v.lora_B.weight", 5, 3),
+                f32("h.2.q.lora_A.weight", 4), f32("h.2.q.lora_B.weight", 5, 4),
+                f32("h.2.v.lora_A.weight", 4, 6), f32("h.2.v.lora_B.weight", 5, 4), f32("h.2.v.lora_magnitude_vector", 5),
+                f32("h.3.q.lora_embedding_A", 4, 6),
+                f32("h.4.q.lora_A.weight", 4, 6), f32("h.4.q.lora_B.weight", 6, 4), f32("h.4.q.lora_row_scale", 6));
+        assertEquals(expected.size(), problems.size(), problems::toString);
+        for (int i = 0; i < expected.size(); i++) {
+            assertTrue(problems.get(i).startsWith(expected.get(i)), problems.get(i) + " vs " + expected.get(i));
+        }
+    }
+
+    @Test
+    void aVariantFlagWhoseMethodIsNotInstalledIsNotReadAsPlainLora() throws IOException {
+        // MoRA is not on this module's class path: its flag must not be silently dropped
+        assertEquals(List.of("use_mora = true is set, but the adapter method 'lora' does not read it: its meaning would be lost",
+                        "mora_type = 6 is set, but the adapter method 'lora' does not read it: its meaning would be lost"),
+                problems("{\"peft_type\": \"LORA\", \"r\": 8, \"target_modules\": [\"q\"], \"use_mora\": true, \"mora_type\": 6}",
+                        f32("h.0.q.lora_A.weight", 8, 8), f32("h.0.q.lora_B.weight", 8, 8)).subList(0, 2));
+    }
+}
