@@ -1,5 +1,6 @@
 package dev.peft4j.it;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,17 +13,25 @@ import ai.djl.nn.Parameter;
 import dev.peft4j.cli.CommandRunner;
 import dev.peft4j.core.AdaptedLinear;
 import dev.peft4j.core.Backend;
+import dev.peft4j.core.ModuleTree;
 import dev.peft4j.core.PeftModel;
+import dev.peft4j.core.io.PathMap;
+import dev.peft4j.core.io.PeftAdapters;
+import dev.peft4j.core.io.SafetensorsFile;
+import dev.peft4j.core.io.SafetensorsWriter;
 import dev.peft4j.core.testing.Dense;
 import dev.peft4j.mora.testing.OperatorInvariants;
 import dev.peft4j.spi.Adapter;
+import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.Plugins;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -98,5 +107,53 @@ class ThirdPartyPluginIT {
             result[i] = values[i];
         }
         return result;
+    }
+
+    /** Its adapters go through the PEFT format as LoRA's do: save, inspect, merge and load, with no method name in core. */
+    @Test
+    void itsAdaptersAreSavedInspectedMergedAndLoadedLikeLoras(@TempDir Path dir) {
+        Plugins plugins = ItPlugins.registry();
+        AdapterConfig config = AdapterConfig.builder(ThirdPartyPlugin.ADAPTER).setRank(4).optAlpha(8).build();
+        Path adapterDir = dir.resolve("adapter");
+        Path base = dir.resolve("base.safetensors");
+        Path merged = dir.resolve("merged.safetensors");
+        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            PeftModel peft = Mlp.adapted(manager, config, plugins);
+            Mlp.randomizeAdapters(peft, 3);
+            NDArray x = Mlp.input(manager, 4, 5);
+            float[] expected = Mlp.predict(peft, x);
+            Map<String, float[]> w0 = Mlp.baseWeights(peft);
+            Map<String, float[]> delta = Mlp.deltaWeights(peft);
+            Map<String, NDArray> baseArrays = new LinkedHashMap<>();
+            ModuleTree.baseParameters(peft.block()).forEach((name, parameter) -> baseArrays.put(name, parameter.getArray()));
+            SafetensorsWriter.save(base, baseArrays, Map.of());
+            PeftAdapters.save(peft, Mlp.ADAPTER, adapterDir, PathMap.identity(), "mlp");
+
+            CommandRunner.Result inspect = CommandRunner.run("--plugins", ItPlugins.directory().toString(), "inspect",
+                    adapterDir.toString());
+            assertEquals(0, inspect.status(), inspect.err());
+            for (String line : List.of("method: " + ThirdPartyPlugin.ADAPTER, "3 adapted modules:", "No problems found.")) {
+                assertTrue(inspect.out().contains(line), line + " in " + inspect.out());
+            }
+            assertTrue(inspect.out().contains("lora_row_scale"), "the module table shows the method's own tensor: " + inspect.out());
+
+            CommandRunner.Result merge = CommandRunner.run("--plugins", ItPlugins.directory().toString(), "merge",
+                    "--base", base.toString(), "--adapter", adapterDir.toString(), "--out", merged.toString());
+            assertEquals(0, merge.status(), merge.err());
+            try (SafetensorsFile file = SafetensorsFile.open(merged)) {
+                w0.forEach((path, weight) -> {
+                    float[] expectedWeight = weight.clone();
+                    float[] d = delta.get(path);
+                    for (int i = 0; i < expectedWeight.length; i++) {
+                        expectedWeight[i] += d[i];
+                    }
+                    Close.assertClose(expectedWeight, file.readFloats(path + ".weight"), 1e-5, "merged " + path);
+                });
+            }
+
+            PeftModel loaded = Mlp.wrap(manager, plugins);
+            PeftAdapters.load(loaded, Mlp.ADAPTER, adapterDir, PathMap.identity());
+            assertArrayEquals(expected, Mlp.predict(loaded, x), "outputs after save and load");
+        }
     }
 }

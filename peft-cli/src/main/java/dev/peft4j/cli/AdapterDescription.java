@@ -89,9 +89,10 @@ final class AdapterDescription {
             }
             List<Object> cells = new ArrayList<>(List.of(module.path()));
             cells.addAll(row.values());
-            cells.add(String.format(Locale.ROOT, "%,d", stored.parameterCount()));
+            long parameters = format.parameterCount(stored);
+            cells.add(String.format(Locale.ROOT, "%,d", parameters));
             rows.add(cells.toArray());
-            total += stored.parameterCount();
+            total += parameters;
         }
         int count = adapter.modules().size();
         text.append('\n').append(count).append(" adapted module").append(plural(count)).append(":\n");

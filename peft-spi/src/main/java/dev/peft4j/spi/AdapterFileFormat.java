@@ -113,6 +113,16 @@ public interface AdapterFileFormat {
     }
 
     /**
+     * The trainable values one stored module holds.
+     *
+     * @param module the module's tensors
+     * @return the count; by default every stored value
+     */
+    default long parameterCount(StoredModule module) {
+        return module.parameterCount();
+    }
+
+    /**
      * Lines about an adapter's configuration for {@code inspect}.
      *
      * @param config the adapter's configuration

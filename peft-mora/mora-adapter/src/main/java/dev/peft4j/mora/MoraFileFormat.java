@@ -82,6 +82,13 @@ public final class MoraFileFormat implements AdapterFileFormat {
         return problems;
     }
 
+    /** M once: its copy under {@code lora_B.weight} holds no values of its own. */
+    @Override
+    public long parameterCount(StoredModule module) {
+        Shape m = module.shapes().getOrDefault(M_NAME, module.shapes().get(M_COPY_NAME));
+        return m == null ? 0 : m.size();
+    }
+
     @Override
     public List<String> describe(AdapterConfig config, Plugins plugins) {
         CompressionOperator operator = MoraOptions.of(config, plugins).operator();
