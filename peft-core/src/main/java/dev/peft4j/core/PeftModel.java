@@ -8,6 +8,7 @@ import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterFactory;
 import dev.peft4j.spi.AdapterTarget;
+import dev.peft4j.spi.OptionSpec;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.Plugins;
 import java.util.ArrayList;
@@ -87,8 +88,8 @@ public final class PeftModel {
      * @param config the method and its settings
      * @param targets which linear layers
      * @return this model
-     * @throws PeftException when the name is taken, the method is unknown, nothing matches or the
-     *     adapters were unloaded
+     * @throws PeftException when the name is taken, the method is unknown, an option is not one of
+     *     the method's or has the wrong type, nothing matches or the adapters were unloaded
      */
     public PeftModel addAdapter(String name, AdapterConfig config, TargetModules targets) {
         requireWrapping();
@@ -99,6 +100,7 @@ public final class PeftModel {
             throw new PeftException("This model already has an adapter named '" + name + "'");
         }
         AdapterFactory factory = plugins.adapter(config.method());
+        OptionSpec.check(factory.name(), factory.options(), config.options());
         List<ModuleTree.LinearLayer> layers = ModuleTree.linearLayers(root);
         String outputLayer = root instanceof OutputLayerAware model
                 ? model.outputLayerPath()

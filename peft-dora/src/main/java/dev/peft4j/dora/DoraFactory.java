@@ -6,7 +6,10 @@ import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterFactory;
 import dev.peft4j.spi.AdapterFileFormat;
 import dev.peft4j.spi.AdapterTarget;
+import dev.peft4j.spi.OptionSpec;
+import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.Plugins;
+import java.util.List;
 
 /**
  * The {@code dora} adapter method. Options (in {@link AdapterConfig#options()}):
@@ -19,6 +22,9 @@ import dev.peft4j.spi.Plugins;
  *   <li>{@value #EPSILON} = a non-negative number added to every row norm, so that rows of zero
  *       norm can be normalised; default 0, where such a row is an error.
  * </ul>
+ *
+ * <p>Options are checked before an adapter is made ({@link #options()}): an unknown key or a
+ * value of the wrong type is a {@link PeftException}.
  */
 @AutoService(AdapterFactory.class)
 public final class DoraFactory implements AdapterFactory {
@@ -40,6 +46,14 @@ public final class DoraFactory implements AdapterFactory {
     private static final AdapterFileFormat FORMAT = new DoraFileFormat();
 
     @Override
+    public List<OptionSpec> options() {
+        return List.of(
+                new OptionSpec(NORM_GRADIENT, OptionSpec.Type.BOOLEAN, "false"),
+                new OptionSpec(EVAL_CACHE, OptionSpec.Type.BOOLEAN, "false"),
+                new OptionSpec(EPSILON, OptionSpec.Type.NUMBER, "0"));
+    }
+
+    @Override
     public AdapterFileFormat fileFormat() {
         return FORMAT;
     }
@@ -55,23 +69,13 @@ public final class DoraFactory implements AdapterFactory {
     }
 
     private static boolean booleanOption(AdapterConfig config, String name) {
-        String value = config.option(name, "false");
-        if (!value.equals("true") && !value.equals("false")) {
-            throw new IllegalArgumentException("DoRA option " + name + " must be true or false, got '" + value + "'");
-        }
-        return Boolean.parseBoolean(value);
+        return Boolean.parseBoolean(config.option(name, "false"));
     }
 
     private static float epsilon(AdapterConfig config) {
-        String value = config.option(EPSILON, "0");
-        float epsilon;
-        try {
-            epsilon = Float.parseFloat(value);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("DoRA option " + EPSILON + " must be a number, got '" + value + "'", e);
-        }
+        float epsilon = Float.parseFloat(config.option(EPSILON, "0"));
         if (!(epsilon >= 0) || Float.isInfinite(epsilon)) {
-            throw new IllegalArgumentException("DoRA option " + EPSILON + " must be finite and ≥ 0, got " + value);
+            throw new PeftException("The dora option " + EPSILON + " must be finite and ≥ 0, got " + epsilon);
         }
         return epsilon;
     }

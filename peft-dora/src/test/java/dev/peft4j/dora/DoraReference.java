@@ -2,7 +2,7 @@ package dev.peft4j.dora;
 
 import dev.peft4j.core.testing.Dense;
 
-/** DoRA in plain Java doubles (MATH.md §3): the independent reference of the tests. */
+/** DoRA in plain Java doubles (docs/math.md §3): the independent reference of the tests. */
 final class DoraReference {
 
     private DoraReference() {}

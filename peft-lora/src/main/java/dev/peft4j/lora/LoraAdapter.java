@@ -14,7 +14,7 @@ import dev.peft4j.spi.AdapterTarget;
 import java.util.Map;
 
 /**
- * LoRA on one linear layer (MATH.md §2): {@code h = x·W0ᵀ + b + s·(dropout(x)·Aᵀ)·Bᵀ} and {@code
+ * LoRA on one linear layer (docs/math.md §2): {@code h = x·W0ᵀ + b + s·(dropout(x)·Aᵀ)·Bᵀ} and {@code
  * ΔW = s·B·A}. It has r·(d + k) trainable values.
  */
 public final class LoraAdapter extends AbstractAdapter {

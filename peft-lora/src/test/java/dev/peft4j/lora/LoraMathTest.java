@@ -28,7 +28,7 @@ import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** LoRA's math (MATH.md §2) against a plain-Java reference, on every engine. */
+/** LoRA's math (docs/math.md §2) against a plain-Java reference, on every engine. */
 class LoraMathTest {
 
     private static final String ENGINES = "dev.peft4j.core.testing.TestEngines#all";

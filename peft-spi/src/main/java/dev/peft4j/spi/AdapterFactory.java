@@ -1,5 +1,7 @@
 package dev.peft4j.spi;
 
+import java.util.List;
+
 /**
  * Creates adapters of one method; found by {@link Plugins} from its {@code META-INF/services} entry.
  *
@@ -25,6 +27,16 @@ public interface AdapterFactory {
      * @throws PeftException when the configuration does not fit the layer
      */
     Adapter create(AdapterConfig config, AdapterTarget target, Plugins plugins);
+
+    /**
+     * The options this method accepts in {@link AdapterConfig#options()}; any other key, or a value
+     * of the wrong type, is refused before an adapter is made.
+     *
+     * @return the options; none by default
+     */
+    default List<OptionSpec> options() {
+        return List.of();
+    }
 
     /**
      * How this method's adapters are stored in PEFT's adapter format.

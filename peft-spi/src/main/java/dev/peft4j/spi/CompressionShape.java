@@ -7,7 +7,7 @@ package dev.peft4j.spi;
  * @param inFeatures k
  * @param reducedRank r̂, the side of the square matrix M
  * @param generalized whether shapes on which the official MoRA code crashes use the documented
- *     generalisation (MATH.md §4.7) instead of failing with an error
+ *     generalisation (docs/math.md §4.7) instead of failing with an error
  */
 public record CompressionShape(int outFeatures, int inFeatures, int reducedRank, boolean generalized) {
 
@@ -18,7 +18,7 @@ public record CompressionShape(int outFeatures, int inFeatures, int reducedRank,
      * @param inFeatures k
      * @param reducedRank r̂, the side of the square matrix M
      * @param generalized whether shapes on which the official MoRA code crashes use the documented
-     *     generalisation (MATH.md §4.7) instead of failing with an error
+     *     generalisation (docs/math.md §4.7) instead of failing with an error
      */
     public CompressionShape {
         if (outFeatures <= 0 || inFeatures <= 0 || reducedRank <= 0) {

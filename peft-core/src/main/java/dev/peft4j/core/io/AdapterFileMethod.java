@@ -6,6 +6,7 @@ import dev.peft4j.spi.AdapterFactory;
 import dev.peft4j.spi.AdapterFileFormat;
 import dev.peft4j.spi.AdapterFileFormat.Claim;
 import dev.peft4j.spi.AdapterFileKeys;
+import dev.peft4j.spi.OptionSpec;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.Plugins;
 import java.util.Comparator;
@@ -64,6 +65,11 @@ public record AdapterFileMethod(AdapterFactory factory, AdapterConfig config, Li
         Map<String, String> saved = file.peft4jOptions();
         Map<String, String> options = new LinkedHashMap<>(format.options(keys, saved));
         options.putAll(saved);
+        try {
+            OptionSpec.check(factory.name(), factory.options(), options);
+        } catch (PeftException e) {
+            throw new PeftException(source + ": " + e.getMessage(), e);
+        }
         return new AdapterFileMethod(factory, file.adapterConfig(factory.name(), options), setKeys(file, format.keys()));
     }
 

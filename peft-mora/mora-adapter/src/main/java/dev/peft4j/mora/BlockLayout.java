@@ -5,7 +5,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.peft4j.spi.CompressionShape;
 
 /**
- * The reshape-and-concatenate layout of rotation (type 6, MATH.md §4.4) and decoupling (§4.5): the
+ * The reshape-and-concatenate layout of rotation (type 6, docs/math.md §4.4) and decoupling (§4.5): the
  * input is padded cyclically to {@code n_k·r̂} ({@code x̃_p = x_{p mod k}}) and cut into {@code n_k
  * = ⌈k/r̂⌉} blocks of r̂; block t goes through its own r̂×r̂ matrix (M·R_t, or M); the
  * concatenated results are truncated or tiled cyclically to d outputs. In weight space this is

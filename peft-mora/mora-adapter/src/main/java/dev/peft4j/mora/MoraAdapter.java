@@ -27,7 +27,7 @@ import java.util.OptionalInt;
 import java.util.TreeMap;
 
 /**
- * MoRA on one linear layer (MATH.md §4): a square matrix M (r̂, r̂) between a compression and a
+ * MoRA on one linear layer (docs/math.md §4): a square matrix M (r̂, r̂) between a compression and a
  * decompression, {@code h = x·W0ᵀ + b + decompress(compress(dropout(x))·Mᵀ)}, and {@code ΔW =
  * D·M·C} or its block form, as the operator computes it. The forward never builds ΔW.
  *

@@ -6,7 +6,9 @@ import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterFactory;
 import dev.peft4j.spi.AdapterFileFormat;
 import dev.peft4j.spi.AdapterTarget;
+import dev.peft4j.spi.OptionSpec;
 import dev.peft4j.spi.Plugins;
+import java.util.List;
 
 /**
  * The {@code mora} adapter method. Its compression operator is looked up in the registry it is
@@ -25,6 +27,16 @@ public final class MoraFactory implements AdapterFactory {
     }
 
     private static final AdapterFileFormat FORMAT = new MoraFileFormat();
+
+    @Override
+    public List<OptionSpec> options() {
+        return List.of(
+                new OptionSpec(MoraOptions.OPERATOR, OptionSpec.Type.STRING, MoraOptions.DEFAULT_OPERATOR),
+                new OptionSpec(MoraOptions.MORA_TYPE, OptionSpec.Type.INTEGER, null),
+                new OptionSpec(MoraOptions.RANK_RULE, OptionSpec.Type.STRING, RankRule.OFFICIAL.optionValue()),
+                new OptionSpec(MoraOptions.GENERALIZED, OptionSpec.Type.BOOLEAN, "false"),
+                new OptionSpec(MoraOptions.REMORA_TYPES, OptionSpec.Type.INTEGER, "4"));
+    }
 
     @Override
     public AdapterFileFormat fileFormat() {

@@ -6,7 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
 
 /**
- * Tensor helpers that MoRA compression operators are built from (MATH.md §4.2), each a handful
+ * Tensor helpers that MoRA compression operators are built from (docs/math.md §4.2), each a handful
  * of engine operations on one axis: slicing, concatenation, tile, repeat, reshape and sum. None
  * loops over elements, gathers or builds a dense compression matrix, and each works the same on
  * the PyTorch and MXNet engines.

@@ -18,7 +18,7 @@ import java.util.Objects;
  *       the operator that computes it; when given with {@value #OPERATOR} the two must agree;
  *   <li>{@value #RANK_RULE}: {@code official} (default) or {@code paper}, see {@link RankRule};
  *   <li>{@value #GENERALIZED}: {@code true} lets operators use the documented generalisation on
- *       shapes where the official code fails (MATH.md §4.7); {@code false} (default) makes them an
+ *       shapes where the official code fails (docs/math.md §4.7); {@code false} (default) makes them an
  *       error.
  *   <li>{@value #REMORA_TYPES}: how ReMoRA restarts move the sharing type, {@code 4} (default,
  *       1→2→3→4→1) or {@code 2} (1↔2), as kongds/MoRA's {@code remora_types}.
@@ -147,7 +147,7 @@ public record MoraOptions(
                             + type
                             + " has no forward: kongds/MoRA computes types "
                             + OFFICIAL_TYPES
-                            + ", and every other number reaches its merge-only legacy branch (MATH.md §4.6)");
+                            + ", and every other number reaches its merge-only legacy branch (docs/math.md §4.6)");
         }
         return type;
     }

@@ -4,7 +4,7 @@ import dev.peft4j.spi.CompressionShape;
 import dev.peft4j.spi.PeftException;
 
 /**
- * The shapes on which kongds/MoRA's code runs (MATH.md §4.7), for operators to check when they
+ * The shapes on which kongds/MoRA's code runs (docs/math.md §4.7), for operators to check when they
  * bind. Outside them an operator fails with a message that says what to do, unless the MoRA option
  * {@code generalized=true} lets it use its documented generalisation.
  */
@@ -35,7 +35,7 @@ public final class OfficialDomain {
                             + shape.reducedRank()
                             + " as kongds/MoRA does: "
                             + failure
-                            + " (MATH.md §4.7). Set the MoRA option "
+                            + " (docs/math.md §4.7). Set the MoRA option "
                             + MoraOptions.GENERALIZED
                             + "=true to use the documented generalisation, or choose another rank or operator.");
         }

@@ -16,7 +16,7 @@ import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** The reshape-and-concatenate layout against T·blockdiag·F built in plain Java (MATH.md §4.4). */
+/** The reshape-and-concatenate layout against T·blockdiag·F built in plain Java (docs/math.md §4.4). */
 class BlockLayoutTest {
 
     private static final String ENGINES = "dev.peft4j.core.testing.TestEngines#all";

@@ -78,7 +78,7 @@ class MoraAdapterTest {
         PeftException error = assertThrows(PeftException.class, () -> create(config(WindowOperator.NAME, 1), 31, 1));
         assertEquals(
                 "Operator 'test-window' cannot bind d=31, k=1, r̂=6 as kongds/MoRA does: r̂ > k in this test operator "
-                        + "(MATH.md §4.7). Set the MoRA option generalized=true to use the documented generalisation, "
+                        + "(docs/math.md §4.7). Set the MoRA option generalized=true to use the documented generalisation, "
                         + "or choose another rank or operator.",
                 error.getMessage());
         assertEquals(6, create(MoraHarness.config(WindowOperator.NAME, 1, true), 31, 1).reducedRank());

@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Each helper is a linear map A on one axis: its values are A·a and its gradient is Aᵀ·c, checked
- * against A built in plain Java from MATH.md §4.2, on every engine. The input is never changed
+ * against A built in plain Java from docs/math.md §4.2, on every engine. The input is never changed
  * (DJL's {@code Shape.getShape()} exposes the array's own dimensions).
  */
 class MoraOpsTest {

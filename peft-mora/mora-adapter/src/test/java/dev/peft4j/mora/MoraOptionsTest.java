@@ -5,6 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import dev.peft4j.core.PeftModel;
+import dev.peft4j.core.TargetModules;
+import dev.peft4j.core.testing.TestModels;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.Plugins;
@@ -57,7 +62,7 @@ class MoraOptionsTest {
         for (String legacy : new String[] {"0", "5", "7", "-1"}) {
             assertEquals(
                     "MoRA mora_type " + legacy + " has no forward: kongds/MoRA computes types [1, 2, 3, 4, 6], "
-                            + "and every other number reaches its merge-only legacy branch (MATH.md §4.6)",
+                            + "and every other number reaches its merge-only legacy branch (docs/math.md §4.6)",
                     error(Map.of("mora_type", legacy)));
         }
         assertEquals("MoRA mora_type must be an integer, one of [1, 2, 3, 4, 6], got 'six'", error(Map.of("mora_type", "six")));
@@ -77,5 +82,16 @@ class MoraOptionsTest {
         assertTrue(options.generalized());
         assertEquals("MoRA option generalized must be true or false, got 'yes'", error(Map.of("operator", "test-window", "generalized", "yes")));
         assertTrue(error(Map.of("operator", "test-window", "rank_rule", "round")).startsWith("Unknown MoRA rank_rule 'round'"));
+    }
+
+    @Test
+    void aMisspelledOptionIsRefusedRatherThanGivingTheDefaultOperator() {
+        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            PeftModel peft = PeftModel.wrap(TestModels.mlp(manager, 1, 8, 8));
+            AdapterConfig config = AdapterConfig.builder(MoraFactory.NAME).setRank(2).optOption("opperator", "rotation").build();
+            PeftException error = assertThrows(PeftException.class, () -> peft.addAdapter("x", config, TargetModules.names("0")));
+            assertEquals("Unknown option 'opperator' for the adapter method mora. Known: [generalized, mora_type, operator, "
+                    + "rank_rule, remora_types]. Did you mean 'operator'?", error.getMessage());
+        }
     }
 }

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.peft4j.spi.PeftException;
 import org.junit.jupiter.api.Test;
 
-/** r̂ from r (MATH.md §4.1, §7.1). */
+/** r̂ from r (docs/math.md §4.1, §7.1). */
 class RankRuleTest {
 
     @Test

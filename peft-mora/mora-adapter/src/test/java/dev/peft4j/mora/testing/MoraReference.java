@@ -4,7 +4,7 @@ import java.util.function.IntFunction;
 
 /**
  * Plain-Java double-precision references for MoRA, written straight from the elementwise formulas of
- * MATH.md §4.2–§4.5 with loops: the independent side that tests compare the engines with.
+ * docs/math.md §4.2–§4.5 with loops: the independent side that tests compare the engines with.
  */
 public final class MoraReference {
 

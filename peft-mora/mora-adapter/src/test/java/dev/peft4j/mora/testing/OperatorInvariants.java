@@ -18,7 +18,7 @@ import java.util.function.IntUnaryOperator;
 import java.util.function.UnaryOperator;
 
 /**
- * The identities of MATH.md §6, checked for one operator through the {@code mora} adapter over
+ * The identities of docs/math.md §6, checked for one operator through the {@code mora} adapter over
  * many (d, k, r) shapes: merged equals unmerged, the identity probe, ΔW against an independent
  * closed form, and M = 0 giving nothing. Shapes outside the official domain must fail without the
  * generalisation and satisfy the identities with it.

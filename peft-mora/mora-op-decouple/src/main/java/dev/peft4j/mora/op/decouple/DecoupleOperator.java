@@ -10,7 +10,7 @@ import java.util.OptionalInt;
 
 /**
  * {@code decouple}, the paper's decoupling operator (not in kongds/MoRA, so no {@code mora_type};
- * MATH.md §4.5): the input is cut into {@code n_k = ⌈k/r̂⌉} blocks of r̂, each multiplied by the
+ * docs/math.md §4.5): the input is cut into {@code n_k = ⌈k/r̂⌉} blocks of r̂, each multiplied by the
  * same M, and the results concatenated, so {@code ΔW = blockdiag(M, …, M)} for d = k divisible by
  * r̂. Other shapes follow type 6's conventions with every rotation the identity: the input is padded
  * cyclically with its own first entries and the output truncated or tiled to d, {@code ΔW =

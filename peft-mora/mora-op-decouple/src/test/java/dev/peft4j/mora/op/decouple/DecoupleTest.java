@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Decoupling (MATH.md §4.5): type 6's layout with every R_t = I. */
+/** Decoupling (docs/math.md §4.5): type 6's layout with every R_t = I. */
 class DecoupleTest {
 
     private static final String ENGINES = "dev.peft4j.core.testing.TestEngines#all";

@@ -9,7 +9,7 @@ import dev.peft4j.spi.CompressionShape;
 import java.util.OptionalInt;
 
 /**
- * {@code rotation}, kongds/MoRA's {@code mora_type} 6 and the paper's Eq. 9 (MATH.md §4.4): the
+ * {@code rotation}, kongds/MoRA's {@code mora_type} 6 and the paper's Eq. 9 (docs/math.md §4.4): the
  * input, padded cyclically to {@code n_k·r̂}, is cut into {@code n_k = ⌈k/r̂⌉} blocks; block t is
  * rotated by RoPE's R_t in the rotate_half layout (pairs (j, j + r̂/2), angles {@code t·θ_j} with
  * {@code θ_j = 10000^(−2j/r̂)}, so block 0 is not rotated) and multiplied by M; the results are

@@ -21,7 +21,7 @@ import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** MATH.md §6 for type 6: ΔW = T·blockdiag(M·R_t)·F with R_t built elementwise from §4.4. */
+/** docs/math.md §6 for type 6: ΔW = T·blockdiag(M·R_t)·F with R_t built elementwise from §4.4. */
 class RotationInvariantsTest {
 
     private static final String ENGINES = "dev.peft4j.core.testing.TestEngines#all";

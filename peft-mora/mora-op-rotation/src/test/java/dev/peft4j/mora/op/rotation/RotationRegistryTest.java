@@ -38,7 +38,7 @@ class RotationRegistryTest {
         PeftException error = assertThrows(PeftException.class, () -> create(config, 8, 4));
         assertEquals(
                 "Operator 'rotation' cannot bind d=8, k=4, r̂=4 as kongds/MoRA does: k ≤ r̂ leaves a single block, and its "
-                        + "merge fails on an unbound loop index (MATH.md §4.7). Set the MoRA option generalized=true to use "
+                        + "merge fails on an unbound loop index (docs/math.md §4.7). Set the MoRA option generalized=true to use "
                         + "the documented generalisation, or choose another rank or operator.",
                 error.getMessage());
         assertEquals(4, create(config.optOption("generalized", "true"), 8, 4).reducedRank(), "int(√24 + .5) = 5, made even");

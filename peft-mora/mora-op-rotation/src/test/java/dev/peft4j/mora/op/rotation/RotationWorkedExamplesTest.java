@@ -12,7 +12,7 @@ import dev.peft4j.spi.EngineBinding;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** The type 6 worked examples of MATH.md §5 (d = k = 8, x = 1..8, M = 1..r̂²), printed there with 4 decimals. */
+/** The type 6 worked examples of docs/math.md §5 (d = k = 8, x = 1..8, M = 1..r̂²), printed there with 4 decimals. */
 class RotationWorkedExamplesTest {
 
     private static final String ENGINES = "dev.peft4j.core.testing.TestEngines#all";

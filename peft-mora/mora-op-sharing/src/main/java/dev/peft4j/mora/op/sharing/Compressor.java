@@ -5,7 +5,7 @@ import dev.peft4j.mora.MoraOps;
 import dev.peft4j.mora.OfficialDomain;
 import dev.peft4j.spi.CompressionShape;
 
-/** How the sharing operators group the k inputs into r̂ sums (MATH.md §4.2). */
+/** How the sharing operators group the k inputs into r̂ sums (docs/math.md §4.2). */
 enum Compressor {
 
     /**

@@ -3,7 +3,7 @@ package dev.peft4j.mora.op.sharing;
 import ai.djl.ndarray.NDArray;
 import dev.peft4j.mora.MoraOps;
 
-/** How the sharing operators spread r̂ values over the d outputs (MATH.md §4.2). */
+/** How the sharing operators spread r̂ values over the d outputs (docs/math.md §4.2). */
 enum Decompressor {
 
     /** Tiling (types 1, 3): {@code out_o = y_{o mod r̂}}, so {@code D[o][j] = [j = o mod r̂]}. */

@@ -1,5 +1,5 @@
 /**
- * kongds/MoRA's sharing operators, {@code mora_type} 1 to 4 (MATH.md §4.3), each {@code ΔW = D·M·C}
+ * kongds/MoRA's sharing operators, {@code mora_type} 1 to 4 (docs/math.md §4.3), each {@code ΔW = D·M·C}
  * with a compression C (cyclic or contiguous input groups) and a decompression D (tiled or
  * interleaved outputs):
  *

@@ -11,7 +11,7 @@ import java.util.function.BiFunction;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** MATH.md §6 for types 1–4: ΔW = D·M·C with C and D built elementwise from §4.2. */
+/** docs/math.md §6 for types 1–4: ΔW = D·M·C with C and D built elementwise from §4.2. */
 class SharingInvariantsTest {
 
     private static final String ENGINES = "dev.peft4j.core.testing.TestEngines#all";

@@ -71,7 +71,7 @@ class SharingRegistryTest {
                 PeftException.class, () -> Plugins.defaults().adapter(MoraFactory.NAME).create(config, narrow, Plugins.defaults()));
         assertEquals(
                 "Operator 'sharing' cannot bind d=64, k=8, r̂=24 as kongds/MoRA does: r̂ > 2k, so its cyclic input padding "
-                        + "cat(x, x[..., :pad]) is too short and its forward fails (MATH.md §4.7). Set the MoRA option "
+                        + "cat(x, x[..., :pad]) is too short and its forward fails (docs/math.md §4.7). Set the MoRA option "
                         + "generalized=true to use the documented generalisation, or choose another rank or operator.",
                 error.getMessage());
         AdapterConfig contiguous = AdapterConfig.builder(MoraFactory.NAME).setRank(8).optOption("operator", "sharing-contiguous").build();

@@ -14,7 +14,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The worked examples of MATH.md §5 (d = k = 8, x = 1..8, M = 1..r̂²): r̂, the compressed input,
+ * The worked examples of docs/math.md §5 (d = k = 8, x = 1..8, M = 1..r̂²): r̂, the compressed input,
  * the output and ΔW. Cases §5 does not print are computed from the elementwise formulas of §4.2/§4.3.
  */
 class SharingWorkedExamplesTest {

@@ -9,7 +9,7 @@ import java.util.OptionalInt;
 
 /**
  * {@code truncation}, the paper's naive operator (not in kongds/MoRA, so no {@code mora_type};
- * MATH.md §4.5): {@code compress(x) = x_{0:r̂}} and {@code decompress(y) = [y; 0]}, so {@code
+ * docs/math.md §4.5): {@code compress(x) = x_{0:r̂}} and {@code decompress(y) = [y; 0]}, so {@code
  * ΔW[o][i] = M[o][i]} for {@code o < min(d, r̂)} and {@code i < min(k, r̂)}, and 0 elsewhere. By
  * convention the input is padded with zeros when k &lt; r̂ and the output truncated when d &lt; r̂, so
  * every shape works. It ignores all inputs past r̂, which is why the paper does not use it.

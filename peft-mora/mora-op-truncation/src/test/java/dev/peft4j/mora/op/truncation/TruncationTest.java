@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Truncation (MATH.md §4.5): ΔW[o][i] = M[o][i] inside the leading r̂×r̂ corner, zero elsewhere. */
+/** Truncation (docs/math.md §4.5): ΔW[o][i] = M[o][i] inside the leading r̂×r̂ corner, zero elsewhere. */
 class TruncationTest {
 
     private static final String ENGINES = "dev.peft4j.core.testing.TestEngines#all";

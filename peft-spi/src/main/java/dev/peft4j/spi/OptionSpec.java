@@ -1,0 +1,118 @@
+package dev.peft4j.spi;
+
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * One option an adapter method accepts in {@link AdapterConfig#options()}: its key, the type of
+ * its value and its default. A method declares its options ({@link AdapterFactory#options()}); a
+ * configuration with an unknown key or a value of the wrong type is refused before an adapter is
+ * made ({@link #check}).
+ *
+ * @param key the option's key
+ * @param type the type of its value
+ * @param defaultValue the value used when it is absent, as text, or {@code null} when absence means something of its own
+ */
+public record OptionSpec(String key, Type type, String defaultValue) {
+
+    private static final Pattern DECIMAL = Pattern.compile("[-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?");
+
+    /** The types of option values; values are strings in a configuration. */
+    public enum Type {
+        /** {@code true} or {@code false}. */
+        BOOLEAN,
+        /** A whole number that fits a Java {@code int}. */
+        INTEGER,
+        /** A finite decimal number. */
+        NUMBER,
+        /** Any text. */
+        STRING
+    }
+
+    /**
+     * Validates the fields.
+     *
+     * @param key the option's key
+     * @param type the type of its value
+     * @param defaultValue the default, or {@code null}
+     */
+    public OptionSpec {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(type, "type");
+    }
+
+    /**
+     * Checks a method's options against its declaration.
+     *
+     * @param method the adapter method's name, for messages
+     * @param specs the options it accepts
+     * @param options the options given
+     * @throws PeftException naming an unknown key (with the known ones and the closest), or a value
+     *     that is not of its option's type
+     */
+    public static void check(String method, List<OptionSpec> specs, Map<String, String> options) {
+        for (Map.Entry<String, String> option : options.entrySet()) {
+            OptionSpec spec = specs.stream().filter(s -> s.key().equals(option.getKey())).findFirst()
+                    .orElseThrow(() -> unknown(method, specs, option.getKey()));
+            spec.checkValue(method, option.getValue());
+        }
+    }
+
+    private void checkValue(String method, String value) {
+        boolean valid = switch (type) {
+            case BOOLEAN -> "true".equals(value) || "false".equals(value);
+            case INTEGER -> value.matches("-?[0-9]{1,9}");
+            case NUMBER -> isFiniteNumber(value);
+            case STRING -> true;
+        };
+        if (!valid) {
+            throw new PeftException("The " + method + " option " + key + " must be " + switch (type) {
+                case BOOLEAN -> "true or false";
+                case INTEGER -> "an integer";
+                case NUMBER -> "a finite number";
+                case STRING -> "text";
+            } + ", got '" + value + "'");
+        }
+    }
+
+    private static boolean isFiniteNumber(String value) {
+        return DECIMAL.matcher(value).matches() && Double.isFinite(Double.parseDouble(value));
+    }
+
+    private static PeftException unknown(String method, List<OptionSpec> specs, String key) {
+        List<String> known = specs.stream().map(OptionSpec::key).sorted().toList();
+        if (known.isEmpty()) {
+            return new PeftException("Unknown option '" + key + "': the adapter method " + method + " takes no options");
+        }
+        String closest = known.stream()
+                .min(Comparator.comparingInt(candidate -> distance(candidate, key.toLowerCase(Locale.ROOT))))
+                .orElseThrow();
+        return new PeftException("Unknown option '" + key + "' for the adapter method " + method + ". Known: " + known
+                + (distance(closest, key.toLowerCase(Locale.ROOT)) <= Math.max(2, key.length() / 3)
+                        ? ". Did you mean '" + closest + "'?" : ""));
+    }
+
+    /** Levenshtein distance. */
+    private static int distance(String a, String b) {
+        int[] previous = new int[b.length() + 1];
+        int[] current = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            current[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                current[j] = Math.min(substitution, Math.min(previous[j], current[j - 1]) + 1);
+            }
+            int[] swap = previous;
+            previous = current;
+            current = swap;
+        }
+        return previous[b.length()];
+    }
+}
