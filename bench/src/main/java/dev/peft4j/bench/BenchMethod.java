@@ -1,7 +1,8 @@
 package dev.peft4j.bench;
 
+import dev.peft4j.mora.spi.MoraOperators;
 import dev.peft4j.spi.AdapterConfig;
-import dev.peft4j.spi.CompressionOperator;
+import dev.peft4j.mora.spi.CompressionOperator;
 import dev.peft4j.spi.Plugins;
 import java.util.ArrayList;
 import java.util.List;
@@ -81,7 +82,7 @@ public record BenchMethod(String name, String adapter, Map<String, String> optio
      */
     public static List<BenchMethod> all(Plugins plugins) {
         List<BenchMethod> methods = new ArrayList<>(List.of(BASE, FFT, LORA, DORA, DORA_CACHED));
-        for (CompressionOperator operator : plugins.operators()) {
+        for (CompressionOperator operator : MoraOperators.of(plugins).all()) {
             methods.add(mora(operator.name()));
         }
         return methods;

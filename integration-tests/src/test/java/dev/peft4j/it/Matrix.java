@@ -1,10 +1,11 @@
 package dev.peft4j.it;
 
+import dev.peft4j.mora.spi.MoraOperators;
 import dev.peft4j.mora.MoraFactory;
 import dev.peft4j.mora.MoraOptions;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterFactory;
-import dev.peft4j.spi.CompressionOperator;
+import dev.peft4j.mora.spi.CompressionOperator;
 import dev.peft4j.spi.EngineAvailability;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.Plugins;
@@ -42,7 +43,7 @@ final class Matrix {
                 combinations.add(new Combination(adapter.name(), config.build()));
                 continue;
             }
-            for (CompressionOperator operator : plugins.operators()) {
+            for (CompressionOperator operator : MoraOperators.of(plugins).all()) {
                 combinations.add(new Combination(
                         adapter.name() + "/" + operator.name(),
                         config.optOption(MoraOptions.OPERATOR, operator.name())

@@ -10,7 +10,7 @@ import dev.peft4j.engine.mxnet.MxNetBinding;
 import dev.peft4j.engine.pytorch.PyTorchBinding;
 import dev.peft4j.lora.LoraFactory;
 import dev.peft4j.spi.AdapterFactory;
-import dev.peft4j.spi.CompressionOperator;
+import dev.peft4j.mora.spi.CompressionOperator;
 import dev.peft4j.spi.DjlEngineBinding;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.PeftException;

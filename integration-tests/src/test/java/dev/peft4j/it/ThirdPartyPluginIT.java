@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.peft4j.mora.spi.MoraOperators;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -52,7 +53,7 @@ class ThirdPartyPluginIT {
         Plugins plugins = ItPlugins.registry();
         assertEquals(List.of(), plugins.problems());
         for (Class<?> plugin : List.of(
-                plugins.adapter(ThirdPartyPlugin.ADAPTER).getClass(), plugins.operator(ThirdPartyPlugin.OPERATOR).getClass())) {
+                plugins.adapter(ThirdPartyPlugin.ADAPTER).getClass(), MoraOperators.named(plugins, ThirdPartyPlugin.OPERATOR).getClass())) {
             Path jar = Path.of(plugin.getProtectionDomain().getCodeSource().getLocation().getPath());
             assertEquals(ItPlugins.directory().toAbsolutePath(), jar.getParent().toAbsolutePath(), plugin + " comes from " + jar);
             assertTrue(jar.getFileName().toString().startsWith("third-party-plugin-"), jar.toString());

@@ -1,7 +1,8 @@
 package dev.peft4j.cli;
 
+import dev.peft4j.mora.spi.MoraOperators;
 import dev.peft4j.spi.AdapterFactory;
-import dev.peft4j.spi.CompressionOperator;
+import dev.peft4j.mora.spi.CompressionOperator;
 import dev.peft4j.spi.EngineAvailability;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.PluginProblem;
@@ -30,7 +31,7 @@ final class ListCommand implements Callable<Integer> {
         out.println("Adapters:");
         printRows(out, plugins.adapters().stream().map(ListCommand::row).toList());
         out.println("MoRA operators:");
-        printRows(out, plugins.operators().stream().map(ListCommand::row).toList());
+        printRows(out, MoraOperators.of(plugins).all().stream().map(ListCommand::row).toList());
         out.println("Engines:");
         printRows(out, plugins.engines().stream().map(ListCommand::row).toList());
         if (!plugins.problems().isEmpty()) {

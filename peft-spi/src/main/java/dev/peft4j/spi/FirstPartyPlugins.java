@@ -20,9 +20,6 @@ final class FirstPartyPlugins {
                     "decouple", "mora-op-decouple",
                     "truncation", "mora-op-truncation"),
             "engine", Map.of("pytorch", "engine-pytorch", "mxnet", "engine-mxnet"));
-    private static final Map<Integer, String> MORA_TYPES =
-            Map.of(1, "mora-op-sharing", 2, "mora-op-sharing", 3, "mora-op-sharing", 4, "mora-op-sharing", 6, "mora-op-rotation");
-
     private FirstPartyPlugins() {}
 
     /**
@@ -37,18 +34,5 @@ final class FirstPartyPlugins {
         return artifact == null
                 ? "Add the jar that provides it to the class path."
                 : "Add the dependency " + GROUP + artifact + " (it provides the " + noun + " '" + name + "').";
-    }
-
-    /**
-     * What to add for a MoRA type no operator computes.
-     *
-     * @param type the official {@code mora_type}
-     * @return a sentence naming the artifact when peft4j publishes it, else a general one
-     */
-    static String howToAddMoraType(int type) {
-        String artifact = MORA_TYPES.get(type);
-        return artifact == null
-                ? "Add the jar that provides it to the class path."
-                : "Add the dependency " + GROUP + artifact + " (it computes mora_type " + type + ").";
     }
 }

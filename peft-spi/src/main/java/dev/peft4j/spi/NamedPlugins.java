@@ -11,12 +11,15 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
  * The plugins of one service, by name: loads every provider the class loader's services files
- * declare ({@link ProviderFiles}), refuses duplicate names, and keeps the failures of the ones
- * that did not load, each with its class and jar.
+ * declare, refuses duplicate names, and keeps the failures of the ones that did not load, each
+ * with its class and jar. {@link Plugins} holds one per kind; a method defines kinds of its own
+ * through {@link Plugins#registry}. Names are case-insensitive and must be 1 to 64 of {@code
+ * a-z 0-9 . _ -}, starting with a letter or digit (they are written into files).
  *
  * <p>A provider must be a public class with a public no-argument constructor that implements every
  * abstract method of the service. One compiled against another version of {@code peft-spi} fails
@@ -25,7 +28,10 @@ import java.util.stream.Collectors;
  *
  * @param <T> the service type
  */
-final class NamedPlugins<T> {
+public final class NamedPlugins<T> {
+
+    /** What a plugin name may be: it is written into adapter files and typed on command lines. */
+    private static final Pattern VALID_NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
 
     private final String service;
     private final String noun;
@@ -62,8 +68,9 @@ final class NamedPlugins<T> {
             try {
                 plugin = instantiate(type, declaration.className(), loader);
                 name = nameOf.apply(plugin);
-                if (name == null || name.isBlank()) {
-                    throw new PeftException("its name() is blank");
+                if (name == null || !VALID_NAME.matcher(name.toLowerCase(Locale.ROOT)).matches()) {
+                    throw new PeftException("its name " + (name == null ? "is null" : "'" + name + "' is not a valid plugin "
+                            + "name") + ": use 1 to 64 of a-z 0-9 . _ -, starting with a letter or digit");
                 }
             } catch (RuntimeException | LinkageError e) {
                 problems.add(new PluginProblem(service, declaration.className(), declaration.source(), describe(e)));
@@ -149,7 +156,7 @@ final class NamedPlugins<T> {
      * @throws PeftException naming the available plugins, and the artifact to add when peft4j
      *     publishes the plugin, when there is none of that name
      */
-    T get(String name) {
+    public T get(String name) {
         String key = name == null ? null : name.toLowerCase(Locale.ROOT);
         T plugin = key == null ? null : byName.get(key);
         if (plugin == null) {
@@ -164,7 +171,7 @@ final class NamedPlugins<T> {
      *
      * @return the plugins
      */
-    List<T> all() {
+    public List<T> all() {
         return List.copyOf(byName.values());
     }
 
@@ -173,7 +180,7 @@ final class NamedPlugins<T> {
      *
      * @return the names
      */
-    List<String> names() {
+    public List<String> names() {
         return List.copyOf(byName.keySet());
     }
 
@@ -183,7 +190,7 @@ final class NamedPlugins<T> {
      * @param cls the class
      * @return the location, or {@code "?"}
      */
-    static String sourceOf(Class<?> cls) {
+    public static String sourceOf(Class<?> cls) {
         CodeSource source = cls.getProtectionDomain().getCodeSource();
         URL location = source == null ? null : source.getLocation();
         return location == null ? "?" : location.getPath();

@@ -3,7 +3,6 @@ package dev.peft4j.spi;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.jar.JarFile;
 
 /**
@@ -17,7 +16,7 @@ import java.util.jar.JarFile;
  */
 record PluginJarCheck(boolean loadable, String problem) {
 
-    private static final List<Class<?>> SERVICES = List.of(AdapterFactory.class, CompressionOperator.class, EngineBinding.class);
+    private static final String PEFT4J_SERVICES = "META-INF/services/dev.peft4j.";
 
     /**
      * Checks one file.
@@ -30,13 +29,11 @@ record PluginJarCheck(boolean loadable, String problem) {
             return new PluginJarCheck(false, "is not a regular file; it is left out");
         }
         try (JarFile file = new JarFile(jar.toFile())) {
-            for (Class<?> service : SERVICES) {
-                if (file.getEntry("META-INF/services/" + service.getName()) != null) {
-                    return new PluginJarCheck(true, null);
-                }
+            if (file.stream().anyMatch(entry -> entry.getName().startsWith(PEFT4J_SERVICES))) {
+                return new PluginJarCheck(true, null);
             }
-            return new PluginJarCheck(true, "provides no plugin: it has no META-INF/services file for "
-                    + "dev.peft4j.spi.AdapterFactory, CompressionOperator or EngineBinding. With @AutoService the "
+            return new PluginJarCheck(true, "provides no plugin: it has no META-INF/services file for a peft4j "
+                    + "interface (dev.peft4j.spi.AdapterFactory, EngineBinding, a method's own). With @AutoService the "
                     + "annotation processor must run: list com.google.auto.service:auto-service in "
                     + "maven-compiler-plugin's annotationProcessorPaths");
         } catch (IOException | SecurityException e) {

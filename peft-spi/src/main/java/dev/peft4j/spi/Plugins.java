@@ -8,15 +8,17 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalInt;
-import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The plugin registry: every {@link AdapterFactory}, {@link CompressionOperator} and {@link
- * EngineBinding} visible to one class loader, by name.
+ * The plugin registry: every {@link AdapterFactory} and {@link EngineBinding} visible to one
+ * class loader, by name, and any other kind of plugin a method defines for itself (MoRA's
+ * compression operators) through {@link #registry}.
  *
  * <p>Plugins register in {@code META-INF/services/<interface>}, the format of {@link
  * java.util.ServiceLoader} that {@code @AutoService} writes. A registry is an immutable instance;
@@ -31,18 +33,17 @@ public final class Plugins {
     private static final Logger LOG = LoggerFactory.getLogger(Plugins.class);
 
     private final NamedPlugins<AdapterFactory> adapters;
-    private final NamedPlugins<CompressionOperator> operators;
     private final NamedPlugins<EngineBinding> engines;
+    private final ClassLoader loader;
     private final List<PluginProblem> problems;
+    private final Map<Class<?>, NamedPlugins<?>> registries = new ConcurrentHashMap<>();
 
     private Plugins(ClassLoader loader, List<PluginProblem> jarProblems) {
         List<PluginProblem> found = new ArrayList<>(jarProblems);
         adapters = NamedPlugins.load(AdapterFactory.class, "adapter", AdapterFactory::name, loader, found);
-        operators =
-                NamedPlugins.load(
-                        CompressionOperator.class, "operator", CompressionOperator::name, loader, found);
         engines = NamedPlugins.load(EngineBinding.class, "engine", EngineBinding::name, loader, found);
-        problems = List.copyOf(found);
+        this.loader = loader;
+        problems = new CopyOnWriteArrayList<>(found);
         problems.forEach(problem -> LOG.warn("{}", problem));
     }
 
@@ -111,62 +112,28 @@ public final class Plugins {
     }
 
     /**
-     * A MoRA compression operator.
+     * The plugins of any other kind visible to this registry's class loader, loaded on first use
+     * and kept: a method's own sub-plugins (MoRA's compression operators) register as services of
+     * an interface the method defines, and are found here by name like adapters and engines. A
+     * provider that cannot load is logged and added to {@link #problems()}.
      *
-     * @param name the operator's name
-     * @return the operator
-     * @throws PeftException listing the available operators when none has that name
+     * @param type the service interface
+     * @param noun how messages call one plugin, for example {@code operator}
+     * @param nameOf reads a plugin's registry name
+     * @param <T> the service type
+     * @return the registry of that kind
+     * @throws PeftException when two plugins of the kind share a name, or two jars hold different
+     *     versions of one plugin class
      */
-    public CompressionOperator operator(String name) {
-        return operators.get(name);
-    }
-
-    /**
-     * The MoRA compression operator that computes an official kongds/MoRA {@code mora_type}.
-     *
-     * @param type the official type number, for example 1 (sharing) or 6 (rotation)
-     * @return the operator whose {@link CompressionOperator#moraType()} is {@code type}
-     * @throws PeftException listing the types on offer when no operator computes {@code type}, or
-     *     naming both operators when two claim it
-     */
-    public CompressionOperator operatorByMoraType(int type) {
-        List<CompressionOperator> matching = operators.all().stream()
-                .filter(operator -> operator.moraType().equals(OptionalInt.of(type)))
-                .toList();
-        if (matching.isEmpty()) {
-            Map<Integer, String> available = new TreeMap<>();
-            for (CompressionOperator operator : operators.all()) {
-                operator.moraType().ifPresent(t -> available.merge(t, operator.name(), (a, b) -> a + ", " + b));
-            }
-            throw new PeftException(
-                    "No MoRA operator computes mora_type "
-                            + type
-                            + ". Available types (operator): "
-                            + available
-                            + ". "
-                            + FirstPartyPlugins.howToAddMoraType(type));
-        }
-        if (matching.size() > 1) {
-            CompressionOperator first = matching.get(0);
-            CompressionOperator second = matching.get(1);
-            throw new PeftException(
-                    "Two MoRA operators claim mora_type "
-                            + type
-                            + ": '"
-                            + first.name()
-                            + "' ("
-                            + first.getClass().getName()
-                            + " from "
-                            + NamedPlugins.sourceOf(first.getClass())
-                            + ") and '"
-                            + second.name()
-                            + "' ("
-                            + second.getClass().getName()
-                            + " from "
-                            + NamedPlugins.sourceOf(second.getClass())
-                            + "). Remove one of the jars from the class path.");
-        }
-        return matching.get(0);
+    @SuppressWarnings("unchecked")
+    public <T> NamedPlugins<T> registry(Class<T> type, String noun, Function<T, String> nameOf) {
+        return (NamedPlugins<T>) registries.computeIfAbsent(type, kind -> {
+            List<PluginProblem> found = new ArrayList<>();
+            NamedPlugins<T> loaded = NamedPlugins.load(type, noun, nameOf, loader, found);
+            found.forEach(problem -> LOG.warn("{}", problem));
+            problems.addAll(found);
+            return loaded;
+        });
     }
 
     /**
@@ -190,15 +157,6 @@ public final class Plugins {
     }
 
     /**
-     * Every compression operator, ordered by name.
-     *
-     * @return the operators
-     */
-    public List<CompressionOperator> operators() {
-        return operators.all();
-    }
-
-    /**
      * Every engine binding, ordered by name.
      *
      * @return the bindings
@@ -208,17 +166,18 @@ public final class Plugins {
     }
 
     /**
-     * The providers that failed to load.
+     * The providers that failed to load, and the plugin-directory jars that could not be used; a
+     * registry of another kind adds its own when it is first asked for.
      *
      * @return the problems, possibly empty
      */
     public List<PluginProblem> problems() {
-        return problems;
+        return List.copyOf(problems);
     }
 
     @Override
     public String toString() {
-        return "Plugins[" + adapters + ", " + operators + ", " + engines + "]";
+        return "Plugins[" + adapters + ", " + engines + "]";
     }
 
     private static final class DefaultHolder {

@@ -18,7 +18,6 @@ import org.junit.jupiter.api.io.TempDir;
 class PluginsTest {
 
     private static final String SERVICE = AdapterFactory.class.getName();
-    private static final String OPERATOR = CompressionOperator.class.getName();
 
     @TempDir Path dir;
 
@@ -158,8 +157,8 @@ class PluginsTest {
         List<String> problems = plugins.problems().stream().map(PluginProblem::toString).toList();
         assertEquals(4, problems.size(), problems.toString());
         assertTrue(problems.get(0).startsWith("plugin jar " + dir.resolve("annotations-only.jar") + ": provides no plugin: it has "
-                + "no META-INF/services file for dev.peft4j.spi.AdapterFactory, CompressionOperator or EngineBinding. "
-                + "With @AutoService the annotation processor must run"), problems.get(0));
+                + "no META-INF/services file for a peft4j interface (dev.peft4j.spi.AdapterFactory, EngineBinding, a "
+                + "method's own). With @AutoService the annotation processor must run"), problems.get(0));
         assertTrue(problems.get(1).startsWith("plugin jar " + dir.resolve("empty.jar") + ": cannot be opened as a jar (ZipException"),
                 problems.get(1));
         assertEquals("plugin jar " + dir.resolve("folder.jar") + ": is not a regular file; it is left out", problems.get(2));
@@ -173,49 +172,33 @@ class PluginsTest {
         Plugins plugins = Plugins.load(dir);
         assertEquals("Unknown adapter 'DoRA'. Available: []. Add the dependency dev.peft4j:peft-dora (it provides the adapter 'dora').",
                 assertThrows(PeftException.class, () -> plugins.adapter("DoRA")).getMessage());
-        assertEquals("Unknown operator 'sharing'. Available: []. "
-                        + "Add the dependency dev.peft4j:mora-op-sharing (it provides the operator 'sharing').",
-                assertThrows(PeftException.class, () -> plugins.operator("sharing")).getMessage());
         assertEquals("Unknown engine 'mxnet'. Available: []. Add the dependency dev.peft4j:engine-mxnet (it provides the engine 'mxnet').",
                 assertThrows(PeftException.class, () -> plugins.engine("mxnet")).getMessage());
-        assertEquals("No MoRA operator computes mora_type 6. Available types (operator): {}. "
-                        + "Add the dependency dev.peft4j:mora-op-rotation (it computes mora_type 6).",
-                assertThrows(PeftException.class, () -> plugins.operatorByMoraType(6)).getMessage());
         assertEquals("Unknown adapter 'vera'. Available: []. Add the jar that provides it to the class path.",
                 assertThrows(PeftException.class, () -> plugins.adapter("vera")).getMessage());
     }
 
     @Test
-    void operatorsAreFoundByTheirOfficialMoraType() {
-        PluginJars.build(
-                dir.resolve("ops.jar"),
-                OPERATOR,
-                Map.of(
-                        "com.example.One", PluginJars.operatorSource("com.example.One", "one", 1),
-                        "com.example.Six", PluginJars.operatorSource("com.example.Six", "six", 6),
-                        "com.example.Paper", PluginJars.operatorSource("com.example.Paper", "paper", -1)));
+    void anyKindOfPluginIsFoundThroughAnOpenRegistryAndNamesAreChecked() {
+        PluginJars.build(dir.resolve("kinds.jar"), Greeter.class.getName(), Map.of(
+                "com.example.Hello", greeterSource("com.example.Hello", "hello"),
+                "com.example.Spaced", greeterSource("com.example.Spaced", "two words")));
         Plugins plugins = Plugins.load(dir);
-        assertEquals("six", plugins.operatorByMoraType(6).name());
-        assertEquals("one", plugins.operatorByMoraType(1).name());
-        PeftException error = assertThrows(PeftException.class, () -> plugins.operatorByMoraType(4));
-        assertEquals(
-                "No MoRA operator computes mora_type 4. Available types (operator): {1=one, 6=six}. "
-                        + "Add the dependency dev.peft4j:mora-op-sharing (it computes mora_type 4).",
-                error.getMessage());
+        NamedPlugins<Greeter> greeters = plugins.registry(Greeter.class, "greeter", Greeter::name);
+        assertEquals(List.of("hello"), greeters.names());
+        assertEquals("com.example.Hello", greeters.get("HELLO").getClass().getName());
+        assertTrue(plugins.problems().stream().anyMatch(problem -> problem.className().equals("com.example.Spaced")
+                && problem.message().startsWith("its name 'two words' is not a valid plugin name")), plugins.problems().toString());
+        assertEquals("Unknown greeter 'bye'. Available: [hello]. Add the jar that provides it to the class path.",
+                assertThrows(PeftException.class, () -> greeters.get("bye")).getMessage());
     }
 
-    @Test
-    void twoOperatorsClaimingOneMoraTypeFailNamingBoth() {
-        PluginJars.build(
-                dir.resolve("a.jar"), OPERATOR, Map.of("com.a.Rope", PluginJars.operatorSource("com.a.Rope", "rope-a", 6)));
-        PluginJars.build(
-                dir.resolve("b.jar"), OPERATOR, Map.of("com.b.Rope", PluginJars.operatorSource("com.b.Rope", "rope-b", 6)));
-        PeftException error = assertThrows(PeftException.class, () -> Plugins.load(dir).operatorByMoraType(6));
-        String message = error.getMessage();
-        assertTrue(message.startsWith("Two MoRA operators claim mora_type 6"), message);
-        for (String part : List.of("rope-a", "rope-b", "com.a.Rope", "com.b.Rope", "a.jar", "b.jar")) {
-            assertTrue(message.contains(part), "message names " + part + ": " + message);
-        }
+    private static String greeterSource(String className, String name) {
+        int dot = className.lastIndexOf('.');
+        return "package " + className.substring(0, dot) + ";\n"
+                + "public final class " + className.substring(dot + 1) + " implements " + Greeter.class.getName() + " {\n"
+                + "  public String name() { return \"" + name + "\"; }\n"
+                + "}\n";
     }
 
     @Test

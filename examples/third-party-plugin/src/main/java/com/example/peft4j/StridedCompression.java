@@ -3,8 +3,8 @@ package com.example.peft4j;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
-import dev.peft4j.spi.Compression;
-import dev.peft4j.spi.CompressionShape;
+import dev.peft4j.mora.spi.Compression;
+import dev.peft4j.mora.spi.CompressionShape;
 
 /** The strided operator bound to one layer: the strides and how many entries each side keeps. */
 final class StridedCompression implements Compression {

@@ -2,9 +2,9 @@ package com.example.peft4j;
 
 import ai.djl.ndarray.NDManager;
 import com.google.auto.service.AutoService;
-import dev.peft4j.spi.Compression;
-import dev.peft4j.spi.CompressionOperator;
-import dev.peft4j.spi.CompressionShape;
+import dev.peft4j.mora.spi.Compression;
+import dev.peft4j.mora.spi.CompressionOperator;
+import dev.peft4j.mora.spi.CompressionShape;
 import java.util.OptionalInt;
 
 /**

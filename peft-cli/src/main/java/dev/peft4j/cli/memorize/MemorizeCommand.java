@@ -1,5 +1,6 @@
 package dev.peft4j.cli.memorize;
 
+import dev.peft4j.mora.spi.MoraOperators;
 import ai.djl.Device;
 import dev.peft4j.cli.EngineOptions;
 import dev.peft4j.cli.FlagChecks;
@@ -204,7 +205,7 @@ public final class MemorizeCommand implements Callable<Integer> {
             }
         }
         if (operator != null) {
-            plugins.operator(operator);
+            MoraOperators.named(plugins, operator);
         }
         List<RunSpec> runs = new ArrayList<>();
         for (String method : methods) {
@@ -226,7 +227,7 @@ public final class MemorizeCommand implements Callable<Integer> {
             return operator;
         }
         String chosen = rank <= ROTATION_UP_TO_RANK ? "rotation" : "sharing";
-        return plugins.operator(chosen).name();
+        return MoraOperators.named(plugins, chosen).name();
     }
 
     private static String deviceName(Backend backend) {

@@ -2,7 +2,7 @@ package dev.peft4j.mora;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
-import dev.peft4j.spi.CompressionShape;
+import dev.peft4j.mora.spi.CompressionShape;
 
 /**
  * The reshape-and-concatenate layout of rotation (type 6, docs/math.md §4.4) and decoupling (§4.5): the

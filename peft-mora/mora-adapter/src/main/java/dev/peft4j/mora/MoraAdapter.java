@@ -1,5 +1,6 @@
 package dev.peft4j.mora;
 
+import dev.peft4j.mora.spi.MoraOperators;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -16,9 +17,9 @@ import dev.peft4j.spi.AbstractAdapter;
 import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterTarget;
-import dev.peft4j.spi.Compression;
-import dev.peft4j.spi.CompressionOperator;
-import dev.peft4j.spi.CompressionShape;
+import dev.peft4j.mora.spi.Compression;
+import dev.peft4j.mora.spi.CompressionOperator;
+import dev.peft4j.mora.spi.CompressionShape;
 import dev.peft4j.spi.PeftException;
 import java.nio.ByteBuffer;
 import java.util.Map;
@@ -180,7 +181,7 @@ public final class MoraAdapter extends AbstractAdapter {
         resetM();
         OptionalInt type = operator().moraType();
         if (type.isPresent() && type.getAsInt() <= 4) {
-            switchOperator(options.plugins().operatorByMoraType(options.nextType(type.getAsInt())));
+            switchOperator(MoraOperators.byMoraType(options.plugins(), options.nextType(type.getAsInt())));
         }
     }
 

@@ -6,7 +6,7 @@ import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterFileFormat;
 import dev.peft4j.spi.AdapterFileKeys;
-import dev.peft4j.spi.CompressionOperator;
+import dev.peft4j.mora.spi.CompressionOperator;
 import dev.peft4j.spi.Plugins;
 import dev.peft4j.spi.StoredModule;
 import java.math.BigDecimal;

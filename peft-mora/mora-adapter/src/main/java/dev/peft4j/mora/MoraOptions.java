@@ -1,7 +1,8 @@
 package dev.peft4j.mora;
 
+import dev.peft4j.mora.spi.MoraOperators;
 import dev.peft4j.spi.AdapterConfig;
-import dev.peft4j.spi.CompressionOperator;
+import dev.peft4j.mora.spi.CompressionOperator;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.Plugins;
 import java.util.List;
@@ -105,11 +106,11 @@ public record MoraOptions(
         String name = config.options().get(OPERATOR);
         String type = config.options().get(MORA_TYPE);
         if (type == null) {
-            return plugins.operator(name == null ? DEFAULT_OPERATOR : name);
+            return MoraOperators.named(plugins, name == null ? DEFAULT_OPERATOR : name);
         }
-        CompressionOperator byType = plugins.operatorByMoraType(parseType(type));
+        CompressionOperator byType = MoraOperators.byMoraType(plugins, parseType(type));
         if (name != null) {
-            CompressionOperator byName = plugins.operator(name);
+            CompressionOperator byName = MoraOperators.named(plugins, name);
             if (byName != byType) {
                 throw new PeftException(
                         "MoRA options disagree: "

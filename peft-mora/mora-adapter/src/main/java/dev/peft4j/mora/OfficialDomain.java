@@ -1,6 +1,6 @@
 package dev.peft4j.mora;
 
-import dev.peft4j.spi.CompressionShape;
+import dev.peft4j.mora.spi.CompressionShape;
 import dev.peft4j.spi.PeftException;
 
 /**

@@ -9,7 +9,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.peft4j.core.testing.Dense;
 import dev.peft4j.mora.testing.MoraReference;
-import dev.peft4j.spi.CompressionShape;
+import dev.peft4j.mora.spi.CompressionShape;
 import dev.peft4j.spi.EngineBinding;
 import java.nio.FloatBuffer;
 import java.util.Random;

@@ -2,9 +2,9 @@ package dev.peft4j.mora;
 
 import ai.djl.ndarray.NDManager;
 import com.google.auto.service.AutoService;
-import dev.peft4j.spi.Compression;
-import dev.peft4j.spi.CompressionOperator;
-import dev.peft4j.spi.CompressionShape;
+import dev.peft4j.mora.spi.Compression;
+import dev.peft4j.mora.spi.CompressionOperator;
+import dev.peft4j.mora.spi.CompressionShape;
 import java.util.OptionalInt;
 
 /** A test operator claiming type 1: a window of the first r̂ inputs; r̂ > k needs the generalisation. */

@@ -130,10 +130,10 @@ public final class PluginJars {
         int dot = className.lastIndexOf('.');
         String type = moraType < 0 ? "java.util.OptionalInt.empty()" : "java.util.OptionalInt.of(" + moraType + ")";
         return "package " + className.substring(0, dot) + ";\n"
-                + "public final class " + className.substring(dot + 1) + " implements dev.peft4j.spi.CompressionOperator {\n"
+                + "public final class " + className.substring(dot + 1) + " implements dev.peft4j.mora.spi.CompressionOperator {\n"
                 + "  public String name() { return \"" + operatorName + "\"; }\n"
                 + "  public java.util.OptionalInt moraType() { return " + type + "; }\n"
-                + "  public dev.peft4j.spi.Compression bind(dev.peft4j.spi.CompressionShape s, ai.djl.ndarray.NDManager m) {"
+                + "  public dev.peft4j.mora.spi.Compression bind(dev.peft4j.mora.spi.CompressionShape s, ai.djl.ndarray.NDManager m) {"
                 + " throw new dev.peft4j.spi.PeftException(\"test plugin\"); }\n"
                 + "}\n";
     }

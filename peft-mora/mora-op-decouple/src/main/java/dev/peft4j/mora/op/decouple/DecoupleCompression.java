@@ -3,8 +3,8 @@ package dev.peft4j.mora.op.decouple;
 import ai.djl.ndarray.NDArray;
 import dev.peft4j.mora.BlockLayout;
 import dev.peft4j.mora.MoraOps;
-import dev.peft4j.spi.Compression;
-import dev.peft4j.spi.CompressionShape;
+import dev.peft4j.mora.spi.Compression;
+import dev.peft4j.mora.spi.CompressionShape;
 
 /** Decoupling bound to a layer: the block layout with M in every block. */
 final class DecoupleCompression implements Compression {

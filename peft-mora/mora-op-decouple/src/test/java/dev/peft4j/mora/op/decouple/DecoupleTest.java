@@ -4,13 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.peft4j.mora.spi.MoraOperators;
 import ai.djl.ndarray.NDManager;
 import dev.peft4j.core.testing.Dense;
 import dev.peft4j.mora.MoraAdapter;
 import dev.peft4j.mora.testing.MoraHarness;
 import dev.peft4j.mora.testing.MoraReference;
 import dev.peft4j.mora.testing.OperatorInvariants;
-import dev.peft4j.spi.Compression;
+import dev.peft4j.mora.spi.Compression;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.Plugins;
@@ -71,8 +72,8 @@ class DecoupleTest {
 
     @Test
     void decoupleIsPaperOnly() {
-        assertTrue(Plugins.defaults().operator(DecoupleOperator.NAME).moraType().isEmpty());
-        PeftException error = assertThrows(PeftException.class, () -> Plugins.defaults().operatorByMoraType(6));
+        assertTrue(MoraOperators.named(Plugins.defaults(), DecoupleOperator.NAME).moraType().isEmpty());
+        PeftException error = assertThrows(PeftException.class, () -> MoraOperators.byMoraType(Plugins.defaults(), 6));
         assertEquals(
                 "No MoRA operator computes mora_type 6. Available types (operator): {}. "
                         + "Add the dependency dev.peft4j:mora-op-rotation (it computes mora_type 6).",

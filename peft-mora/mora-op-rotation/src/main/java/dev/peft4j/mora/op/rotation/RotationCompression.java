@@ -7,8 +7,8 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import dev.peft4j.mora.BlockLayout;
 import dev.peft4j.mora.MoraOps;
-import dev.peft4j.spi.Compression;
-import dev.peft4j.spi.CompressionShape;
+import dev.peft4j.mora.spi.Compression;
+import dev.peft4j.mora.spi.CompressionShape;
 
 /**
  * The rotation bound to a layer, with its cos/sin tables (n_k, r̂) built once in float32 as

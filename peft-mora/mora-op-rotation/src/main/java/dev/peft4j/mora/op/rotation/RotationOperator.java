@@ -3,9 +3,9 @@ package dev.peft4j.mora.op.rotation;
 import ai.djl.ndarray.NDManager;
 import com.google.auto.service.AutoService;
 import dev.peft4j.mora.OfficialDomain;
-import dev.peft4j.spi.Compression;
-import dev.peft4j.spi.CompressionOperator;
-import dev.peft4j.spi.CompressionShape;
+import dev.peft4j.mora.spi.Compression;
+import dev.peft4j.mora.spi.CompressionOperator;
+import dev.peft4j.mora.spi.CompressionShape;
 import java.util.OptionalInt;
 
 /**

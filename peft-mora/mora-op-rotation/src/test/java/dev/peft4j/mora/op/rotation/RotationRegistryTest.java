@@ -3,6 +3,7 @@ package dev.peft4j.mora.op.rotation;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.peft4j.mora.spi.MoraOperators;
 import ai.djl.ndarray.types.DataType;
 import dev.peft4j.mora.MoraAdapter;
 import dev.peft4j.mora.MoraFactory;
@@ -22,7 +23,7 @@ class RotationRegistryTest {
 
     @Test
     void typeSixMakesRHatEven() {
-        assertEquals(RotationOperator.NAME, Plugins.defaults().operatorByMoraType(6).name());
+        assertEquals(RotationOperator.NAME, MoraOperators.byMoraType(Plugins.defaults(), 6).name());
         AdapterConfig.Builder type6 = AdapterConfig.builder(MoraFactory.NAME).setRank(2).optOption("mora_type", "6");
         assertEquals(6, create(type6, 8, 8).reducedRank(), "int(√32 + .5) = 6, already even");
         assertEquals(6, create(type6, 16, 8).reducedRank(), "int(√48 + .5) = 7, made even");

@@ -3,7 +3,7 @@ package dev.peft4j.mora.op.sharing;
 import ai.djl.ndarray.NDArray;
 import dev.peft4j.mora.MoraOps;
 import dev.peft4j.mora.OfficialDomain;
-import dev.peft4j.spi.CompressionShape;
+import dev.peft4j.mora.spi.CompressionShape;
 
 /** How the sharing operators group the k inputs into r̂ sums (docs/math.md §4.2). */
 enum Compressor {

@@ -1,7 +1,7 @@
 package dev.peft4j.mora.op.sharing;
 
 import com.google.auto.service.AutoService;
-import dev.peft4j.spi.CompressionOperator;
+import dev.peft4j.mora.spi.CompressionOperator;
 
 /**
  * {@code sharing-contiguous-tile}, kongds/MoRA's {@code mora_type} 3: contiguous input groups (as

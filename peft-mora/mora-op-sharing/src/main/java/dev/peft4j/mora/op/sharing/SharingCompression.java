@@ -2,8 +2,8 @@ package dev.peft4j.mora.op.sharing;
 
 import ai.djl.ndarray.NDArray;
 import dev.peft4j.mora.MoraOps;
-import dev.peft4j.spi.Compression;
-import dev.peft4j.spi.CompressionShape;
+import dev.peft4j.mora.spi.Compression;
+import dev.peft4j.mora.spi.CompressionShape;
 
 /** A sharing operator bound to a layer: {@code decompress(y) = D·y}, {@code compress(x) = C·x}, {@code ΔW = D·M·C}. */
 final class SharingCompression implements Compression {

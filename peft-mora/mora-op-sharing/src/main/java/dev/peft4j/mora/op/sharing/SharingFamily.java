@@ -1,9 +1,9 @@
 package dev.peft4j.mora.op.sharing;
 
 import ai.djl.ndarray.NDManager;
-import dev.peft4j.spi.Compression;
-import dev.peft4j.spi.CompressionOperator;
-import dev.peft4j.spi.CompressionShape;
+import dev.peft4j.mora.spi.Compression;
+import dev.peft4j.mora.spi.CompressionOperator;
+import dev.peft4j.mora.spi.CompressionShape;
 import java.util.OptionalInt;
 
 /** What the four official sharing operators have in common: a compressor, a decompressor and a type number. */

@@ -1,7 +1,7 @@
 package dev.peft4j.mora.op.sharing;
 
 import com.google.auto.service.AutoService;
-import dev.peft4j.spi.CompressionOperator;
+import dev.peft4j.mora.spi.CompressionOperator;
 
 /**
  * {@code sharing}, kongds/MoRA's {@code mora_type} 1 and the paper's Eq. 6, the default MoRA

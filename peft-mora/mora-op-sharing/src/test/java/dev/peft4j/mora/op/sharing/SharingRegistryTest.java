@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.peft4j.mora.spi.MoraOperators;
 import ai.djl.ndarray.types.DataType;
 import dev.peft4j.mora.MoraAdapter;
 import dev.peft4j.mora.MoraFactory;
@@ -33,12 +34,12 @@ class SharingRegistryTest {
                 3, ContiguousTileSharingOperator.NAME,
                 4, CyclicInterleaveSharingOperator.NAME);
         byType.forEach((type, name) -> {
-            assertEquals(name, Plugins.defaults().operatorByMoraType(type).name());
-            assertEquals(type, Plugins.defaults().operator(name).moraType().getAsInt());
+            assertEquals(name, MoraOperators.byMoraType(Plugins.defaults(), type).name());
+            assertEquals(type, MoraOperators.named(Plugins.defaults(), name).moraType().getAsInt());
             assertEquals(name, create(Map.of("mora_type", String.valueOf(type))).operator().name());
         });
         assertEquals(List.of("sharing", "sharing-contiguous", "sharing-contiguous-tile", "sharing-cyclic-interleave"),
-                Plugins.defaults().operators().stream().map(op -> op.name()).toList());
+                MoraOperators.of(Plugins.defaults()).all().stream().map(op -> op.name()).toList());
     }
 
     @Test

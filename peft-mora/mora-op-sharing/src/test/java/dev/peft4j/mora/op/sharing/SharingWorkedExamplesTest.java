@@ -8,7 +8,7 @@ import dev.peft4j.core.testing.Dense;
 import dev.peft4j.mora.MoraAdapter;
 import dev.peft4j.mora.testing.MoraHarness;
 import dev.peft4j.mora.testing.MoraReference;
-import dev.peft4j.spi.Compression;
+import dev.peft4j.mora.spi.Compression;
 import dev.peft4j.spi.EngineBinding;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;

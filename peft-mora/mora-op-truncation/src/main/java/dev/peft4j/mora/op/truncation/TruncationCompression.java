@@ -2,8 +2,8 @@ package dev.peft4j.mora.op.truncation;
 
 import ai.djl.ndarray.NDArray;
 import dev.peft4j.mora.MoraOps;
-import dev.peft4j.spi.Compression;
-import dev.peft4j.spi.CompressionShape;
+import dev.peft4j.mora.spi.Compression;
+import dev.peft4j.mora.spi.CompressionShape;
 
 /** Truncation bound to a layer: keep or zero-pad to r̂ on the way in, to d on the way out. */
 final class TruncationCompression implements Compression {

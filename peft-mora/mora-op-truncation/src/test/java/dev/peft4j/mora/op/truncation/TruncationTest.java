@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.peft4j.mora.spi.MoraOperators;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.peft4j.core.testing.Dense;
@@ -12,7 +13,7 @@ import dev.peft4j.mora.MoraAdapter;
 import dev.peft4j.mora.testing.MoraHarness;
 import dev.peft4j.mora.testing.MoraReference;
 import dev.peft4j.mora.testing.OperatorInvariants;
-import dev.peft4j.spi.Compression;
+import dev.peft4j.mora.spi.Compression;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.Plugins;
 import org.junit.jupiter.api.Test;
@@ -98,6 +99,6 @@ class TruncationTest {
 
     @Test
     void truncationIsPaperOnly() {
-        assertTrue(Plugins.defaults().operator(TruncationOperator.NAME).moraType().isEmpty());
+        assertTrue(MoraOperators.named(Plugins.defaults(), TruncationOperator.NAME).moraType().isEmpty());
     }
 }

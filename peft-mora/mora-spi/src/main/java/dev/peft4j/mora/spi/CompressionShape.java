@@ -1,4 +1,4 @@
-package dev.peft4j.spi;
+package dev.peft4j.mora.spi;
 
 /**
  * The shape a MoRA compression operator is bound to.

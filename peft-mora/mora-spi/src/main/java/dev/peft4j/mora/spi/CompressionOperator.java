@@ -1,4 +1,4 @@
-package dev.peft4j.spi;
+package dev.peft4j.mora.spi;
 
 import ai.djl.ndarray.NDManager;
 import java.util.OptionalInt;
