@@ -6,6 +6,11 @@ import dev.peft4j.core.io.AdapterDirectory;
 import dev.peft4j.core.io.PeftConfigFile;
 import dev.peft4j.models.CausalLm;
 import dev.peft4j.models.text.Tokenizer;
+import dev.peft4j.mora.spi.MoraOperators;
+import dev.peft4j.spi.AdapterFactory;
+import dev.peft4j.spi.OptionSpec;
+import dev.peft4j.spi.PeftException;
+import dev.peft4j.spi.Plugins;
 import dev.peft4j.train.EvalSplit;
 import dev.peft4j.train.FineTuneConfig;
 import dev.peft4j.train.FineTuner;
@@ -13,8 +18,10 @@ import dev.peft4j.train.LearningRateSchedule;
 import dev.peft4j.train.TrainingProgress;
 import dev.peft4j.train.data.JsonlData;
 import dev.peft4j.train.data.TrainingData;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -23,6 +30,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -139,6 +147,8 @@ final class FinetuneCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         FineTuneConfig config = config();
+        checkAgainstThePlugins(config);
+        checkOutput();
         parent.paths()
                 .readsDirectory("--model", model)
                 .readsFile("--data", data)
@@ -179,6 +189,37 @@ final class FinetuneCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The method, its options and the operator exist, before the model loads. */
+    private void checkAgainstThePlugins(FineTuneConfig config) {
+        Plugins plugins = parent.plugins();
+        try {
+            AdapterFactory factory = plugins.adapter(config.method());
+            OptionSpec.check(factory.name(), factory.options(), config.options());
+            if (operator != null) {
+                MoraOperators.named(plugins, operator);
+            }
+        } catch (PeftException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
+    /** A run writes into a new or empty --out, or continues one of its own checkpoints there; outputs of two runs never mix. */
+    private void checkOutput() {
+        boolean continuing = resume != null && resume.toAbsolutePath().normalize().startsWith(out.toAbsolutePath().normalize());
+        if (continuing || !Files.isDirectory(out)) {
+            return;
+        }
+        try (Stream<Path> entries = Files.list(out)) {
+            List<String> found = entries.map(entry -> entry.getFileName().toString()).sorted().limit(5).toList();
+            if (!found.isEmpty()) {
+                throw new ParameterException(spec.commandLine(), "--out " + out + " already holds " + found
+                        + ": give a new or empty directory, or --resume one of its checkpoints to continue that run");
+            }
+        } catch (IOException e) {
+            throw new ParameterException(spec.commandLine(), "--out " + out + " cannot be listed: " + e.getMessage());
+        }
+    }
+
     private static double lastValue(JsonObject report, String key) {
         var points = report.getAsJsonArray(key);
         return points.get(points.size() - 1).getAsJsonArray().get(1).getAsDouble();
@@ -195,6 +236,9 @@ final class FinetuneCommand implements Callable<Integer> {
         }
         if (operator != null) {
             methodOptions.put("operator", operator);
+        }
+        if (evalInput != null && evalInput.fraction != null && !(evalInput.fraction > 0 && evalInput.fraction < 1)) {
+            throw new ParameterException(spec.commandLine(), "--eval-fraction must be in (0, 1), got " + evalInput.fraction);
         }
         int epochs = length == null || length.steps == null ? (length == null || length.epochs == null ? 1 : length.epochs) : 0;
         int steps = length != null && length.steps != null ? length.steps : 0;

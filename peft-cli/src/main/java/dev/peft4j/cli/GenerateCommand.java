@@ -10,6 +10,7 @@ import dev.peft4j.spi.PeftException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -58,13 +59,21 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Sampling seed (default: 0).")
     private long seed;
 
+    /** GenerationConfig's names of the values and the flags that set them, for messages. */
+    private static final Map<String, String> FLAG_NAMES = Map.of(
+            "maxNewTokens", "--max-new-tokens", "temperature", "--temperature", "topK", "--top-k", "topP", "--top-p");
+
     @Override
     public Integer call() {
         GenerationConfig config;
         try {
             config = new GenerationConfig(maxNewTokens, temperature, topK, topP, seed, Set.of());
         } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), e.getMessage());
+            String message = e.getMessage();
+            for (Map.Entry<String, String> flag : FLAG_NAMES.entrySet()) {
+                message = message.replace(flag.getKey(), flag.getValue());
+            }
+            throw new ParameterException(spec.commandLine(), message);
         }
         modelOptions.declare(parent.paths()).check();
         try (CausalLm lm = modelOptions.load(parent.plugins())) {
@@ -72,6 +81,13 @@ final class GenerateCommand implements Callable<Integer> {
             List<long[]> inputs = new ArrayList<>();
             for (String prompt : prompts) {
                 inputs.add(chat ? chatPrompt(tokenizer, prompt) : tokenizer.encode(prompt, true));
+            }
+            int longest = inputs.stream().mapToInt(input -> input.length).max().orElse(0);
+            int positions = lm.config().maxPositions();
+            if (longest + maxNewTokens > positions) {
+                throw new PeftException("A prompt of " + longest + " tokens and --max-new-tokens " + maxNewTokens
+                        + " exceed the model's " + positions + " positions (max_position_embeddings): give --max-new-tokens "
+                        + Math.max(1, positions - longest) + " or less, or a shorter prompt");
             }
             List<long[]> outputs = new Generator(lm).generateIds(inputs, config);
             PrintWriter out = spec.commandLine().getOut();

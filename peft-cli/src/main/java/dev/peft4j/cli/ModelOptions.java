@@ -1,10 +1,13 @@
 package dev.peft4j.cli;
 
 import dev.peft4j.models.CausalLm;
+import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.Plugins;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -26,8 +29,15 @@ final class ModelOptions {
      *
      * @param paths the command's paths
      * @return the same paths
+     * @throws PeftException when an adapter is given twice
      */
     CommandPaths declare(CommandPaths paths) {
+        Set<Path> distinct = new HashSet<>();
+        for (Path adapter : adapters) {
+            if (!distinct.add(adapter.toAbsolutePath().normalize())) {
+                throw new PeftException("--adapter " + adapter + " is given twice; each adapter applies once");
+            }
+        }
         paths.readsDirectory("--model", model);
         adapters.forEach(adapter -> paths.readsDirectory("--adapter", adapter));
         return paths;

@@ -1,5 +1,6 @@
 package dev.peft4j.cli;
 
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.peft4j.models.CausalLm;
 import dev.peft4j.models.Perplexity;
@@ -8,6 +9,7 @@ import dev.peft4j.spi.PeftException;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -97,6 +99,8 @@ final class PerplexityCommand implements Callable<Integer> {
                     texts.add(text(line, file, number));
                 }
             }
+        } catch (CharacterCodingException e) {
+            throw new PeftException(file + " is not valid UTF-8 text", e);
         } catch (IOException e) {
             throw new PeftException("Cannot read " + file + ": " + e.getMessage(), e);
         }
@@ -111,11 +115,16 @@ final class PerplexityCommand implements Callable<Integer> {
         try {
             object = com.google.gson.JsonParser.parseString(line).getAsJsonObject();
         } catch (RuntimeException e) {
-            throw new PeftException(file + ":" + number + ": not a JSON object (" + e.getMessage() + ")", e);
+            throw new PeftException(file + ":" + number + ": not a JSON object; expected {\"text\": \"...\"}", e);
         }
-        if (!object.has("text") || !object.get("text").isJsonPrimitive() || !object.get("text").getAsJsonPrimitive().isString()) {
-            throw new PeftException(file + ":" + number + ": expected a \"text\" string, found keys " + object.keySet());
+        if (!object.has("text")) {
+            throw new PeftException(file + ":" + number + ": expected a \"text\" key, found keys " + object.keySet()
+                    + " (perplexity scores {\"text\": ...} lines only)");
         }
-        return object.get("text").getAsString();
+        JsonElement text = object.get("text");
+        if (!text.isJsonPrimitive() || !text.getAsJsonPrimitive().isString()) {
+            throw new PeftException(file + ":" + number + ": expected \"text\" to be a string, found " + text);
+        }
+        return text.getAsString();
     }
 }

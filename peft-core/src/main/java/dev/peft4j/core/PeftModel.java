@@ -211,11 +211,13 @@ public final class PeftModel {
 
     /** Merges every enabled adapter into the base weights: W ← W0 + ΔW. */
     public void merge() {
+        requireOpen();
         layers.values().forEach(AdaptedLinear::merge);
     }
 
     /** Restores the base weights W0 from the merged ones. */
     public void unmerge() {
+        requireOpen();
         layers.values().forEach(AdaptedLinear::unmerge);
     }
 
@@ -300,13 +302,27 @@ public final class PeftModel {
     }
 
     private void requireWrapping() {
+        requireOpen();
         if (unloaded) {
             throw new PeftException("mergeAndUnload() took this model's adapters out: wrap the block it returned "
                     + "with PeftModel.wrap to add adapters again");
         }
     }
 
+    /** Fails with a clear message when the model's weights were released with its Model or NDManager. */
+    private void requireOpen() {
+        boolean released = root.getParameters().values().stream().findFirst()
+                .filter(Parameter::isInitialized)
+                .map(parameter -> parameter.getArray().isReleased())
+                .orElse(false);
+        if (released) {
+            throw new PeftException("The model's weights were released: its DJL Model (or the NDManager that holds "
+                    + "its parameters) was closed. Use a model only inside its try-with-resources block");
+        }
+    }
+
     private void requireAdapter(String name) {
+        requireOpen();
         if (!configs.containsKey(name)) {
             throw new PeftException("No adapter named '" + name + "'. Adapters: " + configs.keySet());
         }

@@ -127,6 +127,11 @@ class MergeAndUnloadTest {
             PeftException error = assertThrows(PeftException.class, () -> TestModels.predict(peft.block(), x));
             assertEquals("Layer '0' has no weights any more: the model (or the NDManager that holds its parameters) "
                     + "was closed. Use a model only inside its try-with-resources block", error.getMessage());
+            String closed = "The model's weights were released: its DJL Model (or the NDManager that holds its parameters) "
+                    + "was closed. Use a model only inside its try-with-resources block";
+            assertEquals(closed, assertThrows(PeftException.class, peft::merge).getMessage());
+            assertEquals(closed, assertThrows(PeftException.class, () -> peft.addAdapter("next",
+                    AdapterConfig.builder("lora").setRank(2).build(), TargetModules.names("2"))).getMessage());
         }
     }
 

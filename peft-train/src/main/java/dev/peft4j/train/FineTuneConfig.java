@@ -3,6 +3,7 @@ package dev.peft4j.train;
 import dev.peft4j.spi.AdapterConfig;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What {@link FineTuner} trains and how.
@@ -75,6 +76,7 @@ public record FineTuneConfig(
         require(rank >= 1, "rank must be ≥ 1, got " + rank);
         require(alpha > 0 && Float.isFinite(alpha), "alpha must be > 0 and finite, got " + alpha);
         require(!targetModules.isEmpty(), "target modules must not be empty");
+        require(Set.copyOf(targetModules).size() == targetModules.size(), "give each target module once, got " + targetModules);
         require(learningRate > 0 && Float.isFinite(learningRate), "learning rate must be > 0 and finite, got " + learningRate);
         require(warmupSteps >= 0, "warmup steps must be ≥ 0, got " + warmupSteps);
         require(weightDecay >= 0 && Float.isFinite(weightDecay), "weight decay must be ≥ 0, got " + weightDecay);
@@ -85,6 +87,8 @@ public record FineTuneConfig(
         require((epochs > 0) != (steps > 0), "give either epochs or steps (one of them > 0), got epochs " + epochs + ", steps " + steps);
         require(epochs >= 0 && steps >= 0, "epochs and steps must be ≥ 0");
         require(evalEvery >= 0 && saveEvery >= 0, "eval-every and save-every must be ≥ 0");
+        require(steps == 0 || warmupSteps < steps, "warmup steps must be fewer than the " + steps + " steps of the run, got "
+                + warmupSteps);
     }
 
     private static void require(boolean condition, String message) {

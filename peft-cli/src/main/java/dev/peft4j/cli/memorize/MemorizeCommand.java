@@ -125,8 +125,8 @@ public final class MemorizeCommand implements Callable<Integer> {
                 seed);
         Backend backend = engineOptions.backend(plugins);
         PrintWriter stdout = spec.commandLine().getOut();
-        stdout.printf("Memorizing %,d UUID pairs %son %s: %d runs of %d steps%n", settings.pairs(),
-                pretrained ? "with " + model + " " : "", backend, runs.size(), settings.steps());
+        stdout.printf("Memorizing %,d UUID pairs %son %s: %d run%s of %d steps%n", settings.pairs(),
+                pretrained ? "with " + model + " " : "", backend, runs.size(), runs.size() == 1 ? "" : "s", settings.steps());
         stdout.flush();
         UuidPairs data = UuidPairs.generate(settings.pairs(), seed);
         boolean interactive = System.console() != null;

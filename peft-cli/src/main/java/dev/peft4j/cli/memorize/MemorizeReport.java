@@ -100,7 +100,7 @@ record MemorizeReport(
                         Locale.ROOT,
                         "# Memorizing %,d random UUID pairs%n%nEngine %s on %s; %s; %d steps of %d pairs; seed %d. "
                                 + "Accuracies are percentages on the training pairs (memorization is the point).%n%n",
-                        pairs, engine, device, modelDescription(), stepsPerRun, batch, seed)
+                        pairs, engine, device, modelDescription(), stepsPerRun, Math.min(batch, pairs), seed)
                 + table()
                 + "\n![character accuracy against step](" + chartFile + ")\n";
     }

@@ -20,6 +20,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -163,6 +164,7 @@ public final class PeftAdapters {
                 AdapterConfig module = files.moduleConfig(peftPath);
                 config.optRankPattern(Pattern.quote(path), module.rank()).optAlphaPattern(Pattern.quote(path), module.alpha());
             }
+            requireLinearLayers(model, modulePaths.keySet(), directory);
             String exactly = modulePaths.keySet().stream().map(Pattern::quote).collect(Collectors.joining("|"));
             model.addAdapter(adapterName, config.build(), TargetModules.regex(exactly));
             Set<String> consumed = new HashSet<>();
@@ -183,6 +185,20 @@ public final class PeftAdapters {
                     copy(files.weights(), saved.getValue(), ModuleTree.parameter(model.block(), path));
                 }
             }
+        }
+    }
+
+    /** Every adapted module of the file is a linear layer of the model, or one message says which are not. */
+    private static void requireLinearLayers(PeftModel model, Set<String> modules, Path directory) {
+        Set<String> layers = new LinkedHashSet<>();
+        ModuleTree.linearLayers(model.block()).forEach(layer -> layers.add(layer.path()));
+        List<String> missing = modules.stream().filter(module -> !layers.contains(module)).toList();
+        if (!missing.isEmpty()) {
+            throw new PeftException("The adapter in " + directory + " adapts " + missing.size() + " module"
+                    + (missing.size() == 1 ? "" : "s") + " that the model has no linear layer for, such as "
+                    + missing.subList(0, Math.min(3, missing.size())) + "; the model's linear layers are named like "
+                    + layers.stream().limit(3).toList() + ". Is it an adapter for another model? If only the names "
+                    + "differ, map them with a PathMap (peft4j merge: --prefix-map)");
         }
     }
 
