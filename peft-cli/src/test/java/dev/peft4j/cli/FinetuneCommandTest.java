@@ -9,6 +9,8 @@ import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -83,5 +85,36 @@ class FinetuneCommandTest {
                 "--out", dir.resolve("out").toString(), "--lr", "-1");
         assertEquals(2, badLr.status());
         assertTrue(badLr.err().contains("learning rate must be > 0"), badLr.err());
+    }
+
+    @Test
+    void flagsThatCannotWorkAreRefusedBeforeTheModelLoads() throws IOException {
+        Path notAModel = Files.createDirectories(dir.resolve("not-a-model"));
+        Path data = Files.writeString(dir.resolve("train.jsonl"), DATA);
+        Path used = Files.createDirectories(dir.resolve("used"));
+        Files.writeString(used.resolve("notes.txt"), "mine");
+        String[][] cases = {
+            {"--method", "lorra"}, {"Unknown adapter 'lorra'"},
+            {"--option", "foo=bar"}, {"Unknown option 'foo': the adapter method lora takes no options"},
+            {"--method", "dora", "--option", "dora_eval_cahce=true"}, {"Did you mean 'dora_eval_cache'?"},
+            {"--method", "mora", "--operator", "nosuch"}, {"Unknown operator 'nosuch'"},
+            {"--eval-fraction", "1.5"}, {"--eval-fraction must be in (0, 1), got 1.5"},
+            {"--warmup-steps", "10"}, {"warmup steps must be fewer than the 3 steps of the run, got 10"},
+            {"--target", "q_proj,q_proj"}, {"give each target module once"},
+        };
+        for (int i = 0; i < cases.length; i += 2) {
+            List<String> args = new ArrayList<>(List.of("finetune", "--model", notAModel.toString(),
+                    "--data", data.toString(), "--out", dir.resolve("out").toString(), "--steps", "3"));
+            args.addAll(List.of(cases[i]));
+            CommandRunner.Result result = CommandRunner.run(args.toArray(String[]::new));
+            assertEquals(2, result.status(), String.join(" ", cases[i]) + ": " + result.err());
+            assertTrue(result.err().contains(cases[i + 1][0]), result.err());
+        }
+        CommandRunner.Result reused = CommandRunner.run("finetune", "--model", notAModel.toString(), "--data", data.toString(),
+                "--out", used.toString(), "--steps", "3");
+        assertEquals(2, reused.status(), reused.err());
+        assertTrue(reused.err().contains("already holds [notes.txt]: give a new or empty directory"), reused.err());
+        assertEquals("mine", Files.readString(used.resolve("notes.txt")));
+        assertFalse(Files.exists(dir.resolve("out")), "nothing written");
     }
 }

@@ -64,12 +64,38 @@ class RealModelCommandsTest {
         CommandRunner.Result result = CommandRunner.run("perplexity", "--model", stories260k().toString(),
                 "--data", data.toString());
         assertEquals(1, result.status());
-        assertTrue(result.err().contains(data + ":2: expected a \"text\" string"), result.err());
+        assertTrue(result.err().contains(data + ":2: expected a \"text\" key, found keys [txt]"), result.err());
+
+        Files.writeString(data, "{\"text\": 3}\n");
+        result = CommandRunner.run("perplexity", "--model", stories260k().toString(), "--data", data.toString());
+        assertTrue(result.err().contains(data + ":1: expected \"text\" to be a string, found 3"), result.err());
+
+        Files.write(data, new byte[] {'{', '"', 't', (byte) 0xff, '"', '}', '\n'});
+        result = CommandRunner.run("perplexity", "--model", stories260k().toString(), "--data", data.toString());
+        assertTrue(result.err().contains(data + " is not valid UTF-8 text"), result.err());
 
         Files.writeString(data, "not json\n");
         result = CommandRunner.run("perplexity", "--model", stories260k().toString(), "--data", data.toString());
         assertEquals(1, result.status());
-        assertTrue(result.err().contains(data + ":1: not a JSON object"), result.err());
+        assertTrue(result.err().contains(data + ":1: not a JSON object; expected {\"text\": \"...\"}"), result.err());
+        assertTrue(!result.err().contains("gson"), "no parser internals: " + result.err());
+    }
+
+    @Test
+    void generateRefusesTwiceTheSameAdapterAndLengthsPastTheModelsPositions() {
+        CommandRunner.Result twice = CommandRunner.run("generate", "--model", stories260k().toString(), "--adapter",
+                stories260k().toString(), "--adapter", stories260k() + "/.", "--prompt", "Once");
+        assertEquals(1, twice.status());
+        assertTrue(twice.err().contains("is given twice; each adapter applies once"), twice.err());
+        CommandRunner.Result tooLong = CommandRunner.run("generate", "--model", stories260k().toString(),
+                "--prompt", "Once upon a time", "--max-new-tokens", "600");
+        assertEquals(1, tooLong.status());
+        assertTrue(tooLong.err().contains("exceed the model's 512 positions (max_position_embeddings): give "
+                + "--max-new-tokens 507 or less"), tooLong.err());
+        CommandRunner.Result badFlag = CommandRunner.run("generate", "--model", stories260k().toString(),
+                "--prompt", "Once", "--top-p", "2");
+        assertEquals(2, badFlag.status());
+        assertTrue(badFlag.err().contains("--top-p must be in (0, 1]"), badFlag.err());
     }
 
     @Test

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDManager;
 import java.util.OptionalInt;
 
 /**
- * A MoRA compression/decompression operator family member; found by {@link Plugins} from its
+ * A MoRA compression/decompression operator family member; found by {@link MoraOperators} from its
  * {@code META-INF/services} entry.
  *
  * <p>Implementations are final, stateless, have a public no-argument constructor and register with
@@ -43,7 +43,7 @@ public interface CompressionOperator {
      * {@link #bind} checks the same. The default accepts every shape.
      *
      * @param shape d, k, r̂ and whether the documented generalisation may be used
-     * @throws PeftException when the shape is outside the operator's domain
+     * @throws dev.peft4j.spi.PeftException when the shape is outside the operator's domain
      */
     default void checkShape(CompressionShape shape) {}
 
@@ -53,7 +53,7 @@ public interface CompressionOperator {
      * @param shape d, k and r̂
      * @param manager owns any tables the binding caches
      * @return the bound operator
-     * @throws PeftException when the shape is outside the operator's domain
+     * @throws dev.peft4j.spi.PeftException when the shape is outside the operator's domain
      */
     Compression bind(CompressionShape shape, NDManager manager);
 }
