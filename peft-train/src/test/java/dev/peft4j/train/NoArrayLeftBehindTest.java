@@ -34,7 +34,7 @@ class NoArrayLeftBehindTest {
     void stepsGenerationAndScoringLeaveNoArray() throws IOException {
         try (CausalLm lm = FineTunerTest.load("pytorch")) {
             TrainingData data = FineTunerTest.data(lm, dir);
-            FineTuneConfig config = FineTunerTest.config("lora", 1, 0, Map.of());
+            FineTuneConfig config = FineTunerTest.config("lora", 3, 0, Map.of());
             lm.peft().addAdapter("default", config.adapterConfig(), dev.peft4j.core.TargetModules.names(config.targetModules()));
             try (RestartableAdamW optimizer = RestartableAdamW.builder().build()) {
                 OptimizerStep step = new OptimizerStep(lm, TrainableParameters.of(lm.peft(), "default").values(), optimizer, 1f);
