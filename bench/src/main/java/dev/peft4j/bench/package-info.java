@@ -1,5 +1,5 @@
 /**
  * peft4j's benchmarks: the workloads (one linear layer under each method), the quick ratio report
- * behind {@code peft4j bench}, and the JMH suite in {@link dev.peft4j.bench.jmh}.
+ * behind {@code peft4j bench}; the JMH suite (module {@code bench-jmh}) times the same workloads.
  */
 package dev.peft4j.bench;

@@ -9,6 +9,7 @@ import dev.peft4j.core.Backend;
 import dev.peft4j.engine.mxnet.MxNetBinding;
 import dev.peft4j.engine.pytorch.PyTorchBinding;
 import dev.peft4j.lora.LoraFactory;
+import dev.peft4j.mora.spi.MoraOperators;
 import dev.peft4j.spi.AdapterFactory;
 import dev.peft4j.mora.spi.CompressionOperator;
 import dev.peft4j.spi.DjlEngineBinding;
@@ -68,7 +69,8 @@ class PluginFailureIT {
     void aDroppedInOperatorNamedLikeABuiltInOneFailsNamingBothJars() {
         PluginJars.build(dir.resolve("sharing.jar"), OPERATORS,
                 Map.of("com.clash.Sharing", PluginJars.operatorSource("com.clash.Sharing", "sharing", -1)));
-        PeftException error = assertThrows(PeftException.class, () -> Plugins.load(dir));
+        Plugins plugins = Plugins.load(dir);
+        PeftException error = assertThrows(PeftException.class, () -> MoraOperators.of(plugins));
         assertTrue(error.getMessage().startsWith("Two operator plugins are named 'sharing'"), error.getMessage());
         assertNames(error.getMessage(), "dev.peft4j.mora.op.sharing.SharingOperator", "mora-op-sharing", "com.clash.Sharing", "sharing.jar");
     }
