@@ -1,6 +1,6 @@
 package dev.peft4j.dora;
 
-import dev.peft4j.core.testing.AdapterConformanceTest;
+import dev.peft4j.testkit.adapter.AdapterConformanceTest;
 import dev.peft4j.spi.AdapterConfig;
 
 class DoraConformanceTest extends AdapterConformanceTest {

@@ -1,7 +1,7 @@
 package dev.peft4j.mora;
 
-import dev.peft4j.core.testing.AdapterConformanceTest;
-import dev.peft4j.mora.testing.MoraReference;
+import dev.peft4j.testkit.adapter.AdapterConformanceTest;
+import dev.peft4j.testkit.MoraReference;
 import dev.peft4j.spi.AdapterConfig;
 
 /** The shared conformance test on the adapter with a test operator: the adapter's side of the contract. */
