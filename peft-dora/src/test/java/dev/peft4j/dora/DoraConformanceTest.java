@@ -16,4 +16,10 @@ class DoraConformanceTest extends AdapterConformanceTest {
     protected long expectedTrainableParameters(int outFeatures, int inFeatures) {
         return (long) RANK * (outFeatures + inFeatures) + outFeatures;
     }
+
+    /** DoRA has no restart (ReLoRA is not implemented). */
+    @Override
+    protected boolean supportsRestart() {
+        return false;
+    }
 }
