@@ -17,4 +17,14 @@ class WindowConformanceTest extends AdapterConformanceTest {
         long rHat = MoraReference.officialRank(outFeatures, inFeatures, 1);
         return rHat * rHat;
     }
+
+    /**
+     * The test operator claims mora_type 1, so ReMoRA switches it to the even-window operator (type
+     * 2), which refuses the odd r̂ = 3 of the 7 → 5 layer: restarts are covered by the real sharing
+     * operators' conformance tests instead.
+     */
+    @Override
+    protected boolean supportsRestart() {
+        return false;
+    }
 }
