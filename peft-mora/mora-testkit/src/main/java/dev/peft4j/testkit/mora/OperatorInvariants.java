@@ -71,7 +71,11 @@ public final class OperatorInvariants {
      */
     public record Spec(String operator, IntUnaryOperator adjustRank, Domain official, Reference reference) {}
 
-    /** The (d, k, r) shapes every operator is checked on. */
+    /**
+     * The (d, k, r) shapes every operator is checked on.
+     *
+     * @return the shapes, each {@code {d, k, r}}
+     */
     public static List<int[]> shapes() {
         List<int[]> shapes = new ArrayList<>();
         for (int d : SIZES) {
