@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDManager;
 import dev.peft4j.core.Backend;
 import dev.peft4j.core.PeftModel;
 import dev.peft4j.spi.EngineBinding;
+import dev.peft4j.testkit.EngineSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -16,7 +17,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The thread-safety contract of {@link PeftModel}: one model, with every adapter/operator
@@ -32,7 +32,7 @@ class ConcurrentInferenceIT {
     private static final double TOLERANCE = 1e-6;
 
     @ParameterizedTest
-    @MethodSource("dev.peft4j.core.testing.TestEngines#all")
+    @EngineSource
     void severalThreadsGetTheSingleThreadedOutputs(EngineBinding engine) throws Exception {
         Backend backend = new Backend(engine, Device.cpu());
         ExecutorService pool = Executors.newFixedThreadPool(THREADS);

@@ -10,11 +10,11 @@ import ai.djl.ndarray.NDManager;
 import dev.peft4j.core.Backend;
 import dev.peft4j.core.PeftModel;
 import dev.peft4j.spi.EngineBinding;
+import dev.peft4j.testkit.EngineSource;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * A leak soak: training steps (forward, backward, AdamW update) and inference forwards, each in a
@@ -30,7 +30,7 @@ class LeakSoakIT {
     private static final long MAX_RSS_GROWTH_KB = 64 * 1024;
 
     @ParameterizedTest
-    @MethodSource("dev.peft4j.core.testing.TestEngines#all")
+    @EngineSource
     void stepsInScopesLeaveArraysAndMemoryFlat(EngineBinding engine) throws IOException {
         int steps = Integer.getInteger("peft4j.soak.steps", 200);
         try (Model model = new Backend(engine, Device.cpu()).newModel("soak")) {

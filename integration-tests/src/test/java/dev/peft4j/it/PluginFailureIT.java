@@ -17,7 +17,7 @@ import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.PluginProblem;
 import dev.peft4j.spi.Plugins;
-import dev.peft4j.spi.testing.PluginJars;
+import dev.peft4j.testkit.PluginJars;
 import java.io.IOException;
 import java.net.URL;
 import java.net.URLClassLoader;

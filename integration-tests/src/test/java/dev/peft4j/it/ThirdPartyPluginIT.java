@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.peft4j.mora.spi.MoraOperators;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -20,12 +19,14 @@ import dev.peft4j.core.io.PathMap;
 import dev.peft4j.core.io.PeftAdapters;
 import dev.peft4j.core.io.SafetensorsFile;
 import dev.peft4j.core.io.SafetensorsWriter;
-import dev.peft4j.core.testing.Dense;
-import dev.peft4j.mora.testing.OperatorInvariants;
+import dev.peft4j.mora.spi.MoraOperators;
 import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.Plugins;
+import dev.peft4j.testkit.Dense;
+import dev.peft4j.testkit.EngineSource;
+import dev.peft4j.testkit.mora.OperatorInvariants;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,7 +35,6 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The third-party example plugin, dropped into a directory: it is not on the class path, the
@@ -42,8 +42,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  * shows them, and their math matches plain-Java references on every engine.
  */
 class ThirdPartyPluginIT {
-
-    private static final String ENGINES = "dev.peft4j.core.testing.TestEngines#all";
 
     @Test
     void itIsFoundInThePluginDirectoryAndNotOnTheClassPath() {
@@ -72,7 +70,7 @@ class ThirdPartyPluginIT {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void stridedSatisfiesTheOperatorIdentitiesOnEveryShape(EngineBinding engine) {
         OperatorInvariants.Spec spec = new OperatorInvariants.Spec(
                 ThirdPartyPlugin.OPERATOR, rHat -> rHat, (d, k, rHat) -> true, ThirdPartyPlugin::stridedDeltaWeight);
@@ -81,7 +79,7 @@ class ThirdPartyPluginIT {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void rowScaledLoraComputesItsDefinition(EngineBinding engine) {
         try (NDManager manager = new Backend(engine, Device.cpu()).newManager()) {
             Plugins plugins = ItPlugins.registry();

@@ -9,7 +9,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
 import ai.djl.training.tracker.Tracker;
 import dev.peft4j.core.PeftModel;
-import dev.peft4j.core.testing.Dense;
+import dev.peft4j.testkit.Dense;
 import dev.peft4j.core.train.GcSafeL2Loss;
 import dev.peft4j.core.train.RestartableAdamW;
 import java.util.Random;

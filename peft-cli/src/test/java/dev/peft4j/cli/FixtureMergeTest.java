@@ -12,8 +12,9 @@ import dev.peft4j.core.io.AdapterDirectory;
 import dev.peft4j.core.io.SafetensorsDtype;
 import dev.peft4j.core.io.SafetensorsFile;
 import dev.peft4j.core.io.StreamingMerge;
-import dev.peft4j.core.testing.PeftFixtures;
 import dev.peft4j.spi.EngineBinding;
+import dev.peft4j.testkit.EngineSource;
+import dev.peft4j.testkit.PeftFixtures;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The two real PEFT adapters merged into synthetic bases with their models' tensor names and
@@ -30,14 +30,13 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class FixtureMergeTest {
 
-    private static final String ENGINES = "dev.peft4j.core.testing.TestEngines#all";
     private static final int HIDDEN = 768;
 
     @TempDir
     Path dir;
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void gpt2CattnWeightsStoredInOut(EngineBinding engine) throws IOException {
         Path adapter = PeftFixtures.adapter(PeftFixtures.GPT2);
         List<Tensor> base = new ArrayList<>();
@@ -73,7 +72,7 @@ class FixtureMergeTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void distilbertQueryAndValueProjections(EngineBinding engine) throws IOException {
         Path adapter = PeftFixtures.adapter(PeftFixtures.DISTILBERT);
         List<Tensor> base = new ArrayList<>();

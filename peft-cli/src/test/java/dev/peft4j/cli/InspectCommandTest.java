@@ -9,7 +9,7 @@ import dev.peft4j.cli.MergeFiles.Tensor;
 import dev.peft4j.core.io.AdapterDirectory;
 import dev.peft4j.core.io.PeftAdapterConfig;
 import dev.peft4j.core.io.SafetensorsDtype;
-import dev.peft4j.core.testing.PeftFixtures;
+import dev.peft4j.testkit.PeftFixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.peft4j.spi.AdapterFactory;
-import dev.peft4j.spi.testing.PluginJars;
+import dev.peft4j.testkit.PluginJars;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.regex.Pattern;

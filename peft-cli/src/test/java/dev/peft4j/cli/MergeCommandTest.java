@@ -10,6 +10,7 @@ import dev.peft4j.core.io.PeftAdapterConfig;
 import dev.peft4j.core.io.SafetensorsDtype;
 import dev.peft4j.core.io.SafetensorsFile;
 import dev.peft4j.spi.EngineBinding;
+import dev.peft4j.testkit.EngineSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,7 +21,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /** {@code peft4j merge}: its options, summary and one-line errors (the merge itself: {@link StreamingMergeTest}). */
 class MergeCommandTest {
@@ -49,7 +49,7 @@ class MergeCommandTest {
     }
 
     @ParameterizedTest
-    @MethodSource("dev.peft4j.core.testing.TestEngines#all")
+    @EngineSource
     void mergesWithAPrefixMapAndPrintsASummary(EngineBinding engine) {
         CommandRunner.Result result = CommandRunner.run("merge", "--base", base.toString(), "--adapter", adapter.toString(),
                 "--out", output.toString(), "--prefix-map", "model=", "--engine", engine.name(), "--device", "cpu");

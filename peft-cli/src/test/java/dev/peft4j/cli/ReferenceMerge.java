@@ -1,6 +1,6 @@
 package dev.peft4j.cli;
 
-import dev.peft4j.mora.testing.MoraReference;
+import dev.peft4j.testkit.MoraReference;
 
 /**
  * Merged weights in plain Java doubles, straight from the methods' equations (LoRA §4.1, DoRA §4, MoRA §4), as the independent side of the

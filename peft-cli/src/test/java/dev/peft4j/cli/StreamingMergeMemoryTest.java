@@ -12,6 +12,7 @@ import dev.peft4j.core.io.PeftAdapterConfig;
 import dev.peft4j.core.io.SafetensorsDtype;
 import dev.peft4j.core.io.StreamingMerge;
 import dev.peft4j.spi.EngineBinding;
+import dev.peft4j.testkit.EngineSource;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
@@ -23,7 +24,6 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The merge holds about one tensor at a time: on a 12-tensor model of 2–4 MB per tensor (F32 and
@@ -52,7 +52,7 @@ class StreamingMergeMemoryTest {
     Path dir;
 
     @ParameterizedTest
-    @MethodSource("dev.peft4j.core.testing.TestEngines#all")
+    @EngineSource
     void peakMemoryIsASmallMultipleOfTheLargestTensor(EngineBinding engine) throws InterruptedException {
         Random random = new Random(17);
         List<Tensor> base = new ArrayList<>();

@@ -14,6 +14,7 @@ import dev.peft4j.core.io.SafetensorsDtype;
 import dev.peft4j.core.io.StreamingMerge;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.PeftException;
+import dev.peft4j.testkit.EngineSource;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +25,6 @@ import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Each way a merge is refused: the error names the tensor and what was expected, and neither the
@@ -32,7 +32,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class StreamingMergeRefusalTest {
 
-    private static final String ENGINES = "dev.peft4j.core.testing.TestEngines#all";
     private static final PeftAdapterConfig LORA =
             PeftAdapterConfig.builder().setR(2).optLoraAlpha(2).setTargetModules(List.of("q", "v")).build();
 
@@ -77,7 +76,7 @@ class StreamingMergeRefusalTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void aMissingTargetTensorIsNamedWithTheModule(EngineBinding engine) throws IOException {
         List<Tensor> tensors = adapterTensors(gaussian(random, 16, 0.5), gaussian(random, 12, 0.5));
         tensors.addAll(lora("h.1.q", gaussian(random, 16, 0.5), gaussian(random, 12, 0.5)));
@@ -86,7 +85,7 @@ class StreamingMergeRefusalTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void aPrefixThatDiffersIsPointedOut(EngineBinding engine) throws IOException {
         refused(engine, base(SafetensorsDtype.F32, "model."),
                 adapterTensors(gaussian(random, 16, 0.5), gaussian(random, 12, 0.5)),
@@ -94,7 +93,7 @@ class StreamingMergeRefusalTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void aShapeThatDisagreesWithTheBaseWeightIsRefused(EngineBinding engine) throws IOException {
         refused(engine, base(SafetensorsDtype.F32, ""),
                 adapterTensors(gaussian(random, 14, 0.5), gaussian(random, 12, 0.5)),
@@ -103,7 +102,7 @@ class StreamingMergeRefusalTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void nanInAnAdapterTensorIsRefused(EngineBinding engine) throws IOException {
         float[] b = gaussian(random, 12, 0.5);
         b[5] = Float.NaN;
@@ -113,7 +112,7 @@ class StreamingMergeRefusalTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void nanOrInfProducedByTheMergeIsRefused(EngineBinding engine) throws IOException {
         float[] huge = new float[16];
         Arrays.fill(huge, 1e20f);
@@ -125,7 +124,7 @@ class StreamingMergeRefusalTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void aMergedWeightBeyondF16IsRefused(EngineBinding engine) throws IOException {
         float[] large = new float[16];
         Arrays.fill(large, 200f);
@@ -137,7 +136,7 @@ class StreamingMergeRefusalTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void anInconsistentAdapterIsRefused(EngineBinding engine) throws IOException {
         List<Tensor> tensors = adapterTensors(gaussian(random, 16, 0.5), gaussian(random, 12, 0.5));
         tensors.remove(1);
@@ -146,7 +145,7 @@ class StreamingMergeRefusalTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void theBaseIsNeverTheOutput(EngineBinding engine) {
         Path base = base(SafetensorsDtype.F32, "");
         Path adapter = MergeFiles.adapter(dir.resolve("adapter"), LORA,

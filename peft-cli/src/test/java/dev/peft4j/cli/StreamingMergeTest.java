@@ -8,16 +8,17 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import com.google.gson.JsonPrimitive;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+import com.google.gson.JsonPrimitive;
 import dev.peft4j.cli.MergeFiles.Tensor;
 import dev.peft4j.core.io.PeftAdapterConfig;
 import dev.peft4j.core.io.SafetensorsDtype;
 import dev.peft4j.core.io.SafetensorsFile;
 import dev.peft4j.core.io.StreamingMerge;
-import dev.peft4j.mora.testing.MoraReference;
 import dev.peft4j.spi.EngineBinding;
+import dev.peft4j.testkit.EngineSource;
+import dev.peft4j.testkit.MoraReference;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -45,7 +46,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class StreamingMergeTest {
 
-    private static final String ENGINES = "dev.peft4j.core.testing.TestEngines#all";
     private static final String Q = "model.layers.0.q";
     private static final String V = "model.layers.0.v";
     private static final String O = "model.layers.0.o";
@@ -87,12 +87,12 @@ class StreamingMergeTest {
     }
 
     static Stream<Arguments> enginesAndMoraTypes() {
-        return dev.peft4j.core.testing.TestEngines.all()
+        return dev.peft4j.testkit.TestEngines.all()
                 .flatMap(engine -> Stream.of(Arguments.of(engine, 1), Arguments.of(engine, 6)));
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void loraWithPatternsAndSavedTensors(EngineBinding engine) throws IOException {
         PeftAdapterConfig config = PeftAdapterConfig.builder()
                 .setR(4)
@@ -119,7 +119,7 @@ class StreamingMergeTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void loraIntoWeightsStoredInOutWithFanInFanOut(EngineBinding engine) throws IOException {
         values.clear();
         baseTensors.clear();
@@ -149,7 +149,7 @@ class StreamingMergeTest {
 
     /** DoRA, the magnitude in both of PEFT's spellings. */
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void dora(EngineBinding engine) throws IOException {
         PeftAdapterConfig config = PeftAdapterConfig.builder()
                 .setR(4)

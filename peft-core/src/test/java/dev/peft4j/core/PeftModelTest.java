@@ -17,22 +17,21 @@ import ai.djl.nn.Block;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import dev.peft4j.core.testing.Dense;
-import dev.peft4j.core.testing.TestModels;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.PeftException;
+import dev.peft4j.testkit.Dense;
+import dev.peft4j.testkit.EngineSource;
+import dev.peft4j.testkit.TestModels;
 import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 class PeftModelTest {
 
-    private static final String ENGINES = "dev.peft4j.core.testing.TestEngines#all";
     private static final AdapterConfig DELTA = AdapterConfig.builder(FullDeltaFactory.NAME).setRank(1).build();
 
     /** A block that calls its linear layer through a field, as hand-written models do. */
@@ -102,7 +101,7 @@ class PeftModelTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void aLinearRootIsWrappedAndComputesTheMergedWeight(EngineBinding engine) {
         try (NDManager manager = manager(engine)) {
             Linear base = linear(manager, 5, 3, 1);
@@ -119,7 +118,7 @@ class PeftModelTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void fieldsThatHoldTheLayerAreRewired(EngineBinding engine) {
         try (NDManager manager = manager(engine)) {
             FieldModel model = new FieldModel(linear(manager, 4, 4, 1));
@@ -167,7 +166,7 @@ class PeftModelTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void listsThatHoldTheLayerAreRewiredAndUnmodifiableOnesRefused(EngineBinding engine) {
         try (NDManager manager = manager(engine)) {
             ListModel model = new ListModel(linear(manager, 4, 4, 1), linear(manager, 4, 4, 2));
@@ -199,7 +198,7 @@ class PeftModelTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void aFieldThatCannotHoldTheAdapterIsAClearErrorAndChangesNothing(EngineBinding engine) {
         try (NDManager manager = manager(engine)) {
             Linear projection = linear(manager, 4, 4, 1);
@@ -214,7 +213,7 @@ class PeftModelTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void adaptersCanBeDisabledMergedAndUnmergedByName(EngineBinding engine) {
         try (NDManager manager = manager(engine)) {
             Block mlp = TestModels.mlp(manager, 3, 4, 6, 2);
@@ -247,7 +246,7 @@ class PeftModelTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void theParameterReportFollowsPeftsFormat(EngineBinding engine) {
         try (NDManager manager = manager(engine)) {
             PeftModel peft = PeftModel.wrap(TestModels.mlp(manager, 3, 4, 6, 2));
@@ -262,7 +261,7 @@ class PeftModelTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void badRequestsAreClearErrors(EngineBinding engine) {
         try (NDManager manager = manager(engine)) {
             PeftModel peft = PeftModel.wrap(TestModels.mlp(manager, 3, 4, 6, 2));

@@ -1,6 +1,6 @@
 package dev.peft4j.dora;
 
-import dev.peft4j.core.testing.AdapterConformanceTest;
+import dev.peft4j.testkit.adapter.AdapterConformanceTest;
 import dev.peft4j.spi.AdapterConfig;
 
 class DoraConformanceTest extends AdapterConformanceTest {
@@ -15,5 +15,11 @@ class DoraConformanceTest extends AdapterConformanceTest {
     @Override
     protected long expectedTrainableParameters(int outFeatures, int inFeatures) {
         return (long) RANK * (outFeatures + inFeatures) + outFeatures;
+    }
+
+    /** DoRA has no restart (ReLoRA is not implemented). */
+    @Override
+    protected boolean supportsRestart() {
+        return false;
     }
 }

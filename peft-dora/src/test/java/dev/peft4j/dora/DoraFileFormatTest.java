@@ -1,11 +1,11 @@
 package dev.peft4j.dora;
 
-import static dev.peft4j.core.testing.AdapterFiles.f32;
+import static dev.peft4j.testkit.adapter.AdapterFiles.f32;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.peft4j.core.io.AdapterDirectory;
 import dev.peft4j.core.io.TensorSpec;
-import dev.peft4j.core.testing.AdapterFiles;
+import dev.peft4j.testkit.adapter.AdapterFiles;
 import dev.peft4j.spi.Plugins;
 import java.io.IOException;
 import java.nio.file.Path;

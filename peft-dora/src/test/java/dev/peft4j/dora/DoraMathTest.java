@@ -15,13 +15,14 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import dev.peft4j.core.StoredWeights;
-import dev.peft4j.core.testing.Dense;
-import dev.peft4j.core.testing.FreedMemory;
 import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterTarget;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.PeftException;
+import dev.peft4j.testkit.Dense;
+import dev.peft4j.testkit.EngineSource;
+import dev.peft4j.testkit.FreedMemory;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -29,12 +30,9 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /** DoRA's math (Liu et al. 2024, §4) against plain-Java references, on every engine. */
 class DoraMathTest {
-
-    private static final String ENGINES = "dev.peft4j.core.testing.TestEngines#all";
 
     private static NDManager manager(EngineBinding engine) {
         return NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName());
@@ -76,7 +74,7 @@ class DoraMathTest {
 
     /** A worked example: W0 = [[3,4],[0,1]], A = [[1,0]], B = [[0],[1]], s = 1, m = [5, 1] gives h = [7, √2]. */
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void reproducesTheWorkedExample(EngineBinding engine) {
         try (NDManager manager = manager(engine)) {
             double[][] w0 = {{3, 4}, {0, 1}};
@@ -110,7 +108,7 @@ class DoraMathTest {
 
     /** Unmerged forward, merged forward and the dense formula agree; merge then unmerge gives W0 back, in both layouts. */
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void mergeMatchesTheForwardAndUnmergeRestoresW0(EngineBinding engine) {
         try (NDManager manager = manager(engine)) {
             Random random = new Random(7);
@@ -143,7 +141,7 @@ class DoraMathTest {
      * per entry; the undropped base path stays.
      */
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void dropoutFollowsPeftsForm(EngineBinding engine) {
         try (NDManager manager = manager(engine)) {
             Random random = new Random(8);
@@ -193,7 +191,7 @@ class DoraMathTest {
 
     /** Gradients of L = Σ h ⊙ G: detached norm vs the analytic gradient with n constant; attached vs finite differences. */
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void gradientsMatchIndependentComputations(EngineBinding engine) {
         for (boolean attached : new boolean[] {false, true}) {
             try (NDManager manager = manager(engine)) {
@@ -292,7 +290,7 @@ class DoraMathTest {
 
     /** Cached and uncached eval outputs are identical; a training forward drops the cache. */
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void theEvalCacheGivesIdenticalOutputsAndIsDroppedByTraining(EngineBinding engine) {
         try (NDManager manager = manager(engine)) {
             double[][] w0 = Dense.random(new Random(11), 5, 4);
@@ -320,7 +318,7 @@ class DoraMathTest {
 
     /** A zero row or NaN is a clear error naming the layer and the row; an epsilon allows zero rows. */
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void zeroNormsAndNaNsAreClearErrors(EngineBinding engine) {
         try (NDManager manager = manager(engine)) {
             double[][] w0 = {{1, 2}, {0, 0}, {3, 4}};

@@ -1,6 +1,6 @@
 package dev.peft4j.dora;
 
-import dev.peft4j.core.testing.Dense;
+import dev.peft4j.testkit.Dense;
 
 /** DoRA in plain Java doubles (docs/math.md §3): the independent reference of the tests. */
 final class DoraReference {

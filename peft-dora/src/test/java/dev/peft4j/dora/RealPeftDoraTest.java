@@ -9,9 +9,10 @@ import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.io.PathMap;
 import dev.peft4j.core.io.PeftAdapters;
 import dev.peft4j.core.io.SafetensorsFile;
-import dev.peft4j.core.testing.Dense;
-import dev.peft4j.core.testing.TestModels;
 import dev.peft4j.spi.EngineBinding;
+import dev.peft4j.testkit.Dense;
+import dev.peft4j.testkit.EngineSource;
+import dev.peft4j.testkit.TestModels;
 import java.net.URISyntaxException;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
@@ -19,7 +20,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * A DoRA adapter written by real Hugging Face PEFT (see the fixture's SOURCE.md): loaded into a
@@ -32,7 +32,7 @@ class RealPeftDoraTest {
     }
 
     @ParameterizedTest
-    @MethodSource("dev.peft4j.core.testing.TestEngines#all")
+    @EngineSource
     void loadsAndMergesAsPeftDoes(EngineBinding engine) throws URISyntaxException {
         try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName());
                 SafetensorsFile base = SafetensorsFile.open(fixture("base.safetensors"));

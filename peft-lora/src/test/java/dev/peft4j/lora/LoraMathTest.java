@@ -15,23 +15,21 @@ import ai.djl.training.ParameterStore;
 import dev.peft4j.core.AdaptedLinear;
 import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.TargetModules;
-import dev.peft4j.core.testing.Dense;
-import dev.peft4j.core.testing.TestModels;
 import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterTarget;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.WeightInit;
+import dev.peft4j.testkit.Dense;
+import dev.peft4j.testkit.EngineSource;
+import dev.peft4j.testkit.TestModels;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /** LoRA's math (docs/math.md §2) against a plain-Java reference, on every engine. */
 class LoraMathTest {
-
-    private static final String ENGINES = "dev.peft4j.core.testing.TestEngines#all";
 
     private static NDManager manager(EngineBinding engine) {
         return NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName());
@@ -49,7 +47,7 @@ class LoraMathTest {
 
     /** The adapted layer computes x·(W0 + s·B·A)ᵀ + b to 1e-5, with s = α/r and α/√r. */
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void forwardEqualsTheDenseFormula(EngineBinding engine) {
         for (boolean rsLora : new boolean[] {false, true}) {
             try (NDManager manager = manager(engine)) {
@@ -86,7 +84,7 @@ class LoraMathTest {
 
     /** A is U(−1/√k, 1/√k) (PEFT's Kaiming default) or N(0, 1/r); B starts at zero. */
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void initialisationFollowsPeft(EngineBinding engine) {
         try (NDManager manager = manager(engine)) {
             int k = 256;
@@ -124,7 +122,7 @@ class LoraMathTest {
 
     /** Dropout acts on A's input: with A = B = I each output is 0 or s·x/(1 − p) in training, s·x in eval. */
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void dropoutAppliesToTheInputOfA(EngineBinding engine) {
         try (NDManager manager = manager(engine)) {
             int n = 8;
@@ -167,7 +165,7 @@ class LoraMathTest {
 
     /** PEFT's rank_pattern and alpha_pattern give each layer its own r and α. */
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void patternsGiveLayersTheirOwnRankAndAlpha(EngineBinding engine) {
         try (NDManager manager = manager(engine)) {
             PeftModel peft = PeftModel.wrap(TestModels.mlp(manager, 1, 6, 7, 5));

@@ -20,18 +20,18 @@ import dev.peft4j.core.AdaptedLinear;
 import dev.peft4j.core.ModuleTree;
 import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.TargetModules;
-import dev.peft4j.core.testing.Dense;
-import dev.peft4j.core.testing.TestModels;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.PeftException;
+import dev.peft4j.testkit.Dense;
+import dev.peft4j.testkit.EngineSource;
+import dev.peft4j.testkit.TestModels;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * {@link PeftModel#mergeAndUnload}: the plain DJL block with the original parameter names and the
@@ -40,7 +40,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class MergeAndUnloadTest {
 
-    private static final String ENGINES = "dev.peft4j.core.testing.TestEngines#all";
     private static final int[] WIDTHS = {6, 10, 7, 4};
 
     @TempDir Path dir;
@@ -57,7 +56,7 @@ class MergeAndUnloadTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void theUnloadedBlockHasTheOriginalNamesTheMergedWeightsAndLoadsIntoANeverWrappedBlock(EngineBinding engine)
             throws IOException, MalformedModelException {
         String engineName = engine.engine().getEngineName();
@@ -97,7 +96,7 @@ class MergeAndUnloadTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void aTrainingForwardWithEveryAdapterMergedSaysToUnmerge(EngineBinding engine) {
         try (NDManager manager = NDManager.newBaseManager(engine.engine().getEngineName())) {
             PeftModel peft = adapted(TestModels.mlp(manager, 3, WIDTHS), 4);
@@ -116,7 +115,7 @@ class MergeAndUnloadTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void aForwardAfterTheModelWasClosedSaysSo(EngineBinding engine) {
         PeftModel peft;
         try (NDManager weights = NDManager.newBaseManager(engine.engine().getEngineName())) {

@@ -15,9 +15,10 @@ import dev.peft4j.core.io.AdapterDirectory;
 import dev.peft4j.core.io.AdapterModule;
 import dev.peft4j.core.io.PeftAdapterConfig;
 import dev.peft4j.core.io.SafetensorsFile;
-import dev.peft4j.core.testing.PeftFixtures;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.Plugins;
+import dev.peft4j.testkit.EngineSource;
+import dev.peft4j.testkit.PeftFixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +29,6 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The two real PEFT adapters load, and what peft4j reads equals what the file holds. */
@@ -114,7 +114,7 @@ class PeftFixturesTest {
     }
 
     @ParameterizedTest
-    @MethodSource("dev.peft4j.core.testing.TestEngines#all")
+    @EngineSource
     void ndArraysEqualTheFileOnEveryEngine(EngineBinding engine) throws IOException {
         for (String fixture : List.of(PeftFixtures.DISTILBERT, PeftFixtures.GPT2)) {
             Map<String, float[]> expected = PeftFixtures.decodeIndependently(weights(fixture));

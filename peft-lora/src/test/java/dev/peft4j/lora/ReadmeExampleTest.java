@@ -25,7 +25,7 @@ import dev.peft4j.core.Backend;
 import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.TargetModules;
 import dev.peft4j.core.train.GcSafeL2Loss;
-import dev.peft4j.core.testing.TestModels;
+import dev.peft4j.testkit.TestModels;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.Plugins;
 import java.io.IOException;

@@ -9,11 +9,11 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.peft4j.spi.EngineBinding;
+import dev.peft4j.testkit.EngineSource;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 class FloatCodecTest {
 
@@ -22,7 +22,7 @@ class FloatCodecTest {
     }
 
     @ParameterizedTest
-    @MethodSource("dev.peft4j.core.testing.TestEngines#all")
+    @EngineSource
     void everyHalfDecodesAsTheEngineDecodesIt(EngineBinding engine) {
         ByteBuffer halves = ByteBuffer.allocateDirect(2 << 16).order(ByteOrder.LITTLE_ENDIAN);
         for (int bits = 0; bits < 1 << 16; bits++) {

@@ -2,7 +2,7 @@ package dev.peft4j.core.io;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.peft4j.core.testing.PeftFixtures;
+import dev.peft4j.testkit.PeftFixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

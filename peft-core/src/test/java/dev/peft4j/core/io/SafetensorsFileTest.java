@@ -15,6 +15,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.PeftException;
+import dev.peft4j.testkit.EngineSource;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -26,12 +27,9 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class SafetensorsFileTest {
-
-    private static final String ENGINES = "dev.peft4j.core.testing.TestEngines#all";
 
     /** One tensor of each dtype, a scalar and an empty tensor, laid out as Python would. */
     private static final String MIXED_HEADER = "{\"__metadata__\":{\"format\":\"pt\",\"note\":\"hi\"},"
@@ -114,7 +112,7 @@ class SafetensorsFileTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void ndArraysKeepTheStoredTypeExceptBfloat16(EngineBinding engine) throws IOException {
         try (SafetensorsFile file = SafetensorsFile.open(mixed());
                 NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
@@ -270,7 +268,7 @@ class SafetensorsFileTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void integerBuffersAreNotReadAsArrays(EngineBinding engine) throws IOException {
         String header = "{\"position_ids\":{\"dtype\":\"I64\",\"shape\":[2],\"data_offsets\":[0,16]}}";
         try (SafetensorsFile file = SafetensorsFile.open(SafetensorsBytes.write(dir.resolve("ids.safetensors"), header,

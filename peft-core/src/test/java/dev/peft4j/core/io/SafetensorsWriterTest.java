@@ -13,6 +13,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.PeftException;
+import dev.peft4j.testkit.EngineSource;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -31,11 +32,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 class SafetensorsWriterTest {
-
-    private static final String ENGINES = "dev.peft4j.core.testing.TestEngines#all";
 
     /**
      * What Python's safetensors 0.8.0 wrote for these tensors ({@code safetensors.serialize} with
@@ -195,7 +193,7 @@ class SafetensorsWriterTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void arraysAreNotWrittenToIntegerTensors(EngineBinding engine) throws IOException {
         Path file = dir.resolve("ids.safetensors");
         try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName());
@@ -299,7 +297,7 @@ class SafetensorsWriterTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void ndArraysRoundTripInTheirOwnTypes(EngineBinding engine) throws IOException {
         Path file = dir.resolve("arrays.safetensors");
         try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
@@ -327,7 +325,7 @@ class SafetensorsWriterTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void ndArraysAreConvertedToTheDeclaredDtype(EngineBinding engine) throws IOException {
         Path file = dir.resolve("converted.safetensors");
         float[] values = {1f, 1.00390625f, 1.01171875f, -3.3f, Float.NaN, Float.MAX_VALUE};
@@ -362,7 +360,7 @@ class SafetensorsWriterTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void saveRejectsArraysOfOtherTypes(EngineBinding engine) {
         Path file = dir.resolve("ints.safetensors");
         try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {

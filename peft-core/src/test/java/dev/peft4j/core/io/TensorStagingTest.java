@@ -11,6 +11,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.PeftException;
+import dev.peft4j.testkit.EngineSource;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
@@ -18,7 +19,6 @@ import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 class TensorStagingTest {
 
@@ -26,7 +26,7 @@ class TensorStagingTest {
     Path dir;
 
     @ParameterizedTest
-    @MethodSource("dev.peft4j.core.testing.TestEngines#all")
+    @EngineSource
     void stagedArraysEqualTheFilesAndOutliveTheNextRead(EngineBinding engine) {
         List<TensorSpec> specs = List.of(
                 new TensorSpec("big.f32", SafetensorsDtype.F32, new Shape(40, 30)),

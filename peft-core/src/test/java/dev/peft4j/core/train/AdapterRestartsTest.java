@@ -13,19 +13,19 @@ import ai.djl.training.tracker.Tracker;
 import dev.peft4j.core.AdaptedLinear;
 import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.TargetModules;
-import dev.peft4j.core.testing.Dense;
-import dev.peft4j.core.testing.TestModels;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.PeftException;
+import dev.peft4j.testkit.Dense;
+import dev.peft4j.testkit.EngineSource;
+import dev.peft4j.testkit.TestModels;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 class AdapterRestartsTest {
 
     @ParameterizedTest
-    @MethodSource("dev.peft4j.core.testing.TestEngines#all")
+    @EngineSource
     void everyNStepsTheUpdateMovesIntoTheBaseAndTheStateIsCleared(EngineBinding engine) {
         try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
             PeftModel peft = PeftModel.wrap(TestModels.mlp(manager, 1, 4, 5, 3));

@@ -9,10 +9,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.loss.Loss;
-import dev.peft4j.core.testing.FreedMemory;
 import dev.peft4j.spi.EngineBinding;
+import dev.peft4j.testkit.EngineSource;
+import dev.peft4j.testkit.FreedMemory;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 class GcSafeL2LossTest {
 
@@ -21,7 +21,7 @@ class GcSafeL2LossTest {
 
     /** Value as DJL's L2Loss computes it; gradient w.r.t. the prediction −2w·(label − prediction)/n, after a collection. */
     @ParameterizedTest
-    @MethodSource("dev.peft4j.core.testing.TestEngines#all")
+    @EngineSource
     void equalsDjlsL2LossAndItsGradientSurvivesAGarbageCollection(EngineBinding engine) {
         try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
             NDList label = new NDList(manager.create(LABEL, new Shape(2, 3)));

@@ -10,8 +10,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import dev.peft4j.spi.EngineBinding;
+import dev.peft4j.testkit.EngineSource;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 class RestartableAdamWTest {
 
@@ -25,7 +25,7 @@ class RestartableAdamWTest {
     }
 
     @ParameterizedTest
-    @MethodSource("dev.peft4j.core.testing.TestEngines#all")
+    @EngineSource
     void computesWhatDjlsAdamWComputesAndClearsState(EngineBinding engine) {
         try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
             Optimizer reference = Optimizer.adamW()
@@ -44,7 +44,7 @@ class RestartableAdamWTest {
     }
 
     @ParameterizedTest
-    @MethodSource("dev.peft4j.core.testing.TestEngines#all")
+    @EngineSource
     void stateOutlivesTheManagerOfEachUpdate(EngineBinding engine) {
         try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
             RestartableAdamW adamW = RestartableAdamW.builder().optLearningRateTracker(Tracker.fixed(0.01f)).build();

@@ -7,23 +7,22 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import dev.peft4j.core.testing.Dense;
-import dev.peft4j.mora.testing.MoraReference;
 import dev.peft4j.mora.spi.CompressionShape;
 import dev.peft4j.spi.EngineBinding;
+import dev.peft4j.testkit.Dense;
+import dev.peft4j.testkit.EngineSource;
+import dev.peft4j.testkit.MoraReference;
 import java.nio.FloatBuffer;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /** The reshape-and-concatenate layout against T·blockdiag·F built in plain Java (docs/math.md §4.4). */
 class BlockLayoutTest {
 
-    private static final String ENGINES = "dev.peft4j.core.testing.TestEngines#all";
     private static final int[] SIZES = {1, 2, 3, 5, 8, 13};
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void deltaWeightIsTBlockdiagF(EngineBinding engine) {
         try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
             for (int d : SIZES) {
@@ -50,7 +49,7 @@ class BlockLayoutTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void splitPadsCyclicallyAndJoinTruncatesOrTiles(EngineBinding engine) {
         try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
             BlockLayout layout = new BlockLayout(new CompressionShape(16, 8, 6, false));
@@ -66,7 +65,7 @@ class BlockLayoutTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void deltaWeightRejectsBlocksOfTheWrongShape(EngineBinding engine) {
         try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
             BlockLayout layout = new BlockLayout(new CompressionShape(8, 8, 4, false));

@@ -8,13 +8,13 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import dev.peft4j.core.testing.Dense;
-import dev.peft4j.mora.testing.MoraReference;
 import dev.peft4j.spi.EngineBinding;
+import dev.peft4j.testkit.Dense;
+import dev.peft4j.testkit.EngineSource;
+import dev.peft4j.testkit.MoraReference;
 import java.util.Random;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Each helper is a linear map A on one axis: its values are A·a and its gradient is Aᵀ·c, checked
@@ -23,7 +23,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class MoraOpsTest {
 
-    private static final String ENGINES = "dev.peft4j.core.testing.TestEngines#all";
     private static final int[] INPUT_SIZES = {1, 2, 3, 5, 8};
     private static final int[] OUTPUT_SIZES = {1, 2, 3, 4, 7, 8, 13};
 
@@ -33,7 +32,7 @@ class MoraOpsTest {
 
     /** DJL's {@code repeat(axis, n)} repeats each entry and {@code tile(long[])} the whole axis, on both engines. */
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void repeatAndTileMeanWhatTheHelpersAssume(EngineBinding engine) {
         try (NDManager manager = manager(engine)) {
             NDArray a = manager.create(new float[] {1, 2, 3, 4, 5, 6}, new Shape(2, 3));
@@ -44,7 +43,7 @@ class MoraOpsTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void cyclicRepeatsTheAxisModuloItsSize(EngineBinding engine) {
         try (NDManager manager = manager(engine)) {
             for (int n : INPUT_SIZES) {
@@ -60,7 +59,7 @@ class MoraOpsTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void fitTruncatesOrPadsWithZeros(EngineBinding engine) {
         try (NDManager manager = manager(engine)) {
             for (int n : INPUT_SIZES) {
@@ -76,7 +75,7 @@ class MoraOpsTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void interleaveRepeatsEachEntryOverItsContiguousGroup(EngineBinding engine) {
         try (NDManager manager = manager(engine)) {
             for (int r : INPUT_SIZES) {
@@ -92,7 +91,7 @@ class MoraOpsTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void foldSumAddsEntriesCongruentModuloThePeriod(EngineBinding engine) {
         try (NDManager manager = manager(engine)) {
             for (int n : OUTPUT_SIZES) {
@@ -108,7 +107,7 @@ class MoraOpsTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void groupSumAddsContiguousGroups(EngineBinding engine) {
         try (NDManager manager = manager(engine)) {
             for (int n : OUTPUT_SIZES) {
@@ -124,7 +123,7 @@ class MoraOpsTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void reshapeLastKeepsTheLeadingAxes(EngineBinding engine) {
         try (NDManager manager = manager(engine)) {
             NDArray a = manager.arange(24f).reshape(2, 3, 4);

@@ -9,7 +9,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.TargetModules;
-import dev.peft4j.core.testing.TestModels;
+import dev.peft4j.testkit.TestModels;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.Plugins;

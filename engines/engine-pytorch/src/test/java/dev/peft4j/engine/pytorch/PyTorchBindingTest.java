@@ -1,7 +1,7 @@
 package dev.peft4j.engine.pytorch;
 
 import dev.peft4j.spi.EngineBinding;
-import dev.peft4j.spi.testing.EngineBindingContractTest;
+import dev.peft4j.testkit.EngineBindingContractTest;
 
 class PyTorchBindingTest extends EngineBindingContractTest {
 

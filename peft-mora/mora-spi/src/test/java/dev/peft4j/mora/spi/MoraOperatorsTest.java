@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.Plugins;
-import dev.peft4j.spi.testing.PluginJars;
+import dev.peft4j.testkit.PluginJars;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

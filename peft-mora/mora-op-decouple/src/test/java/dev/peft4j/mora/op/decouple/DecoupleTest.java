@@ -4,25 +4,24 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.peft4j.mora.spi.MoraOperators;
 import ai.djl.ndarray.NDManager;
-import dev.peft4j.core.testing.Dense;
 import dev.peft4j.mora.MoraAdapter;
-import dev.peft4j.mora.testing.MoraHarness;
-import dev.peft4j.mora.testing.MoraReference;
-import dev.peft4j.mora.testing.OperatorInvariants;
 import dev.peft4j.mora.spi.Compression;
+import dev.peft4j.mora.spi.MoraOperators;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.Plugins;
+import dev.peft4j.testkit.Dense;
+import dev.peft4j.testkit.EngineSource;
+import dev.peft4j.testkit.MoraReference;
+import dev.peft4j.testkit.mora.MoraHarness;
+import dev.peft4j.testkit.mora.OperatorInvariants;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /** Decoupling (docs/math.md §4.5): type 6's layout with every R_t = I. */
 class DecoupleTest {
 
-    private static final String ENGINES = "dev.peft4j.core.testing.TestEngines#all";
     private static final double[][] X = {{1, 2, 3, 4, 5, 6, 7, 8}};
 
     private static double[][] reference(int d, int k, double[][] m) {
@@ -31,7 +30,7 @@ class DecoupleTest {
 
     /** d = k = 8 as in §5: r̂ = 4 gives blockdiag(M, M); r̂ = 6 pads with x0..x3 and keeps 2 rows of block 1. */
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void theWorkedExampleShapes(EngineBinding engine) {
         try (MoraHarness harness = new MoraHarness(engine)) {
             MoraAdapter four = harness.adapter(MoraHarness.config(DecoupleOperator.NAME, 1, false), 8, 8);
@@ -61,7 +60,7 @@ class DecoupleTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void identitiesHoldOnEveryShape(EngineBinding engine) {
         OperatorInvariants.Spec spec =
                 new OperatorInvariants.Spec(DecoupleOperator.NAME, r -> r, (d, k, r) -> r <= 2 * k, DecoupleTest::reference);

@@ -1,9 +1,9 @@
 package dev.peft4j.mora.op.rotation;
 
-import dev.peft4j.core.testing.AdapterConformanceTest;
+import dev.peft4j.testkit.adapter.AdapterConformanceTest;
 import dev.peft4j.mora.MoraFactory;
 import dev.peft4j.mora.MoraOptions;
-import dev.peft4j.mora.testing.MoraReference;
+import dev.peft4j.testkit.MoraReference;
 import dev.peft4j.spi.AdapterConfig;
 
 /** The shared conformance test for rotation (r = 1: r̂ = 4 on 6 → 7 and 2 on 7 → 5, both with k &gt; r̂). */

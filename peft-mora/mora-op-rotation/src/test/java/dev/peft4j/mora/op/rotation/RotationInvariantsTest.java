@@ -9,29 +9,27 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.core.Linear;
-import dev.peft4j.core.testing.Dense;
-import dev.peft4j.mora.testing.MoraReference;
-import dev.peft4j.mora.testing.OperatorInvariants;
 import dev.peft4j.mora.spi.Compression;
 import dev.peft4j.mora.spi.CompressionShape;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.PeftException;
+import dev.peft4j.testkit.Dense;
+import dev.peft4j.testkit.EngineSource;
+import dev.peft4j.testkit.MoraReference;
+import dev.peft4j.testkit.mora.OperatorInvariants;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /** docs/math.md §6 for type 6: ΔW = T·blockdiag(M·R_t)·F with R_t built elementwise from §4.4. */
 class RotationInvariantsTest {
-
-    private static final String ENGINES = "dev.peft4j.core.testing.TestEngines#all";
 
     private static double[][] reference(int d, int k, double[][] m) {
         return MoraReference.blockDelta(d, k, m.length, t -> Dense.matmul(m, MoraReference.rotation(t, m.length)));
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void identitiesHoldOnEveryShape(EngineBinding engine) {
         OperatorInvariants.Spec spec = new OperatorInvariants.Spec(
                 RotationOperator.NAME, r -> r / 2 * 2, (d, k, r) -> k > r, RotationInvariantsTest::reference);
@@ -42,7 +40,7 @@ class RotationInvariantsTest {
 
     /** An odd r̂ (only reachable by binding directly) fails, or leaves each block's last coordinate unrotated. */
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void oddRHatIsAnErrorOrTheDocumentedGeneralisation(EngineBinding engine) {
         RotationOperator operator = new RotationOperator();
         try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
@@ -76,7 +74,7 @@ class RotationInvariantsTest {
 
     /** The cos/sin tables are built once per binding, in float32; forwards and ΔW add nothing to the binding's manager. */
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void tablesAreBuiltOncePerBinding(EngineBinding engine) {
         try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName());
                 NDManager tables = manager.newSubManager();

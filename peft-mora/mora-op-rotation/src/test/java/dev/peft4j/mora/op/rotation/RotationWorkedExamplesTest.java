@@ -3,19 +3,18 @@ package dev.peft4j.mora.op.rotation;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.ndarray.NDManager;
-import dev.peft4j.core.testing.Dense;
 import dev.peft4j.mora.MoraAdapter;
-import dev.peft4j.mora.testing.MoraHarness;
-import dev.peft4j.mora.testing.MoraReference;
 import dev.peft4j.mora.spi.Compression;
 import dev.peft4j.spi.EngineBinding;
+import dev.peft4j.testkit.Dense;
+import dev.peft4j.testkit.EngineSource;
+import dev.peft4j.testkit.MoraReference;
+import dev.peft4j.testkit.mora.MoraHarness;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /** The type 6 worked examples of docs/math.md §5 (d = k = 8, x = 1..8, M = 1..r̂²), printed there with 4 decimals. */
 class RotationWorkedExamplesTest {
 
-    private static final String ENGINES = "dev.peft4j.core.testing.TestEngines#all";
     private static final double[][] X = {{1, 2, 3, 4, 5, 6, 7, 8}};
     private static final double PRINTED = 1e-4;
 
@@ -37,7 +36,7 @@ class RotationWorkedExamplesTest {
 
     /** §5.1: r̂ = 4, θ = [1, 0.01], ΔW = blockdiag(M, M·R_1). */
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void rankOne(EngineBinding engine) {
         Example example = run(engine, 1, 4);
         Dense.assertClose(new double[][] {{1, 2, 3, 4}, {-3.1888, 5.9197, 7.9895, 8.0596}}, example.blocks(), PRINTED, "X_0, R_1·X_1");
@@ -58,7 +57,7 @@ class RotationWorkedExamplesTest {
 
     /** §5.2-c: r̂ = 6, x̃ = [x0..x7, x0..x3], z (12 entries) truncated to 8: only 2 rows of block 1 survive. */
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void rankTwoTruncatesTheLastBlock(EngineBinding engine) {
         Example example = run(engine, 2, 6);
         double[][] secondBlock = Dense.transpose(Dense.matmul(MoraReference.rotation(1, 6), new double[][] {{7}, {8}, {1}, {2}, {3}, {4}}));

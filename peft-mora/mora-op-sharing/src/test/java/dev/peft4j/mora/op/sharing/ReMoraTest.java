@@ -14,25 +14,25 @@ import ai.djl.training.tracker.Tracker;
 import dev.peft4j.core.AdaptedLinear;
 import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.TargetModules;
-import dev.peft4j.core.testing.Dense;
-import dev.peft4j.core.testing.TestModels;
 import dev.peft4j.core.train.AdapterRestarts;
 import dev.peft4j.core.train.RestartableAdamW;
 import dev.peft4j.mora.MoraAdapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.EngineBinding;
+import dev.peft4j.testkit.Dense;
+import dev.peft4j.testkit.EngineSource;
+import dev.peft4j.testkit.TestModels;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /** ReMoRA (MoRA paper §5.3) through peft-core's restart schedule. */
 class ReMoraTest {
 
     @ParameterizedTest
-    @MethodSource("dev.peft4j.core.testing.TestEngines#all")
+    @EngineSource
     void eachRestartMergesResetsClearsAndMovesTheType(EngineBinding engine) {
         try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
             Linear linear = Linear.builder().setUnits(12).build();

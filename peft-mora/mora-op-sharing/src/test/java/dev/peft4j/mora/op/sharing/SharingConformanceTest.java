@@ -1,9 +1,9 @@
 package dev.peft4j.mora.op.sharing;
 
-import dev.peft4j.core.testing.AdapterConformanceTest;
+import dev.peft4j.testkit.adapter.AdapterConformanceTest;
 import dev.peft4j.mora.MoraFactory;
 import dev.peft4j.mora.MoraOptions;
-import dev.peft4j.mora.testing.MoraReference;
+import dev.peft4j.testkit.MoraReference;
 import dev.peft4j.spi.AdapterConfig;
 import org.junit.jupiter.api.Nested;
 

@@ -3,18 +3,16 @@ package dev.peft4j.mora.op.sharing;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.peft4j.core.testing.Dense;
-import dev.peft4j.mora.testing.MoraReference;
-import dev.peft4j.mora.testing.OperatorInvariants;
 import dev.peft4j.spi.EngineBinding;
+import dev.peft4j.testkit.Dense;
+import dev.peft4j.testkit.EngineSource;
+import dev.peft4j.testkit.MoraReference;
+import dev.peft4j.testkit.mora.OperatorInvariants;
 import java.util.function.BiFunction;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /** docs/math.md §6 for types 1–4: ΔW = D·M·C with C and D built elementwise from §4.2. */
 class SharingInvariantsTest {
-
-    private static final String ENGINES = "dev.peft4j.core.testing.TestEngines#all";
 
     private static void check(
             EngineBinding engine,
@@ -33,25 +31,25 @@ class SharingInvariantsTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void type1Sharing(EngineBinding engine) {
         check(engine, SharingOperator.NAME, MoraReference::cyclicCompression, MoraReference::tileDecompression, true);
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void type2Contiguous(EngineBinding engine) {
         check(engine, ContiguousSharingOperator.NAME, MoraReference::contiguousCompression, MoraReference::interleaveDecompression, false);
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void type3ContiguousTile(EngineBinding engine) {
         check(engine, ContiguousTileSharingOperator.NAME, MoraReference::contiguousCompression, MoraReference::tileDecompression, false);
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void type4CyclicInterleave(EngineBinding engine) {
         check(engine, CyclicInterleaveSharingOperator.NAME, MoraReference::cyclicCompression, MoraReference::interleaveDecompression, true);
     }

@@ -4,14 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import dev.peft4j.core.testing.Dense;
 import dev.peft4j.mora.MoraAdapter;
-import dev.peft4j.mora.testing.MoraHarness;
-import dev.peft4j.mora.testing.MoraReference;
 import dev.peft4j.mora.spi.Compression;
 import dev.peft4j.spi.EngineBinding;
+import dev.peft4j.testkit.Dense;
+import dev.peft4j.testkit.EngineSource;
+import dev.peft4j.testkit.MoraReference;
+import dev.peft4j.testkit.mora.MoraHarness;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The worked examples of docs/math.md §5 (d = k = 8, x = 1..8, M = 1..r̂²): r̂, the compressed input,
@@ -19,7 +19,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class SharingWorkedExamplesTest {
 
-    private static final String ENGINES = "dev.peft4j.core.testing.TestEngines#all";
     private static final double[] X = {1, 2, 3, 4, 5, 6, 7, 8};
 
     private record Example(double[] compressed, double[] output, double[][] delta) {}
@@ -64,7 +63,7 @@ class SharingWorkedExamplesTest {
     private static final double[][] M6 = MoraReference.sequence(6, 6);
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void rankOneRHatFour(EngineBinding engine) {
         check(run(engine, "sharing", 1, 4),
                 new double[] {6, 8, 10, 12},
@@ -85,7 +84,7 @@ class SharingWorkedExamplesTest {
     }
 
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void rankTwoRHatSixWithCyclicPadding(EngineBinding engine) {
         double[][] type1 = {
             {4, 6, 8, 10, 5, 6, 1, 2},

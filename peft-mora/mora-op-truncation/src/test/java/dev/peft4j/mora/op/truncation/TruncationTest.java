@@ -5,25 +5,24 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.peft4j.mora.spi.MoraOperators;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import dev.peft4j.core.testing.Dense;
 import dev.peft4j.mora.MoraAdapter;
-import dev.peft4j.mora.testing.MoraHarness;
-import dev.peft4j.mora.testing.MoraReference;
-import dev.peft4j.mora.testing.OperatorInvariants;
 import dev.peft4j.mora.spi.Compression;
+import dev.peft4j.mora.spi.MoraOperators;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.Plugins;
+import dev.peft4j.testkit.Dense;
+import dev.peft4j.testkit.EngineSource;
+import dev.peft4j.testkit.MoraReference;
+import dev.peft4j.testkit.mora.MoraHarness;
+import dev.peft4j.testkit.mora.OperatorInvariants;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /** Truncation (docs/math.md §4.5): ΔW[o][i] = M[o][i] inside the leading r̂×r̂ corner, zero elsewhere. */
 class TruncationTest {
 
-    private static final String ENGINES = "dev.peft4j.core.testing.TestEngines#all";
     private static final double[][] X = {{1, 2, 3, 4, 5, 6, 7, 8}};
 
     private static double[][] reference(int d, int k, double[][] m) {
@@ -38,7 +37,7 @@ class TruncationTest {
 
     /** d = k = 8 as in §5, r̂ = 4 and 6: c = x[:r̂], out = [M·c; 0]. */
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void theWorkedExampleShapes(EngineBinding engine) {
         try (MoraHarness harness = new MoraHarness(engine)) {
             MoraAdapter four = harness.adapter(MoraHarness.config(TruncationOperator.NAME, 1, false), 8, 8);
@@ -59,7 +58,7 @@ class TruncationTest {
 
     /** Every shape is in the domain: k &lt; r̂ pads the input with zeros, d &lt; r̂ truncates the output. */
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void identitiesHoldOnEveryShape(EngineBinding engine) {
         OperatorInvariants.Spec spec =
                 new OperatorInvariants.Spec(TruncationOperator.NAME, r -> r, (d, k, r) -> true, TruncationTest::reference);
@@ -70,7 +69,7 @@ class TruncationTest {
 
     /** With d = k = r̂ ΔW is M itself, and with d, k &lt; r̂ a corner of it: the adapter hands out a copy the caller may change or close. */
     @ParameterizedTest
-    @MethodSource(ENGINES)
+    @EngineSource
     void aDeltaWeightThatIsPartOfMIsACopy(EngineBinding engine) {
         try (MoraHarness harness = new MoraHarness(engine)) {
             MoraAdapter adapter = harness.adapter(MoraHarness.config(TruncationOperator.NAME, 2, false), 4, 4);
