@@ -209,11 +209,8 @@ public final class AdaptedLinear extends AbstractBlock {
             throw new PeftException("Layer '" + path + "' has merged adapters " + merged + ": unmerge before restarting");
         }
         Adapter adapter = adapters.get(name);
-        replaceWeight(adapter::merge);
-        try (NDScope ignored = new NDScope()) {
-            adapter.restart();
-        }
-        invalidateCaches();
+        // restart before the weight changes: a method without restarts throws and leaves the layer as it was
+        replaceWeight(adapter::merge, adapter::restart);
     }
 
     /**
@@ -242,9 +239,15 @@ public final class AdaptedLinear extends AbstractBlock {
     }
 
     private void replaceWeight(UnaryOperator<NDArray> update) {
+        replaceWeight(update, () -> {});
+    }
+
+    /** Computes the new weight, runs {@code beforeCommit}, then writes the weight; nothing changes when either throws. */
+    private void replaceWeight(UnaryOperator<NDArray> update, Runnable beforeCommit) {
         NDArray w = weight.getArray();
         try (NDScope ignored = new NDScope()) {
             NDArray updated = update.apply(w).stopGradient();
+            beforeCommit.run();
             if (updated.getDataType() != w.getDataType()) {
                 updated = updated.toType(w.getDataType(), false);
             }

@@ -1,5 +1,6 @@
 package dev.peft4j.lora;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -111,6 +112,22 @@ class MergeAndUnloadTest {
             peft.unmerge();
             assertFalse(peft.layers().get("0").isMerged());
             assertEquals(2, trainingForward(peft, x).getShape().dimension());
+        }
+    }
+
+    /** LoRA has no restarts: asking for one is refused before any base weight changes. */
+    @ParameterizedTest
+    @EngineSource
+    void aRefusedRestartLeavesTheModelAsItWas(EngineBinding engine) {
+        try (NDManager manager = NDManager.newBaseManager(engine.engine().getEngineName())) {
+            PeftModel peft = adapted(TestModels.mlp(manager, 3, WIDTHS), 4);
+            NDArray x = manager.randomNormal(new Shape(2, WIDTHS[0]));
+            float[] before = TestModels.predict(peft.block(), x).toFloatArray();
+            float[] weight = peft.layers().get("0").weight().getArray().toFloatArray();
+            PeftException error = assertThrows(PeftException.class, () -> peft.mergeAndRestart("default"));
+            assertTrue(error.getMessage().endsWith("does not support restarts"), error.getMessage());
+            assertArrayEquals(weight, peft.layers().get("0").weight().getArray().toFloatArray(), "W0 unchanged");
+            assertArrayEquals(before, TestModels.predict(peft.block(), x).toFloatArray(), "the output unchanged");
         }
     }
 
