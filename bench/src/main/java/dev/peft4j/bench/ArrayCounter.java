@@ -76,7 +76,8 @@ final class ArrayCounter {
 
     private void hook(NDManager manager) {
         if (!(manager instanceof BaseNDManager base)) {
-            throw new IllegalStateException("Cannot count arrays of " + manager.getClass().getName() + ": not a BaseNDManager");
+            throw new IllegalStateException(
+                    "Cannot count arrays of " + manager.getClass().getName() + ": not a BaseNDManager");
         }
         Map<String, AutoCloseable> existing = resources(base);
         CountingResources counting = new CountingResources(existing);

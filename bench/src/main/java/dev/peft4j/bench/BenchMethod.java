@@ -1,8 +1,8 @@
 package dev.peft4j.bench;
 
+import dev.peft4j.mora.spi.CompressionOperator;
 import dev.peft4j.mora.spi.MoraOperators;
 import dev.peft4j.spi.AdapterConfig;
-import dev.peft4j.mora.spi.CompressionOperator;
 import dev.peft4j.spi.Plugins;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +28,8 @@ public record BenchMethod(String name, String adapter, Map<String, String> optio
     /** DoRA without its eval cache. */
     public static final BenchMethod DORA = new BenchMethod("dora", "dora", Map.of());
     /** DoRA with its eval cache. */
-    public static final BenchMethod DORA_CACHED = new BenchMethod("dora-cached", "dora", Map.of("dora_eval_cache", "true"));
+    public static final BenchMethod DORA_CACHED =
+            new BenchMethod("dora-cached", "dora", Map.of("dora_eval_cache", "true"));
 
     private static final String MORA_PREFIX = "mora-";
 
@@ -70,8 +71,8 @@ public record BenchMethod(String name, String adapter, Map<String, String> optio
         if (name.startsWith(MORA_PREFIX) && name.length() > MORA_PREFIX.length()) {
             return mora(name.substring(MORA_PREFIX.length()));
         }
-        throw new IllegalArgumentException(
-                "Unknown benchmark method '" + name + "'. Expected base, fft, lora, dora, dora-cached or mora-OPERATOR");
+        throw new IllegalArgumentException("Unknown benchmark method '" + name
+                + "'. Expected base, fft, lora, dora, dora-cached or mora-OPERATOR");
     }
 
     /**
@@ -117,7 +118,8 @@ public record BenchMethod(String name, String adapter, Map<String, String> optio
         if (!isAdapter()) {
             throw new IllegalStateException("Method '" + name + "' has no adapter");
         }
-        AdapterConfig.Builder builder = AdapterConfig.builder(adapter).setRank(rank).optAlpha(2f * rank);
+        AdapterConfig.Builder builder =
+                AdapterConfig.builder(adapter).setRank(rank).optAlpha(2f * rank);
         options.forEach(builder::optOption);
         return builder.build();
     }

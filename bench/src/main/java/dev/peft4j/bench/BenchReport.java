@@ -124,8 +124,14 @@ public record BenchReport(
                 table.append(String.format(
                         Locale.ROOT,
                         "| %s | %.3f / %.3f | %.3f / %.3f | %.3f | %.3f | %s / %s |%n",
-                        ratio.name(), timing.numeratorMs(), timing.numeratorMinMs(), timing.denominatorMs(),
-                        timing.denominatorMinMs(), timing.ratio(), timing.minRatio(), count(timing.numeratorPageFaults()),
+                        ratio.name(),
+                        timing.numeratorMs(),
+                        timing.numeratorMinMs(),
+                        timing.denominatorMs(),
+                        timing.denominatorMinMs(),
+                        timing.ratio(),
+                        timing.minRatio(),
+                        count(timing.numeratorPageFaults()),
                         count(timing.denominatorPageFaults())));
             }
         }
@@ -143,22 +149,39 @@ public record BenchReport(
                 Locale.ROOT,
                 "# peft4j bench%n%nEngine %s on %s; one linear layer d = k = %d with bias, fp32, r = %d, %d tokens; "
                         + "each pair timed over up to %d rounds in alternating order, medians; %.0f s in all.%n%n",
-                engine, device, features, rank, tokens, rounds, seconds));
+                engine,
+                device,
+                features,
+                rank,
+                tokens,
+                rounds,
+                seconds));
         md.append(table()).append('\n');
         md.append("## Timed pairs\n\n").append(timingTable()).append('\n');
-        md.append("## Native operations (NDArrays created) and train-step memory\n\n").append(operationTable()).append('\n');
+        md.append("## Native operations (NDArrays created) and train-step memory\n\n")
+                .append(operationTable())
+                .append('\n');
         if (soak.growth() != null) {
             md.append(String.format(
                     Locale.ROOT,
                     "## Memory soak%n%n%,d train steps (%s), methods in turn: VmRSS %,d KiB after %,d warm-up steps, "
                             + "%,d KiB at the end: growth %.2f%% (limit %.0f%%).%n%n",
-                    soak.steps(), soak.size(), soak.warmupRssKb(), soak.warmupSteps(), soak.finalRssKb(),
-                    100 * soak.growth(), 100 * SoakResult.LIMIT));
+                    soak.steps(),
+                    soak.size(),
+                    soak.warmupRssKb(),
+                    soak.warmupSteps(),
+                    soak.finalRssKb(),
+                    100 * soak.growth(),
+                    100 * SoakResult.LIMIT));
         }
         md.append("## Definitions\n\n");
         for (Ratio ratio : ratios) {
             if (!ratio.name().startsWith(OPS_PREFIX)) {
-                md.append("- `").append(ratio.name()).append("`: ").append(ratio.definition()).append(".\n");
+                md.append("- `")
+                        .append(ratio.name())
+                        .append("`: ")
+                        .append(ratio.definition())
+                        .append(".\n");
             }
         }
         md.append("- `ops/<method>_eval_forward`, `ops/<method>_train_step`: the operation counts above; every "

@@ -1,7 +1,7 @@
 package dev.peft4j.bench;
 
-import ai.djl.ndarray.NDManager;
 import ai.djl.mxnet.jna.JnaUtils;
+import ai.djl.ndarray.NDManager;
 
 /**
  * Waits until an engine has finished the work it was given, so that a timing covers the work

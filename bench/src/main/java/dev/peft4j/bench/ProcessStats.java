@@ -31,7 +31,8 @@ final class ProcessStats {
         }
         for (String line : read(STATUS).split("\n")) {
             if (line.startsWith(RSS_FIELD)) {
-                return OptionalLong.of(Long.parseLong(line.substring(RSS_FIELD.length()).replace("kB", "").trim()));
+                return OptionalLong.of(Long.parseLong(
+                        line.substring(RSS_FIELD.length()).replace("kB", "").trim()));
             }
         }
         return OptionalLong.empty();

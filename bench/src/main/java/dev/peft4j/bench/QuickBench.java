@@ -51,11 +51,16 @@ public final class QuickBench {
          * @param tinyOpCalls the calls per batch when timing a tiny native call
          */
         public Settings {
-            if (warmups < 0 || minRounds <= 0 || rounds < minRounds || !(pairSeconds > 0) || soakSteps < 2 || tinyOpCalls <= 0) {
-                throw new IllegalArgumentException(
-                        "Benchmark settings out of range: warmups=" + warmups + " (≥ 0), rounds=" + minRounds + ".." + rounds
-                                + " (1 ≤ min ≤ max), seconds per pair=" + pairSeconds + " (> 0), soak steps=" + soakSteps
-                                + " (≥ 2), tiny-op calls=" + tinyOpCalls + " (≥ 1)");
+            if (warmups < 0
+                    || minRounds <= 0
+                    || rounds < minRounds
+                    || !(pairSeconds > 0)
+                    || soakSteps < 2
+                    || tinyOpCalls <= 0) {
+                throw new IllegalArgumentException("Benchmark settings out of range: warmups=" + warmups
+                        + " (≥ 0), rounds=" + minRounds + ".." + rounds
+                        + " (1 ≤ min ≤ max), seconds per pair=" + pairSeconds + " (> 0), soak steps=" + soakSteps
+                        + " (≥ 2), tiny-op calls=" + tinyOpCalls + " (≥ 1)");
             }
         }
 
@@ -96,7 +101,8 @@ public final class QuickBench {
                 "Microseconds per native call of adding two 1-element arrays and closing the result, median of 5 "
                         + "batches of " + settings.tinyOpCalls() + " calls",
                 null));
-        progress.accept(String.format(Locale.ROOT, "Soaking memory over %,d train steps (%s)", settings.soakSteps(), settings.soakSize()));
+        progress.accept(String.format(
+                Locale.ROOT, "Soaking memory over %,d train steps (%s)", settings.soakSteps(), settings.soakSize()));
         SoakResult soak = RssSoak.run(backend, plugins, settings.soakSize(), settings.soakSteps());
         if (soak.growth() != null) {
             ratios.add(Ratio.informational(
@@ -111,17 +117,27 @@ public final class QuickBench {
         }
         for (OperationCount count : operations) {
             ratios.add(Ratio.informational(
-                    "ops/" + count.method() + "_eval_forward", count.evalForward(), Ratio.ARRAYS, "—",
-                    "NDArrays created by one eval forward of the layer (base alone: 1)", null));
+                    "ops/" + count.method() + "_eval_forward",
+                    count.evalForward(),
+                    Ratio.ARRAYS,
+                    "—",
+                    "NDArrays created by one eval forward of the layer (base alone: 1)",
+                    null));
             if (count.trainStep() != null) {
                 ratios.add(Ratio.informational(
-                        "ops/" + count.method() + "_train_step", count.trainStep(), Ratio.ARRAYS, "—",
-                        "NDArrays created by one train step: forward, loss, backward, optimizer", null));
+                        "ops/" + count.method() + "_train_step",
+                        count.trainStep(),
+                        Ratio.ARRAYS,
+                        "—",
+                        "NDArrays created by one train step: forward, loss, backward, optimizer",
+                        null));
             }
         }
         return new BenchReport(
                 backend.engine().name(),
-                backend.device().isGpu() ? "gpu:" + backend.device().getDeviceId() : backend.device().getDeviceType(),
+                backend.device().isGpu()
+                        ? "gpu:" + backend.device().getDeviceId()
+                        : backend.device().getDeviceType(),
                 settings.size().features(),
                 settings.size().rank(),
                 settings.size().tokens(),

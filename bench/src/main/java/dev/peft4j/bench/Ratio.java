@@ -59,7 +59,8 @@ public record Ratio(
      * @param timing the pair it comes from, or {@code null} when it is not a timed pair
      * @return the entry
      */
-    static Ratio informational(String name, double value, String unit, String anchor, String definition, Timing timing) {
+    static Ratio informational(
+            String name, double value, String unit, String anchor, String definition, Timing timing) {
         return new Ratio(name, value, unit, null, anchor, definition, null, timing);
     }
 }

@@ -36,7 +36,9 @@ final class RssSoak {
         if (steps < WARMUP_DIVISOR) {
             throw new IllegalArgumentException("Soak steps must be at least " + WARMUP_DIVISOR + ", got " + steps);
         }
-        List<BenchMethod> methods = BenchMethod.all(plugins).stream().filter(BenchMethod::isTrainable).toList();
+        List<BenchMethod> methods = BenchMethod.all(plugins).stream()
+                .filter(BenchMethod::isTrainable)
+                .toList();
         List<Workload> workloads = new ArrayList<>();
         try {
             for (BenchMethod method : methods) {

@@ -32,7 +32,8 @@ final class TimedRatios {
      * @param progress receives a line per pair
      * @return the six targets, then the informational timed ratios
      */
-    static List<Ratio> measure(Backend backend, Plugins plugins, QuickBench.Settings settings, Consumer<String> progress) {
+    static List<Ratio> measure(
+            Backend backend, Plugins plugins, QuickBench.Settings settings, Consumer<String> progress) {
         BenchSize size = settings.size();
         List<Workload> open = new ArrayList<>();
         try {
@@ -49,11 +50,17 @@ final class TimedRatios {
                     Locale.ROOT,
                     "Timing pairs on %s (%s): %d warm-up and %d to %d timed rounds each (at most %.0f s after %d), "
                             + "alternating order",
-                    backend, size, settings.warmups(), settings.minRounds(), settings.rounds(), settings.pairSeconds(),
+                    backend,
+                    size,
+                    settings.warmups(),
+                    settings.minRounds(),
+                    settings.rounds(),
+                    settings.pairSeconds(),
                     settings.minRounds()));
             Pairs pairs = new Pairs(settings, progress);
             List<Ratio> ratios = new ArrayList<>();
-            Timing merging = pairs.time("merged_forward/base_forward", () -> merged.forward(false), () -> base.forward(false));
+            Timing merging =
+                    pairs.time("merged_forward/base_forward", () -> merged.forward(false), () -> base.forward(false));
             ratios.add(Ratio.targeted(
                     "merged_forward/base_forward",
                     merging.ratio(),
@@ -80,7 +87,8 @@ final class TimedRatios {
                     "Train step with DoRA (norm detached, no cache) over LoRA's; DoRA also computes its row norms "
                             + "every step, from ‖W0‖ and (d, r) terms, without a (d, k) matrix",
                     doraStep));
-            Timing doraCached = pairs.time("dora_cached_eval/lora_eval", () -> cached.forward(false), () -> lora.forward(false));
+            Timing doraCached =
+                    pairs.time("dora_cached_eval/lora_eval", () -> cached.forward(false), () -> lora.forward(false));
             ratios.add(Ratio.targeted(
                     "dora_cached_eval_forward/lora_eval_forward",
                     doraCached.ratio(),
@@ -97,12 +105,16 @@ final class TimedRatios {
                     "Train step with MoRA, operator sharing (type 1), over LoRA's at the same r",
                     sharingStep));
             double rotationShare = analyticOverhead(rotation);
-            Timing rotationEval = pairs.time("rotation_eval/base_eval", () -> rotation.forward(false), () -> base.forward(false));
+            Timing rotationEval =
+                    pairs.time("rotation_eval/base_eval", () -> rotation.forward(false), () -> base.forward(false));
             ratios.add(Ratio.targeted(
                     "rotation_overhead/analytic_overhead",
                     (rotationEval.ratio() - 1) / rotationShare,
                     1.5,
-                    String.format(Locale.ROOT, "1.00 (physical limit: n_k·r̂²/(d·k) = %.4f of the base matmul, ≈ r̂/d)", rotationShare),
+                    String.format(
+                            Locale.ROOT,
+                            "1.00 (physical limit: n_k·r̂²/(d·k) = %.4f of the base matmul, ≈ r̂/d)",
+                            rotationShare),
                     "((t_rotation − t_base) / t_base) / (n_k·r̂²/(d·k)), t the eval forward of the layer with MoRA "
                             + "rotation (type 6) unmerged and of the plain layer, n_k = ⌈k/r̂⌉: the measured overhead "
                             + "over the FLOPs of the n_k (r̂×r̂) products relative to those of x·W0ᵀ",
@@ -123,22 +135,26 @@ final class TimedRatios {
                     "1.03 (MoRA paper: rotation vs sharing at 7B, r=8)",
                     "Train step with MoRA rotation (type 6) over sharing (type 1)",
                     rotationStep));
-            double loraShare = (double) (2 * size.features()) * size.rank() / ((double) size.features() * size.features());
+            double loraShare =
+                    (double) (2 * size.features()) * size.rank() / ((double) size.features() * size.features());
             Timing loraEval = pairs.time("lora_eval/base_eval", () -> lora.forward(false), () -> base.forward(false));
             ratios.add(Ratio.informational(
                     "lora_overhead/analytic_overhead",
                     (loraEval.ratio() - 1) / loraShare,
                     Ratio.RATIO,
-                    String.format(Locale.ROOT, "1.00 (physical limit: (d+k)·r/(d·k) = %.4f of the base matmul)", loraShare),
+                    String.format(
+                            Locale.ROOT, "1.00 (physical limit: (d+k)·r/(d·k) = %.4f of the base matmul)", loraShare),
                     "((t_lora − t_base) / t_base) / ((d+k)·r/(d·k)), eval forwards, LoRA unmerged",
                     loraEval));
             double sharingShare = analyticOverhead(sharing);
-            Timing sharingEval = pairs.time("sharing_eval/base_eval", () -> sharing.forward(false), () -> base.forward(false));
+            Timing sharingEval =
+                    pairs.time("sharing_eval/base_eval", () -> sharing.forward(false), () -> base.forward(false));
             ratios.add(Ratio.informational(
                     "sharing_overhead/analytic_overhead",
                     (sharingEval.ratio() - 1) / sharingShare,
                     Ratio.RATIO,
-                    String.format(Locale.ROOT, "1.00 (physical limit: r̂²/(d·k) = %.4f of the base matmul)", sharingShare),
+                    String.format(
+                            Locale.ROOT, "1.00 (physical limit: r̂²/(d·k) = %.4f of the base matmul)", sharingShare),
                     "((t_sharing − t_base) / t_base) / (r̂²/(d·k)), eval forwards, MoRA sharing unmerged",
                     sharingEval));
             return ratios;
@@ -147,7 +163,8 @@ final class TimedRatios {
         }
     }
 
-    private static Workload open(List<Workload> open, Backend backend, Plugins plugins, BenchMethod method, BenchSize size) {
+    private static Workload open(
+            List<Workload> open, Backend backend, Plugins plugins, BenchMethod method, BenchSize size) {
         Workload workload = Workload.create(backend, plugins, method, size);
         open.add(workload);
         return workload;
@@ -166,12 +183,23 @@ final class TimedRatios {
     private record Pairs(QuickBench.Settings settings, Consumer<String> progress) {
         Timing time(String name, Runnable numerator, Runnable denominator) {
             Timing timing = PairedTiming.compare(
-                    numerator, denominator, settings.warmups(), settings.minRounds(), settings.rounds(), settings.pairSeconds());
+                    numerator,
+                    denominator,
+                    settings.warmups(),
+                    settings.minRounds(),
+                    settings.rounds(),
+                    settings.pairSeconds());
             progress.accept(String.format(
                     Locale.ROOT,
                     "  %-30s %6.3f   medians %.3f / %.3f ms, fastest %.3f / %.3f ms, %d rounds%s",
-                    name, timing.ratio(), timing.numeratorMs(), timing.denominatorMs(), timing.numeratorMinMs(),
-                    timing.denominatorMinMs(), timing.rounds(), timing.busy() ? " (busy machine)" : ""));
+                    name,
+                    timing.ratio(),
+                    timing.numeratorMs(),
+                    timing.denominatorMs(),
+                    timing.numeratorMinMs(),
+                    timing.denominatorMinMs(),
+                    timing.rounds(),
+                    timing.busy() ? " (busy machine)" : ""));
             return timing;
         }
     }

@@ -76,7 +76,8 @@ public final class Workload implements AutoCloseable {
         manager.getEngine().setRandomSeed(SEED);
         block = layerModel(manager, null);
         if (method.isAdapter()) {
-            peft = PeftModel.wrap(block, plugins).addAdapter(ADAPTER, method.config(size.rank()), TargetModules.regex(".*"));
+            peft = PeftModel.wrap(block, plugins)
+                    .addAdapter(ADAPTER, method.config(size.rank()), TargetModules.regex(".*"));
             perturbAdapter();
         } else {
             peft = null;
@@ -88,8 +89,9 @@ public final class Workload implements AutoCloseable {
         target = manager.randomUniform(-1f, 1f, batch);
         if (method.isTrainable()) {
             input.setRequiresGradient(true);
-            RestartableAdamW optimizer =
-                    RestartableAdamW.builder().optLearningRateTracker(Tracker.fixed(LEARNING_RATE)).build();
+            RestartableAdamW optimizer = RestartableAdamW.builder()
+                    .optLearningRateTracker(Tracker.fixed(LEARNING_RATE))
+                    .build();
             trainer = model.newTrainer(new DefaultTrainingConfig(new GcSafeL2Loss())
                     .optOptimizer(optimizer)
                     .optDevices(new Device[] {manager.getDevice()}));
@@ -120,7 +122,8 @@ public final class Workload implements AutoCloseable {
     private void perturbAdapter() {
         for (Parameter parameter : adapterParameters(peft)) {
             NDArray value = parameter.getArray();
-            try (NDArray noise = value.getManager().randomNormal(0f, PERTURBATION, value.getShape(), value.getDataType())) {
+            try (NDArray noise =
+                    value.getManager().randomNormal(0f, PERTURBATION, value.getShape(), value.getDataType())) {
                 value.addi(noise);
             }
         }
@@ -174,7 +177,8 @@ public final class Workload implements AutoCloseable {
             EngineSync.await(call);
             Shape shape = output.getShape();
             if (!shape.equals(input.getShape())) {
-                throw new IllegalStateException(method + " forward gave shape " + shape + ", expected " + input.getShape());
+                throw new IllegalStateException(
+                        method + " forward gave shape " + shape + ", expected " + input.getShape());
             }
             return shape;
         }
@@ -328,7 +332,8 @@ public final class Workload implements AutoCloseable {
     }
 
     private NDArray predict(NDManager call, boolean training) {
-        return block.forward(new ParameterStore(call, false), new NDList(input), training).singletonOrThrow();
+        return block.forward(new ParameterStore(call, false), new NDList(input), training)
+                .singletonOrThrow();
     }
 
     /** A sub-manager that owns what the call creates; input and target are attached to it until it closes. */
@@ -351,7 +356,14 @@ public final class Workload implements AutoCloseable {
     }
 
     private static Collection<Parameter> adapterParameters(PeftModel model) {
-        return model.layers().values().iterator().next().adapters().get(ADAPTER).peftParameters().values();
+        return model.layers()
+                .values()
+                .iterator()
+                .next()
+                .adapters()
+                .get(ADAPTER)
+                .peftParameters()
+                .values();
     }
 
     private static double sum(Collection<Parameter> parameters) {

@@ -23,7 +23,8 @@ class ArrayCounterTest {
     @ParameterizedTest
     @MethodSource("engines")
     void countsArraysInSubManagersAndScopesAndTheirPeakBytes(EngineBinding engine) {
-        try (NDManager root = Backend.select(engine.name(), "cpu", Plugins.defaults()).newManager()) {
+        try (NDManager root =
+                Backend.select(engine.name(), "cpu", Plugins.defaults()).newManager()) {
             NDArray kept = root.ones(new Shape(10));
             ArrayCounter.Usage usage = ArrayCounter.measure(root, () -> {
                 try (NDManager call = root.newSubManager()) {
@@ -34,9 +35,11 @@ class ArrayCounterTest {
                 }
             });
             assertEquals(4, usage.arrays(), "zeros, sum, add, exp");
-            assertEquals(4L * (10 + 1000 + 1 + 1000 + 1000), usage.peakBytes(), "kept and every array alive at the peak");
+            assertEquals(
+                    4L * (10 + 1000 + 1 + 1000 + 1000), usage.peakBytes(), "kept and every array alive at the peak");
 
-            ArrayCounter.Usage after = ArrayCounter.measure(root, () -> kept.mul(kept).close());
+            ArrayCounter.Usage after =
+                    ArrayCounter.measure(root, () -> kept.mul(kept).close());
             assertEquals(1, after.arrays());
             List<NDArray> left = root.getManagedArrays();
             assertEquals(1, left.size(), "the counted temporaries were released");

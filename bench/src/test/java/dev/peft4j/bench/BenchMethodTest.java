@@ -26,7 +26,8 @@ class BenchMethodTest {
 
     @Test
     void unknownNamesAndAdapterlessConfigsAreErrors() {
-        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> BenchMethod.parse("vera"));
+        IllegalArgumentException unknown =
+                assertThrows(IllegalArgumentException.class, () -> BenchMethod.parse("vera"));
         assertTrue(unknown.getMessage().contains("Expected base, fft, lora, dora, dora-cached or mora-OPERATOR"));
         assertThrows(IllegalStateException.class, () -> BenchMethod.FFT.config(8));
     }

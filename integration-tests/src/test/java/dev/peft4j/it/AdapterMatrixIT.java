@@ -38,7 +38,8 @@ class AdapterMatrixIT {
     void trainsMergesUnmergesSavesAndLoads(Combination combination, EngineBinding engine, @TempDir Path dir) {
         Plugins plugins = ItPlugins.registry();
         Backend backend = new Backend(engine, Device.cpu());
-        try (Model model = backend.newModel("matrix"); NDManager other = backend.newManager()) {
+        try (Model model = backend.newModel("matrix");
+                NDManager other = backend.newManager()) {
             PeftModel peft = Mlp.adapted(model.getNDManager(), combination.config(), plugins);
             Map<String, float[]> w0 = Mlp.baseWeights(peft);
             try (Training training = new Training(model, peft)) {
@@ -49,11 +50,15 @@ class AdapterMatrixIT {
             float[] unmerged = Mlp.predict(peft, x);
 
             peft.merge();
-            Close.assertClose(unmerged, Mlp.predict(peft, x), MERGE_TOLERANCE, combination + ": merged vs unmerged output");
+            Close.assertClose(
+                    unmerged, Mlp.predict(peft, x), MERGE_TOLERANCE, combination + ": merged vs unmerged output");
             peft.unmerge();
             Map<String, float[]> restored = Mlp.baseWeights(peft);
             w0.forEach((path, weight) -> Close.assertClose(
-                    weight, restored.get(path), MERGE_TOLERANCE, combination + ": layer " + path + "'s W0 after unmerge"));
+                    weight,
+                    restored.get(path),
+                    MERGE_TOLERANCE,
+                    combination + ": layer " + path + "'s W0 after unmerge"));
 
             PeftAdapters.save(peft, Mlp.ADAPTER, dir, PathMap.identity(), "integration-tests-mlp");
             try (AdapterDirectory saved = AdapterDirectory.open(dir, plugins)) {
@@ -61,7 +66,10 @@ class AdapterMatrixIT {
             }
             PeftModel loaded = Mlp.wrap(other, plugins);
             PeftAdapters.load(loaded, Mlp.ADAPTER, dir, PathMap.identity());
-            assertArrayEquals(unmerged, Mlp.predict(loaded, Mlp.input(other, 5, 8)), combination + ": output after save and load");
+            assertArrayEquals(
+                    unmerged,
+                    Mlp.predict(loaded, Mlp.input(other, 5, 8)),
+                    combination + ": output after save and load");
         }
     }
 }

@@ -58,8 +58,11 @@ class ConcurrentInferenceIT {
                         for (int i = 0; i < BATCHES; i++) {
                             int batch = (i + offset) % BATCHES;
                             try (NDManager call = manager.newSubManager()) {
-                                Close.assertClose(expected.get(batch), Mlp.predict(model, Mlp.input(call, batch, 4)),
-                                        TOLERANCE, engine + ", thread " + offset + ", batch " + batch);
+                                Close.assertClose(
+                                        expected.get(batch),
+                                        Mlp.predict(model, Mlp.input(call, batch, 4)),
+                                        TOLERANCE,
+                                        engine + ", thread " + offset + ", batch " + batch);
                             }
                             checked++;
                         }
@@ -78,8 +81,11 @@ class ConcurrentInferenceIT {
                     .flatMap(layer -> layer.adapters().values().stream())
                     .filter(adapter -> adapter.config().method().equals("dora"))
                     .count();
-            assertEquals(arraysBefore + model.layers().size() + doraAdapters, ((BaseNDManager) manager).getManagedArrays().size(),
-                    engine + ": the forwards leave one cached DoRA scale per layer, one ‖W0‖ per DoRA adapter, and nothing else");
+            assertEquals(
+                    arraysBefore + model.layers().size() + doraAdapters,
+                    ((BaseNDManager) manager).getManagedArrays().size(),
+                    engine
+                            + ": the forwards leave one cached DoRA scale per layer, one ‖W0‖ per DoRA adapter, and nothing else");
         } finally {
             pool.shutdownNow();
         }

@@ -52,11 +52,16 @@ class CrossEngineParityIT {
                     continue;
                 }
                 String what = combination + " on " + engine + " vs " + engines.get(0);
-                outputDifference = Math.max(outputDifference,
-                        Close.assertClose(referenceOutput, output, TOLERANCE, what + ": output"));
+                outputDifference = Math.max(
+                        outputDifference, Close.assertClose(referenceOutput, output, TOLERANCE, what + ": output"));
                 for (Map.Entry<String, float[]> delta : referenceDeltas.entrySet()) {
-                    deltaDifference = Math.max(deltaDifference, Close.assertClose(
-                            delta.getValue(), deltas.get(delta.getKey()), TOLERANCE, what + ": ΔW of layer " + delta.getKey()));
+                    deltaDifference = Math.max(
+                            deltaDifference,
+                            Close.assertClose(
+                                    delta.getValue(),
+                                    deltas.get(delta.getKey()),
+                                    TOLERANCE,
+                                    what + ": ΔW of layer " + delta.getKey()));
                 }
             }
         }
@@ -86,8 +91,11 @@ class CrossEngineParityIT {
                 try (NDManager manager = new Backend(to, Device.cpu()).newManager()) {
                     PeftModel loaded = Mlp.wrap(manager, plugins);
                     PeftAdapters.load(loaded, Mlp.ADAPTER, saved, PathMap.identity());
-                    double difference = Close.assertClose(expected, Mlp.predict(loaded, Mlp.input(manager, 9, 8)),
-                            TOLERANCE, combination + " trained on " + from + ", loaded on " + to);
+                    double difference = Close.assertClose(
+                            expected,
+                            Mlp.predict(loaded, Mlp.input(manager, 9, 8)),
+                            TOLERANCE,
+                            combination + " trained on " + from + ", loaded on " + to);
                     line.append(String.format("  %s→%s %.1e", from, to, difference));
                 }
             }
@@ -108,7 +116,7 @@ class CrossEngineParityIT {
     @AfterAll
     static void printTheLargestDifferences() {
         System.out.println("cross-engine parity, max |difference| (tolerance " + TOLERANCE + " relative):");
-        SAME_WEIGHTS.forEach((combination, result) -> System.out.printf(
-                "  %-30s %s  %s%n", combination, result, MOVED.getOrDefault(combination, "")));
+        SAME_WEIGHTS.forEach((combination, result) ->
+                System.out.printf("  %-30s %s  %s%n", combination, result, MOVED.getOrDefault(combination, "")));
     }
 }

@@ -25,8 +25,11 @@ final class EveryAdapter {
         for (Combination combination : Matrix.combinations(plugins)) {
             model.addAdapter(combination.label().replace('/', '-'), combination.config(), TargetModules.regex(".*"));
         }
-        model.addAdapter(CACHED_DORA,
-                Matrix.combination(plugins, DoraFactory.NAME).config().toBuilder().optOption(DoraFactory.EVAL_CACHE, "true").build(),
+        model.addAdapter(
+                CACHED_DORA,
+                Matrix.combination(plugins, DoraFactory.NAME).config().toBuilder()
+                        .optOption(DoraFactory.EVAL_CACHE, "true")
+                        .build(),
                 TargetModules.regex(".*"));
         return model;
     }

@@ -72,42 +72,68 @@ class FileReaderFuzzIT {
     }
 
     private static void print(String reader, LongAdder inputs, LongAdder accepted, LongAdder nanos) {
-        System.out.printf("fuzz: %s: %,d inputs in %.1f s (%,d accepted, %,d rejected with PeftException)%n",
+        System.out.printf(
+                "fuzz: %s: %,d inputs in %.1f s (%,d accepted, %,d rejected with PeftException)%n",
                 reader, inputs.sum(), nanos.sum() / 1e9, accepted.sum(), inputs.sum() - accepted.sum());
     }
 
     @Property(shrinking = ShrinkingMode.OFF)
     void safetensorsFromRandomBytes(@ForAll @Size(max = 64) byte[] bytes) {
-        fuzz(bytes, "random.safetensors", FileReaderFuzzIT::readSafetensors,
-                SAFETENSORS_INPUTS, SAFETENSORS_ACCEPTED, SAFETENSORS_NANOS);
+        fuzz(
+                bytes,
+                "random.safetensors",
+                FileReaderFuzzIT::readSafetensors,
+                SAFETENSORS_INPUTS,
+                SAFETENSORS_ACCEPTED,
+                SAFETENSORS_NANOS);
     }
 
     @Property(shrinking = ShrinkingMode.OFF)
     void safetensorsFromDamagedFiles(@ForAll long seed) {
-        fuzz(FuzzedSafetensors.of(seed), "damaged.safetensors", FileReaderFuzzIT::readSafetensors,
-                SAFETENSORS_INPUTS, SAFETENSORS_ACCEPTED, SAFETENSORS_NANOS);
+        fuzz(
+                FuzzedSafetensors.of(seed),
+                "damaged.safetensors",
+                FileReaderFuzzIT::readSafetensors,
+                SAFETENSORS_INPUTS,
+                SAFETENSORS_ACCEPTED,
+                SAFETENSORS_NANOS);
     }
 
     @Property(shrinking = ShrinkingMode.OFF)
     void adapterConfigsFromDamagedFiles(@ForAll long seed) {
-        fuzz(configs.of(seed), "adapter_config.json", FileReaderFuzzIT::readConfig, CONFIG_INPUTS, CONFIG_ACCEPTED, CONFIG_NANOS);
+        fuzz(
+                configs.of(seed),
+                "adapter_config.json",
+                FileReaderFuzzIT::readConfig,
+                CONFIG_INPUTS,
+                CONFIG_ACCEPTED,
+                CONFIG_NANOS);
     }
 
     @Example
     void aHugeDeclaredHeaderLengthIsRefusedWithoutAllocating() {
         for (long length : new long[] {SafetensorsFile.MAX_HEADER_BYTES, Long.MAX_VALUE, -8}) {
-            byte[] file = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(length).array();
+            byte[] file = ByteBuffer.allocate(16)
+                    .order(ByteOrder.LITTLE_ENDIAN)
+                    .putLong(length)
+                    .array();
             assertRejectedQuickly(file, "length.safetensors", FileReaderFuzzIT::readSafetensors);
         }
     }
 
     @Example
     void aMillionDigitNumberIsRefusedQuickly() {
-        String header = "{\"t\":{\"dtype\":\"F32\",\"shape\":[" + "9".repeat(HUGE_DIGITS) + "],\"data_offsets\":[0,4]}}";
+        String header =
+                "{\"t\":{\"dtype\":\"F32\",\"shape\":[" + "9".repeat(HUGE_DIGITS) + "],\"data_offsets\":[0,4]}}";
         byte[] json = header.getBytes(StandardCharsets.UTF_8);
-        byte[] file = ByteBuffer.allocate(8 + json.length + 4).order(ByteOrder.LITTLE_ENDIAN).putLong(json.length).put(json).array();
+        byte[] file = ByteBuffer.allocate(8 + json.length + 4)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putLong(json.length)
+                .put(json)
+                .array();
         assertRejectedQuickly(file, "digits.safetensors", FileReaderFuzzIT::readSafetensors);
-        String config = "{\"peft_type\": \"LORA\", \"target_modules\": [\"q\"], \"r\": " + "9".repeat(HUGE_DIGITS) + "}";
+        String config =
+                "{\"peft_type\": \"LORA\", \"target_modules\": [\"q\"], \"r\": " + "9".repeat(HUGE_DIGITS) + "}";
         assertRejectedQuickly(config.getBytes(StandardCharsets.UTF_8), "digits.json", FileReaderFuzzIT::readConfig);
     }
 
@@ -142,7 +168,9 @@ class FileReaderFuzzIT {
             long elapsed = System.nanoTime() - start;
             inputs.increment();
             nanos.add(elapsed);
-            assertTrue(elapsed < MAX_MILLIS * 1_000_000, name + " of " + bytes.length + " bytes took " + elapsed / 1_000_000 + " ms");
+            assertTrue(
+                    elapsed < MAX_MILLIS * 1_000_000,
+                    name + " of " + bytes.length + " bytes took " + elapsed / 1_000_000 + " ms");
         }
     }
 
@@ -167,6 +195,8 @@ class FileReaderFuzzIT {
     private static void readConfig(Path file) {
         PeftAdapterConfig config = PeftConfigFile.read(file);
         config.targets();
-        AdapterFileMethod.of(config, file.toString(), ItPlugins.registry()).config().forModule("model.layers.0.self_attn.q_proj");
+        AdapterFileMethod.of(config, file.toString(), ItPlugins.registry())
+                .config()
+                .forModule("model.layers.0.self_attn.q_proj");
     }
 }

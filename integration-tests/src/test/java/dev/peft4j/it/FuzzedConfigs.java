@@ -1,8 +1,8 @@
 package dev.peft4j.it;
 
 import com.google.gson.JsonObject;
-import com.google.gson.JsonPrimitive;
 import com.google.gson.JsonParser;
+import com.google.gson.JsonPrimitive;
 import dev.peft4j.core.io.PeftAdapterConfig;
 import dev.peft4j.core.io.PeftConfigFile;
 import java.io.IOException;
@@ -23,9 +23,24 @@ import java.util.Random;
 final class FuzzedConfigs {
 
     private static final List<String> KEYS = List.of(
-            "peft_type", "r", "lora_alpha", "lora_dropout", "use_rslora", "rank_pattern", "alpha_pattern",
-            "target_modules", "fan_in_fan_out", "modules_to_save", "bias", "use_dora", "init_lora_weights",
-            "base_model_name_or_path", "task_type", "use_mora", "mora_type", PeftAdapterConfig.PEFT4J_OPTIONS,
+            "peft_type",
+            "r",
+            "lora_alpha",
+            "lora_dropout",
+            "use_rslora",
+            "rank_pattern",
+            "alpha_pattern",
+            "target_modules",
+            "fan_in_fan_out",
+            "modules_to_save",
+            "bias",
+            "use_dora",
+            "init_lora_weights",
+            "base_model_name_or_path",
+            "task_type",
+            "use_mora",
+            "mora_type",
+            PeftAdapterConfig.PEFT4J_OPTIONS,
             PeftAdapterConfig.PEFT4J_METHOD);
 
     private final List<String> valid;
@@ -44,16 +59,24 @@ final class FuzzedConfigs {
                 .optAlphaPattern(Map.of("v_proj", 32.0))
                 .optModulesToSave(List.of("classifier"))
                 .build();
-        PeftAdapterConfig dora = PeftAdapterConfig.builder().setR(4).setTargetModulesRegex(".*attn.*")
-                .optOtherKeys(Map.of("use_dora", new JsonPrimitive(true))).build();
+        PeftAdapterConfig dora = PeftAdapterConfig.builder()
+                .setR(4)
+                .setTargetModulesRegex(".*attn.*")
+                .optOtherKeys(Map.of("use_dora", new JsonPrimitive(true)))
+                .build();
         JsonObject options = new JsonObject();
         options.addProperty("operator", "rotation");
         options.addProperty("generalized", "true");
         PeftAdapterConfig mora = PeftAdapterConfig.builder()
                 .setR(2)
                 .setTargetModulesRegex("all-linear")
-                .optOtherKeys(Map.of("use_mora", new JsonPrimitive(true), "mora_type", new JsonPrimitive(6),
-                        PeftAdapterConfig.PEFT4J_OPTIONS, options))
+                .optOtherKeys(Map.of(
+                        "use_mora",
+                        new JsonPrimitive(true),
+                        "mora_type",
+                        new JsonPrimitive(6),
+                        PeftAdapterConfig.PEFT4J_OPTIONS,
+                        options))
                 .build();
         this.valid = List.of(text(lora, work), text(dora, work), text(mora, work));
     }

@@ -78,12 +78,15 @@ final class FuzzedSafetensors {
             }
             case 3: {
                 byte[] whole = file(header.toString().getBytes(StandardCharsets.UTF_8), data);
-                ByteBuffer.wrap(whole).order(ByteOrder.LITTLE_ENDIAN).putLong(0, Hostile.length(random, whole.length - 8L));
+                ByteBuffer.wrap(whole)
+                        .order(ByteOrder.LITTLE_ENDIAN)
+                        .putLong(0, Hostile.length(random, whole.length - 8L));
                 return whole;
             }
             case 4: {
                 JsonObject target = tensors.isEmpty() ? header : tensors.get(random.nextInt(tensors.size()));
-                String field = random.nextInt(8) == 0 ? Hostile.string(random) : FIELDS.get(random.nextInt(FIELDS.size()));
+                String field =
+                        random.nextInt(8) == 0 ? Hostile.string(random) : FIELDS.get(random.nextInt(FIELDS.size()));
                 if (random.nextInt(6) == 0) {
                     target.remove(field);
                 } else if (field.equals("dtype") && random.nextBoolean()) {
@@ -132,7 +135,10 @@ final class FuzzedSafetensors {
     /** The 8-byte little-endian header length, the header, then the data. */
     private static byte[] file(byte[] header, byte[] data) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(8 + header.length + data.length);
-        out.writeBytes(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).array());
+        out.writeBytes(ByteBuffer.allocate(8)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putLong(header.length)
+                .array());
         out.writeBytes(header);
         out.writeBytes(data);
         return out.toByteArray();

@@ -14,10 +14,31 @@ import java.util.Random;
 final class Hostile {
 
     private static final List<String> NUMBERS = List.of(
-            "0", "-0", "1", "-1", "2", "255", "65536", "2147483647", "2147483648", "-2147483649",
-            "4294967296", "9223372036854775807", "9223372036854775808", "-9223372036854775808",
-            "18446744073709551615", "18446744073709551616", "99999999999999999999999999999999",
-            "1.5", "-0.5", "1e3", "1E400", "-1e-400", "1.0", "100000000", "100000001");
+            "0",
+            "-0",
+            "1",
+            "-1",
+            "2",
+            "255",
+            "65536",
+            "2147483647",
+            "2147483648",
+            "-2147483649",
+            "4294967296",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "18446744073709551615",
+            "18446744073709551616",
+            "99999999999999999999999999999999",
+            "1.5",
+            "-0.5",
+            "1e3",
+            "1E400",
+            "-1e-400",
+            "1.0",
+            "100000000",
+            "100000001");
     private static final String JSON_CHARACTERS = "{}[],:\" \\0123456789.eE+-tfnul";
 
     private Hostile() {}
@@ -132,15 +153,16 @@ final class Hostile {
     static String string(Random random) {
         StringBuilder text = new StringBuilder();
         for (int i = random.nextInt(12); i > 0; i--) {
-            text.append(switch (random.nextInt(8)) {
-                case 0 -> '"';
-                case 1 -> '\\';
-                case 2 -> (char) random.nextInt(32);
-                case 3 -> (char) (0xD800 + random.nextInt(0x800));
-                case 4 -> '.';
-                case 5 -> '_';
-                default -> (char) ('a' + random.nextInt(26));
-            });
+            text.append(
+                    switch (random.nextInt(8)) {
+                        case 0 -> '"';
+                        case 1 -> '\\';
+                        case 2 -> (char) random.nextInt(32);
+                        case 3 -> (char) (0xD800 + random.nextInt(0x800));
+                        case 4 -> '.';
+                        case 5 -> '_';
+                        default -> (char) ('a' + random.nextInt(26));
+                    });
         }
         return text.toString();
     }

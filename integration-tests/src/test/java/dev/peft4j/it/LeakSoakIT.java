@@ -34,7 +34,8 @@ class LeakSoakIT {
     void stepsInScopesLeaveArraysAndMemoryFlat(EngineBinding engine) throws IOException {
         int steps = Integer.getInteger("peft4j.soak.steps", 200);
         try (Model model = new Backend(engine, Device.cpu()).newModel("soak")) {
-            PeftModel peft = EveryAdapter.addAll(Mlp.wrap(model.getNDManager(), ItPlugins.registry()), ItPlugins.registry());
+            PeftModel peft =
+                    EveryAdapter.addAll(Mlp.wrap(model.getNDManager(), ItPlugins.registry()), ItPlugins.registry());
             BaseNDManager owner = (BaseNDManager) model.getNDManager();
             try (Training training = new Training(model, peft)) {
                 for (int i = 0; i < WARM_UP; i++) {
@@ -51,10 +52,21 @@ class LeakSoakIT {
                 double seconds = (System.nanoTime() - start) / 1e9;
                 int arraysAfter = owner.getManagedArrays().size();
                 long rssAfter = residentKilobytes();
-                System.out.printf("soak %s: %,d steps in %.1f s, loss %.4f → %.4f, live arrays %,d → %,d, RSS %,d kB → %,d kB (%+,d kB)%n",
-                        engine, steps, seconds, firstLoss, lastLoss, arraysBefore, arraysAfter, rssBefore, rssAfter, rssAfter - rssBefore);
+                System.out.printf(
+                        "soak %s: %,d steps in %.1f s, loss %.4f → %.4f, live arrays %,d → %,d, RSS %,d kB → %,d kB (%+,d kB)%n",
+                        engine,
+                        steps,
+                        seconds,
+                        firstLoss,
+                        lastLoss,
+                        arraysBefore,
+                        arraysAfter,
+                        rssBefore,
+                        rssAfter,
+                        rssAfter - rssBefore);
                 assertEquals(arraysBefore, arraysAfter, engine + ": live arrays after " + steps + " steps");
-                assertTrue(rssAfter - rssBefore < MAX_RSS_GROWTH_KB,
+                assertTrue(
+                        rssAfter - rssBefore < MAX_RSS_GROWTH_KB,
                         engine + ": RSS grew by " + (rssAfter - rssBefore) + " kB in " + steps + " steps");
             }
         }

@@ -1,11 +1,11 @@
 package dev.peft4j.it;
 
-import dev.peft4j.mora.spi.MoraOperators;
 import dev.peft4j.mora.MoraFactory;
 import dev.peft4j.mora.MoraOptions;
+import dev.peft4j.mora.spi.CompressionOperator;
+import dev.peft4j.mora.spi.MoraOperators;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterFactory;
-import dev.peft4j.mora.spi.CompressionOperator;
 import dev.peft4j.spi.EngineAvailability;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.Plugins;
@@ -38,7 +38,8 @@ final class Matrix {
     static List<Combination> combinations(Plugins plugins) {
         List<Combination> combinations = new ArrayList<>();
         for (AdapterFactory adapter : plugins.adapters()) {
-            AdapterConfig.Builder config = AdapterConfig.builder(adapter.name()).setRank(RANK).optAlpha(ALPHA);
+            AdapterConfig.Builder config =
+                    AdapterConfig.builder(adapter.name()).setRank(RANK).optAlpha(ALPHA);
             if (!MoraFactory.NAME.equals(adapter.name())) {
                 combinations.add(new Combination(adapter.name(), config.build()));
                 continue;

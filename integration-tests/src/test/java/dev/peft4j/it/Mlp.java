@@ -5,11 +5,11 @@ import ai.djl.ndarray.NDManager;
 import dev.peft4j.core.AdaptedLinear;
 import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.TargetModules;
-import dev.peft4j.testkit.Dense;
-import dev.peft4j.testkit.TestModels;
 import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.Plugins;
+import dev.peft4j.testkit.Dense;
+import dev.peft4j.testkit.TestModels;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
@@ -101,7 +101,9 @@ final class Mlp {
      */
     static Map<String, float[]> baseWeights(PeftModel model) {
         Map<String, float[]> weights = new LinkedHashMap<>();
-        model.layers().forEach((path, layer) -> weights.put(path, layer.weight().getArray().toFloatArray()));
+        model.layers()
+                .forEach((path, layer) ->
+                        weights.put(path, layer.weight().getArray().toFloatArray()));
         return weights;
     }
 
@@ -114,7 +116,8 @@ final class Mlp {
     static Map<String, float[]> deltaWeights(PeftModel model) {
         Map<String, float[]> deltas = new LinkedHashMap<>();
         model.layers().forEach((path, layer) -> {
-            try (NDArray delta = layer.adapters().get(ADAPTER).deltaWeight(layer.weight().getArray())) {
+            try (NDArray delta =
+                    layer.adapters().get(ADAPTER).deltaWeight(layer.weight().getArray())) {
                 deltas.put(path, delta.toFloatArray());
             }
         });

@@ -49,8 +49,11 @@ class PublishedJarsIT {
 
     @Test
     void theLibraryModulesAreAmongThePublished() throws IOException {
-        List<String> names = publishedModules().stream().map(dir -> dir.getFileName().toString()).toList();
-        assertTrue(names.containsAll(List.of("peft-spi", "peft-core", "peft-cli", "mora-adapter", "engine-pytorch")),
+        List<String> names = publishedModules().stream()
+                .map(dir -> dir.getFileName().toString())
+                .toList();
+        assertTrue(
+                names.containsAll(List.of("peft-spi", "peft-core", "peft-cli", "mora-adapter", "engine-pytorch")),
                 "published modules found: " + names);
     }
 
@@ -79,7 +82,8 @@ class PublishedJarsIT {
         assertEquals(declared, module.name());
         assertFalse(module.packages().isEmpty(), jar + " has no packages");
         for (String pkg : module.packages()) {
-            assertTrue(pkg.equals(declared) || pkg.startsWith(declared + "."),
+            assertTrue(
+                    pkg.equals(declared) || pkg.startsWith(declared + "."),
                     jar + ": package " + pkg + " is outside its module name " + declared);
         }
     }
@@ -109,7 +113,9 @@ class PublishedJarsIT {
                 ZipEntry entry = file.getEntry("META-INF/" + name);
                 assertNotNull(entry, jar + " lacks META-INF/" + name);
                 try (var in = file.getInputStream(entry)) {
-                    assertArrayEquals(Files.readAllBytes(root().resolve(name)), in.readAllBytes(),
+                    assertArrayEquals(
+                            Files.readAllBytes(root().resolve(name)),
+                            in.readAllBytes(),
                             jar + ": META-INF/" + name + " differs from the repository's");
                 }
             }
@@ -119,7 +125,8 @@ class PublishedJarsIT {
     /** The module's one main jar in its target directory: not its sources, Javadoc or test jar. */
     private static Path mainJar(Path dir) throws IOException {
         try (Stream<Path> files = Files.list(dir.resolve("target"))) {
-            List<Path> jars = files.filter(p -> p.getFileName().toString().matches(".*(?<!-sources|-javadoc|-tests)\\.jar"))
+            List<Path> jars = files.filter(
+                            p -> p.getFileName().toString().matches(".*(?<!-sources|-javadoc|-tests)\\.jar"))
                     .toList();
             assertEquals(1, jars.size(), dir + "/target should hold one main jar: " + jars);
             return jars.get(0);

@@ -51,21 +51,39 @@ class ThirdPartyPluginIT {
         Plugins plugins = ItPlugins.registry();
         assertEquals(List.of(), plugins.problems());
         for (Class<?> plugin : List.of(
-                plugins.adapter(ThirdPartyPlugin.ADAPTER).getClass(), MoraOperators.named(plugins, ThirdPartyPlugin.OPERATOR).getClass())) {
-            Path jar = Path.of(plugin.getProtectionDomain().getCodeSource().getLocation().getPath());
-            assertEquals(ItPlugins.directory().toAbsolutePath(), jar.getParent().toAbsolutePath(), plugin + " comes from " + jar);
+                plugins.adapter(ThirdPartyPlugin.ADAPTER).getClass(),
+                MoraOperators.named(plugins, ThirdPartyPlugin.OPERATOR).getClass())) {
+            Path jar = Path.of(
+                    plugin.getProtectionDomain().getCodeSource().getLocation().getPath());
+            assertEquals(
+                    ItPlugins.directory().toAbsolutePath(),
+                    jar.getParent().toAbsolutePath(),
+                    plugin + " comes from " + jar);
             assertTrue(jar.getFileName().toString().startsWith("third-party-plugin-"), jar.toString());
         }
     }
 
     @Test
     void peft4jListShowsItsAdapterAndOperator() {
-        CommandRunner.Result result = CommandRunner.run("--plugins", ItPlugins.directory().toString(), "list");
+        CommandRunner.Result result =
+                CommandRunner.run("--plugins", ItPlugins.directory().toString(), "list");
         assertEquals(0, result.status(), result.err());
         String out = result.out();
-        assertTrue(Pattern.compile("(?m)^  lora-rowscale +com\\.example\\.peft4j\\.RowScaledLoraFactory$").matcher(out).find(), out);
-        assertTrue(Pattern.compile("(?m)^  strided +paper only +com\\.example\\.peft4j\\.StridedOperator$").matcher(out).find(), out);
-        assertTrue(Pattern.compile("(?m)^  lora +dev\\.peft4j\\.lora\\.LoraFactory$").matcher(out).find(), "the class path's plugins stay: " + out);
+        assertTrue(
+                Pattern.compile("(?m)^  lora-rowscale +com\\.example\\.peft4j\\.RowScaledLoraFactory$")
+                        .matcher(out)
+                        .find(),
+                out);
+        assertTrue(
+                Pattern.compile("(?m)^  strided +paper only +com\\.example\\.peft4j\\.StridedOperator$")
+                        .matcher(out)
+                        .find(),
+                out);
+        assertTrue(
+                Pattern.compile("(?m)^  lora +dev\\.peft4j\\.lora\\.LoraFactory$")
+                        .matcher(out)
+                        .find(),
+                "the class path's plugins stay: " + out);
         assertFalse(out.contains("failed to load"), out);
     }
 
@@ -83,15 +101,20 @@ class ThirdPartyPluginIT {
     void rowScaledLoraComputesItsDefinition(EngineBinding engine) {
         try (NDManager manager = new Backend(engine, Device.cpu()).newManager()) {
             Plugins plugins = ItPlugins.registry();
-            PeftModel peft = Mlp.adapted(manager, Matrix.combination(plugins, ThirdPartyPlugin.ADAPTER).config(), plugins);
+            PeftModel peft = Mlp.adapted(
+                    manager,
+                    Matrix.combination(plugins, ThirdPartyPlugin.ADAPTER).config(),
+                    plugins);
             Mlp.randomizeAdapters(peft, 21);
             for (AdaptedLinear layer : peft.layers().values()) {
                 Adapter adapter = layer.adapters().get(Mlp.ADAPTER);
                 Map<String, Parameter> parameters = adapter.peftParameters();
                 double[][] a = Dense.fromArray(parameters.get("lora_A.weight").getArray());
                 double[][] b = Dense.fromArray(parameters.get("lora_B.weight").getArray());
-                double[] g = toDoubles(parameters.get(ThirdPartyPlugin.ROW_SCALE).getArray());
-                double[][] expected = ThirdPartyPlugin.rowScaledDeltaWeight(adapter.config().scaling(), g, b, a);
+                double[] g =
+                        toDoubles(parameters.get(ThirdPartyPlugin.ROW_SCALE).getArray());
+                double[][] expected =
+                        ThirdPartyPlugin.rowScaledDeltaWeight(adapter.config().scaling(), g, b, a);
                 try (NDArray delta = adapter.deltaWeight(layer.weight().getArray())) {
                     Dense.assertClose(expected, Dense.fromArray(delta), 1e-5, "ΔW of layer " + layer.path());
                 }
@@ -112,7 +135,10 @@ class ThirdPartyPluginIT {
     @Test
     void itsAdaptersAreSavedInspectedMergedAndLoadedLikeLoras(@TempDir Path dir) {
         Plugins plugins = ItPlugins.registry();
-        AdapterConfig config = AdapterConfig.builder(ThirdPartyPlugin.ADAPTER).setRank(4).optAlpha(8).build();
+        AdapterConfig config = AdapterConfig.builder(ThirdPartyPlugin.ADAPTER)
+                .setRank(4)
+                .optAlpha(8)
+                .build();
         Path adapterDir = dir.resolve("adapter");
         Path base = dir.resolve("base.safetensors");
         Path merged = dir.resolve("merged.safetensors");
@@ -124,20 +150,32 @@ class ThirdPartyPluginIT {
             Map<String, float[]> w0 = Mlp.baseWeights(peft);
             Map<String, float[]> delta = Mlp.deltaWeights(peft);
             Map<String, NDArray> baseArrays = new LinkedHashMap<>();
-            ModuleTree.baseParameters(peft.block()).forEach((name, parameter) -> baseArrays.put(name, parameter.getArray()));
+            ModuleTree.baseParameters(peft.block())
+                    .forEach((name, parameter) -> baseArrays.put(name, parameter.getArray()));
             SafetensorsWriter.save(base, baseArrays, Map.of());
             PeftAdapters.save(peft, Mlp.ADAPTER, adapterDir, PathMap.identity(), "mlp");
 
-            CommandRunner.Result inspect = CommandRunner.run("--plugins", ItPlugins.directory().toString(), "inspect",
-                    adapterDir.toString());
+            CommandRunner.Result inspect =
+                    CommandRunner.run("--plugins", ItPlugins.directory().toString(), "inspect", adapterDir.toString());
             assertEquals(0, inspect.status(), inspect.err());
-            for (String line : List.of("method: " + ThirdPartyPlugin.ADAPTER, "3 adapted modules:", "No problems found.")) {
+            for (String line :
+                    List.of("method: " + ThirdPartyPlugin.ADAPTER, "3 adapted modules:", "No problems found.")) {
                 assertTrue(inspect.out().contains(line), line + " in " + inspect.out());
             }
-            assertTrue(inspect.out().contains("lora_row_scale"), "the module table shows the method's own tensor: " + inspect.out());
+            assertTrue(
+                    inspect.out().contains("lora_row_scale"),
+                    "the module table shows the method's own tensor: " + inspect.out());
 
-            CommandRunner.Result merge = CommandRunner.run("--plugins", ItPlugins.directory().toString(), "merge",
-                    "--base", base.toString(), "--adapter", adapterDir.toString(), "--out", merged.toString());
+            CommandRunner.Result merge = CommandRunner.run(
+                    "--plugins",
+                    ItPlugins.directory().toString(),
+                    "merge",
+                    "--base",
+                    base.toString(),
+                    "--adapter",
+                    adapterDir.toString(),
+                    "--out",
+                    merged.toString());
             assertEquals(0, merge.status(), merge.err());
             try (SafetensorsFile file = SafetensorsFile.open(merged)) {
                 w0.forEach((path, weight) -> {

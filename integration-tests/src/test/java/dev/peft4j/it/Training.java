@@ -9,9 +9,9 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
 import ai.djl.training.tracker.Tracker;
 import dev.peft4j.core.PeftModel;
-import dev.peft4j.testkit.Dense;
 import dev.peft4j.core.train.GcSafeL2Loss;
 import dev.peft4j.core.train.RestartableAdamW;
+import dev.peft4j.testkit.Dense;
 import java.util.Random;
 
 /**
@@ -39,7 +39,9 @@ final class Training implements AutoCloseable {
         this.model = model;
         model.setBlock(peft.block());
         this.trainer = model.newTrainer(new DefaultTrainingConfig(new GcSafeL2Loss())
-                .optOptimizer(RestartableAdamW.builder().optLearningRateTracker(Tracker.fixed(LEARNING_RATE)).build()));
+                .optOptimizer(RestartableAdamW.builder()
+                        .optLearningRateTracker(Tracker.fixed(LEARNING_RATE))
+                        .build()));
         Random random = new Random(3);
         int in = Mlp.WIDTHS[0];
         int out = Mlp.WIDTHS[Mlp.WIDTHS.length - 1];

@@ -39,7 +39,8 @@ final class AdapterDescription {
         text.append("PEFT adapter ").append(adapter.path()).append('\n');
         text.append("method: ").append(adapter.method().factory().name()).append('\n');
         try {
-            format.describe(adapter.method().config(), plugins).forEach(line -> text.append(line).append('\n'));
+            format.describe(adapter.method().config(), plugins)
+                    .forEach(line -> text.append(line).append('\n'));
         } catch (PeftException e) {
             problems.add(e.getMessage());
         }
@@ -52,22 +53,35 @@ final class AdapterDescription {
         text.append("target_modules: ")
                 .append(config.targetModulesRegex() != null ? config.targetModulesRegex() : config.targetModules())
                 .append('\n');
-        text.append("modules_to_save: ").append(config.modulesToSave() == null ? "none" : config.modulesToSave()).append('\n');
-        text.append("fan_in_fan_out: ").append(config.fanInFanOut())
-                .append(config.fanInFanOut() ? " (base weights stored (in, out), as in GPT-2's Conv1D)" : "").append('\n');
+        text.append("modules_to_save: ")
+                .append(config.modulesToSave() == null ? "none" : config.modulesToSave())
+                .append('\n');
+        text.append("fan_in_fan_out: ")
+                .append(config.fanInFanOut())
+                .append(config.fanInFanOut() ? " (base weights stored (in, out), as in GPT-2's Conv1D)" : "")
+                .append('\n');
         if (config.baseModelNameOrPath() != null) {
             text.append("base model: ").append(config.baseModelNameOrPath()).append('\n');
         }
         long adapted = modules(adapter, format, text);
         long saved = savedTensors(adapter, text);
-        text.append(String.format(Locale.ROOT,
+        text.append(String.format(
+                Locale.ROOT,
                 "%nTotal: %d adapted module%s with %,d parameters, %d saved tensor%s with %,d; %,d parameters in all%n",
-                adapter.modules().size(), plural(adapter.modules().size()), adapted,
-                adapter.savedTensors().size(), plural(adapter.savedTensors().size()), saved, adapted + saved));
+                adapter.modules().size(),
+                plural(adapter.modules().size()),
+                adapted,
+                adapter.savedTensors().size(),
+                plural(adapter.savedTensors().size()),
+                saved,
+                adapted + saved));
         if (problems.isEmpty()) {
             text.append("No problems found.\n");
         } else {
-            text.append(problems.size()).append(" problem").append(plural(problems.size())).append(":\n");
+            text.append(problems.size())
+                    .append(" problem")
+                    .append(plural(problems.size()))
+                    .append(":\n");
             problems.forEach(problem -> text.append("  - ").append(problem).append('\n'));
         }
         return text.toString();
@@ -95,7 +109,11 @@ final class AdapterDescription {
             total += parameters;
         }
         int count = adapter.modules().size();
-        text.append('\n').append(count).append(" adapted module").append(plural(count)).append(":\n");
+        text.append('\n')
+                .append(count)
+                .append(" adapted module")
+                .append(plural(count))
+                .append(":\n");
         if (columns != null) {
             TextTable table = new TextTable(columns.toArray(String[]::new));
             rows.forEach(table::row);
@@ -115,9 +133,16 @@ final class AdapterDescription {
         for (Map.Entry<String, String> tensor : saved.entrySet()) {
             TensorSpec spec = adapter.weights().tensor(tensor.getValue());
             total += spec.elementCount();
-            table.row(tensor.getKey(), spec.dtype(), spec.shape(), String.format(Locale.ROOT, "%,d", spec.elementCount()));
+            table.row(
+                    tensor.getKey(),
+                    spec.dtype(),
+                    spec.shape(),
+                    String.format(Locale.ROOT, "%,d", spec.elementCount()));
         }
-        text.append('\n').append(saved.size()).append(" saved tensor").append(plural(saved.size()))
+        text.append('\n')
+                .append(saved.size())
+                .append(" saved tensor")
+                .append(plural(saved.size()))
                 .append(" (modules_to_save, biases), stored whole:\n");
         text.append(table.format("  "));
         return total;

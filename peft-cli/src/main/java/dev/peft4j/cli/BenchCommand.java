@@ -29,7 +29,8 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "bench",
         mixinStandardHelpOptions = true,
-        description = "Measure the performance targets (merged/base forward, LoRA/FFT step, DoRA/LoRA, MoRA) as ratios.")
+        description =
+                "Measure the performance targets (merged/base forward, LoRA/FFT step, DoRA/LoRA, MoRA) as ratios.")
 public final class BenchCommand implements Callable<Integer> {
 
     private static final int SOAK_FEATURES = 256;
@@ -40,29 +41,46 @@ public final class BenchCommand implements Callable<Integer> {
     private static final int MAX_SOAK_STEPS = 1_000_000;
     private static final Set<String> OUTPUTS = Set.of("bench-report.json", "bench-report.md");
 
-    @ParentCommand private Peft4jCommand parent;
+    @ParentCommand
+    private Peft4jCommand parent;
 
-    @Spec private CommandSpec spec;
+    @Spec
+    private CommandSpec spec;
 
-    @Option(names = "--out", description = "Directory for bench-report.json and bench-report.md, replaced as a unit: a new "
-            + "directory or an earlier run's (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--out",
+            description = "Directory for bench-report.json and bench-report.md, replaced as a unit: a new "
+                    + "directory or an earlier run's (default: ${DEFAULT-VALUE}).")
     Path out = Path.of("bench-out");
 
-    @Mixin EngineOptions engineOptions;
+    @Mixin
+    EngineOptions engineOptions;
 
-    @Option(names = "--features", description = "d = k of the timed layer, 1 to 16,384; the targets are set at ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--features",
+            description = "d = k of the timed layer, 1 to 16,384; the targets are set at ${DEFAULT-VALUE}.")
     int features = 1024;
 
-    @Option(names = "--rank", description = "The adapters' rank r, 1 to --features; the targets are set at ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--rank",
+            description = "The adapters' rank r, 1 to --features; the targets are set at ${DEFAULT-VALUE}.")
     int rank = 8;
 
-    @Option(names = "--tokens", description = "Rows of the batch, 1 to 65,536; the targets are set at ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--tokens",
+            description = "Rows of the batch, 1 to 65,536; the targets are set at ${DEFAULT-VALUE}.")
     int tokens = 256;
 
-    @Option(names = "--rounds", description = "The most timed rounds of each pair, within a few seconds per pair, 1 to 100,000 (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--rounds",
+            description =
+                    "The most timed rounds of each pair, within a few seconds per pair, 1 to 100,000 (default: ${DEFAULT-VALUE}).")
     int rounds = QuickBench.Settings.defaults().rounds();
 
-    @Option(names = "--soak-steps", description = "Train steps of the memory soak, at d=min(256, --features), 2 to 1,000,000 (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--soak-steps",
+            description =
+                    "Train steps of the memory soak, at d=min(256, --features), 2 to 1,000,000 (default: ${DEFAULT-VALUE}).")
     int soakSteps = QuickBench.Settings.defaults().soakSteps();
 
     @Override
@@ -95,7 +113,9 @@ public final class BenchCommand implements Callable<Integer> {
         stdout.print(report.table());
         stdout.println();
         stdout.print(report.operationTable());
-        stdout.printf("%nWrote %s and %s (%.0f s)%n", out.resolve("bench-report.json"), out.resolve("bench-report.md"), report.seconds());
+        stdout.printf(
+                "%nWrote %s and %s (%.0f s)%n",
+                out.resolve("bench-report.json"), out.resolve("bench-report.md"), report.seconds());
         stdout.flush();
         return 0;
     }
@@ -103,8 +123,10 @@ public final class BenchCommand implements Callable<Integer> {
     /** Writes both reports as one unit: the old pair stays until the new one is complete. */
     private void write(BenchReport report) {
         try (StagedDirectory staged = StagedDirectory.start(out)) {
-            Files.write(staged.path().resolve("bench-report.json"), report.toJson().getBytes(StandardCharsets.UTF_8));
-            Files.write(staged.path().resolve("bench-report.md"), report.markdown().getBytes(StandardCharsets.UTF_8));
+            Files.write(
+                    staged.path().resolve("bench-report.json"), report.toJson().getBytes(StandardCharsets.UTF_8));
+            Files.write(
+                    staged.path().resolve("bench-report.md"), report.markdown().getBytes(StandardCharsets.UTF_8));
             staged.commit();
         } catch (IOException e) {
             throw new PeftException("Cannot write the reports into " + out + ": " + e.getMessage(), e);

@@ -44,9 +44,18 @@ public final class CommandPaths {
     private static final int DIRECTORY_DEPTH = 4;
     private static final String NOT_A_DIRECTORY = "Not a directory";
 
-    private enum InputKind { FILE, DIRECTORY, FILE_OR_DIRECTORY }
+    private enum InputKind {
+        FILE,
+        DIRECTORY,
+        FILE_OR_DIRECTORY
+    }
 
-    private enum OutputKind { FILE, NEW_DIRECTORY, REPLACED_DIRECTORY, DIRECTORY_WRITTEN_INTO }
+    private enum OutputKind {
+        FILE,
+        NEW_DIRECTORY,
+        REPLACED_DIRECTORY,
+        DIRECTORY_WRITTEN_INTO
+    }
 
     private record Input(String flag, Path path, InputKind kind) {}
 
@@ -149,8 +158,10 @@ public final class CommandPaths {
             resolved.add(resolve(input));
         }
         Set<Path> createdDirectories = new HashSet<>();
-        outputs.stream().filter(output -> output.kind() != OutputKind.FILE)
-                .forEach(output -> createdDirectories.add(output.path().toAbsolutePath().normalize()));
+        outputs.stream()
+                .filter(output -> output.kind() != OutputKind.FILE)
+                .forEach(output ->
+                        createdDirectories.add(output.path().toAbsolutePath().normalize()));
         for (Output output : outputs) {
             Path real = checkOutput(output, createdDirectories);
             for (ResolvedInput input : resolved) {
@@ -173,8 +184,8 @@ public final class CommandPaths {
 
     private static ResolvedInput resolve(Input input) {
         Path path = input.path();
-        BasicFileAttributes attributes = attributes(path).orElseThrow(() -> new PeftException(
-                named(path, input.flag()) + " does not exist; check the path"));
+        BasicFileAttributes attributes = attributes(path)
+                .orElseThrow(() -> new PeftException(named(path, input.flag()) + " does not exist; check the path"));
         boolean directory = attributes.isDirectory();
         if (directory && input.kind() == InputKind.FILE) {
             throw new PeftException(named(path, input.flag()) + " is a directory; " + input.flag() + " takes a file");
@@ -199,39 +210,40 @@ public final class CommandPaths {
     /** Every visible file under a directory (following links, a few levels deep), each checked regular and readable. */
     private static void collectFiles(Path directory, String flag, Map<Object, Path> files) {
         try {
-            Files.walkFileTree(directory, EnumSet.of(FileVisitOption.FOLLOW_LINKS), DIRECTORY_DEPTH, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attributes) {
-                    if (!dir.equals(directory) && hidden(dir)) {
-                        return FileVisitResult.SKIP_SUBTREE;
-                    }
-                    requireReadable(dir, flag, true);
-                    return FileVisitResult.CONTINUE;
-                }
+            Files.walkFileTree(
+                    directory, EnumSet.of(FileVisitOption.FOLLOW_LINKS), DIRECTORY_DEPTH, new SimpleFileVisitor<>() {
+                        @Override
+                        public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attributes) {
+                            if (!dir.equals(directory) && hidden(dir)) {
+                                return FileVisitResult.SKIP_SUBTREE;
+                            }
+                            requireReadable(dir, flag, true);
+                            return FileVisitResult.CONTINUE;
+                        }
 
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) {
-                    if (hidden(file) || attributes.isDirectory()) {
-                        return FileVisitResult.CONTINUE;
-                    }
-                    String name = file + " in " + named(directory, flag);
-                    if (!attributes.isRegularFile()) {
-                        throw notRegular(name, file, attributes);
-                    }
-                    requireReadable(file, flag, false);
-                    files.put(key(file, attributes), file);
-                    return FileVisitResult.CONTINUE;
-                }
+                        @Override
+                        public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) {
+                            if (hidden(file) || attributes.isDirectory()) {
+                                return FileVisitResult.CONTINUE;
+                            }
+                            String name = file + " in " + named(directory, flag);
+                            if (!attributes.isRegularFile()) {
+                                throw notRegular(name, file, attributes);
+                            }
+                            requireReadable(file, flag, false);
+                            files.put(key(file, attributes), file);
+                            return FileVisitResult.CONTINUE;
+                        }
 
-                @Override
-                public FileVisitResult visitFileFailed(Path file, IOException error) {
-                    if (error instanceof AccessDeniedException) {
-                        throw unreadable(file, flag);
-                    }
-                    // a dangling link or a link loop is read by nobody; skip it
-                    return FileVisitResult.CONTINUE;
-                }
-            });
+                        @Override
+                        public FileVisitResult visitFileFailed(Path file, IOException error) {
+                            if (error instanceof AccessDeniedException) {
+                                throw unreadable(file, flag);
+                            }
+                            // a dangling link or a link loop is read by nobody; skip it
+                            return FileVisitResult.CONTINUE;
+                        }
+                    });
         } catch (IOException e) {
             throw new PeftException("Cannot list " + named(directory, flag) + ": " + FailureMessage.cause(e), e);
         }
@@ -254,8 +266,9 @@ public final class CommandPaths {
                         throw notRegular(name, path, attributes);
                     }
                 }
-                case NEW_DIRECTORY -> throw new PeftException(name + " exists; this command writes a new directory: "
-                        + "remove it or choose another path");
+                case NEW_DIRECTORY ->
+                    throw new PeftException(name + " exists; this command writes a new directory: "
+                            + "remove it or choose another path");
                 case REPLACED_DIRECTORY -> requireOnlyOwnEntries(output, attributes);
                 case DIRECTORY_WRITTEN_INTO -> {
                     if (!attributes.isDirectory()) {
@@ -266,22 +279,28 @@ public final class CommandPaths {
             }
         }
         Path ancestor = existingAncestor(path);
-        Path writable = existing.isEmpty() ? ancestor
-                : output.kind() == OutputKind.DIRECTORY_WRITTEN_INTO ? path : path.toAbsolutePath().getParent();
+        Path writable = existing.isEmpty()
+                ? ancestor
+                : output.kind() == OutputKind.DIRECTORY_WRITTEN_INTO
+                        ? path
+                        : path.toAbsolutePath().getParent();
         if (existing.isEmpty() && !Files.isDirectory(ancestor)) {
             throw new PeftException(name + " cannot be created: " + ancestor + " is not a directory");
         }
         Path parent = path.toAbsolutePath().normalize().getParent();
-        if (output.kind() == OutputKind.FILE && existing.isEmpty() && !ancestor.equals(parent)
+        if (output.kind() == OutputKind.FILE
+                && existing.isEmpty()
+                && !ancestor.equals(parent)
                 && !createdDirectories.contains(parent)) {
-            throw new PeftException(name + " cannot be written: its directory " + path.toAbsolutePath().getParent()
-                    + " does not exist; create it first");
+            throw new PeftException(name + " cannot be written: its directory "
+                    + path.toAbsolutePath().getParent() + " does not exist; create it first");
         }
         if (!Files.isWritable(writable)) {
             throw new PeftException(name + " cannot be written: permission denied on " + writable
                     + "; choose a directory you can write");
         }
-        return realPath(ancestor).resolve(ancestor.relativize(path.toAbsolutePath().normalize()));
+        return realPath(ancestor)
+                .resolve(ancestor.relativize(path.toAbsolutePath().normalize()));
     }
 
     private static void requireOnlyOwnEntries(Output output, BasicFileAttributes attributes) {
@@ -293,7 +312,8 @@ public final class CommandPaths {
         TreeSet<String> others = new TreeSet<>();
         try (Stream<Path> entries = Files.list(output.path())) {
             entries.map(entry -> entry.getFileName().toString())
-                    .filter(entry -> !entry.startsWith(".") && !output.ownEntries().contains(entry))
+                    .filter(entry ->
+                            !entry.startsWith(".") && !output.ownEntries().contains(entry))
                     .forEach(others::add);
         } catch (IOException e) {
             throw new PeftException("Cannot list " + name + ": " + FailureMessage.cause(e), e);
@@ -319,10 +339,11 @@ public final class CommandPaths {
                     + "write the output to another directory");
         }
         if (output.kind() == OutputKind.FILE) {
-            attributes(output.path()).map(attributes -> input.files().get(key(output.path(), attributes)))
+            attributes(output.path())
+                    .map(attributes -> input.files().get(key(output.path(), attributes)))
                     .ifPresent(same -> {
-                        throw new PeftException(out + " is the same file as " + same + " (" + input.input().flag()
-                                + ", through a link); write the output to another path");
+                        throw new PeftException(out + " is the same file as " + same + " ("
+                                + input.input().flag() + ", through a link); write the output to another path");
                     });
         }
     }
@@ -350,8 +371,10 @@ public final class CommandPaths {
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (AccessDeniedException e) {
-            throw new PeftException(path + " cannot be reached: permission denied on a directory above it; fix the "
-                    + "permissions or choose another path", e);
+            throw new PeftException(
+                    path + " cannot be reached: permission denied on a directory above it; fix the "
+                            + "permissions or choose another path",
+                    e);
         } catch (FileSystemException e) {
             if (NOT_A_DIRECTORY.equals(e.getReason())) {
                 return Optional.empty();

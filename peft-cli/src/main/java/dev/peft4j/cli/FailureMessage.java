@@ -27,12 +27,13 @@ final class FailureMessage {
     static Optional<String> of(Throwable failure) {
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
             if (cause instanceof OutOfMemoryError) {
-                return Optional.of("Out of memory (" + cause.getMessage() + "): lower the sizes (--pairs, --hidden, --batch, "
-                        + "--rank, --features, --tokens) or give Java more heap, for example PEFT4J_JAVA_OPTS=-Xmx8g");
+                return Optional.of(
+                        "Out of memory (" + cause.getMessage() + "): lower the sizes (--pairs, --hidden, --batch, "
+                                + "--rank, --features, --tokens) or give Java more heap, for example PEFT4J_JAVA_OPTS=-Xmx8g");
             }
         }
-        if (failure instanceof PeftException || failure instanceof IllegalArgumentException
-                && !(failure instanceof InvalidPathException)) {
+        if (failure instanceof PeftException
+                || failure instanceof IllegalArgumentException && !(failure instanceof InvalidPathException)) {
             return Optional.of(withFileCause(failure));
         }
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
@@ -48,8 +49,8 @@ final class FailureMessage {
                         + "; check that the output directory can be written");
             }
             if (cause instanceof EngineException e) {
-                return Optional.of("The engine failed: " + firstLine(e.getMessage()) + "; when it ran out of memory, lower "
-                        + "the sizes or choose another --device");
+                return Optional.of("The engine failed: " + firstLine(e.getMessage())
+                        + "; when it ran out of memory, lower " + "the sizes or choose another --device");
             }
         }
         return Optional.empty();
@@ -84,8 +85,10 @@ final class FailureMessage {
         String encoding = System.getProperty("sun.jnu.encoding", "unknown");
         boolean unmappable = failure.getReason() != null && failure.getReason().contains("unmappable");
         return "'" + failure.getInput() + "' is not a valid path here: " + failure.getReason()
-                + (unmappable ? "; the file-name encoding " + encoding + " (from the locale) cannot hold it: run under "
-                        + "a UTF-8 locale, for example LC_ALL=C.UTF-8" : "; correct the path");
+                + (unmappable
+                        ? "; the file-name encoding " + encoding + " (from the locale) cannot hold it: run under "
+                                + "a UTF-8 locale, for example LC_ALL=C.UTF-8"
+                        : "; correct the path");
     }
 
     private static String withFileCause(Throwable failure) {

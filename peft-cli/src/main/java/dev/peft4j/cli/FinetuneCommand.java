@@ -45,22 +45,33 @@ import picocli.CommandLine.Spec;
         name = "finetune",
         mixinStandardHelpOptions = true,
         sortOptions = false,
-        description = "Fine-tune an adapter (LoRA, DoRA, MoRA) on a pretrained causal LM with your JSONL data; writes a PEFT "
-                + "adapter Python loads, checkpoints, report.json and loss.png.")
+        description =
+                "Fine-tune an adapter (LoRA, DoRA, MoRA) on a pretrained causal LM with your JSONL data; writes a PEFT "
+                        + "adapter Python loads, checkpoints, report.json and loss.png.")
 final class FinetuneCommand implements Callable<Integer> {
 
-    @ParentCommand private Peft4jCommand parent;
+    @ParentCommand
+    private Peft4jCommand parent;
 
-    @Spec private CommandSpec spec;
+    @Spec
+    private CommandSpec spec;
 
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "A Hugging Face model directory.")
     private Path model;
 
-    @Option(names = "--data", required = true, paramLabel = "FILE.jsonl",
-            description = "Training data, one JSON object per line: {\"text\"}, {\"prompt\", \"completion\"} or {\"messages\"}.")
+    @Option(
+            names = "--data",
+            required = true,
+            paramLabel = "FILE.jsonl",
+            description =
+                    "Training data, one JSON object per line: {\"text\"}, {\"prompt\", \"completion\"} or {\"messages\"}.")
     private Path data;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where adapter/, checkpoints and the report go.")
+    @Option(
+            names = "--out",
+            required = true,
+            paramLabel = "DIR",
+            description = "Where adapter/, checkpoints and the report go.")
     private Path out;
 
     @ArgGroup(exclusive = true)
@@ -71,11 +82,17 @@ final class FinetuneCommand implements Callable<Integer> {
         @Option(names = "--eval-data", paramLabel = "FILE.jsonl", description = "Evaluation data, same formats.")
         Path file;
 
-        @Option(names = "--eval-fraction", paramLabel = "F", description = "Hold out this share of --data for evaluation.")
+        @Option(
+                names = "--eval-fraction",
+                paramLabel = "F",
+                description = "Hold out this share of --data for evaluation.")
         Double fraction;
     }
 
-    @Option(names = "--method", defaultValue = "lora", description = "lora, dora, mora or a plugin's method (default: lora).")
+    @Option(
+            names = "--method",
+            defaultValue = "lora",
+            description = "lora, dora, mora or a plugin's method (default: lora).")
     private String method;
 
     @Option(names = "--rank", defaultValue = "8", description = "r (default: 8).")
@@ -84,7 +101,10 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--alpha", defaultValue = "16", description = "α; the scaling is α/r (default: 16).")
     private float alpha;
 
-    @Option(names = "--target", defaultValue = "q_proj,v_proj", split = ",",
+    @Option(
+            names = "--target",
+            defaultValue = "q_proj,v_proj",
+            split = ",",
             description = "Module names, or all-linear (default: q_proj,v_proj).")
     private List<String> targets = new ArrayList<>();
 
@@ -100,13 +120,19 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--warmup-steps", defaultValue = "0", description = "Linear warmup steps (default: 0).")
     private int warmupSteps;
 
-    @Option(names = "--schedule", defaultValue = "linear", description = "cosine, linear or constant after warmup (default: linear).")
+    @Option(
+            names = "--schedule",
+            defaultValue = "linear",
+            description = "cosine, linear or constant after warmup (default: linear).")
     private String schedule;
 
     @Option(names = "--weight-decay", defaultValue = "0", description = "AdamW weight decay (default: 0).")
     private float weightDecay;
 
-    @Option(names = "--max-grad-norm", defaultValue = "1", description = "Clip the global gradient norm to this; 0 turns it off (default: 1).")
+    @Option(
+            names = "--max-grad-norm",
+            defaultValue = "1",
+            description = "Clip the global gradient norm to this; 0 turns it off (default: 1).")
     private float maxGradNorm;
 
     @Option(names = "--batch", defaultValue = "4", description = "Sequences per micro-batch (default: 4).")
@@ -130,19 +156,32 @@ final class FinetuneCommand implements Callable<Integer> {
         Integer steps;
     }
 
-    @Option(names = "--eval-every", defaultValue = "0", description = "Evaluate every N steps, and at the end (default: at the end).")
+    @Option(
+            names = "--eval-every",
+            defaultValue = "0",
+            description = "Evaluate every N steps, and at the end (default: at the end).")
     private int evalEvery;
 
-    @Option(names = "--save-every", defaultValue = "0", description = "Write checkpoint-N every N steps (default: none).")
+    @Option(
+            names = "--save-every",
+            defaultValue = "0",
+            description = "Write checkpoint-N every N steps (default: none).")
     private int saveEvery;
 
-    @Option(names = "--resume", paramLabel = "CHECKPOINT_DIR", description = "Continue from a checkpoint-N directory of a run with the same settings.")
+    @Option(
+            names = "--resume",
+            paramLabel = "CHECKPOINT_DIR",
+            description = "Continue from a checkpoint-N directory of a run with the same settings.")
     private Path resume;
 
-    @Option(names = "--seed", defaultValue = "42", description = "Seeds initialisation, data order and dropout (default: 42).")
+    @Option(
+            names = "--seed",
+            defaultValue = "42",
+            description = "Seeds initialisation, data order and dropout (default: 42).")
     private long seed;
 
-    @Mixin private EngineOptions engineOptions;
+    @Mixin
+    private EngineOptions engineOptions;
 
     @Override
     public Integer call() {
@@ -155,7 +194,10 @@ final class FinetuneCommand implements Callable<Integer> {
                 .readsFile("--eval-data", evalInput == null ? null : evalInput.file)
                 .readsDirectory("--resume", resume)
                 .writesInto("--out", out)
-                .replacesDirectory("--out", out.resolve("adapter"), Set.of(AdapterDirectory.WEIGHTS_FILE, PeftConfigFile.FILE_NAME))
+                .replacesDirectory(
+                        "--out",
+                        out.resolve("adapter"),
+                        Set.of(AdapterDirectory.WEIGHTS_FILE, PeftConfigFile.FILE_NAME))
                 .writesFile("--out", out.resolve("report.json"))
                 .writesFile("--out", out.resolve("loss.png"))
                 .check();
@@ -173,17 +215,30 @@ final class FinetuneCommand implements Callable<Integer> {
             }
             PrintStream err = System.err;
             if (train.truncated() > 0) {
-                err.printf(Locale.ROOT, "%d of %d training sequences were longer than --max-length %d and were cut%n",
-                        train.truncated(), train.examples().size(), maxLength);
+                err.printf(
+                        Locale.ROOT,
+                        "%d of %d training sequences were longer than --max-length %d and were cut%n",
+                        train.truncated(),
+                        train.examples().size(),
+                        maxLength);
             }
             JsonObject report = new FineTuner(lm, config, train, eval, progress(err)).run(out, resume);
             PrintWriter stdout = spec.commandLine().getOut();
-            stdout.printf(Locale.ROOT, "Wrote %s: %d steps, %,d tokens, %.1f s (%.0f tokens/s), final train loss %.4f%s%n",
-                    out.resolve("adapter"), report.get("steps").getAsInt(), report.get("tokens").getAsLong(),
-                    report.get("seconds").getAsDouble(), report.get("tokensPerSecond").getAsDouble(),
+            stdout.printf(
+                    Locale.ROOT,
+                    "Wrote %s: %d steps, %,d tokens, %.1f s (%.0f tokens/s), final train loss %.4f%s%n",
+                    out.resolve("adapter"),
+                    report.get("steps").getAsInt(),
+                    report.get("tokens").getAsLong(),
+                    report.get("seconds").getAsDouble(),
+                    report.get("tokensPerSecond").getAsDouble(),
                     lastValue(report, "trainLoss"),
-                    report.get("finalEvalPerplexity").isJsonNull() ? ""
-                            : String.format(Locale.ROOT, ", eval perplexity %.3f", report.get("finalEvalPerplexity").getAsDouble()));
+                    report.get("finalEvalPerplexity").isJsonNull()
+                            ? ""
+                            : String.format(
+                                    Locale.ROOT,
+                                    ", eval perplexity %.3f",
+                                    report.get("finalEvalPerplexity").getAsDouble()));
             stdout.flush();
         }
         return 0;
@@ -205,15 +260,23 @@ final class FinetuneCommand implements Callable<Integer> {
 
     /** A run writes into a new or empty --out, or continues one of its own checkpoints there; outputs of two runs never mix. */
     private void checkOutput() {
-        boolean continuing = resume != null && resume.toAbsolutePath().normalize().startsWith(out.toAbsolutePath().normalize());
+        boolean continuing = resume != null
+                && resume.toAbsolutePath()
+                        .normalize()
+                        .startsWith(out.toAbsolutePath().normalize());
         if (continuing || !Files.isDirectory(out)) {
             return;
         }
         try (Stream<Path> entries = Files.list(out)) {
-            List<String> found = entries.map(entry -> entry.getFileName().toString()).sorted().limit(5).toList();
+            List<String> found = entries.map(entry -> entry.getFileName().toString())
+                    .sorted()
+                    .limit(5)
+                    .toList();
             if (!found.isEmpty()) {
-                throw new ParameterException(spec.commandLine(), "--out " + out + " already holds " + found
-                        + ": give a new or empty directory, or --resume one of its checkpoints to continue that run");
+                throw new ParameterException(
+                        spec.commandLine(),
+                        "--out " + out + " already holds " + found
+                                + ": give a new or empty directory, or --resume one of its checkpoints to continue that run");
             }
         } catch (IOException e) {
             throw new ParameterException(spec.commandLine(), "--out " + out + " cannot be listed: " + e.getMessage());
@@ -238,14 +301,33 @@ final class FinetuneCommand implements Callable<Integer> {
             methodOptions.put("operator", operator);
         }
         if (evalInput != null && evalInput.fraction != null && !(evalInput.fraction > 0 && evalInput.fraction < 1)) {
-            throw new ParameterException(spec.commandLine(), "--eval-fraction must be in (0, 1), got " + evalInput.fraction);
+            throw new ParameterException(
+                    spec.commandLine(), "--eval-fraction must be in (0, 1), got " + evalInput.fraction);
         }
-        int epochs = length == null || length.steps == null ? (length == null || length.epochs == null ? 1 : length.epochs) : 0;
+        int epochs = length == null || length.steps == null
+                ? (length == null || length.epochs == null ? 1 : length.epochs)
+                : 0;
         int steps = length != null && length.steps != null ? length.steps : 0;
         try {
-            return new FineTuneConfig(method, rank, alpha, targets, methodOptions, learningRate, warmupSteps,
-                    LearningRateSchedule.Shape.parse(schedule), weightDecay, maxGradNorm, batch, gradAccum, maxLength,
-                    epochs, steps, evalEvery, saveEvery, seed);
+            return new FineTuneConfig(
+                    method,
+                    rank,
+                    alpha,
+                    targets,
+                    methodOptions,
+                    learningRate,
+                    warmupSteps,
+                    LearningRateSchedule.Shape.parse(schedule),
+                    weightDecay,
+                    maxGradNorm,
+                    batch,
+                    gradAccum,
+                    maxLength,
+                    epochs,
+                    steps,
+                    evalEvery,
+                    saveEvery,
+                    seed);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -257,12 +339,25 @@ final class FinetuneCommand implements Callable<Integer> {
             private ProgressBar bar;
 
             @Override
-            public void step(int step, int totalSteps, double loss, double learningRate, double tokensPerSecond, double secondsLeft) {
+            public void step(
+                    int step,
+                    int totalSteps,
+                    double loss,
+                    double learningRate,
+                    double tokensPerSecond,
+                    double secondsLeft) {
                 if (bar == null) {
                     bar = new ProgressBar(err, "finetune", totalSteps, interactive);
                 }
-                bar.update(step, String.format(Locale.ROOT, "loss %.4f lr %.2e %.0f tok/s ETA %s", loss, learningRate,
-                        tokensPerSecond, duration(secondsLeft)));
+                bar.update(
+                        step,
+                        String.format(
+                                Locale.ROOT,
+                                "loss %.4f lr %.2e %.0f tok/s ETA %s",
+                                loss,
+                                learningRate,
+                                tokensPerSecond,
+                                duration(secondsLeft)));
             }
 
             @Override
@@ -274,7 +369,8 @@ final class FinetuneCommand implements Callable<Integer> {
 
     private static String duration(double seconds) {
         long s = Math.round(seconds);
-        return s >= 3600 ? String.format(Locale.ROOT, "%dh%02dm", s / 3600, s / 60 % 60)
+        return s >= 3600
+                ? String.format(Locale.ROOT, "%dh%02dm", s / 3600, s / 60 % 60)
                 : String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60);
     }
 }

@@ -23,8 +23,15 @@ public final class FlagChecks {
      */
     public static void inRange(CommandSpec spec, String flag, long value, long min, long max) {
         if (value < min || value > max) {
-            throw new ParameterException(spec.commandLine(), String.format(java.util.Locale.ROOT,
-                    "%s %d is out of range: it must be %,d to %,d", flag, value, min, max));
+            throw new ParameterException(
+                    spec.commandLine(),
+                    String.format(
+                            java.util.Locale.ROOT,
+                            "%s %d is out of range: it must be %,d to %,d",
+                            flag,
+                            value,
+                            min,
+                            max));
         }
     }
 
@@ -38,7 +45,8 @@ public final class FlagChecks {
      */
     public static void positiveFinite(CommandSpec spec, String flag, float value) {
         if (!(value > 0) || Double.isInfinite(value)) {
-            throw new ParameterException(spec.commandLine(), flag + " is " + value + ": it must be a finite number above 0");
+            throw new ParameterException(
+                    spec.commandLine(), flag + " is " + value + ": it must be a finite number above 0");
         }
     }
 
@@ -54,8 +62,8 @@ public final class FlagChecks {
         Set<Object> seen = new LinkedHashSet<>();
         for (Object value : values) {
             if (!seen.add(value)) {
-                throw new ParameterException(spec.commandLine(), flag + " names " + value + " twice (" + values
-                        + "): give each value once");
+                throw new ParameterException(
+                        spec.commandLine(), flag + " names " + value + " twice (" + values + "): give each value once");
             }
         }
     }

@@ -25,34 +25,55 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "generate",
         mixinStandardHelpOptions = true,
-        description = "Generate text with a pretrained causal LM (Llama, Mistral, Qwen2, GPT-2) and optional PEFT adapters. "
-                + "Prints only the continuation of each prompt, one per line; logs go to standard error.")
+        description =
+                "Generate text with a pretrained causal LM (Llama, Mistral, Qwen2, GPT-2) and optional PEFT adapters. "
+                        + "Prints only the continuation of each prompt, one per line; logs go to standard error.")
 final class GenerateCommand implements Callable<Integer> {
 
-    @ParentCommand private Peft4jCommand parent;
+    @ParentCommand
+    private Peft4jCommand parent;
 
-    @Spec private CommandSpec spec;
+    @Spec
+    private CommandSpec spec;
 
-    @Mixin private ModelOptions modelOptions;
+    @Mixin
+    private ModelOptions modelOptions;
 
-    @Option(names = "--prompt", required = true, paramLabel = "TEXT",
+    @Option(
+            names = "--prompt",
+            required = true,
+            paramLabel = "TEXT",
             description = "The prompt (repeatable: the prompts are generated together as one batch).")
     private List<String> prompts = new ArrayList<>();
 
     @Option(names = "--chat", description = "Render each prompt as a user message with the model's chat template.")
     private boolean chat;
 
-    @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "64", description = "At most N new tokens (default: 64).")
+    @Option(
+            names = "--max-new-tokens",
+            paramLabel = "N",
+            defaultValue = "64",
+            description = "At most N new tokens (default: 64).")
     private int maxNewTokens;
 
-    @Option(names = "--temperature", paramLabel = "T", defaultValue = "0",
+    @Option(
+            names = "--temperature",
+            paramLabel = "T",
+            defaultValue = "0",
             description = "0 for greedy decoding (default); above 0 samples from softmax(logits / T).")
     private double temperature;
 
-    @Option(names = "--top-k", paramLabel = "K", defaultValue = "0", description = "Sample among the K most likely tokens (0: all).")
+    @Option(
+            names = "--top-k",
+            paramLabel = "K",
+            defaultValue = "0",
+            description = "Sample among the K most likely tokens (0: all).")
     private int topK;
 
-    @Option(names = "--top-p", paramLabel = "P", defaultValue = "1",
+    @Option(
+            names = "--top-p",
+            paramLabel = "P",
+            defaultValue = "1",
             description = "Sample among the most likely tokens whose probability reaches P (1: all).")
     private double topP;
 
@@ -86,7 +107,8 @@ final class GenerateCommand implements Callable<Integer> {
             int positions = lm.config().maxPositions();
             if (longest + maxNewTokens > positions) {
                 throw new PeftException("A prompt of " + longest + " tokens and --max-new-tokens " + maxNewTokens
-                        + " exceed the model's " + positions + " positions (max_position_embeddings): give --max-new-tokens "
+                        + " exceed the model's " + positions
+                        + " positions (max_position_embeddings): give --max-new-tokens "
                         + Math.max(1, positions - longest) + " or less, or a shorter prompt");
             }
             List<long[]> outputs = new Generator(lm).generateIds(inputs, config);
@@ -100,8 +122,11 @@ final class GenerateCommand implements Callable<Integer> {
     }
 
     private long[] chatPrompt(Tokenizer tokenizer, String prompt) {
-        ChatTemplate template = tokenizer.chatTemplate().orElseThrow(() -> new PeftException(
-                "--chat: the model's tokenizer_config.json has no chat_template; drop --chat to use the prompt as it is"));
+        ChatTemplate template = tokenizer
+                .chatTemplate()
+                .orElseThrow(
+                        () -> new PeftException(
+                                "--chat: the model's tokenizer_config.json has no chat_template; drop --chat to use the prompt as it is"));
         String text = template.render(List.of(new ChatMessage("user", prompt)), true);
         return tokenizer.encode(text, false);
     }

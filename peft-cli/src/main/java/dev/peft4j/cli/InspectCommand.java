@@ -23,11 +23,15 @@ import picocli.CommandLine.Spec;
                 + "tensor shapes and parameter counts, and every inconsistency found.")
 final class InspectCommand implements Callable<Integer> {
 
-    @ParentCommand private Peft4jCommand parent;
+    @ParentCommand
+    private Peft4jCommand parent;
 
-    @Spec private CommandSpec spec;
+    @Spec
+    private CommandSpec spec;
 
-    @Parameters(paramLabel = "DIR", description = "The adapter directory (adapter_config.json, adapter_model.safetensors).")
+    @Parameters(
+            paramLabel = "DIR",
+            description = "The adapter directory (adapter_config.json, adapter_model.safetensors).")
     private Path directory;
 
     @Override

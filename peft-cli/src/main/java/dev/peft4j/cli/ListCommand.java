@@ -1,8 +1,8 @@
 package dev.peft4j.cli;
 
+import dev.peft4j.mora.spi.CompressionOperator;
 import dev.peft4j.mora.spi.MoraOperators;
 import dev.peft4j.spi.AdapterFactory;
-import dev.peft4j.mora.spi.CompressionOperator;
 import dev.peft4j.spi.EngineAvailability;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.PluginProblem;
@@ -17,12 +17,17 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code peft4j list}: every discovered adapter, operator and engine, with each engine's state. */
-@Command(name = "list", mixinStandardHelpOptions = true, description = "List the adapters, MoRA operators and engines found.")
+@Command(
+        name = "list",
+        mixinStandardHelpOptions = true,
+        description = "List the adapters, MoRA operators and engines found.")
 final class ListCommand implements Callable<Integer> {
 
-    @ParentCommand private Peft4jCommand parent;
+    @ParentCommand
+    private Peft4jCommand parent;
 
-    @Spec private CommandSpec spec;
+    @Spec
+    private CommandSpec spec;
 
     @Override
     public Integer call() {
@@ -31,12 +36,16 @@ final class ListCommand implements Callable<Integer> {
         out.println("Adapters:");
         printRows(out, plugins.adapters().stream().map(ListCommand::row).toList());
         out.println("MoRA operators:");
-        printRows(out, MoraOperators.of(plugins).all().stream().map(ListCommand::row).toList());
+        printRows(
+                out,
+                MoraOperators.of(plugins).all().stream().map(ListCommand::row).toList());
         out.println("Engines:");
         printRows(out, plugins.engines().stream().map(ListCommand::row).toList());
         if (!plugins.problems().isEmpty()) {
             out.println("Plugin problems:");
-            printRows(out, plugins.problems().stream().map(PluginProblem::toString).toList());
+            printRows(
+                    out,
+                    plugins.problems().stream().map(PluginProblem::toString).toList());
         }
         out.flush();
         return 0;
@@ -54,8 +63,11 @@ final class ListCommand implements Callable<Integer> {
     }
 
     private static String row(CompressionOperator operator) {
-        String type = operator.moraType().isPresent() ? "mora_type " + operator.moraType().getAsInt() : "paper only";
-        return String.format("%-26s %-12s %s", operator.name(), type, operator.getClass().getName());
+        String type = operator.moraType().isPresent()
+                ? "mora_type " + operator.moraType().getAsInt()
+                : "paper only";
+        return String.format(
+                "%-26s %-12s %s", operator.name(), type, operator.getClass().getName());
     }
 
     private static String row(EngineBinding engine) {
@@ -66,9 +78,6 @@ final class ListCommand implements Callable<Integer> {
         String devices = engine.devices().stream().map(Object::toString).collect(Collectors.joining(", "));
         return String.format(
                 "%-12s usable   %s %s, devices: %s",
-                engine.name(),
-                engine.djlEngineName(),
-                engine.engine().getVersion(),
-                devices);
+                engine.name(), engine.djlEngineName(), engine.engine().getVersion(), devices);
     }
 }

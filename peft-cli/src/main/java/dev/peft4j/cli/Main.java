@@ -36,13 +36,17 @@ public final class Main {
             try {
                 return new RunLast().execute(parseResult);
             } catch (OutOfMemoryError e) {
-                CommandLine last = parseResult.asCommandLineList().get(parseResult.asCommandLineList().size() - 1);
+                CommandLine last = parseResult
+                        .asCommandLineList()
+                        .get(parseResult.asCommandLineList().size() - 1);
                 throw new ExecutionException(last, "Out of memory", e);
             }
         });
         commandLine.setParameterExceptionHandler((error, args) -> {
             CommandLine cmd = error.getCommandLine();
-            cmd.getErr().println("peft4j: " + error.getMessage() + " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')");
+            cmd.getErr()
+                    .println("peft4j: " + error.getMessage() + " (see '"
+                            + cmd.getCommandSpec().qualifiedName() + " --help')");
             cmd.getErr().flush();
             return cmd.getCommandSpec().exitCodeOnInvalidInput();
         });

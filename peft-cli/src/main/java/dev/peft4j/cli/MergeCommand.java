@@ -24,35 +24,52 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "merge",
         mixinStandardHelpOptions = true,
-        description = "Merge a PEFT adapter (LoRA, DoRA, MoRA) into base weights stored as Hugging Face stores a model, "
-                + "tensor by tensor: one safetensors file into a new file, or a model directory (single file or sharded) "
-                + "into a new model directory.")
+        description =
+                "Merge a PEFT adapter (LoRA, DoRA, MoRA) into base weights stored as Hugging Face stores a model, "
+                        + "tensor by tensor: one safetensors file into a new file, or a model directory (single file or sharded) "
+                        + "into a new model directory.")
 final class MergeCommand implements Callable<Integer> {
 
-    @ParentCommand private Peft4jCommand parent;
+    @ParentCommand
+    private Peft4jCommand parent;
 
-    @Spec private CommandSpec spec;
+    @Spec
+    private CommandSpec spec;
 
-    @Option(names = "--base", required = true, paramLabel = "BASE",
-            description = "The base weights: a .safetensors file, or a model directory (model.safetensors, or shards with "
-                    + "model.safetensors.index.json).")
+    @Option(
+            names = "--base",
+            required = true,
+            paramLabel = "BASE",
+            description =
+                    "The base weights: a .safetensors file, or a model directory (model.safetensors, or shards with "
+                            + "model.safetensors.index.json).")
     private Path base;
 
-    @Option(names = "--adapter", required = true, paramLabel = "DIR",
+    @Option(
+            names = "--adapter",
+            required = true,
+            paramLabel = "DIR",
             description = "The adapter directory (adapter_config.json, adapter_model.safetensors).")
     private Path adapter;
 
-    @Option(names = "--out", required = true, paramLabel = "OUT",
-            description = "The merged weights to write (atomically; never the base): a file for a file, a new directory for a "
-                    + "model directory, holding the merged shards, the index and the model's other files.")
+    @Option(
+            names = "--out",
+            required = true,
+            paramLabel = "OUT",
+            description =
+                    "The merged weights to write (atomically; never the base): a file for a file, a new directory for a "
+                            + "model directory, holding the merged shards, the index and the model's other files.")
     private Path out;
 
-    @Option(names = "--prefix-map", paramLabel = "FROM=TO",
+    @Option(
+            names = "--prefix-map",
+            paramLabel = "FROM=TO",
             description = "Rewrite the adapter's module paths into the base's names by prefix, for example "
                     + "transformer= (strip) or =model (add); repeatable, the first matching rule applies.")
     private List<String> prefixMap = new ArrayList<>();
 
-    @Mixin private EngineOptions engineOptions;
+    @Mixin
+    private EngineOptions engineOptions;
 
     @Override
     public Integer call() {
@@ -72,9 +89,17 @@ final class MergeCommand implements Callable<Integer> {
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         PrintWriter stdout = spec.commandLine().getOut();
-        stdout.printf(Locale.ROOT, "Wrote %s: %d weight%s merged, %d tensor%s replaced, %d copied unchanged (%.1f s, %s)%n",
-                out, summary.merged(), summary.merged() == 1 ? "" : "s", summary.replaced(),
-                summary.replaced() == 1 ? "" : "s", summary.copied(), seconds, backend);
+        stdout.printf(
+                Locale.ROOT,
+                "Wrote %s: %d weight%s merged, %d tensor%s replaced, %d copied unchanged (%.1f s, %s)%n",
+                out,
+                summary.merged(),
+                summary.merged() == 1 ? "" : "s",
+                summary.replaced(),
+                summary.replaced() == 1 ? "" : "s",
+                summary.copied(),
+                seconds,
+                backend);
         stdout.flush();
         return 0;
     }

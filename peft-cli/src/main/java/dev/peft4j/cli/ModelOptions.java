@@ -14,15 +14,22 @@ import picocli.CommandLine.Option;
 /** The options of commands that load a model directory with adapters: {@code --model}, {@code --adapter}, engine, device. */
 final class ModelOptions {
 
-    @Option(names = "--model", required = true, paramLabel = "DIR",
-            description = "A Hugging Face model directory: config.json, model.safetensors (or a sharded set), tokenizer.json.")
+    @Option(
+            names = "--model",
+            required = true,
+            paramLabel = "DIR",
+            description =
+                    "A Hugging Face model directory: config.json, model.safetensors (or a sharded set), tokenizer.json.")
     Path model;
 
-    @Option(names = "--adapter", paramLabel = "DIR",
+    @Option(
+            names = "--adapter",
+            paramLabel = "DIR",
             description = "A PEFT adapter directory to apply (repeatable: the adapters' updates add up).")
     List<Path> adapters = new ArrayList<>();
 
-    @Mixin EngineOptions engineOptions;
+    @Mixin
+    EngineOptions engineOptions;
 
     /**
      * Declares the model and adapter directories as inputs.

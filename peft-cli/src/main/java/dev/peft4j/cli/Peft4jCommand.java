@@ -12,8 +12,16 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         versionProvider = Peft4jCommand.Version.class,
         description = "Parameter-efficient fine-tuning (LoRA, DoRA, MoRA) for the JVM.",
-        subcommands = {ListCommand.class, InspectCommand.class, MergeCommand.class, GenerateCommand.class,
-                PerplexityCommand.class, FinetuneCommand.class, MemorizeCommand.class, BenchCommand.class})
+        subcommands = {
+            ListCommand.class,
+            InspectCommand.class,
+            MergeCommand.class,
+            GenerateCommand.class,
+            PerplexityCommand.class,
+            FinetuneCommand.class,
+            MemorizeCommand.class,
+            BenchCommand.class
+        })
 public final class Peft4jCommand {
 
     @Option(

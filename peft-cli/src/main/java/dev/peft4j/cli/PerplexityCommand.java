@@ -36,16 +36,23 @@ final class PerplexityCommand implements Callable<Integer> {
     /** The most texts per forward. */
     static final int MAX_BATCH = 4096;
 
-    @ParentCommand private Peft4jCommand parent;
+    @ParentCommand
+    private Peft4jCommand parent;
 
-    @Spec private CommandSpec spec;
+    @Spec
+    private CommandSpec spec;
 
-    @Mixin private ModelOptions modelOptions;
+    @Mixin
+    private ModelOptions modelOptions;
 
     @ArgGroup(multiplicity = "1")
     private Input input;
 
-    @Option(names = "--batch", paramLabel = "N", defaultValue = "8", description = "Texts per forward, 1 to 4096 (default: 8).")
+    @Option(
+            names = "--batch",
+            paramLabel = "N",
+            defaultValue = "8",
+            description = "Texts per forward, 1 to 4096 (default: 8).")
     private int batch;
 
     @Option(names = "--json", description = "Print one JSON object: tokens, meanNll, perplexity.")
@@ -56,7 +63,10 @@ final class PerplexityCommand implements Callable<Integer> {
         @Option(names = "--text", paramLabel = "TEXT", description = "The text to score.")
         String text;
 
-        @Option(names = "--data", paramLabel = "FILE.jsonl", description = "One JSON object per line with a \"text\" string.")
+        @Option(
+                names = "--data",
+                paramLabel = "FILE.jsonl",
+                description = "One JSON object per line with a \"text\" string.")
         Path data;
     }
 
@@ -80,8 +90,12 @@ final class PerplexityCommand implements Callable<Integer> {
             object.addProperty("perplexity", score.perplexity());
             out.println(object);
         } else {
-            out.printf(Locale.ROOT, "tokens: %d%nmean NLL: %.6f nats/token%nperplexity: %.4f%n",
-                    score.tokens(), score.meanNll(), score.perplexity());
+            out.printf(
+                    Locale.ROOT,
+                    "tokens: %d%nmean NLL: %.6f nats/token%nperplexity: %.4f%n",
+                    score.tokens(),
+                    score.meanNll(),
+                    score.perplexity());
         }
         out.flush();
         return 0;

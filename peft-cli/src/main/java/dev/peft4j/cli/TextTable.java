@@ -33,7 +33,8 @@ final class TextTable {
      */
     TextTable row(Object... cells) {
         if (cells.length != rightAligned.length) {
-            throw new IllegalArgumentException("A row has " + cells.length + " cells, the table " + rightAligned.length);
+            throw new IllegalArgumentException(
+                    "A row has " + cells.length + " cells, the table " + rightAligned.length);
         }
         String[] row = new String[cells.length];
         for (int i = 0; i < cells.length; i++) {
@@ -61,7 +62,8 @@ final class TextTable {
             StringBuilder line = new StringBuilder(indent);
             for (int i = 0; i < row.length; i++) {
                 String padding = " ".repeat(widths[i] - row[i].length());
-                line.append(rightAligned[i] ? padding + row[i] : row[i] + padding).append("  ");
+                line.append(rightAligned[i] ? padding + row[i] : row[i] + padding)
+                        .append("  ");
             }
             text.append(line.toString().stripTrailing()).append('\n');
         }

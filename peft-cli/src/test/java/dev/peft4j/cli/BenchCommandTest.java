@@ -14,18 +14,33 @@ import org.junit.jupiter.api.io.TempDir;
 
 class BenchCommandTest {
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     @Test
     void aTinyRunWritesBothReportsAndPrintsTheTable() throws IOException {
         CommandRunner.Result result = CommandRunner.run(
-                "bench", "--engine", "pytorch", "--features", "32", "--rank", "4", "--tokens", "4", "--rounds", "3",
-                "--soak-steps", "12", "--out", dir.toString());
+                "bench",
+                "--engine",
+                "pytorch",
+                "--features",
+                "32",
+                "--rank",
+                "4",
+                "--tokens",
+                "4",
+                "--rounds",
+                "3",
+                "--soak-steps",
+                "12",
+                "--out",
+                dir.toString());
         assertEquals(0, result.status(), result.err());
         assertTrue(result.out().contains("| dora_step/lora_step |"), result.out());
         assertTrue(result.out().contains("| method | arrays per eval forward |"), result.out());
 
-        JsonObject report = JsonParser.parseString(Files.readString(dir.resolve("bench-report.json"))).getAsJsonObject();
+        JsonObject report = JsonParser.parseString(Files.readString(dir.resolve("bench-report.json")))
+                .getAsJsonObject();
         assertEquals("pytorch", report.get("engine").getAsString());
         assertEquals("cpu", report.get("device").getAsString());
         int targets = 0;

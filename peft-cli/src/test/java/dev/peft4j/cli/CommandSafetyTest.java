@@ -45,10 +45,17 @@ class CommandSafetyTest {
     @BeforeEach
     void files() throws IOException {
         Random random = new Random(3);
-        base = MergeFiles.write(dir.resolve("model.safetensors"), List.of(
-                floats("h.0.q.weight", SafetensorsDtype.F32, MergeFiles.exact(random, 48, 0.5f), 6, 8)), Map.of());
-        adapter = MergeFiles.adapter(dir.resolve("adapter"),
-                PeftAdapterConfig.builder().setR(2).setTargetModules(List.of("q")).build(), List.of(
+        base = MergeFiles.write(
+                dir.resolve("model.safetensors"),
+                List.of(floats("h.0.q.weight", SafetensorsDtype.F32, MergeFiles.exact(random, 48, 0.5f), 6, 8)),
+                Map.of());
+        adapter = MergeFiles.adapter(
+                dir.resolve("adapter"),
+                PeftAdapterConfig.builder()
+                        .setR(2)
+                        .setTargetModules(List.of("q"))
+                        .build(),
+                List.of(
                         floats("h.0.q.lora_A.weight", SafetensorsDtype.F32, gaussian(random, 16, 1), 2, 8),
                         floats("h.0.q.lora_B.weight", SafetensorsDtype.F32, gaussian(random, 12, 1), 6, 2)));
         adapterWeights = adapter.resolve(AdapterDirectory.WEIGHTS_FILE);
@@ -57,7 +64,8 @@ class CommandSafetyTest {
     }
 
     private CommandRunner.Result merge(Path out) {
-        return CommandRunner.run("merge", "--base", base.toString(), "--adapter", adapter.toString(), "--out", out.toString());
+        return CommandRunner.run(
+                "merge", "--base", base.toString(), "--adapter", adapter.toString(), "--out", out.toString());
     }
 
     /** A refusal: status 1, one line starting with the expected text and containing the others; inputs unchanged. */
@@ -75,31 +83,44 @@ class CommandSafetyTest {
 
     @Test
     void mergeIntoTheAdaptersOwnFileIsRefused() throws IOException {
-        assertRefused(merge(adapterWeights), adapterWeights + " (--out) is inside the input directory " + adapter
-                + " (--adapter)", "write the output outside it");
-        assertEquals(java.util.Set.of(AdapterDirectory.WEIGHTS_FILE, "adapter_config.json"),
+        assertRefused(
+                merge(adapterWeights),
+                adapterWeights + " (--out) is inside the input directory " + adapter + " (--adapter)",
+                "write the output outside it");
+        assertEquals(
+                java.util.Set.of(AdapterDirectory.WEIGHTS_FILE, "adapter_config.json"),
                 java.util.Set.copyOf(MergeFiles.fileNames(adapter)));
     }
 
     @Test
     void anOutputThatIsAnInputThroughAHardLinkOrSymlinkIsRefused() throws IOException {
         Path hardLink = Files.createLink(dir.resolve("linked.safetensors"), adapterWeights);
-        assertRefused(merge(hardLink), hardLink + " (--out) is the same file as " + adapterWeights + " (--adapter, through a link)");
+        assertRefused(
+                merge(hardLink),
+                hardLink + " (--out) is the same file as " + adapterWeights + " (--adapter, through a link)");
         Path symlink = Files.createSymbolicLink(dir.resolve("alias.safetensors"), base);
         assertRefused(merge(symlink), symlink + " (--out) is the input " + base + " (--base)");
         assertRefused(merge(base), base + " (--out) is the input " + base + " (--base)");
         Path linkedDirectory = Files.createSymbolicLink(dir.resolve("adapter-link"), adapter);
-        assertRefused(merge(linkedDirectory.resolve("new.safetensors")), linkedDirectory.resolve("new.safetensors")
-                + " (--out) is inside the input directory");
+        assertRefused(
+                merge(linkedDirectory.resolve("new.safetensors")),
+                linkedDirectory.resolve("new.safetensors") + " (--out) is inside the input directory");
     }
 
     @Test
     void aModelDirectoryMergeRefusesAnOutputInsideItsBase() throws IOException {
         Path model = Files.createDirectory(dir.resolve("model"));
         Files.copy(base, model.resolve("model.safetensors"));
-        CommandRunner.Result result = CommandRunner.run("merge", "--base", model.toString(), "--adapter", adapter.toString(),
-                "--out", model.resolve("merged").toString());
-        assertRefused(result, model.resolve("merged") + " (--out) is inside the input directory " + model + " (--base)");
+        CommandRunner.Result result = CommandRunner.run(
+                "merge",
+                "--base",
+                model.toString(),
+                "--adapter",
+                adapter.toString(),
+                "--out",
+                model.resolve("merged").toString());
+        assertRefused(
+                result, model.resolve("merged") + " (--out) is inside the input directory " + model + " (--base)");
         assertEquals(List.of("model.safetensors"), MergeFiles.fileNames(model));
     }
 
@@ -107,7 +128,8 @@ class CommandSafetyTest {
     void devNullAsOutputIsRefusedAndSurvives() throws IOException {
         Path devNull = Path.of("/dev/null");
         assumeTrue(Files.exists(devNull) && modeType(devNull) == CHARACTER_DEVICE, "a Unix /dev/null");
-        assertRefused(merge(devNull), "/dev/null (--out) is a character device, not a regular file", "give a file's path");
+        assertRefused(
+                merge(devNull), "/dev/null (--out) is a character device, not a regular file", "give a file's path");
         assertEquals(CHARACTER_DEVICE, modeType(devNull), "/dev/null is still a character device");
     }
 
@@ -136,14 +158,21 @@ class CommandSafetyTest {
         assertRefused(merge(existing), existing + " (--out) is an existing directory; --out takes a file path here");
         assertTrue(Files.isDirectory(existing));
         Path missingParent = dir.resolve("no-such-dir").resolve("merged.safetensors");
-        assertRefused(merge(missingParent), missingParent + " (--out) cannot be written: its directory", "create it first");
+        assertRefused(
+                merge(missingParent), missingParent + " (--out) cannot be written: its directory", "create it first");
         assertEquals(List.of("adapter", "existing", "model.safetensors"), MergeFiles.fileNames(dir));
     }
 
     @Test
     void aMissingInputIsNamedWithItsFlag() throws IOException {
-        CommandRunner.Result result = CommandRunner.run("merge", "--base", dir.resolve("absent.safetensors").toString(),
-                "--adapter", adapter.toString(), "--out", dir.resolve("merged.safetensors").toString());
+        CommandRunner.Result result = CommandRunner.run(
+                "merge",
+                "--base",
+                dir.resolve("absent.safetensors").toString(),
+                "--adapter",
+                adapter.toString(),
+                "--out",
+                dir.resolve("merged.safetensors").toString());
         assertRefused(result, dir.resolve("absent.safetensors") + " (--base) does not exist");
         CommandRunner.Result file = CommandRunner.run("inspect", base.toString());
         assertRefused(file, base + " (DIR) is a regular file; DIR takes a directory");
@@ -156,10 +185,14 @@ class CommandSafetyTest {
             assumeTrue(!Files.isReadable(adapterWeights), "permissions are enforced (not running as root)");
             CommandRunner.Result result = CommandRunner.run("inspect", adapter.toString());
             assertEquals(1, result.status());
-            assertEquals("peft4j: " + adapterWeights + " (DIR) cannot be read: permission denied; fix its permissions (chmod) "
-                    + "or run as a user who can read it", result.err().strip());
+            assertEquals(
+                    "peft4j: " + adapterWeights
+                            + " (DIR) cannot be read: permission denied; fix its permissions (chmod) "
+                            + "or run as a user who can read it",
+                    result.err().strip());
         } finally {
-            Files.setPosixFilePermissions(adapterWeights, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            Files.setPosixFilePermissions(
+                    adapterWeights, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
         }
     }
 
@@ -175,7 +208,9 @@ class CommandSafetyTest {
         CommandRunner.Result result = CommandRunner.run("inspect", "bad\0path");
         assertEquals(2, result.status(), result.err());
         assertEquals(1, result.err().strip().lines().count(), result.err());
-        assertTrue(result.err().contains("is not a valid path here: Nul character not allowed; correct the path"), result.err());
+        assertTrue(
+                result.err().contains("is not a valid path here: Nul character not allowed; correct the path"),
+                result.err());
     }
 
     private static int modeType(Path path) throws IOException {
@@ -185,7 +220,9 @@ class CommandSafetyTest {
     /** Makes a FIFO with mkfifo, or skips the test where there is none. */
     static Path mkfifo(Path path) throws InterruptedException {
         try {
-            Process process = new ProcessBuilder("mkfifo", path.toString()).redirectErrorStream(true).start();
+            Process process = new ProcessBuilder("mkfifo", path.toString())
+                    .redirectErrorStream(true)
+                    .start();
             assumeTrue(process.waitFor() == 0 && Files.exists(path), "mkfifo works here");
         } catch (IOException e) {
             assumeTrue(false, "no mkfifo: " + e.getMessage());

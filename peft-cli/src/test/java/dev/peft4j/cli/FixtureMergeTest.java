@@ -41,7 +41,8 @@ class FixtureMergeTest {
         Path adapter = PeftFixtures.adapter(PeftFixtures.GPT2);
         List<Tensor> base = new ArrayList<>();
         for (int layer = 0; layer < 12; layer++) {
-            base.add(floats(gpt2Weight(layer), SafetensorsDtype.F32, w0(layer, HIDDEN * 3 * HIDDEN), HIDDEN, 3 * HIDDEN));
+            base.add(floats(
+                    gpt2Weight(layer), SafetensorsDtype.F32, w0(layer, HIDDEN * 3 * HIDDEN), HIDDEN, 3 * HIDDEN));
         }
         base.add(floats("transformer.h.0.attn.c_attn.bias", SafetensorsDtype.F32, w0(20, 3 * HIDDEN), 3 * HIDDEN));
         base.add(floats("score.weight", SafetensorsDtype.F32, w0(21, 2 * HIDDEN), 2, HIDDEN));
@@ -78,8 +79,12 @@ class FixtureMergeTest {
         List<Tensor> base = new ArrayList<>();
         for (int layer = 0; layer < 6; layer++) {
             for (int projection = 0; projection < 2; projection++) {
-                base.add(floats(distilbertWeight(layer, projection), SafetensorsDtype.F32,
-                        w0(2 * layer + projection, HIDDEN * HIDDEN), HIDDEN, HIDDEN));
+                base.add(floats(
+                        distilbertWeight(layer, projection),
+                        SafetensorsDtype.F32,
+                        w0(2 * layer + projection, HIDDEN * HIDDEN),
+                        HIDDEN,
+                        HIDDEN));
             }
         }
         base.add(MergeFiles.longs("distilbert.embeddings.position_ids", new long[] {0, 1, 2, 3}, 1, 4));
@@ -111,18 +116,21 @@ class FixtureMergeTest {
                     }
                 }
             }
-            for (String saved : List.of("pre_classifier.weight", "pre_classifier.bias", "classifier.weight",
-                    "classifier.bias")) {
+            for (String saved :
+                    List.of("pre_classifier.weight", "pre_classifier.bias", "classifier.weight", "classifier.bias")) {
                 assertArrayEquals(file.get("base_model.model." + saved), merged.readFloats(saved), saved);
             }
-            assertEquals(SafetensorsDtype.I64, merged.tensor("distilbert.embeddings.position_ids").dtype());
+            assertEquals(
+                    SafetensorsDtype.I64,
+                    merged.tensor("distilbert.embeddings.position_ids").dtype());
         }
     }
 
     private Path merge(EngineBinding engine, List<Tensor> base, Path adapter) {
         Path basePath = MergeFiles.write(dir.resolve("model.safetensors"), base, Map.of());
         Path output = dir.resolve("merged.safetensors");
-        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
+        try (NDManager manager =
+                NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
             StreamingMerge.merge(basePath, adapter, output, manager, StreamingMerge.Options.defaults());
         }
         return output;
@@ -133,7 +141,8 @@ class FixtureMergeTest {
     }
 
     private static String distilbertWeight(int layer, int projection) {
-        return "distilbert.transformer.layer." + layer + ".attention." + (projection == 0 ? "q_lin" : "v_lin") + ".weight";
+        return "distilbert.transformer.layer." + layer + ".attention." + (projection == 0 ? "q_lin" : "v_lin")
+                + ".weight";
     }
 
     /** A base tensor's values in [−0.02, 0.02), the same on every call with the same seed; quick to make. */

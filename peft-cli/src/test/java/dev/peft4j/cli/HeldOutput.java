@@ -30,8 +30,8 @@ public final class HeldOutput {
     public static void main(String[] args) throws IOException {
         Path target = Path.of(args[1]);
         if (args[0].equals("file")) {
-            SafetensorsWriter writer = SafetensorsWriter.create(target,
-                    List.of(new TensorSpec("w", SafetensorsDtype.F32, new Shape(1024))), Map.of());
+            SafetensorsWriter writer = SafetensorsWriter.create(
+                    target, List.of(new TensorSpec("w", SafetensorsDtype.F32, new Shape(1024))), Map.of());
             writer.write("w", ByteBuffer.allocate(4096));
         } else {
             StagedDirectory staged = StagedDirectory.start(target);

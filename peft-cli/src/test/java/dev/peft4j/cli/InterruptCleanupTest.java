@@ -13,9 +13,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Ctrl-C (SIGTERM here, which runs the same shutdown hooks) while an output is being written
@@ -32,11 +32,17 @@ class InterruptCleanupTest {
     @ValueSource(strings = {"file", "directory"})
     void aTerminatedRunLeavesNoTemporaryOutput(String kind) throws Exception {
         Path target = dir.resolve(kind.equals("file") ? "merged.safetensors" : "memorize-out");
-        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), HeldOutput.class.getName(), kind, target.toString())
+        Process child = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        HeldOutput.class.getName(),
+                        kind,
+                        target.toString())
                 .redirectError(ProcessBuilder.Redirect.DISCARD)
                 .start();
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+        try (BufferedReader out =
+                new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
             assertEquals("ready", out.readLine(), "the child started its output");
             assertEquals(1, hidden(dir).size(), "the temporary output exists while the run is held: " + hidden(dir));
             child.destroy();
@@ -50,7 +56,10 @@ class InterruptCleanupTest {
 
     private static List<String> hidden(Path directory) throws IOException {
         try (Stream<Path> entries = Files.list(directory)) {
-            return entries.map(path -> path.getFileName().toString()).filter(name -> name.startsWith(".")).sorted().toList();
+            return entries.map(path -> path.getFileName().toString())
+                    .filter(name -> name.startsWith("."))
+                    .sorted()
+                    .toList();
         }
     }
 }

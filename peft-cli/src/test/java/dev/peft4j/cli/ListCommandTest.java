@@ -13,17 +13,34 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ListCommandTest {
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     @Test
     void listsTheMethodsAndBothEnginesUsableOnTheCpu() {
         CommandRunner.Result result = CommandRunner.run("list");
         assertEquals(0, result.status(), result.err());
         String out = result.out();
-        assertTrue(Pattern.compile("(?m)^  lora +dev\\.peft4j\\.lora\\.LoraFactory$").matcher(out).find(), out);
-        assertTrue(Pattern.compile("(?m)^  dora +dev\\.peft4j\\.dora\\.DoraFactory$").matcher(out).find(), out);
-        assertTrue(Pattern.compile("(?m)^  pytorch +usable +PyTorch 2\\.7\\.1, devices: cpu\\(\\)$").matcher(out).find(), out);
-        assertTrue(Pattern.compile("(?m)^  mxnet +usable +MXNet 1\\.9\\.\\d, devices: cpu\\(\\)$").matcher(out).find(), out);
+        assertTrue(
+                Pattern.compile("(?m)^  lora +dev\\.peft4j\\.lora\\.LoraFactory$")
+                        .matcher(out)
+                        .find(),
+                out);
+        assertTrue(
+                Pattern.compile("(?m)^  dora +dev\\.peft4j\\.dora\\.DoraFactory$")
+                        .matcher(out)
+                        .find(),
+                out);
+        assertTrue(
+                Pattern.compile("(?m)^  pytorch +usable +PyTorch 2\\.7\\.1, devices: cpu\\(\\)$")
+                        .matcher(out)
+                        .find(),
+                out);
+        assertTrue(
+                Pattern.compile("(?m)^  mxnet +usable +MXNet 1\\.9\\.\\d, devices: cpu\\(\\)$")
+                        .matcher(out)
+                        .find(),
+                out);
     }
 
     @Test
@@ -40,7 +57,8 @@ class ListCommandTest {
 
     @Test
     void aMissingPluginDirectoryIsAOneLineError() {
-        CommandRunner.Result result = CommandRunner.run("--plugins", dir.resolve("missing").toString(), "list");
+        CommandRunner.Result result =
+                CommandRunner.run("--plugins", dir.resolve("missing").toString(), "list");
         assertEquals(1, result.status());
         assertTrue(result.err().startsWith("peft4j: Plugin directory "), result.err());
         assertTrue(result.err().contains("does not exist"), result.err());

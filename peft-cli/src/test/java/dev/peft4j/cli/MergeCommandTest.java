@@ -35,12 +35,20 @@ class MergeCommandTest {
     @BeforeEach
     void files() {
         Random random = new Random(3);
-        base = MergeFiles.write(dir.resolve("model.safetensors"), List.of(
-                floats("h.0.q.weight", SafetensorsDtype.F32, MergeFiles.exact(random, 48, 0.5f), 6, 8),
-                floats("h.0.v.weight", SafetensorsDtype.F32, MergeFiles.exact(random, 48, 0.5f), 6, 8),
-                MergeFiles.longs("position_ids", new long[] {0, 1}, 2)), Map.of());
-        adapter = MergeFiles.adapter(dir.resolve("adapter"),
-                PeftAdapterConfig.builder().setR(2).setTargetModules(List.of("q", "v")).build(), List.of(
+        base = MergeFiles.write(
+                dir.resolve("model.safetensors"),
+                List.of(
+                        floats("h.0.q.weight", SafetensorsDtype.F32, MergeFiles.exact(random, 48, 0.5f), 6, 8),
+                        floats("h.0.v.weight", SafetensorsDtype.F32, MergeFiles.exact(random, 48, 0.5f), 6, 8),
+                        MergeFiles.longs("position_ids", new long[] {0, 1}, 2)),
+                Map.of());
+        adapter = MergeFiles.adapter(
+                dir.resolve("adapter"),
+                PeftAdapterConfig.builder()
+                        .setR(2)
+                        .setTargetModules(List.of("q", "v"))
+                        .build(),
+                List.of(
                         floats("model.h.0.q.lora_A.weight", SafetensorsDtype.F32, gaussian(random, 16, 1), 2, 8),
                         floats("model.h.0.q.lora_B.weight", SafetensorsDtype.F32, gaussian(random, 12, 1), 6, 2),
                         floats("model.h.0.v.lora_A.weight", SafetensorsDtype.F32, gaussian(random, 16, 1), 2, 8),
@@ -51,11 +59,26 @@ class MergeCommandTest {
     @ParameterizedTest
     @EngineSource
     void mergesWithAPrefixMapAndPrintsASummary(EngineBinding engine) {
-        CommandRunner.Result result = CommandRunner.run("merge", "--base", base.toString(), "--adapter", adapter.toString(),
-                "--out", output.toString(), "--prefix-map", "model=", "--engine", engine.name(), "--device", "cpu");
+        CommandRunner.Result result = CommandRunner.run(
+                "merge",
+                "--base",
+                base.toString(),
+                "--adapter",
+                adapter.toString(),
+                "--out",
+                output.toString(),
+                "--prefix-map",
+                "model=",
+                "--engine",
+                engine.name(),
+                "--device",
+                "cpu");
         assertEquals(0, result.status(), result.err());
-        assertTrue(Pattern.compile("Wrote " + Pattern.quote(output.toString()) + ": 2 weights merged, 0 tensors replaced, "
-                + "1 copied unchanged \\(\\d+\\.\\d s, " + engine.name() + " on cpu\\(\\)\\)\n").matcher(result.out()).matches(),
+        assertTrue(
+                Pattern.compile("Wrote " + Pattern.quote(output.toString()) + ": 2 weights merged, 0 tensors replaced, "
+                                + "1 copied unchanged \\(\\d+\\.\\d s, " + engine.name() + " on cpu\\(\\)\\)\n")
+                        .matcher(result.out())
+                        .matches(),
                 result.out());
         try (SafetensorsFile in = SafetensorsFile.open(base);
                 SafetensorsFile out = SafetensorsFile.open(output)) {
@@ -67,11 +90,14 @@ class MergeCommandTest {
 
     @Test
     void aMissingTargetIsAOneLineErrorAndNothingIsWritten() {
-        CommandRunner.Result result = CommandRunner.run("merge", "--base", base.toString(), "--adapter", adapter.toString(),
-                "--out", output.toString());
+        CommandRunner.Result result = CommandRunner.run(
+                "merge", "--base", base.toString(), "--adapter", adapter.toString(), "--out", output.toString());
         assertEquals(1, result.status());
-        assertTrue(result.err().startsWith("peft4j: " + base + " has no tensor 'model.h.0.q.weight' for the adapted module "
-                + "'model.h.0.q'"), result.err());
+        assertTrue(
+                result.err()
+                        .startsWith("peft4j: " + base + " has no tensor 'model.h.0.q.weight' for the adapted module "
+                                + "'model.h.0.q'"),
+                result.err());
         assertTrue(result.err().contains("prefix rule 'model='"), result.err());
         assertEquals(1, result.err().strip().lines().count(), result.err());
         assertFalse(Files.exists(output));
@@ -80,10 +106,20 @@ class MergeCommandTest {
 
     @Test
     void aMalformedPrefixMapIsAOneLineError() {
-        CommandRunner.Result result = CommandRunner.run("merge", "--base", base.toString(), "--adapter", adapter.toString(),
-                "--out", output.toString(), "--prefix-map", "model");
+        CommandRunner.Result result = CommandRunner.run(
+                "merge",
+                "--base",
+                base.toString(),
+                "--adapter",
+                adapter.toString(),
+                "--out",
+                output.toString(),
+                "--prefix-map",
+                "model");
         assertEquals(1, result.status());
-        assertEquals("peft4j: Path map rule 'model' must be written FROM=TO", result.err().strip());
+        assertEquals(
+                "peft4j: Path map rule 'model' must be written FROM=TO",
+                result.err().strip());
         assertFalse(Files.exists(output));
     }
 

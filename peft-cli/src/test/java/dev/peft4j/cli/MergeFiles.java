@@ -151,8 +151,12 @@ final class MergeFiles {
         }
         PeftConfigFile.write(config, directory.resolve(PeftConfigFile.FILE_NAME));
         List<Tensor> prefixed = tensors.stream()
-                .map(t -> new Tensor(new TensorSpec(AdapterDirectory.TENSOR_PREFIX + t.name(), t.spec().dtype(),
-                        t.spec().shape()), t.bytes()))
+                .map(t -> new Tensor(
+                        new TensorSpec(
+                                AdapterDirectory.TENSOR_PREFIX + t.name(),
+                                t.spec().dtype(),
+                                t.spec().shape()),
+                        t.bytes()))
                 .toList();
         write(directory.resolve(AdapterDirectory.WEIGHTS_FILE), prefixed, Map.of());
         return directory;

@@ -24,16 +24,39 @@ class RealModelCommandsTest {
 
     @Test
     void generatePrintsOnlyTheGreedyContinuation() {
-        CommandRunner.Result result = CommandRunner.run("generate", "--model", stories260k().toString(),
-                "--prompt", "Once upon a time", "--max-new-tokens", "30", "--engine", "pytorch");
+        CommandRunner.Result result = CommandRunner.run(
+                "generate",
+                "--model",
+                stories260k().toString(),
+                "--prompt",
+                "Once upon a time",
+                "--max-new-tokens",
+                "30",
+                "--engine",
+                "pytorch");
         assertEquals(0, result.status(), result.err());
         assertEquals(CONTINUATION + System.lineSeparator(), result.out());
     }
 
     @Test
     void samplingWithASeedRepeatsAndDiffersFromGreedy() {
-        String[] args = {"generate", "--model", stories260k().toString(), "--prompt", "Once upon a time",
-            "--max-new-tokens", "20", "--temperature", "1.5", "--top-k", "50", "--top-p", "0.95", "--seed", "7"};
+        String[] args = {
+            "generate",
+            "--model",
+            stories260k().toString(),
+            "--prompt",
+            "Once upon a time",
+            "--max-new-tokens",
+            "20",
+            "--temperature",
+            "1.5",
+            "--top-k",
+            "50",
+            "--top-p",
+            "0.95",
+            "--seed",
+            "7"
+        };
         CommandRunner.Result first = CommandRunner.run(args);
         CommandRunner.Result second = CommandRunner.run(args);
         assertEquals(0, first.status(), first.err());
@@ -43,17 +66,26 @@ class RealModelCommandsTest {
 
     @Test
     void perplexityJsonOfAParagraph(@TempDir Path dir) throws IOException {
-        CommandRunner.Result text = CommandRunner.run("perplexity", "--model", stories260k().toString(),
-                "--text", "Once upon a time, there was a little girl named Lily.", "--json");
+        CommandRunner.Result text = CommandRunner.run(
+                "perplexity",
+                "--model",
+                stories260k().toString(),
+                "--text",
+                "Once upon a time, there was a little girl named Lily.",
+                "--json");
         assertEquals(0, text.status(), text.err());
         JsonObject score = JsonParser.parseString(text.out()).getAsJsonObject();
-        assertTrue(score.get("meanNll").getAsDouble() > 0 && score.get("meanNll").getAsDouble() < 3, text.out());
-        assertEquals(Math.exp(score.get("meanNll").getAsDouble()), score.get("perplexity").getAsDouble(), 1e-9);
+        assertTrue(
+                score.get("meanNll").getAsDouble() > 0 && score.get("meanNll").getAsDouble() < 3, text.out());
+        assertEquals(
+                Math.exp(score.get("meanNll").getAsDouble()),
+                score.get("perplexity").getAsDouble(),
+                1e-9);
 
-        Path data = Files.writeString(dir.resolve("data.jsonl"),
-                "{\"text\": \"Once upon a time, there was a little girl named Lily.\"}\n\n");
-        CommandRunner.Result file = CommandRunner.run("perplexity", "--model", stories260k().toString(),
-                "--data", data.toString(), "--json");
+        Path data = Files.writeString(
+                dir.resolve("data.jsonl"), "{\"text\": \"Once upon a time, there was a little girl named Lily.\"}\n\n");
+        CommandRunner.Result file = CommandRunner.run(
+                "perplexity", "--model", stories260k().toString(), "--data", data.toString(), "--json");
         assertEquals(0, file.status(), file.err());
         assertEquals(score, JsonParser.parseString(file.out()).getAsJsonObject());
     }
@@ -61,8 +93,8 @@ class RealModelCommandsTest {
     @Test
     void badDataLineNamesFileAndLine(@TempDir Path dir) throws IOException {
         Path data = Files.writeString(dir.resolve("data.jsonl"), "{\"text\": \"fine\"}\n{\"txt\": \"typo\"}\n");
-        CommandRunner.Result result = CommandRunner.run("perplexity", "--model", stories260k().toString(),
-                "--data", data.toString());
+        CommandRunner.Result result =
+                CommandRunner.run("perplexity", "--model", stories260k().toString(), "--data", data.toString());
         assertEquals(1, result.status());
         assertTrue(result.err().contains(data + ":2: expected a \"text\" key, found keys [txt]"), result.err());
 
@@ -83,25 +115,42 @@ class RealModelCommandsTest {
 
     @Test
     void generateRefusesTwiceTheSameAdapterAndLengthsPastTheModelsPositions() {
-        CommandRunner.Result twice = CommandRunner.run("generate", "--model", stories260k().toString(), "--adapter",
-                stories260k().toString(), "--adapter", stories260k() + "/.", "--prompt", "Once");
+        CommandRunner.Result twice = CommandRunner.run(
+                "generate",
+                "--model",
+                stories260k().toString(),
+                "--adapter",
+                stories260k().toString(),
+                "--adapter",
+                stories260k() + "/.",
+                "--prompt",
+                "Once");
         assertEquals(1, twice.status());
         assertTrue(twice.err().contains("is given twice; each adapter applies once"), twice.err());
-        CommandRunner.Result tooLong = CommandRunner.run("generate", "--model", stories260k().toString(),
-                "--prompt", "Once upon a time", "--max-new-tokens", "600");
+        CommandRunner.Result tooLong = CommandRunner.run(
+                "generate",
+                "--model",
+                stories260k().toString(),
+                "--prompt",
+                "Once upon a time",
+                "--max-new-tokens",
+                "600");
         assertEquals(1, tooLong.status());
-        assertTrue(tooLong.err().contains("exceed the model's 512 positions (max_position_embeddings): give "
-                + "--max-new-tokens 507 or less"), tooLong.err());
-        CommandRunner.Result badFlag = CommandRunner.run("generate", "--model", stories260k().toString(),
-                "--prompt", "Once", "--top-p", "2");
+        assertTrue(
+                tooLong.err()
+                        .contains("exceed the model's 512 positions (max_position_embeddings): give "
+                                + "--max-new-tokens 507 or less"),
+                tooLong.err());
+        CommandRunner.Result badFlag =
+                CommandRunner.run("generate", "--model", stories260k().toString(), "--prompt", "Once", "--top-p", "2");
         assertEquals(2, badFlag.status());
         assertTrue(badFlag.err().contains("--top-p must be in (0, 1]"), badFlag.err());
     }
 
     @Test
     void chatNeedsAChatTemplate() {
-        CommandRunner.Result result = CommandRunner.run("generate", "--model", stories260k().toString(),
-                "--prompt", "Hi", "--chat");
+        CommandRunner.Result result =
+                CommandRunner.run("generate", "--model", stories260k().toString(), "--prompt", "Hi", "--chat");
         assertEquals(1, result.status());
         assertTrue(result.err().contains("has no chat_template"), result.err());
     }

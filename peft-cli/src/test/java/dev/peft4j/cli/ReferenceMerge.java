@@ -130,7 +130,8 @@ final class ReferenceMerge {
      */
     static double[][] moraType1(double[][] w0, double[][] m) {
         int r = m.length;
-        double[][] delta = times(times(MoraReference.tileDecompression(w0.length, r), m),
+        double[][] delta = times(
+                times(MoraReference.tileDecompression(w0.length, r), m),
                 MoraReference.cyclicCompression(w0[0].length, r));
         return plus(w0, 1, delta);
     }
@@ -144,8 +145,8 @@ final class ReferenceMerge {
      */
     static double[][] moraType6(double[][] w0, double[][] m) {
         int r = m.length;
-        double[][] delta = MoraReference.blockDelta(w0.length, w0[0].length, r,
-                t -> times(m, MoraReference.rotation(t, r)));
+        double[][] delta =
+                MoraReference.blockDelta(w0.length, w0[0].length, r, t -> times(m, MoraReference.rotation(t, r)));
         return plus(w0, 1, delta);
     }
 }

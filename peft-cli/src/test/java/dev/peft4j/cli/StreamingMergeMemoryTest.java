@@ -67,9 +67,14 @@ class StreamingMergeMemoryTest {
                     : gaussian(random, 1024 * HIDDEN, 1);
             int d = weight.length / HIDDEN;
             base.add(floats(q + ".weight", dtype, weight, d, HIDDEN));
-            base.add(floats("layers." + layer + ".mlp.weight", SafetensorsDtype.F32,
-                    gaussian(random, 1536 * HIDDEN, 1), 1536, HIDDEN));
-            adapter.add(floats(q + ".lora_A.weight", SafetensorsDtype.F32, gaussian(random, 8 * HIDDEN, 0.1), 8, HIDDEN));
+            base.add(floats(
+                    "layers." + layer + ".mlp.weight",
+                    SafetensorsDtype.F32,
+                    gaussian(random, 1536 * HIDDEN, 1),
+                    1536,
+                    HIDDEN));
+            adapter.add(
+                    floats(q + ".lora_A.weight", SafetensorsDtype.F32, gaussian(random, 8 * HIDDEN, 0.1), 8, HIDDEN));
             adapter.add(floats(q + ".lora_B.weight", SafetensorsDtype.F32, gaussian(random, d * 8, 0.1), d, 8));
         }
         long largest = base.stream().mapToLong(t -> t.spec().byteSize()).max().orElseThrow();
@@ -79,33 +84,53 @@ class StreamingMergeMemoryTest {
                 .sum();
         long model = base.stream().mapToLong(t -> t.spec().byteSize()).sum();
         Path basePath = MergeFiles.write(dir.resolve("model.safetensors"), base, Map.of());
-        Path adapterPath = MergeFiles.adapter(dir.resolve("adapter"),
-                PeftAdapterConfig.builder().setR(8).optLoraAlpha(16).setTargetModules(List.of("q")).build(), adapter);
+        Path adapterPath = MergeFiles.adapter(
+                dir.resolve("adapter"),
+                PeftAdapterConfig.builder()
+                        .setR(8)
+                        .optLoraAlpha(16)
+                        .setTargetModules(List.of("q"))
+                        .build(),
+                adapter);
         base.clear();
         adapter.clear();
 
-        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
-            StreamingMerge.merge(basePath, adapterPath, dir.resolve("warm-up.safetensors"), manager,
+        try (NDManager manager =
+                NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
+            StreamingMerge.merge(
+                    basePath,
+                    adapterPath,
+                    dir.resolve("warm-up.safetensors"),
+                    manager,
                     StreamingMerge.Options.defaults());
             long before = settledUse();
             long start = System.nanoTime();
             StreamingMerge.Summary summary;
             long peak;
             try (Sampler sampler = new Sampler()) {
-                summary = StreamingMerge.merge(basePath, adapterPath, dir.resolve("merged.safetensors"), manager,
+                summary = StreamingMerge.merge(
+                        basePath,
+                        adapterPath,
+                        dir.resolve("merged.safetensors"),
+                        manager,
                         StreamingMerge.Options.defaults());
                 peak = sampler.peak();
             }
             long seconds = (System.nanoTime() - start) / 1_000_000;
             long increase = peak - before;
-            System.out.printf("streaming merge on %s: peak increase %.1f MB, largest tensor %.1f MB, model %.1f MB, %d ms%n",
+            System.out.printf(
+                    "streaming merge on %s: peak increase %.1f MB, largest tensor %.1f MB, model %.1f MB, %d ms%n",
                     engine.name(), increase / 1e6, largest / 1e6, model / 1e6, seconds);
             assertEquals(new StreamingMerge.Summary(5, 0, 7), summary);
             if (engine.name().equals("mxnet")) {
-                assertTrue(increase < 4 * largest + mergedAsFloat32, () -> "peak increase " + increase
-                        + " bytes, largest tensor " + largest + ", MXNet's copies of the merged weights " + mergedAsFloat32);
+                assertTrue(
+                        increase < 4 * largest + mergedAsFloat32,
+                        () -> "peak increase " + increase + " bytes, largest tensor " + largest
+                                + ", MXNet's copies of the merged weights " + mergedAsFloat32);
             } else {
-                assertTrue(increase < 4 * largest, () -> "peak increase " + increase + " bytes, largest tensor " + largest);
+                assertTrue(
+                        increase < 4 * largest,
+                        () -> "peak increase " + increase + " bytes, largest tensor " + largest);
                 assertTrue(increase < model / 2, () -> "peak increase " + increase + " bytes, model " + model);
             }
         }
@@ -140,16 +165,18 @@ class StreamingMergeMemoryTest {
         private volatile boolean running = true;
 
         Sampler() {
-            thread = new Thread(() -> {
-                while (running) {
-                    peak.accumulateAndGet(used(), Math::max);
-                    try {
-                        Thread.sleep(1);
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-            }, "memory-sampler");
+            thread = new Thread(
+                    () -> {
+                        while (running) {
+                            peak.accumulateAndGet(used(), Math::max);
+                            try {
+                                Thread.sleep(1);
+                            } catch (InterruptedException e) {
+                                return;
+                            }
+                        }
+                    },
+                    "memory-sampler");
             thread.setDaemon(true);
             thread.start();
         }

@@ -32,8 +32,11 @@ import org.junit.jupiter.params.ParameterizedTest;
  */
 class StreamingMergeRefusalTest {
 
-    private static final PeftAdapterConfig LORA =
-            PeftAdapterConfig.builder().setR(2).optLoraAlpha(2).setTargetModules(List.of("q", "v")).build();
+    private static final PeftAdapterConfig LORA = PeftAdapterConfig.builder()
+            .setR(2)
+            .optLoraAlpha(2)
+            .setTargetModules(List.of("q", "v"))
+            .build();
 
     @TempDir
     Path dir;
@@ -41,14 +44,18 @@ class StreamingMergeRefusalTest {
     private final Random random = new Random(5);
 
     private Path base(SafetensorsDtype dtype, String prefix) {
-        return MergeFiles.write(dir.resolve("model.safetensors"), List.of(
-                floats(prefix + "h.0.q.weight", dtype, MergeFiles.exact(random, 48, 0.5f), 6, 8),
-                floats(prefix + "h.0.v.weight", SafetensorsDtype.F32, MergeFiles.exact(random, 48, 0.5f), 6, 8),
-                MergeFiles.longs(prefix + "position_ids", new long[] {0, 1}, 2)), Map.of());
+        return MergeFiles.write(
+                dir.resolve("model.safetensors"),
+                List.of(
+                        floats(prefix + "h.0.q.weight", dtype, MergeFiles.exact(random, 48, 0.5f), 6, 8),
+                        floats(prefix + "h.0.v.weight", SafetensorsDtype.F32, MergeFiles.exact(random, 48, 0.5f), 6, 8),
+                        MergeFiles.longs(prefix + "position_ids", new long[] {0, 1}, 2)),
+                Map.of());
     }
 
     private List<Tensor> lora(String module, float[] a, float[] b) {
-        return List.of(floats(module + ".lora_A.weight", SafetensorsDtype.F32, a, 2, a.length / 2),
+        return List.of(
+                floats(module + ".lora_A.weight", SafetensorsDtype.F32, a, 2, a.length / 2),
                 floats(module + ".lora_B.weight", SafetensorsDtype.F32, b, b.length / 2, 2));
     }
 
@@ -58,19 +65,24 @@ class StreamingMergeRefusalTest {
         return tensors;
     }
 
-    private PeftException refused(EngineBinding engine, Path base, List<Tensor> tensors, String... parts) throws IOException {
+    private PeftException refused(EngineBinding engine, Path base, List<Tensor> tensors, String... parts)
+            throws IOException {
         Path adapter = MergeFiles.adapter(dir.resolve("adapter"), LORA, tensors);
         Path output = Files.writeString(dir.resolve("merged.safetensors"), "an earlier merge");
         PeftException error;
-        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
-            error = assertThrows(PeftException.class,
+        try (NDManager manager =
+                NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
+            error = assertThrows(
+                    PeftException.class,
                     () -> StreamingMerge.merge(base, adapter, output, manager, StreamingMerge.Options.defaults()));
         }
         for (String part : parts) {
             assertTrue(error.getMessage().contains(part), () -> "'" + error.getMessage() + "' lacks '" + part + "'");
         }
         assertEquals("an earlier merge", Files.readString(output), "the existing output is unchanged");
-        assertEquals(List.of("adapter", "merged.safetensors", "model.safetensors"), MergeFiles.fileNames(dir),
+        assertEquals(
+                List.of("adapter", "merged.safetensors", "model.safetensors"),
+                MergeFiles.fileNames(dir),
                 "no temporary file is left");
         return error;
     }
@@ -80,25 +92,35 @@ class StreamingMergeRefusalTest {
     void aMissingTargetTensorIsNamedWithTheModule(EngineBinding engine) throws IOException {
         List<Tensor> tensors = adapterTensors(gaussian(random, 16, 0.5), gaussian(random, 12, 0.5));
         tensors.addAll(lora("h.1.q", gaussian(random, 16, 0.5), gaussian(random, 12, 0.5)));
-        refused(engine, base(SafetensorsDtype.F32, ""), tensors,
+        refused(
+                engine,
+                base(SafetensorsDtype.F32, ""),
+                tensors,
                 "model.safetensors has no tensor 'h.1.q.weight' for the adapted module 'h.1.q'");
     }
 
     @ParameterizedTest
     @EngineSource
     void aPrefixThatDiffersIsPointedOut(EngineBinding engine) throws IOException {
-        refused(engine, base(SafetensorsDtype.F32, "model."),
+        refused(
+                engine,
+                base(SafetensorsDtype.F32, "model."),
                 adapterTensors(gaussian(random, 16, 0.5), gaussian(random, 12, 0.5)),
-                "has no tensor 'h.0.q.weight'", "the base has 'model.h.0.q.weight'", "prefix rule '=model'");
+                "has no tensor 'h.0.q.weight'",
+                "the base has 'model.h.0.q.weight'",
+                "prefix rule '=model'");
     }
 
     @ParameterizedTest
     @EngineSource
     void aShapeThatDisagreesWithTheBaseWeightIsRefused(EngineBinding engine) throws IOException {
-        refused(engine, base(SafetensorsDtype.F32, ""),
+        refused(
+                engine,
+                base(SafetensorsDtype.F32, ""),
                 adapterTensors(gaussian(random, 14, 0.5), gaussian(random, 12, 0.5)),
                 "Adapter tensor 'base_model.model.h.0.q.lora_A.weight' has shape (2, 7)",
-                "base tensor 'h.0.q.weight' of shape (6, 8) gives d = 6 and k = 8", "needs (2, 8)");
+                "base tensor 'h.0.q.weight' of shape (6, 8) gives d = 6 and k = 8",
+                "needs (2, 8)");
     }
 
     @ParameterizedTest
@@ -106,8 +128,12 @@ class StreamingMergeRefusalTest {
     void nanInAnAdapterTensorIsRefused(EngineBinding engine) throws IOException {
         float[] b = gaussian(random, 12, 0.5);
         b[5] = Float.NaN;
-        refused(engine, base(SafetensorsDtype.F32, ""), adapterTensors(gaussian(random, 16, 0.5), b),
-                "Adapter tensor 'base_model.model.h.0.q.lora_B.weight'", "has NaN or Inf at [2, 1]",
+        refused(
+                engine,
+                base(SafetensorsDtype.F32, ""),
+                adapterTensors(gaussian(random, 16, 0.5), b),
+                "Adapter tensor 'base_model.model.h.0.q.lora_B.weight'",
+                "has NaN or Inf at [2, 1]",
                 "nothing was written");
     }
 
@@ -118,7 +144,10 @@ class StreamingMergeRefusalTest {
         Arrays.fill(huge, 1e20f);
         float[] hugeB = new float[12];
         Arrays.fill(hugeB, 1e20f);
-        refused(engine, base(SafetensorsDtype.F32, ""), adapterTensors(huge, hugeB),
+        refused(
+                engine,
+                base(SafetensorsDtype.F32, ""),
+                adapterTensors(huge, hugeB),
                 "The merged weight of module 'h.0.q' (base tensor 'h.0.q.weight') has NaN or Inf at [0, 0]",
                 "nothing was written");
     }
@@ -130,7 +159,10 @@ class StreamingMergeRefusalTest {
         Arrays.fill(large, 200f);
         float[] largeB = new float[12];
         Arrays.fill(largeB, 200f);
-        refused(engine, base(SafetensorsDtype.F16, ""), adapterTensors(large, largeB),
+        refused(
+                engine,
+                base(SafetensorsDtype.F16, ""),
+                adapterTensors(large, largeB),
                 "The merged weight of module 'h.0.q' (base tensor 'h.0.q.weight') cast to F16 (beyond its range)",
                 "has NaN or Inf at [0, 0]");
     }
@@ -140,7 +172,10 @@ class StreamingMergeRefusalTest {
     void anInconsistentAdapterIsRefused(EngineBinding engine) throws IOException {
         List<Tensor> tensors = adapterTensors(gaussian(random, 16, 0.5), gaussian(random, 12, 0.5));
         tensors.remove(1);
-        refused(engine, base(SafetensorsDtype.F32, ""), tensors,
+        refused(
+                engine,
+                base(SafetensorsDtype.F32, ""),
+                tensors,
                 "is inconsistent, so it is not merged: module 'h.0.q': lora_B.weight is missing");
     }
 
@@ -148,12 +183,18 @@ class StreamingMergeRefusalTest {
     @EngineSource
     void theBaseIsNeverTheOutput(EngineBinding engine) {
         Path base = base(SafetensorsDtype.F32, "");
-        Path adapter = MergeFiles.adapter(dir.resolve("adapter"), LORA,
-                adapterTensors(gaussian(random, 16, 0.5), gaussian(random, 12, 0.5)));
-        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
-            PeftException error = assertThrows(PeftException.class, () -> StreamingMerge.merge(
-                    base, adapter, dir.resolve(".").resolve("model.safetensors"), manager,
-                    StreamingMerge.Options.defaults()));
+        Path adapter = MergeFiles.adapter(
+                dir.resolve("adapter"), LORA, adapterTensors(gaussian(random, 16, 0.5), gaussian(random, 12, 0.5)));
+        try (NDManager manager =
+                NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
+            PeftException error = assertThrows(
+                    PeftException.class,
+                    () -> StreamingMerge.merge(
+                            base,
+                            adapter,
+                            dir.resolve(".").resolve("model.safetensors"),
+                            manager,
+                            StreamingMerge.Options.defaults()));
             assertTrue(error.getMessage().contains("is the base file"), error.getMessage());
         }
     }

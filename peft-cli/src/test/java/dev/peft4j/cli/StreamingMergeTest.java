@@ -213,7 +213,13 @@ class StreamingMergeTest {
     }
 
     private long[] shapeOf(String name) {
-        return baseTensors.stream().filter(t -> t.name().equals(name)).findFirst().orElseThrow().spec().shape().getShape();
+        return baseTensors.stream()
+                .filter(t -> t.name().equals(name))
+                .findFirst()
+                .orElseThrow()
+                .spec()
+                .shape()
+                .getShape();
     }
 
     private StreamingMerge.Summary mergeAndCheck(
@@ -221,12 +227,14 @@ class StreamingMergeTest {
             PeftAdapterConfig config,
             List<Tensor> adapterTensors,
             Map<String, double[][]> expected,
-            Map<String, float[]> saved) throws IOException {
+            Map<String, float[]> saved)
+            throws IOException {
         Path base = MergeFiles.write(dir.resolve("model.safetensors"), baseTensors, Map.of("note", "base"));
         Path adapter = MergeFiles.adapter(dir.resolve("adapter"), config, adapterTensors);
         Path output = dir.resolve("merged.safetensors");
         StreamingMerge.Summary summary;
-        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
+        try (NDManager manager =
+                NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
             summary = StreamingMerge.merge(base, adapter, output, manager, StreamingMerge.Options.defaults());
         }
         assertArrayEquals(header(base), header(output), "the base's layout and metadata");
@@ -235,7 +243,11 @@ class StreamingMergeTest {
             assertEquals(Map.of("format", "pt", "note", "base"), out.metadata());
             for (String name : in.tensors().keySet()) {
                 if (expected.containsKey(name)) {
-                    assertClose(expected.get(name), out.readFloats(name), out.tensor(name).dtype(), name);
+                    assertClose(
+                            expected.get(name),
+                            out.readFloats(name),
+                            out.tensor(name).dtype(),
+                            name);
                 } else if (saved.containsKey(name)) {
                     assertArrayEquals(saved.get(name), out.readFloats(name), name);
                 } else {
@@ -268,7 +280,8 @@ class StreamingMergeTest {
 
     private static byte[] header(Path file) throws IOException {
         byte[] bytes = Files.readAllBytes(file);
-        long length = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        long length =
+                ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
         return Arrays.copyOf(bytes, Math.toIntExact(8 + length));
     }
 }

@@ -58,8 +58,8 @@ public final class AdaptedLinear extends AbstractBlock {
         this.weight = base.getParameters().get("weight");
         this.bias = base.getParameters().get("bias");
         if (weight == null || !weight.isInitialized()) {
-            throw new PeftException(
-                    "Linear layer '" + path + "' is not initialised: initialise or load the model before adding adapters");
+            throw new PeftException("Linear layer '" + path
+                    + "' is not initialised: initialise or load the model before adding adapters");
         }
         base.freezeParameters(true);
         // a layer whose weights were set directly (loaded, not initialised) has no recorded input shape
@@ -147,8 +147,8 @@ public final class AdaptedLinear extends AbstractBlock {
     void setEnabled(String name, boolean enabled) {
         requireAdapter(name);
         if (merged.contains(name)) {
-            throw new PeftException(
-                    "Adapter '" + name + "' is merged into layer '" + path + "': unmerge before enabling or disabling it");
+            throw new PeftException("Adapter '" + name + "' is merged into layer '" + path
+                    + "': unmerge before enabling or disabling it");
         }
         if (enabled) {
             disabled.remove(name);
@@ -206,7 +206,8 @@ public final class AdaptedLinear extends AbstractBlock {
     void mergeAndRestart(String name) {
         requireAdapter(name);
         if (isMerged()) {
-            throw new PeftException("Layer '" + path + "' has merged adapters " + merged + ": unmerge before restarting");
+            throw new PeftException(
+                    "Layer '" + path + "' has merged adapters " + merged + ": unmerge before restarting");
         }
         Adapter adapter = adapters.get(name);
         // restart before the weight changes: a method without restarts throws and leaves the layer as it was
@@ -295,7 +296,8 @@ public final class AdaptedLinear extends AbstractBlock {
         NDList adapterInputs = Adapter.inputs(x, baseOutput, w);
         NDArray out = baseOutput;
         for (Adapter adapter : active) {
-            out = out.add(adapter.forward(store, adapterInputs, training, params).head());
+            out = out.add(
+                    adapter.forward(store, adapterInputs, training, params).head());
         }
         return new NDList(b == null ? out : out.add(b));
     }

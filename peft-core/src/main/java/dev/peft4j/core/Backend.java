@@ -104,7 +104,8 @@ public record Backend(EngineBinding engine, Device device) {
                 if (origin == null) {
                     throw e;
                 }
-                throw new PeftException(e.getMessage() + " ('" + word + "' comes from " + origin + ": correct or unset it)", e);
+                throw new PeftException(
+                        e.getMessage() + " ('" + word + "' comes from " + origin + ": correct or unset it)", e);
             }
         }
     }
@@ -115,8 +116,9 @@ public record Backend(EngineBinding engine, Device device) {
             engine.engine();
             return engine;
         }
-        List<EngineBinding> engines =
-                plugins.engines().stream().sorted(Comparator.comparingInt(EngineBinding::preference)).toList();
+        List<EngineBinding> engines = plugins.engines().stream()
+                .sorted(Comparator.comparingInt(EngineBinding::preference))
+                .toList();
         StringBuilder reasons = new StringBuilder();
         for (EngineBinding engine : engines) {
             EngineAvailability availability = engine.availability();
@@ -142,8 +144,7 @@ public record Backend(EngineBinding engine, Device device) {
         }
         Matcher gpu = GPU.matcher(name);
         if (!gpu.matches()) {
-            throw new IllegalArgumentException(
-                    "Unknown device '" + name + "'. Expected auto, cpu, gpu or gpu:N");
+            throw new IllegalArgumentException("Unknown device '" + name + "'. Expected auto, cpu, gpu or gpu:N");
         }
         int index = gpu.group(1) == null ? 0 : Integer.parseInt(gpu.group(1));
         if (index >= gpus) {

@@ -73,7 +73,8 @@ final class BlockSurgery {
             children.add(index, key, replacement);
             rewiring.forEach(Runnable::run);
         } catch (IllegalAccessException e) {
-            throw new PeftException("Cannot replace a child of " + parent.getClass().getName() + ": " + e.getMessage(), e);
+            throw new PeftException(
+                    "Cannot replace a child of " + parent.getClass().getName() + ": " + e.getMessage(), e);
         }
     }
 
@@ -91,9 +92,12 @@ final class BlockSurgery {
     }
 
     /** The changes that point a block's references at the replacement, checked, not yet run. */
-    private static List<Runnable> referencesTo(Block parent, Block old, Block replacement) throws IllegalAccessException {
+    private static List<Runnable> referencesTo(Block parent, Block old, Block replacement)
+            throws IllegalAccessException {
         List<Runnable> rewiring = new ArrayList<>();
-        for (Class<?> type = parent.getClass(); type != null && type != AbstractBlock.class; type = type.getSuperclass()) {
+        for (Class<?> type = parent.getClass();
+                type != null && type != AbstractBlock.class;
+                type = type.getSuperclass()) {
             for (Field field : type.getDeclaredFields()) {
                 if (Modifier.isStatic(field.getModifiers()) || field.getType().isPrimitive()) {
                     continue;
@@ -103,11 +107,14 @@ final class BlockSurgery {
                 String where = type.getName() + "." + field.getName();
                 if (value == old) {
                     if (!field.getType().isInstance(replacement)) {
-                        throw new PeftException(where + " holds the layer as a " + field.getType().getSimpleName()
+                        throw new PeftException(where + " holds the layer as a "
+                                + field.getType().getSimpleName()
                                 + ", which cannot hold an adapter; declare the field as ai.djl.nn.Block");
                     }
                     rewiring.add(() -> set(field, parent, replacement));
-                } else if (value != null && value.getClass().isArray() && !value.getClass().getComponentType().isPrimitive()) {
+                } else if (value != null
+                        && value.getClass().isArray()
+                        && !value.getClass().getComponentType().isPrimitive()) {
                     rewiring.addAll(inArray(value, old, replacement, where));
                 } else if (value instanceof List<?> list && list.contains(old)) {
                     rewiring.add(inList(list, old, replacement, where));
@@ -124,7 +131,8 @@ final class BlockSurgery {
         for (int i = 0; i < Array.getLength(array); i++) {
             if (Array.get(array, i) == old) {
                 if (!array.getClass().getComponentType().isInstance(replacement)) {
-                    throw new PeftException(where + " holds the layer in a " + array.getClass().getComponentType().getSimpleName()
+                    throw new PeftException(where + " holds the layer in a "
+                            + array.getClass().getComponentType().getSimpleName()
                             + "[], which cannot hold an adapter; use Block[]");
                 }
                 int index = i;
@@ -143,7 +151,10 @@ final class BlockSurgery {
                 probe.set(element);
             }
         } catch (UnsupportedOperationException | ClassCastException e) {
-            throw new PeftException(where + " holds the layer in a list that cannot be changed (" + list.getClass().getName() + ")", e);
+            throw new PeftException(
+                    where + " holds the layer in a list that cannot be changed ("
+                            + list.getClass().getName() + ")",
+                    e);
         }
         return () -> {
             ListIterator<Object> elements = ((List<Object>) list).listIterator();
@@ -158,11 +169,17 @@ final class BlockSurgery {
     @SuppressWarnings("unchecked")
     private static Runnable inMap(Map<?, ?> map, Block old, Block replacement, String where) {
         Map<Object, Object> values = (Map<Object, Object>) map;
-        List<Object> keys = values.entrySet().stream().filter(e -> e.getValue() == old).map(Map.Entry::getKey).toList();
+        List<Object> keys = values.entrySet().stream()
+                .filter(e -> e.getValue() == old)
+                .map(Map.Entry::getKey)
+                .toList();
         try {
             keys.forEach(key -> values.put(key, old));
         } catch (UnsupportedOperationException | ClassCastException e) {
-            throw new PeftException(where + " holds the layer in a map that cannot be changed (" + map.getClass().getName() + ")", e);
+            throw new PeftException(
+                    where + " holds the layer in a map that cannot be changed ("
+                            + map.getClass().getName() + ")",
+                    e);
         }
         return () -> keys.forEach(key -> values.put(key, replacement));
     }

@@ -3,8 +3,8 @@ package dev.peft4j.core;
 import ai.djl.nn.Block;
 import ai.djl.nn.BlockList;
 import ai.djl.nn.ParallelBlock;
-import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.Parameter;
+import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
 import dev.peft4j.spi.PeftException;
 import java.util.ArrayList;
@@ -125,7 +125,8 @@ public final class ModuleTree {
             }
             names.add(name);
         }
-        throw new PeftException("The model has no module '" + segment + "' on the way to " + path + "; there: " + names);
+        throw new PeftException(
+                "The model has no module '" + segment + "' on the way to " + path + "; there: " + names);
     }
 
     /**
@@ -141,8 +142,6 @@ public final class ModuleTree {
             return Integer.toString(index);
         }
         String counter = String.format(Locale.ROOT, "%02d", index + 1);
-        return key.startsWith(counter) && key.length() > counter.length()
-                ? key.substring(counter.length())
-                : key;
+        return key.startsWith(counter) && key.length() > counter.length() ? key.substring(counter.length()) : key;
     }
 }

@@ -76,7 +76,8 @@ public final class PeftModel {
      */
     public static PeftModel wrap(Block root, Plugins plugins) {
         if (!root.getParameters().values().stream().allMatch(Parameter::isInitialized)) {
-            throw new PeftException("Initialise or load the model before wrapping it: its parameters have no values yet");
+            throw new PeftException(
+                    "Initialise or load the model before wrapping it: its parameters have no values yet");
         }
         return new PeftModel(root, plugins);
     }
@@ -119,10 +120,9 @@ public final class PeftModel {
     }
 
     private static AdapterTarget targetOf(ModuleTree.LinearLayer layer) {
-        Parameter weight =
-                layer.block() instanceof AdaptedLinear adapted
-                        ? adapted.weight()
-                        : layer.block().getParameters().get("weight");
+        Parameter weight = layer.block() instanceof AdaptedLinear adapted
+                ? adapted.weight()
+                : layer.block().getParameters().get("weight");
         Shape shape = weight.getShape();
         return AdapterTarget.of(
                 layer.path(),
@@ -135,7 +135,9 @@ public final class PeftModel {
         if (layer.block() instanceof AdaptedLinear adapted) {
             return adapted;
         }
-        AdaptedLinear adapted = new AdaptedLinear(layer.path(), (Linear) layer.block(),
+        AdaptedLinear adapted = new AdaptedLinear(
+                layer.path(),
+                (Linear) layer.block(),
                 () -> layers.values().stream().anyMatch(AdaptedLinear::canLearn));
         if (layer.parent() == null) {
             root = adapted;
@@ -311,7 +313,8 @@ public final class PeftModel {
 
     /** Fails with a clear message when the model's weights were released with its Model or NDManager. */
     private void requireOpen() {
-        boolean released = root.getParameters().values().stream().findFirst()
+        boolean released = root.getParameters().values().stream()
+                .findFirst()
                 .filter(Parameter::isInitialized)
                 .map(parameter -> parameter.getArray().isReleased())
                 .orElse(false);

@@ -76,7 +76,8 @@ public final class TargetModules {
         try {
             return new TargetModules(List.of(), Pattern.compile(EMPTY_GROUP + regex), false);
         } catch (PatternSyntaxException e) {
-            throw new IllegalArgumentException("Invalid target_modules regex '" + regex + "': " + e.getDescription(), e);
+            throw new IllegalArgumentException(
+                    "Invalid target_modules regex '" + regex + "': " + e.getDescription(), e);
         }
     }
 
@@ -97,7 +98,8 @@ public final class TargetModules {
      * @throws PeftException naming the pattern and listing the layers when nothing matches
      */
     public List<ModuleTree.LinearLayer> select(List<ModuleTree.LinearLayer> layers) {
-        return select(layers, layers.isEmpty() ? null : layers.get(layers.size() - 1).path());
+        return select(
+                layers, layers.isEmpty() ? null : layers.get(layers.size() - 1).path());
     }
 
     /**
@@ -118,7 +120,8 @@ public final class TargetModules {
             }
         }
         if (selected.isEmpty()) {
-            List<String> paths = layers.stream().map(ModuleTree.LinearLayer::path).toList();
+            List<String> paths =
+                    layers.stream().map(ModuleTree.LinearLayer::path).toList();
             throw new PeftException(
                     "Target modules " + this + " matched no linear layer. Linear layers found: " + paths);
         }
@@ -134,6 +137,8 @@ public final class TargetModules {
 
     @Override
     public String toString() {
-        return allLinear ? ALL_LINEAR : regex != null ? "regex '" + regex.pattern().substring(EMPTY_GROUP.length()) + "'" : names.toString();
+        return allLinear
+                ? ALL_LINEAR
+                : regex != null ? "regex '" + regex.pattern().substring(EMPTY_GROUP.length()) + "'" : names.toString();
     }
 }

@@ -49,7 +49,8 @@ public final class FullDeltaFactory implements AdapterFactory {
         }
 
         @Override
-        protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+        protected NDList forwardInternal(
+                ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
             NDArray x = inputs.get(INPUT);
             return Linear.linear(x, store.getValue(delta, x.getDevice(), training));
         }

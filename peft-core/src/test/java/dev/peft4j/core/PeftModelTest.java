@@ -32,7 +32,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 
 class PeftModelTest {
 
-    private static final AdapterConfig DELTA = AdapterConfig.builder(FullDeltaFactory.NAME).setRank(1).build();
+    private static final AdapterConfig DELTA =
+            AdapterConfig.builder(FullDeltaFactory.NAME).setRank(1).build();
 
     /** A block that calls its linear layer through a field, as hand-written models do. */
     static final class FieldModel extends AbstractBlock {
@@ -106,14 +107,19 @@ class PeftModelTest {
         try (NDManager manager = manager(engine)) {
             Linear base = linear(manager, 5, 3, 1);
             double[][] w0 = Dense.fromArray(base.getParameters().get("weight").getArray());
-            double[] bias = base.getParameters().get("bias").getArray().toType(DataType.FLOAT64, false).toDoubleArray();
+            double[] bias = base.getParameters()
+                    .get("bias")
+                    .getArray()
+                    .toType(DataType.FLOAT64, false)
+                    .toDoubleArray();
             PeftModel peft = PeftModel.wrap(base).addAdapter("default", DELTA, TargetModules.regex(".*"));
             AdaptedLinear root = assertInstanceOf(AdaptedLinear.class, peft.block());
             randomizeAdapter(peft, "default", 2);
             double[][] delta = Dense.fromArray(root.adapters().get("default").deltaWeight(null));
             double[][] x = Dense.random(new Random(3), 4, 5);
             double[][] expected = Dense.addRow(Dense.matmul(x, Dense.transpose(Dense.add(w0, 1, delta))), bias);
-            Dense.assertClose(expected, Dense.fromArray(TestModels.predict(peft.block(), Dense.toArray(manager, x))), 1e-5, "h");
+            Dense.assertClose(
+                    expected, Dense.fromArray(TestModels.predict(peft.block(), Dense.toArray(manager, x))), 1e-5, "h");
         }
     }
 
@@ -187,12 +193,15 @@ class PeftModelTest {
                 Field field = ListModel.class.getDeclaredField("layers");
                 field.setAccessible(true);
                 field.set(frozen, original);
-                error = assertThrows(PeftException.class,
+                error = assertThrows(
+                        PeftException.class,
                         () -> PeftModel.wrap(frozen).addAdapter("default", DELTA, TargetModules.names("first")));
             } catch (ReflectiveOperationException e) {
                 throw new AssertionError(e);
             }
-            assertTrue(error.getMessage().contains("ListModel.layers holds the layer in a list that cannot be changed"), error.getMessage());
+            assertTrue(
+                    error.getMessage().contains("ListModel.layers holds the layer in a list that cannot be changed"),
+                    error.getMessage());
             assertInstanceOf(Linear.class, frozen.getChildren().valueAt(0), "the tree is unchanged");
         }
     }
@@ -207,7 +216,9 @@ class PeftModelTest {
             PeftModel peft = PeftModel.wrap(model);
             PeftException error = assertThrows(
                     PeftException.class, () -> peft.addAdapter("default", DELTA, TargetModules.names("proj")));
-            assertTrue(error.getMessage().contains("TypedFieldModel.projection holds the layer as a Linear"), error.getMessage());
+            assertTrue(
+                    error.getMessage().contains("TypedFieldModel.projection holds the layer as a Linear"),
+                    error.getMessage());
             assertSame(projection, model.getChildren().valueAt(0), "the tree is unchanged");
         }
     }
@@ -217,14 +228,20 @@ class PeftModelTest {
     void adaptersCanBeDisabledMergedAndUnmergedByName(EngineBinding engine) {
         try (NDManager manager = manager(engine)) {
             Block mlp = TestModels.mlp(manager, 3, 4, 6, 2);
-            double[][] w0 = Dense.fromArray(mlp.getChildren().valueAt(0).getParameters().get("weight").getArray());
+            double[][] w0 = Dense.fromArray(
+                    mlp.getChildren().valueAt(0).getParameters().get("weight").getArray());
             PeftModel peft = PeftModel.wrap(mlp);
             NDArray x = Dense.toArray(manager, Dense.random(new Random(1), 3, 4));
             double[][] base = Dense.fromArray(TestModels.predict(peft.block(), x));
             peft.addAdapter("first", DELTA, TargetModules.names("0", "2"));
             peft.addAdapter("second", DELTA, TargetModules.names("0"));
             randomizeAdapter(peft, "first", 5);
-            peft.layers().get("0").adapters().get("second").peftParameters().values()
+            peft.layers()
+                    .get("0")
+                    .adapters()
+                    .get("second")
+                    .peftParameters()
+                    .values()
                     .forEach(p -> TestModels.randomize(p, new Random(6), 1));
             double[][] both = Dense.fromArray(TestModels.predict(peft.block(), x));
 
@@ -240,7 +257,8 @@ class PeftModelTest {
             PeftException merged = assertThrows(PeftException.class, () -> peft.setAdapterEnabled("first", false));
             assertTrue(merged.getMessage().contains("unmerge before"), merged.getMessage());
             peft.unmerge();
-            Dense.assertClose(w0, Dense.fromArray(peft.layers().get("0").weight().getArray()), 1e-6, "W0");
+            Dense.assertClose(
+                    w0, Dense.fromArray(peft.layers().get("0").weight().getArray()), 1e-6, "W0");
             Dense.assertClose(both, Dense.fromArray(TestModels.predict(peft.block(), x)), 1e-5, "unmerged");
         }
     }
@@ -250,10 +268,13 @@ class PeftModelTest {
     void theParameterReportFollowsPeftsFormat(EngineBinding engine) {
         try (NDManager manager = manager(engine)) {
             PeftModel peft = PeftModel.wrap(TestModels.mlp(manager, 3, 4, 6, 2));
-            assertEquals("trainable params: 0 || all params: 44 || trainable%: 0.0000", peft.parameterReport().toString());
+            assertEquals(
+                    "trainable params: 0 || all params: 44 || trainable%: 0.0000",
+                    peft.parameterReport().toString());
             peft.addAdapter("default", DELTA, TargetModules.names("0"));
             assertEquals(
-                    "trainable params: 24 || all params: 68 || trainable%: 35.2941", peft.parameterReport().toString());
+                    "trainable params: 24 || all params: 68 || trainable%: 35.2941",
+                    peft.parameterReport().toString());
             assertEquals(
                     "trainable params: 1,234 || all params: 5,678,901 || trainable%: 0.0217",
                     new ParameterReport(1234, 5678901).toString());
@@ -265,8 +286,10 @@ class PeftModelTest {
     void badRequestsAreClearErrors(EngineBinding engine) {
         try (NDManager manager = manager(engine)) {
             PeftModel peft = PeftModel.wrap(TestModels.mlp(manager, 3, 4, 6, 2));
-            PeftException unknown = assertThrows(PeftException.class, () -> peft.addAdapter(
-                    "default", AdapterConfig.builder("vera").setRank(2).build(), TargetModules.names("0")));
+            PeftException unknown = assertThrows(
+                    PeftException.class,
+                    () -> peft.addAdapter(
+                            "default", AdapterConfig.builder("vera").setRank(2).build(), TargetModules.names("0")));
             assertTrue(unknown.getMessage().startsWith("Unknown adapter 'vera'. Available: ["), unknown.getMessage());
             peft.addAdapter("default", DELTA, TargetModules.names("0"));
             assertThrows(PeftException.class, () -> peft.addAdapter("default", DELTA, TargetModules.names("2")));
@@ -276,8 +299,9 @@ class PeftModelTest {
 
     @Test
     void anUninitialisedModelIsRejected() {
-        PeftException error = assertThrows(PeftException.class, () -> PeftModel.wrap(Linear.builder().setUnits(3).build()));
+        PeftException error = assertThrows(
+                PeftException.class,
+                () -> PeftModel.wrap(Linear.builder().setUnits(3).build()));
         assertTrue(error.getMessage().startsWith("Initialise or load the model"), error.getMessage());
     }
-
 }

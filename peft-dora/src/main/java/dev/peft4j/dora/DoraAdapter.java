@@ -12,7 +12,6 @@ import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
 import dev.peft4j.lora.LowRankBranch;
 import dev.peft4j.spi.AbstractAdapter;
-import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterTarget;
 import dev.peft4j.spi.PeftException;
@@ -255,17 +254,16 @@ public final class DoraAdapter extends AbstractAdapter {
     }
 
     private PeftException rowError(long row, String what, String action) {
-        return new PeftException(
-                "DoRA layer '"
-                        + target().path()
-                        + "', row "
-                        + row
-                        + ": "
-                        + what
-                        + " while "
-                        + action
-                        + "; DoRA needs a positive, finite norm per output row"
-                        + (epsilon > 0 ? "" : " (set option " + DoraFactory.EPSILON + " to allow zero rows)"));
+        return new PeftException("DoRA layer '"
+                + target().path()
+                + "', row "
+                + row
+                + ": "
+                + what
+                + " while "
+                + action
+                + "; DoRA needs a positive, finite norm per output row"
+                + (epsilon > 0 ? "" : " (set option " + DoraFactory.EPSILON + " to allow zero rows)"));
     }
 
     @Override

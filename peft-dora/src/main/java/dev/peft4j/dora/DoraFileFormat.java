@@ -51,8 +51,8 @@ public final class DoraFileFormat extends LoraFileFormat {
         if (stored == null) {
             problems.add("use_dora is true but " + DoraAdapter.MAGNITUDE_NAME + " is missing");
         } else if (b != null && b.dimension() == 2 && !stored.equals(new Shape(b.get(0)))) {
-            problems.add(DoraAdapter.MAGNITUDE_NAME + " has shape " + stored + ", expected (" + b.get(0)
-                    + ") to match " + LowRankBranch.B_NAME + "'s rows");
+            problems.add(DoraAdapter.MAGNITUDE_NAME + " has shape " + stored + ", expected (" + b.get(0) + ") to match "
+                    + LowRankBranch.B_NAME + "'s rows");
         }
         return problems;
     }
@@ -60,7 +60,8 @@ public final class DoraFileFormat extends LoraFileFormat {
     @Override
     public Map<String, Object> describe(StoredModule module, AdapterConfig config) {
         Map<String, Object> row = super.describe(module, config);
-        Shape magnitude = module.shapes().getOrDefault(DoraAdapter.MAGNITUDE_NAME, module.shapes().get(MAGNITUDE_WEIGHT_NAME));
+        Shape magnitude = module.shapes()
+                .getOrDefault(DoraAdapter.MAGNITUDE_NAME, module.shapes().get(MAGNITUDE_WEIGHT_NAME));
         row.put("magnitude", text(magnitude));
         return row;
     }

@@ -1,7 +1,7 @@
 package dev.peft4j.dora;
 
-import dev.peft4j.testkit.adapter.AdapterConformanceTest;
 import dev.peft4j.spi.AdapterConfig;
+import dev.peft4j.testkit.adapter.AdapterConformanceTest;
 
 class DoraConformanceTest extends AdapterConformanceTest {
 

@@ -1,7 +1,6 @@
 package dev.peft4j.dora;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -41,11 +40,12 @@ class DoraMathTest {
     /** An initialised adapter attached to W0, with its magnitude from W0 (B = 0). */
     private static DoraAdapter adapter(
             NDManager manager, double[][] w0, int rank, float alpha, Map<String, String> options) {
-        AdapterConfig.Builder builder = AdapterConfig.builder("dora").setRank(rank).optAlpha(alpha);
+        AdapterConfig.Builder builder =
+                AdapterConfig.builder("dora").setRank(rank).optAlpha(alpha);
         options.forEach(builder::optOption);
         AdapterConfig config = builder.build();
-        DoraAdapter adapter = (DoraAdapter) new DoraFactory().create(
-                config, AdapterTarget.of("layer", w0[0].length, w0.length, DataType.FLOAT32), null);
+        DoraAdapter adapter = (DoraAdapter) new DoraFactory()
+                .create(config, AdapterTarget.of("layer", w0[0].length, w0.length, DataType.FLOAT32), null);
         adapter.initialize(manager, DataType.FLOAT32, new Shape(1, w0[0].length));
         adapter.attachToBase(Dense.toArray(manager, w0));
         return adapter;
@@ -69,7 +69,8 @@ class DoraMathTest {
     private static NDArray layer(Adapter adapter, NDArray x, NDArray w0, boolean training) {
         NDArray h0 = x.matMul(w0.transpose());
         ParameterStore store = new ParameterStore(x.getManager(), false);
-        return h0.add(adapter.forward(store, Adapter.inputs(x, h0, w0), training).head());
+        return h0.add(
+                adapter.forward(store, Adapter.inputs(x, h0, w0), training).head());
     }
 
     /** A worked example: W0 = [[3,4],[0,1]], A = [[1,0]], B = [[0],[1]], s = 1, m = [5, 1] gives h = [7, √2]. */
@@ -79,18 +80,21 @@ class DoraMathTest {
         try (NDManager manager = manager(engine)) {
             double[][] w0 = {{3, 4}, {0, 1}};
             DoraAdapter adapter = adapter(manager, w0, 1, 1, Map.of());
-            assertArrayEquals(new double[] {5, 1}, vector(adapter.peftParameters().get("lora_magnitude_vector")), 1e-6);
+            assertArrayEquals(
+                    new double[] {5, 1}, vector(adapter.peftParameters().get("lora_magnitude_vector")), 1e-6);
             set(adapter.peftParameters().get("lora_A.weight"), new double[] {1, 0});
             set(adapter.peftParameters().get("lora_B.weight"), new double[] {0}, new double[] {1});
             NDArray x = Dense.toArray(manager, new double[][] {{1, 1}});
             NDArray weight = Dense.toArray(manager, w0);
-            Dense.assertClose(new double[][] {{7, Math.sqrt(2)}}, Dense.fromArray(layer(adapter, x, weight, false)), 1e-6, "h");
+            Dense.assertClose(
+                    new double[][] {{7, Math.sqrt(2)}}, Dense.fromArray(layer(adapter, x, weight, false)), 1e-6, "h");
             double r = 1 / Math.sqrt(2);
             Dense.assertClose(new double[][] {{3, 4}, {r, r}}, Dense.fromArray(adapter.merge(weight)), 1e-6, "W'");
         }
     }
 
-    private static DoraAdapter randomAdapter(NDManager manager, double[][] w0, Random random, Map<String, String> options) {
+    private static DoraAdapter randomAdapter(
+            NDManager manager, double[][] w0, Random random, Map<String, String> options) {
         DoraAdapter adapter = adapter(manager, w0, 3, 6, options);
         set(adapter.peftParameters().get("lora_A.weight"), Dense.random(random, 3, w0[0].length));
         set(adapter.peftParameters().get("lora_B.weight"), Dense.random(random, w0.length, 3));
@@ -130,7 +134,8 @@ class DoraMathTest {
                 double[][] mergedDense = Dense.fromArray(fanInFanOut ? merged.transpose() : merged);
                 Dense.assertClose(expectedMerged, mergedDense, 1e-5, "W', fan_in_fan_out=" + fanInFanOut);
                 NDArray restored = StoredWeights.unmerge(adapter, merged, fanInFanOut);
-                Dense.assertClose(Dense.fromArray(stored), Dense.fromArray(restored), 1e-6, "W0, fan_in_fan_out=" + fanInFanOut);
+                Dense.assertClose(
+                        Dense.fromArray(stored), Dense.fromArray(restored), 1e-6, "W0, fan_in_fan_out=" + fanInFanOut);
             }
         }
     }
@@ -148,10 +153,17 @@ class DoraMathTest {
             double[][] w0 = Dense.random(random, 3, 2);
             float p = 0.5f;
             DoraAdapter adapter = randomAdapter(manager, w0, random, Map.of());
-            AdapterConfig withDropout = AdapterConfig.builder("dora").setRank(3).optAlpha(6).optDropout(p).build();
+            AdapterConfig withDropout = AdapterConfig.builder("dora")
+                    .setRank(3)
+                    .optAlpha(6)
+                    .optDropout(p)
+                    .build();
             DoraAdapter dropping = new DoraAdapter(withDropout, adapter.target(), false, false, 0);
             dropping.initialize(manager, DataType.FLOAT32, new Shape(1, 2));
-            adapter.peftParameters().forEach((name, parameter) -> parameter.getArray().copyTo(dropping.peftParameters().get(name).getArray()));
+            adapter.peftParameters()
+                    .forEach((name, parameter) -> parameter
+                            .getArray()
+                            .copyTo(dropping.peftParameters().get(name).getArray()));
             double s = 2;
             double[][] a = values(adapter, "lora_A.weight");
             double[][] b = values(adapter, "lora_B.weight");
@@ -170,7 +182,8 @@ class DoraMathTest {
             for (int t = 0; t < x.length; t++) {
                 int match = -1;
                 for (int mask = 0; mask < 4 && match < 0; mask++) {
-                    double[][] xd = {{(mask & 1) == 0 ? 0 : x[t][0] / (1 - p), (mask & 2) == 0 ? 0 : x[t][1] / (1 - p)}};
+                    double[][] xd = {{(mask & 1) == 0 ? 0 : x[t][0] / (1 - p), (mask & 2) == 0 ? 0 : x[t][1] / (1 - p)}
+                    };
                     double[] h0 = Dense.matmul(new double[][] {x[t]}, Dense.transpose(w0))[0];
                     double[] hd = Dense.matmul(xd, Dense.transpose(w0))[0];
                     double[] lora = Dense.matmul(Dense.matmul(xd, Dense.transpose(a)), Dense.transpose(b))[0];
@@ -197,7 +210,8 @@ class DoraMathTest {
             try (NDManager manager = manager(engine)) {
                 Random random = new Random(attached ? 10 : 9);
                 double[][] w0 = Dense.random(random, 4, 5);
-                DoraAdapter adapter = randomAdapter(manager, w0, random, Map.of(DoraFactory.NORM_GRADIENT, Boolean.toString(attached)));
+                DoraAdapter adapter = randomAdapter(
+                        manager, w0, random, Map.of(DoraFactory.NORM_GRADIENT, Boolean.toString(attached)));
                 double s = 2;
                 double[][] a = values(adapter, "lora_A.weight");
                 double[][] b = values(adapter, "lora_B.weight");
@@ -213,16 +227,28 @@ class DoraMathTest {
                     FreedMemory.overwrite(); // what the forward kept for backward must survive a collection
                     collector.backward(loss);
                 }
-                double[][] gradA = Dense.fromArray(parameters.get("lora_A.weight").getArray().getGradient());
-                double[][] gradB = Dense.fromArray(parameters.get("lora_B.weight").getArray().getGradient());
-                double[] gradM = parameters.get("lora_magnitude_vector").getArray().getGradient().toType(DataType.FLOAT64, false).toDoubleArray();
-                double[][][] expected = attached
-                        ? finiteDifferences(x, g, w0, a, b, s, m)
-                        : detachedGradients(x, g, w0, a, b, s, m);
+                double[][] gradA = Dense.fromArray(
+                        parameters.get("lora_A.weight").getArray().getGradient());
+                double[][] gradB = Dense.fromArray(
+                        parameters.get("lora_B.weight").getArray().getGradient());
+                double[] gradM = parameters
+                        .get("lora_magnitude_vector")
+                        .getArray()
+                        .getGradient()
+                        .toType(DataType.FLOAT64, false)
+                        .toDoubleArray();
+                double[][][] expected =
+                        attached ? finiteDifferences(x, g, w0, a, b, s, m) : detachedGradients(x, g, w0, a, b, s, m);
                 double tolerance = attached ? 2e-3 : 1e-4;
-                Dense.assertClose(expected[0], gradA, tolerance * Dense.scale(expected[0]), "dL/dA, attached=" + attached);
-                Dense.assertClose(expected[1], gradB, tolerance * Dense.scale(expected[1]), "dL/dB, attached=" + attached);
-                Dense.assertClose(expected[2], new double[][] {gradM}, tolerance * Dense.scale(expected[2]), "dL/dm, attached=" + attached);
+                Dense.assertClose(
+                        expected[0], gradA, tolerance * Dense.scale(expected[0]), "dL/dA, attached=" + attached);
+                Dense.assertClose(
+                        expected[1], gradB, tolerance * Dense.scale(expected[1]), "dL/dB, attached=" + attached);
+                Dense.assertClose(
+                        expected[2],
+                        new double[][] {gradM},
+                        tolerance * Dense.scale(expected[2]),
+                        "dL/dm, attached=" + attached);
             }
         }
     }
@@ -306,7 +332,8 @@ class DoraMathTest {
                 collector.backward(layer(cached, x, weight, true).sum());
             }
             for (DoraAdapter adapter : new DoraAdapter[] {cached, uncached}) {
-                NDArray m = adapter.peftParameters().get("lora_magnitude_vector").getArray();
+                NDArray m =
+                        adapter.peftParameters().get("lora_magnitude_vector").getArray();
                 NDArray updated = m.mul(2);
                 updated.copyTo(m);
             }
@@ -323,7 +350,9 @@ class DoraMathTest {
         try (NDManager manager = manager(engine)) {
             double[][] w0 = {{1, 2}, {0, 0}, {3, 4}};
             PeftException zero = assertThrows(PeftException.class, () -> adapter(manager, w0, 1, 1, Map.of()));
-            assertTrue(zero.getMessage().startsWith("DoRA layer 'layer', row 1: the row norm of W0 + s·B·A is 0.0"), zero.getMessage());
+            assertTrue(
+                    zero.getMessage().startsWith("DoRA layer 'layer', row 1: the row norm of W0 + s·B·A is 0.0"),
+                    zero.getMessage());
             assertTrue(zero.getMessage().contains(DoraFactory.EPSILON), zero.getMessage());
 
             DoraAdapter tolerant = adapter(manager, w0, 1, 1, Map.of(DoraFactory.EPSILON, "1e-6"));
@@ -332,12 +361,16 @@ class DoraMathTest {
 
             double[][] finite = {{1, 2}, {5, 1}, {3, 4}};
             DoraAdapter adapter = adapter(manager, finite, 1, 1, Map.of());
-            set(adapter.peftParameters().get("lora_B.weight"), new double[] {0}, new double[] {0}, new double[] {Double.NaN});
+            set(adapter.peftParameters().get("lora_B.weight"), new double[] {0}, new double[] {0}, new double[] {
+                Double.NaN
+            });
             PeftException nan = assertThrows(PeftException.class, () -> adapter.merge(Dense.toArray(manager, finite)));
-            assertTrue(nan.getMessage().startsWith("DoRA layer 'layer', row 2: W0 + s·B·A has NaN or Inf while merging"), nan.getMessage());
-            PeftException notMerged = assertThrows(PeftException.class, () -> adapter.unmerge(Dense.toArray(manager, finite)));
+            assertTrue(
+                    nan.getMessage().startsWith("DoRA layer 'layer', row 2: W0 + s·B·A has NaN or Inf while merging"),
+                    nan.getMessage());
+            PeftException notMerged =
+                    assertThrows(PeftException.class, () -> adapter.unmerge(Dense.toArray(manager, finite)));
             assertTrue(notMerged.getMessage().contains("is not merged"), notMerged.getMessage());
         }
     }
-
 }

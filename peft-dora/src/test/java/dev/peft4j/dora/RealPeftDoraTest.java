@@ -28,13 +28,16 @@ import org.junit.jupiter.params.ParameterizedTest;
 class RealPeftDoraTest {
 
     private static Path fixture(String name) throws URISyntaxException {
-        return Path.of(RealPeftDoraTest.class.getResource("/peft-dora-llama-tiny/" + name).toURI());
+        return Path.of(RealPeftDoraTest.class
+                .getResource("/peft-dora-llama-tiny/" + name)
+                .toURI());
     }
 
     @ParameterizedTest
     @EngineSource
     void loadsAndMergesAsPeftDoes(EngineBinding engine) throws URISyntaxException {
-        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName());
+        try (NDManager manager =
+                        NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName());
                 SafetensorsFile base = SafetensorsFile.open(fixture("base.safetensors"));
                 SafetensorsFile merged = SafetensorsFile.open(fixture("merged.safetensors"))) {
             List<String> modules = new ArrayList<>();
@@ -55,11 +58,13 @@ class RealPeftDoraTest {
                 expected = Dense.matmul(expected, Dense.transpose(w));
             }
             double[][] unmerged = Dense.fromArray(TestModels.predict(peft.block(), Dense.toArray(manager, x)));
-            Dense.assertClose(expected, unmerged, 1e-5 * Dense.scale(expected), "unmerged forward vs PEFT's merged weights");
+            Dense.assertClose(
+                    expected, unmerged, 1e-5 * Dense.scale(expected), "unmerged forward vs PEFT's merged weights");
 
             peft.merge();
             for (String module : modules) {
-                double[][] ours = Dense.fromArray(peft.layers().get(module).weight().getArray());
+                double[][] ours =
+                        Dense.fromArray(peft.layers().get(module).weight().getArray());
                 double[][] theirs = Dense.fromArray(merged.read(module + ".weight", manager));
                 Dense.assertClose(theirs, ours, 1e-5, module + " merged");
             }

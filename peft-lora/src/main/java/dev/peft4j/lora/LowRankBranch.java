@@ -39,20 +39,18 @@ public final class LowRankBranch {
      */
     public LowRankBranch(AdapterConfig config, AdapterTarget target) {
         int r = config.rank();
-        a =
-                Parameter.builder()
-                        .setName("lora_A")
-                        .setType(Parameter.Type.WEIGHT)
-                        .optShape(new Shape(r, target.inFeatures()))
-                        .optInitializer(initializerOfA(config.init(), r, target.inFeatures()))
-                        .build();
-        b =
-                Parameter.builder()
-                        .setName("lora_B")
-                        .setType(Parameter.Type.WEIGHT)
-                        .optShape(new Shape(target.outFeatures(), r))
-                        .optInitializer(Initializer.ZEROS)
-                        .build();
+        a = Parameter.builder()
+                .setName("lora_A")
+                .setType(Parameter.Type.WEIGHT)
+                .optShape(new Shape(r, target.inFeatures()))
+                .optInitializer(initializerOfA(config.init(), r, target.inFeatures()))
+                .build();
+        b = Parameter.builder()
+                .setName("lora_B")
+                .setType(Parameter.Type.WEIGHT)
+                .optShape(new Shape(target.outFeatures(), r))
+                .optInitializer(Initializer.ZEROS)
+                .build();
         scaling = config.scaling();
     }
 
@@ -76,7 +74,8 @@ public final class LowRankBranch {
         NDArray aValue = store.getValue(a, input.getDevice(), training);
         NDArray bValue = store.getValue(b, input.getDevice(), training);
         NDArray projected = Linear.linear(input, aValue).head();
-        // the scaling as an array: DJL's PyTorch mul(Number) wraps a buffer the GC may free before the backward pass reads it
+        // the scaling as an array: DJL's PyTorch mul(Number) wraps a buffer the GC may free before the backward pass
+        // reads it
         NDArray reduced = projected.mul(projected.getManager().create(scaling));
         return Linear.linear(reduced, bValue).head();
     }
@@ -95,7 +94,8 @@ public final class LowRankBranch {
         NDArray aValue = store.getValue(a, input.getDevice(), training);
         NDArray bValue = store.getValue(b, input.getDevice(), training);
         NDArray projected = Linear.linear(input, aValue).head();
-        // the scaling as an array: DJL's PyTorch mul(Number) wraps a buffer the GC may free before the backward pass reads it
+        // the scaling as an array: DJL's PyTorch mul(Number) wraps a buffer the GC may free before the backward pass
+        // reads it
         NDArray reduced = projected.mul(projected.getManager().create(scaling));
         // Results join their first operand's manager: keep these in the input's, not B's.
         NDArray column = rowScale.reshape(-1, 1);
@@ -119,12 +119,14 @@ public final class LowRankBranch {
         NDArray aValue = store.getValue(a, device, training);
         NDArray bValue = store.getValue(b, device, training);
         NDArray cross = bValue.mul(Linear.linear(baseWeight, aValue).head()).sum(new int[] {1});
-        NDArray update = bValue.matMul(aValue.matMul(aValue.transpose())).mul(bValue).sum(new int[] {1});
+        NDArray update =
+                bValue.matMul(aValue.matMul(aValue.transpose())).mul(bValue).sum(new int[] {1});
         // Constants as engine-allocated arrays: with DoRA's norm gradient on these products are in the backward
         // graph, and the caller frees its intermediates (an NDScope) before backward; an array made from a Java
         // number (create, mul(Number)) wraps a Java buffer that the garbage collector then frees under the engine.
         NDManager manager = cross.getManager();
-        NDArray squared = baseNorms.mul(baseNorms)
+        NDArray squared = baseNorms
+                .mul(baseNorms)
                 .add(cross.mul(manager.full(new Shape(), 2 * scaling)))
                 .add(update.mul(manager.full(new Shape(), scaling * scaling)));
         return squared.maximum(manager.zeros(new Shape())).sqrt();

@@ -1,7 +1,7 @@
 package dev.peft4j.lora;
 
-import dev.peft4j.testkit.adapter.AdapterConformanceTest;
 import dev.peft4j.spi.AdapterConfig;
+import dev.peft4j.testkit.adapter.AdapterConformanceTest;
 
 class LoraConformanceTest extends AdapterConformanceTest {
 

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.peft4j.core.io.AdapterDirectory;
 import dev.peft4j.core.io.TensorSpec;
-import dev.peft4j.testkit.adapter.AdapterFiles;
 import dev.peft4j.spi.Plugins;
+import dev.peft4j.testkit.adapter.AdapterFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -24,7 +24,8 @@ class LoraFileFormatTest {
     Path dir;
 
     private List<String> problems(String configJson, TensorSpec... tensors) throws IOException {
-        try (AdapterDirectory adapter = AdapterDirectory.open(AdapterFiles.write(dir, configJson, tensors), Plugins.defaults())) {
+        try (AdapterDirectory adapter =
+                AdapterDirectory.open(AdapterFiles.write(dir, configJson, tensors), Plugins.defaults())) {
             assertEquals(LoraFactory.NAME, adapter.method().factory().name());
             return adapter.problems();
         }
@@ -32,9 +33,14 @@ class LoraFileFormatTest {
 
     @Test
     void aPlainLoraFileIsLorasWithTheRankPatternApplied() throws IOException {
-        assertEquals(List.of(), problems(CONFIG + ", \"use_dora\": false}",
-                f32("h.0.q.lora_A.weight", 4, 6), f32("h.0.q.lora_B.weight", 5, 4),
-                f32("h.1.v.lora_A.weight", 2, 6), f32("h.1.v.lora_B.weight", 5, 2)));
+        assertEquals(
+                List.of(),
+                problems(
+                        CONFIG + ", \"use_dora\": false}",
+                        f32("h.0.q.lora_A.weight", 4, 6),
+                        f32("h.0.q.lora_B.weight", 5, 4),
+                        f32("h.1.v.lora_A.weight", 2, 6),
+                        f32("h.1.v.lora_B.weight", 5, 2)));
     }
 
     @Test
@@ -50,15 +56,23 @@ class LoraFileFormatTest {
                 "module 'h.3.q': lora_B.weight is missing",
                 "module 'h.3.q': tensor lora_embedding_A is not one that LoRA stores",
                 "module 'h.4.q': tensor lora_row_scale is not one that LoRA stores");
-        List<String> problems = problems(CONFIG + "}",
+        List<String> problems = problems(
+                CONFIG + "}",
                 f32("h.0.q.lora_A.weight", 4, 6),
                 f32("h.0.v.lora_B.weight", 5, 4),
-                f32("h.1.q.lora_A.weight", 2, 6), f32("h.1.q.lora_B.weight", 5, 2),
-                f32("h.1.v.lora_A.weight", 2, 6), f32("h.1.v.lora_B.weight", 5, 3),
-                f32("h.2.q.lora_A.weight", 4), f32("h.2.q.lora_B.weight", 5, 4),
-                f32("h.2.v.lora_A.weight", 4, 6), f32("h.2.v.lora_B.weight", 5, 4), f32("h.2.v.lora_magnitude_vector", 5),
+                f32("h.1.q.lora_A.weight", 2, 6),
+                f32("h.1.q.lora_B.weight", 5, 2),
+                f32("h.1.v.lora_A.weight", 2, 6),
+                f32("h.1.v.lora_B.weight", 5, 3),
+                f32("h.2.q.lora_A.weight", 4),
+                f32("h.2.q.lora_B.weight", 5, 4),
+                f32("h.2.v.lora_A.weight", 4, 6),
+                f32("h.2.v.lora_B.weight", 5, 4),
+                f32("h.2.v.lora_magnitude_vector", 5),
                 f32("h.3.q.lora_embedding_A", 4, 6),
-                f32("h.4.q.lora_A.weight", 4, 6), f32("h.4.q.lora_B.weight", 6, 4), f32("h.4.q.lora_row_scale", 6));
+                f32("h.4.q.lora_A.weight", 4, 6),
+                f32("h.4.q.lora_B.weight", 6, 4),
+                f32("h.4.q.lora_row_scale", 6));
         assertEquals(expected.size(), problems.size(), problems::toString);
         for (int i = 0; i < expected.size(); i++) {
             assertTrue(problems.get(i).startsWith(expected.get(i)), problems.get(i) + " vs " + expected.get(i));
@@ -68,9 +82,14 @@ class LoraFileFormatTest {
     @Test
     void aVariantFlagWhoseMethodIsNotInstalledIsNotReadAsPlainLora() throws IOException {
         // MoRA is not on this module's class path: its flag must not be silently dropped
-        assertEquals(List.of("use_mora = true is set, but the adapter method 'lora' does not read it: its meaning would be lost",
+        assertEquals(
+                List.of(
+                        "use_mora = true is set, but the adapter method 'lora' does not read it: its meaning would be lost",
                         "mora_type = 6 is set, but the adapter method 'lora' does not read it: its meaning would be lost"),
-                problems("{\"peft_type\": \"LORA\", \"r\": 8, \"target_modules\": [\"q\"], \"use_mora\": true, \"mora_type\": 6}",
-                        f32("h.0.q.lora_A.weight", 8, 8), f32("h.0.q.lora_B.weight", 8, 8)).subList(0, 2));
+                problems(
+                                "{\"peft_type\": \"LORA\", \"r\": 8, \"target_modules\": [\"q\"], \"use_mora\": true, \"mora_type\": 6}",
+                                f32("h.0.q.lora_A.weight", 8, 8),
+                                f32("h.0.q.lora_B.weight", 8, 8))
+                        .subList(0, 2));
     }
 }

@@ -58,10 +58,19 @@ class LoraMathTest {
                 linear.initialize(manager, DataType.FLOAT32, new Shape(1, k));
                 Random random = new Random(21);
                 TestModels.randomize(linear, random, 1.0);
-                double[][] w0 = Dense.fromArray(linear.getParameters().get("weight").getArray());
-                double[] bias = linear.getParameters().get("bias").getArray().toType(DataType.FLOAT64, false).toDoubleArray();
+                double[][] w0 =
+                        Dense.fromArray(linear.getParameters().get("weight").getArray());
+                double[] bias = linear.getParameters()
+                        .get("bias")
+                        .getArray()
+                        .toType(DataType.FLOAT64, false)
+                        .toDoubleArray();
                 PeftModel peft = PeftModel.wrap(linear);
-                AdapterConfig config = AdapterConfig.builder("lora").setRank(r).optAlpha(16).optRsLora(rsLora).build();
+                AdapterConfig config = AdapterConfig.builder("lora")
+                        .setRank(r)
+                        .optAlpha(16)
+                        .optRsLora(rsLora)
+                        .build();
                 peft.addAdapter("default", config, TargetModules.regex(".*"));
                 Adapter adapter = ((AdaptedLinear) peft.block()).adapters().get("default");
                 double[][] a = Dense.roundToFloat(Dense.random(random, r, k));
@@ -77,7 +86,11 @@ class LoraMathTest {
                 double[][] actual = Dense.fromArray(TestModels.predict(peft.block(), Dense.toArray(manager, x)));
                 Dense.assertClose(expected, actual, 1e-5 * Dense.scale(expected), "LoRA forward, rsLoRA=" + rsLora);
                 double[][] engineDelta = Dense.fromArray(adapter.deltaWeight(null));
-                Dense.assertClose(Dense.add(new double[d][k], s, delta), engineDelta, 1e-5 * s * Dense.scale(delta), "ΔW = s·B·A");
+                Dense.assertClose(
+                        Dense.add(new double[d][k], s, delta),
+                        engineDelta,
+                        1e-5 * s * Dense.scale(delta),
+                        "ΔW = s·B·A");
             }
         }
     }
@@ -90,7 +103,8 @@ class LoraMathTest {
             int k = 256;
             int r = 4;
             AdapterTarget target = AdapterTarget.of("layer", k, 32, DataType.FLOAT32);
-            LoraAdapter kaiming = new LoraAdapter(AdapterConfig.builder("lora").setRank(r).build(), target);
+            LoraAdapter kaiming =
+                    new LoraAdapter(AdapterConfig.builder("lora").setRank(r).build(), target);
             kaiming.initialize(manager, DataType.FLOAT32, new Shape(1, k));
             float[] a = kaiming.peftParameters().get("lora_A.weight").getArray().toFloatArray();
             double bound = 1 / Math.sqrt(k);
@@ -98,14 +112,25 @@ class LoraMathTest {
                 assertTrue(Math.abs(v) <= bound, "|" + v + "| <= 1/√k");
             }
             assertEquals(bound / Math.sqrt(3), std(a), 0.1 * bound / Math.sqrt(3), "std of U(±1/√k)");
-            for (float v : kaiming.peftParameters().get("lora_B.weight").getArray().toFloatArray()) {
+            for (float v :
+                    kaiming.peftParameters().get("lora_B.weight").getArray().toFloatArray()) {
                 assertEquals(0f, v);
             }
 
             LoraAdapter gaussian = new LoraAdapter(
-                    AdapterConfig.builder("lora").setRank(r).optInit(WeightInit.GAUSSIAN).build(), target);
+                    AdapterConfig.builder("lora")
+                            .setRank(r)
+                            .optInit(WeightInit.GAUSSIAN)
+                            .build(),
+                    target);
             gaussian.initialize(manager, DataType.FLOAT32, new Shape(1, k));
-            assertEquals(1.0 / r, std(gaussian.peftParameters().get("lora_A.weight").getArray().toFloatArray()), 0.1 / r);
+            assertEquals(
+                    1.0 / r,
+                    std(gaussian.peftParameters()
+                            .get("lora_A.weight")
+                            .getArray()
+                            .toFloatArray()),
+                    0.1 / r);
         }
     }
 
@@ -127,7 +152,11 @@ class LoraMathTest {
         try (NDManager manager = manager(engine)) {
             int n = 8;
             float p = 0.5f;
-            AdapterConfig config = AdapterConfig.builder("lora").setRank(n).optAlpha(2 * n).optDropout(p).build();
+            AdapterConfig config = AdapterConfig.builder("lora")
+                    .setRank(n)
+                    .optAlpha(2 * n)
+                    .optDropout(p)
+                    .build();
             LoraAdapter adapter = new LoraAdapter(config, AdapterTarget.of("layer", n, n, DataType.FLOAT32));
             adapter.initialize(manager, DataType.FLOAT32, new Shape(1, n));
             double[][] identity = new double[n][n];
@@ -143,11 +172,13 @@ class LoraMathTest {
             NDArray input = Dense.toArray(manager, x);
             NDArray unused = manager.zeros(new Shape(64, n));
             ParameterStore store = new ParameterStore(manager, false);
-            double[][] eval = Dense.fromArray(adapter.forward(store, Adapter.inputs(input, unused, unused), false).head());
+            double[][] eval = Dense.fromArray(adapter.forward(store, Adapter.inputs(input, unused, unused), false)
+                    .head());
             Dense.assertClose(Dense.add(new double[64][n], 2, x), eval, 1e-6, "eval: s·x");
             double[][] train;
             try (GradientCollector ignored = manager.getEngine().newGradientCollector()) {
-                train = Dense.fromArray(adapter.forward(store, Adapter.inputs(input, unused, unused), true).head());
+                train = Dense.fromArray(adapter.forward(store, Adapter.inputs(input, unused, unused), true)
+                        .head());
             }
             int zeros = 0;
             for (double[] row : train) {
@@ -169,13 +200,19 @@ class LoraMathTest {
     void patternsGiveLayersTheirOwnRankAndAlpha(EngineBinding engine) {
         try (NDManager manager = manager(engine)) {
             PeftModel peft = PeftModel.wrap(TestModels.mlp(manager, 1, 6, 7, 5));
-            AdapterConfig config = AdapterConfig.builder("lora").setRank(4).optAlpha(8)
-                    .optRankPattern("2", 1).optAlphaPattern("2", 3).build();
+            AdapterConfig config = AdapterConfig.builder("lora")
+                    .setRank(4)
+                    .optAlpha(8)
+                    .optRankPattern("2", 1)
+                    .optAlphaPattern("2", 3)
+                    .build();
             peft.addAdapter("default", config, TargetModules.regex(".*"));
             Adapter first = peft.layers().get("0").adapters().get("default");
             Adapter last = peft.layers().get("2").adapters().get("default");
-            assertEquals(new Shape(4, 6), first.peftParameters().get("lora_A.weight").getShape());
-            assertEquals(new Shape(5, 1), last.peftParameters().get("lora_B.weight").getShape());
+            assertEquals(
+                    new Shape(4, 6), first.peftParameters().get("lora_A.weight").getShape());
+            assertEquals(
+                    new Shape(5, 1), last.peftParameters().get("lora_B.weight").getShape());
             assertEquals(2f, first.config().scaling());
             assertEquals(3f, last.config().scaling());
             assertEquals(4 * (6 + 7) + (5 + 7), peft.parameterReport().trainable());

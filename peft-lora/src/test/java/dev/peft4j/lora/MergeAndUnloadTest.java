@@ -43,15 +43,20 @@ class MergeAndUnloadTest {
 
     private static final int[] WIDTHS = {6, 10, 7, 4};
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     private static PeftModel adapted(Block mlp, long seed) {
         PeftModel peft = PeftModel.wrap(mlp)
-                .addAdapter("default", AdapterConfig.builder("lora").setRank(3).optAlpha(6).build(), TargetModules.names("0", "4"));
+                .addAdapter(
+                        "default",
+                        AdapterConfig.builder("lora").setRank(3).optAlpha(6).build(),
+                        TargetModules.names("0", "4"));
         Random random = new Random(seed);
         for (AdaptedLinear layer : peft.layers().values()) {
             // B starts at zero; random values make ΔW matter
-            TestModels.randomize(layer.adapters().get("default").peftParameters().get(LowRankBranch.B_NAME), random, 1.0);
+            TestModels.randomize(
+                    layer.adapters().get("default").peftParameters().get(LowRankBranch.B_NAME), random, 1.0);
         }
         return peft;
     }
@@ -61,7 +66,8 @@ class MergeAndUnloadTest {
     void theUnloadedBlockHasTheOriginalNamesTheMergedWeightsAndLoadsIntoANeverWrappedBlock(EngineBinding engine)
             throws IOException, MalformedModelException {
         String engineName = engine.engine().getEngineName();
-        try (Model model = Model.newInstance("mlp", engineName); Model fresh = Model.newInstance("mlp", engineName)) {
+        try (Model model = Model.newInstance("mlp", engineName);
+                Model fresh = Model.newInstance("mlp", engineName)) {
             SequentialBlock mlp = TestModels.mlp(model.getNDManager(), 1, WIDTHS);
             List<String> originalNames = mlp.getParameters().keys();
             PeftModel peft = adapted(mlp, 2);
@@ -70,7 +76,13 @@ class MergeAndUnloadTest {
             double[][] expected = Dense.fromArray(TestModels.predict(peft.block(), x));
             double[][] base = Dense.fromArray(TestModels.predict(TestModels.mlp(manager, 1, WIDTHS), x));
             assertTrue(Dense.maxDifference(expected, base) > 1e-2, "the adapter changes the output");
-            NDArray loraA = peft.layers().get("0").adapters().get("default").peftParameters().get(LowRankBranch.A_NAME).getArray();
+            NDArray loraA = peft.layers()
+                    .get("0")
+                    .adapters()
+                    .get("default")
+                    .peftParameters()
+                    .get(LowRankBranch.A_NAME)
+                    .getArray();
 
             Block plain = peft.mergeAndUnload();
 
@@ -78,7 +90,11 @@ class MergeAndUnloadTest {
             assertEquals(originalNames, plain.getParameters().keys(), "parameter names as before wrapping");
             assertTrue(ModuleTree.linearLayers(plain).stream().allMatch(layer -> layer.block() instanceof Linear));
             assertTrue(loraA.isReleased(), "the adapter's arrays are released");
-            Dense.assertClose(expected, Dense.fromArray(TestModels.predict(plain, x)), 1e-5, "the merged block computes the same");
+            Dense.assertClose(
+                    expected,
+                    Dense.fromArray(TestModels.predict(plain, x)),
+                    1e-5,
+                    "the merged block computes the same");
 
             model.setBlock(plain);
             model.save(dir, "mlp");
@@ -86,12 +102,19 @@ class MergeAndUnloadTest {
             fresh.setBlock(neverWrapped);
             fresh.load(dir, "mlp");
             NDArray xFresh = fresh.getNDManager().create(x.toFloatArray(), x.getShape());
-            Dense.assertClose(expected, Dense.fromArray(TestModels.predict(neverWrapped, xFresh)), 1e-5,
+            Dense.assertClose(
+                    expected,
+                    Dense.fromArray(TestModels.predict(neverWrapped, xFresh)),
+                    1e-5,
                     "DJL's save and load carry the merged weights into the original architecture");
 
-            PeftException again = assertThrows(PeftException.class,
-                    () -> peft.addAdapter("next", AdapterConfig.builder("lora").setRank(2).build(), TargetModules.names("0")));
-            assertTrue(again.getMessage().startsWith("mergeAndUnload() took this model's adapters out"), again.getMessage());
+            PeftException again = assertThrows(
+                    PeftException.class,
+                    () -> peft.addAdapter(
+                            "next", AdapterConfig.builder("lora").setRank(2).build(), TargetModules.names("0")));
+            assertTrue(
+                    again.getMessage().startsWith("mergeAndUnload() took this model's adapters out"),
+                    again.getMessage());
             manager.close();
         }
     }
@@ -104,8 +127,10 @@ class MergeAndUnloadTest {
             NDArray x = manager.randomNormal(new Shape(2, WIDTHS[0]));
             peft.merge();
             PeftException error = assertThrows(PeftException.class, () -> trainingForward(peft, x));
-            assertEquals("A training forward with every adapter merged into the base weights (layer '0': [default]): "
-                    + "nothing can learn. Call unmerge() before training", error.getMessage());
+            assertEquals(
+                    "A training forward with every adapter merged into the base weights (layer '0': [default]): "
+                            + "nothing can learn. Call unmerge() before training",
+                    error.getMessage());
             // a second, unmerged adapter on another layer can train while the first stays merged
             peft.addAdapter("second", AdapterConfig.builder("lora").setRank(2).build(), TargetModules.names("2"));
             assertEquals(2, trainingForward(peft, x).getShape().dimension());
@@ -141,13 +166,25 @@ class MergeAndUnloadTest {
         try (NDManager manager = NDManager.newBaseManager(engine.engine().getEngineName())) {
             NDArray x = manager.randomNormal(new Shape(2, WIDTHS[0]));
             PeftException error = assertThrows(PeftException.class, () -> TestModels.predict(peft.block(), x));
-            assertEquals("Layer '0' has no weights any more: the model (or the NDManager that holds its parameters) "
-                    + "was closed. Use a model only inside its try-with-resources block", error.getMessage());
-            String closed = "The model's weights were released: its DJL Model (or the NDManager that holds its parameters) "
-                    + "was closed. Use a model only inside its try-with-resources block";
+            assertEquals(
+                    "Layer '0' has no weights any more: the model (or the NDManager that holds its parameters) "
+                            + "was closed. Use a model only inside its try-with-resources block",
+                    error.getMessage());
+            String closed =
+                    "The model's weights were released: its DJL Model (or the NDManager that holds its parameters) "
+                            + "was closed. Use a model only inside its try-with-resources block";
             assertEquals(closed, assertThrows(PeftException.class, peft::merge).getMessage());
-            assertEquals(closed, assertThrows(PeftException.class, () -> peft.addAdapter("next",
-                    AdapterConfig.builder("lora").setRank(2).build(), TargetModules.names("2"))).getMessage());
+            assertEquals(
+                    closed,
+                    assertThrows(
+                                    PeftException.class,
+                                    () -> peft.addAdapter(
+                                            "next",
+                                            AdapterConfig.builder("lora")
+                                                    .setRank(2)
+                                                    .build(),
+                                            TargetModules.names("2")))
+                            .getMessage());
         }
     }
 

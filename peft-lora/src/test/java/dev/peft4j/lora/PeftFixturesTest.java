@@ -20,14 +20,12 @@ import dev.peft4j.spi.Plugins;
 import dev.peft4j.testkit.EngineSource;
 import dev.peft4j.testkit.PeftFixtures;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -40,7 +38,8 @@ class PeftFixturesTest {
 
     @Test
     void distilbertLoads() {
-        try (AdapterDirectory adapter = AdapterDirectory.open(PeftFixtures.adapter(PeftFixtures.DISTILBERT), Plugins.defaults())) {
+        try (AdapterDirectory adapter =
+                AdapterDirectory.open(PeftFixtures.adapter(PeftFixtures.DISTILBERT), Plugins.defaults())) {
             PeftAdapterConfig config = adapter.config();
             assertEquals(8, config.r());
             assertEquals(16.0, config.loraAlpha());
@@ -64,15 +63,24 @@ class PeftFixturesTest {
                     List.of("classifier.bias", "classifier.weight", "pre_classifier.bias", "pre_classifier.weight"),
                     List.copyOf(adapter.savedTensors().keySet()));
             AdapterModule q0 = adapter.modules().get("distilbert.transformer.layer.0.attention.q_lin");
-            assertEquals(new Shape(8, 768), adapter.weights().tensor(q0.tensors().get(LowRankBranch.A_NAME)).shape());
-            assertEquals(new Shape(768, 8), adapter.weights().tensor(q0.tensors().get(LowRankBranch.B_NAME)).shape());
+            assertEquals(
+                    new Shape(8, 768),
+                    adapter.weights()
+                            .tensor(q0.tensors().get(LowRankBranch.A_NAME))
+                            .shape());
+            assertEquals(
+                    new Shape(768, 8),
+                    adapter.weights()
+                            .tensor(q0.tensors().get(LowRankBranch.B_NAME))
+                            .shape());
             assertEquals(2, q0.tensors().size());
         }
     }
 
     @Test
     void gpt2Loads() {
-        try (AdapterDirectory adapter = AdapterDirectory.open(PeftFixtures.adapter(PeftFixtures.GPT2), Plugins.defaults())) {
+        try (AdapterDirectory adapter =
+                AdapterDirectory.open(PeftFixtures.adapter(PeftFixtures.GPT2), Plugins.defaults())) {
             PeftAdapterConfig config = adapter.config();
             assertEquals(8, config.r());
             assertEquals(16.0, config.loraAlpha());
@@ -87,8 +95,16 @@ class PeftFixturesTest {
             assertEquals(expected, List.copyOf(adapter.modules().keySet()), "file order: names sorted as text");
             assertEquals(Map.of("score.weight", "base_model.model.score.weight"), adapter.savedTensors());
             AdapterModule h0 = adapter.modules().get("transformer.h.0.attn.c_attn");
-            assertEquals(new Shape(8, 768), adapter.weights().tensor(h0.tensors().get(LowRankBranch.A_NAME)).shape());
-            assertEquals(new Shape(2304, 8), adapter.weights().tensor(h0.tensors().get(LowRankBranch.B_NAME)).shape());
+            assertEquals(
+                    new Shape(8, 768),
+                    adapter.weights()
+                            .tensor(h0.tensors().get(LowRankBranch.A_NAME))
+                            .shape());
+            assertEquals(
+                    new Shape(2304, 8),
+                    adapter.weights()
+                            .tensor(h0.tensors().get(LowRankBranch.B_NAME))
+                            .shape());
             assertEquals(8, adapter.moduleConfig(h0.path()).rank());
             assertEquals(2f, adapter.moduleConfig(h0.path()).scaling());
         }
@@ -104,8 +120,14 @@ class PeftFixturesTest {
             assertEquals(expected.keySet(), file.tensors().keySet());
             assertEquals(12, adapter.modules().size());
             for (AdapterModule module : adapter.modules().values()) {
-                assertArrayEquals(expected.get(module.tensors().get(LowRankBranch.A_NAME)), file.readFloats(module.tensors().get(LowRankBranch.A_NAME)), module.tensors().get(LowRankBranch.A_NAME));
-                assertArrayEquals(expected.get(module.tensors().get(LowRankBranch.B_NAME)), file.readFloats(module.tensors().get(LowRankBranch.B_NAME)), module.tensors().get(LowRankBranch.B_NAME));
+                assertArrayEquals(
+                        expected.get(module.tensors().get(LowRankBranch.A_NAME)),
+                        file.readFloats(module.tensors().get(LowRankBranch.A_NAME)),
+                        module.tensors().get(LowRankBranch.A_NAME));
+                assertArrayEquals(
+                        expected.get(module.tensors().get(LowRankBranch.B_NAME)),
+                        file.readFloats(module.tensors().get(LowRankBranch.B_NAME)),
+                        module.tensors().get(LowRankBranch.B_NAME));
             }
             for (String name : adapter.savedTensors().values()) {
                 assertArrayEquals(expected.get(name), file.readFloats(name), name);
@@ -119,7 +141,8 @@ class PeftFixturesTest {
         for (String fixture : List.of(PeftFixtures.DISTILBERT, PeftFixtures.GPT2)) {
             Map<String, float[]> expected = PeftFixtures.decodeIndependently(weights(fixture));
             try (AdapterDirectory adapter = AdapterDirectory.open(PeftFixtures.adapter(fixture), Plugins.defaults());
-                    NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
+                    NDManager manager = NDManager.newBaseManager(
+                            Device.cpu(), engine.engine().getEngineName())) {
                 for (String name : adapter.weights().tensors().keySet()) {
                     NDArray array = adapter.weights().read(name, manager);
                     assertEquals(DataType.FLOAT32, array.getDataType());

@@ -25,9 +25,9 @@ import dev.peft4j.core.Backend;
 import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.TargetModules;
 import dev.peft4j.core.train.GcSafeL2Loss;
-import dev.peft4j.testkit.TestModels;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.Plugins;
+import dev.peft4j.testkit.TestModels;
 import java.io.IOException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -36,7 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** The README's Java example, kept compiling and working. */
 class ReadmeExampleTest {
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     @Test
     void wrapTrainMergeUnloadSave() throws IOException, MalformedModelException {
@@ -49,8 +50,12 @@ class ReadmeExampleTest {
             mlp.initialize(model.getNDManager(), DataType.FLOAT32, new Shape(1, 32));
 
             PeftModel peft = PeftModel.wrap(mlp)
-                    .addAdapter("default",
-                            AdapterConfig.builder("lora").setRank(8).optAlpha(16).build(),
+                    .addAdapter(
+                            "default",
+                            AdapterConfig.builder("lora")
+                                    .setRank(8)
+                                    .optAlpha(16)
+                                    .build(),
                             TargetModules.names("0", "2"));
             assertEquals(
                     "trainable params: 1,344 || all params: 3,976 || trainable%: 33.8028",
@@ -60,10 +65,16 @@ class ReadmeExampleTest {
             NDManager manager = model.getNDManager();
             NDArray x = manager.randomNormal(new Shape(64, 32));
             NDArray y = manager.randomNormal(new Shape(64, 8));
-            ArrayDataset dataset = new ArrayDataset.Builder().setData(x).optLabels(y).setSampling(16, true).build();
+            ArrayDataset dataset = new ArrayDataset.Builder()
+                    .setData(x)
+                    .optLabels(y)
+                    .setSampling(16, true)
+                    .build();
 
             DefaultTrainingConfig config = new DefaultTrainingConfig(new GcSafeL2Loss())
-                    .optOptimizer(Optimizer.adam().optLearningRateTracker(Tracker.fixed(1e-2f)).build());
+                    .optOptimizer(Optimizer.adam()
+                            .optLearningRateTracker(Tracker.fixed(1e-2f))
+                            .build());
             float before = loss(peft.block(), x, y);
             try (Trainer trainer = model.newTrainer(config)) {
                 for (int epoch = 0; epoch < 10; epoch++) {
@@ -93,8 +104,14 @@ class ReadmeExampleTest {
                 reloaded.setBlock(plain);
                 reloaded.load(dir, "mlp");
                 NDManager other = reloaded.getNDManager();
-                assertEquals(trained, loss(plain, other.create(x.toFloatArray(), x.getShape()),
-                        other.create(y.toFloatArray(), y.getShape())), 1e-4f, "the saved model loads into the plain block");
+                assertEquals(
+                        trained,
+                        loss(
+                                plain,
+                                other.create(x.toFloatArray(), x.getShape()),
+                                other.create(y.toFloatArray(), y.getShape())),
+                        1e-4f,
+                        "the saved model loads into the plain block");
             }
         }
     }

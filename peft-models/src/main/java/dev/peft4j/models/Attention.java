@@ -21,7 +21,8 @@ final class Attention {
      */
     static NDArray heads(NDArray x, int heads) {
         Shape shape = x.getShape();
-        return x.reshape(shape.get(0), shape.get(1), heads, shape.get(2) / heads).transpose(0, 2, 1, 3);
+        return x.reshape(shape.get(0), shape.get(1), heads, shape.get(2) / heads)
+                .transpose(0, 2, 1, 3);
     }
 
     /**
@@ -41,8 +42,10 @@ final class Attention {
         long kvHeads = k.getShape().get(1);
         long keysLength = k.getShape().get(2);
         long groups = heads / kvHeads;
-        // the scale as an array: DJL's PyTorch mul(Number) wraps a buffer the GC may free before the backward pass reads it
-        NDArray grouped = q.mul(q.getManager().create((float) (1 / Math.sqrt(headDim)))).reshape(batch, kvHeads, groups * tokens, headDim);
+        // the scale as an array: DJL's PyTorch mul(Number) wraps a buffer the GC may free before the backward pass
+        // reads it
+        NDArray grouped = q.mul(q.getManager().create((float) (1 / Math.sqrt(headDim))))
+                .reshape(batch, kvHeads, groups * tokens, headDim);
         NDArray scores = grouped.matMul(k.transpose(0, 1, 3, 2))
                 .reshape(batch, kvHeads, groups, tokens, keysLength)
                 .add(mask)

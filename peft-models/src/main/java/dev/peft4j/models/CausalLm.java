@@ -5,10 +5,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.ParameterStore;
 import dev.peft4j.core.Backend;
-import dev.peft4j.models.text.Tokenizer;
 import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.io.PathMap;
 import dev.peft4j.core.io.PeftAdapters;
+import dev.peft4j.models.text.Tokenizer;
 import dev.peft4j.spi.PeftException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,9 +78,14 @@ public final class CausalLm implements AutoCloseable {
             model.close();
             throw e;
         }
-        LOG.info("Loaded {} ({}, {} layers, {} parameters) in {} ms on {}", directory, config.modelType(), config.layers(),
+        LOG.info(
+                "Loaded {} ({}, {} layers, {} parameters) in {} ms on {}",
+                directory,
+                config.modelType(),
+                config.layers(),
                 String.format("%,d", ParameterShapes.count(ParameterShapes.of(config))),
-                (System.nanoTime() - start) / 1_000_000, backend);
+                (System.nanoTime() - start) / 1_000_000,
+                backend);
         return new CausalLm(directory, model, block, tokenizer);
     }
 

@@ -36,7 +36,9 @@ public final class CausalLmBlock extends AbstractBlock implements OutputLayerAwa
         this.rotary = config.architecture() == Architecture.LLAMA ? new Rotary(config) : null;
         addChildBlock(config.architecture() == Architecture.GPT2 ? "transformer" : "model", Backbone.of(config));
         if (!config.tieWordEmbeddings()) {
-            addChildBlock(OUTPUT_LAYER, Linear.builder().setUnits(config.vocabSize()).optBias(false).build());
+            addChildBlock(
+                    OUTPUT_LAYER,
+                    Linear.builder().setUnits(config.vocabSize()).optBias(false).build());
         }
     }
 
@@ -74,8 +76,14 @@ public final class CausalLmBlock extends AbstractBlock implements OutputLayerAwa
      *     than the model allows (GPT-2's positions, a sliding window) or a token id is outside the
      *     vocabulary
      */
-    public NDArray forward(ParameterStore store, NDArray inputIds, NDArray attentionMask, KvCache cache,
-            boolean training, PairList<String, Object> params, boolean lastOnly) {
+    public NDArray forward(
+            ParameterStore store,
+            NDArray inputIds,
+            NDArray attentionMask,
+            KvCache cache,
+            boolean training,
+            PairList<String, Object> params,
+            boolean lastOnly) {
         if (backbone().embedding().weight().getArray().isReleased()) {
             throw new PeftException("The model's weights were released: its CausalLm (or DJL Model) was closed. "
                     + "Use a model only inside its try-with-resources block");
@@ -119,18 +127,24 @@ public final class CausalLmBlock extends AbstractBlock implements OutputLayerAwa
     private void checkLength(InputLayout layout) {
         if (config.architecture() == Architecture.GPT2 && layout.maxPosition() >= config.maxPositions()) {
             throw new PeftException("The input reaches position " + layout.maxPosition() + ", but " + config.modelType()
-                    + " has learned positions 0.." + (config.maxPositions() - 1) + " (n_positions " + config.maxPositions()
+                    + " has learned positions 0.." + (config.maxPositions() - 1) + " (n_positions "
+                    + config.maxPositions()
                     + "): shorten the input or the number of new tokens");
         }
         if (config.slidingWindow() > 0 && layout.keys() > config.slidingWindow()) {
-            throw new PeftException("The input spans " + layout.keys() + " tokens, longer than the model's sliding window of "
-                    + config.slidingWindow() + "; peft4j attends to whole inputs only, so inputs must fit in the window");
+            throw new PeftException("The input spans " + layout.keys()
+                    + " tokens, longer than the model's sliding window of " + config.slidingWindow()
+                    + "; peft4j attends to whole inputs only, so inputs must fit in the window");
         }
     }
 
     private void checkVocabulary(NDArray inputIds) {
-        long min = inputIds.min().toType(ai.djl.ndarray.types.DataType.INT64, false).getLong();
-        long max = inputIds.max().toType(ai.djl.ndarray.types.DataType.INT64, false).getLong();
+        long min = inputIds.min()
+                .toType(ai.djl.ndarray.types.DataType.INT64, false)
+                .getLong();
+        long max = inputIds.max()
+                .toType(ai.djl.ndarray.types.DataType.INT64, false)
+                .getLong();
         if (min < 0 || max >= config.vocabSize()) {
             throw new PeftException("Token id " + (min < 0 ? min : max) + " is outside the vocabulary of "
                     + config.vocabSize() + " tokens");
@@ -141,7 +155,8 @@ public final class CausalLmBlock extends AbstractBlock implements OutputLayerAwa
     protected NDList forwardInternal(
             ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
         if (inputs.isEmpty() || inputs.size() > 2) {
-            throw new PeftException("A causal LM takes (input_ids[, attention_mask]), got " + inputs.size() + " arrays");
+            throw new PeftException(
+                    "A causal LM takes (input_ids[, attention_mask]), got " + inputs.size() + " arrays");
         }
         NDArray mask = inputs.size() == 2 ? inputs.get(1) : null;
         return new NDList(forward(store, inputs.get(0), mask, null, training, params, false));

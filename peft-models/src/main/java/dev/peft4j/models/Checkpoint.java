@@ -52,8 +52,9 @@ public final class Checkpoint implements AutoCloseable {
             return sharded(directory, index);
         }
         if (!Files.isRegularFile(single)) {
-            throw new PeftException("No " + WEIGHTS_FILE + " or " + INDEX_FILE + " in " + directory
-                    + "; peft4j reads safetensors weights (convert pytorch_model.bin with transformers' save_pretrained)");
+            throw new PeftException(
+                    "No " + WEIGHTS_FILE + " or " + INDEX_FILE + " in " + directory
+                            + "; peft4j reads safetensors weights (convert pytorch_model.bin with transformers' save_pretrained)");
         }
         SafetensorsFile file = SafetensorsFile.open(single);
         Map<String, SafetensorsFile> byTensor = new LinkedHashMap<>();
@@ -90,8 +91,8 @@ public final class Checkpoint implements AutoCloseable {
                     shards.put(shardName, file);
                 }
                 if (!file.tensors().containsKey(entry.getKey())) {
-                    throw new PeftException(index + " puts " + entry.getKey() + " in " + shardName
-                            + ", which has no such tensor");
+                    throw new PeftException(
+                            index + " puts " + entry.getKey() + " in " + shardName + ", which has no such tensor");
                 }
                 byTensor.put(entry.getKey(), file);
             }

@@ -41,8 +41,10 @@ final class ConfigJson {
             }
             return new ConfigJson(element.getAsJsonObject(), file.toString());
         } catch (NoSuchFileException e) {
-            throw new PeftException("No " + file.getFileName() + " in " + file.getParent()
-                    + ": a Hugging Face model directory holds config.json and model.safetensors", e);
+            throw new PeftException(
+                    "No " + file.getFileName() + " in " + file.getParent()
+                            + ": a Hugging Face model directory holds config.json and model.safetensors",
+                    e);
         } catch (IOException | JsonParseException e) {
             throw new PeftException("Cannot read " + file + ": " + e.getMessage(), e);
         }

@@ -14,7 +14,8 @@ import java.util.Set;
  * @param seed the sampling seed: the same seed, model and prompts give the same tokens
  * @param stopIds token ids that end a prompt's generation besides the model's EOS ids
  */
-public record GenerationConfig(int maxNewTokens, double temperature, int topK, double topP, long seed, Set<Long> stopIds) {
+public record GenerationConfig(
+        int maxNewTokens, double temperature, int topK, double topP, long seed, Set<Long> stopIds) {
 
     /**
      * Validates the settings.

@@ -40,7 +40,8 @@ public final class Generator {
      */
     public List<long[]> generateIds(List<long[]> prompts, GenerationConfig config) {
         if (prompts.isEmpty() || prompts.stream().anyMatch(prompt -> prompt.length == 0)) {
-            throw new IllegalArgumentException("Every prompt needs at least one token; got " + prompts.size() + " prompts");
+            throw new IllegalArgumentException(
+                    "Every prompt needs at least one token; got " + prompts.size() + " prompts");
         }
         Set<Long> stops = new LinkedHashSet<>(config.stopIds());
         stops.addAll(eosIds());
@@ -63,7 +64,8 @@ public final class Generator {
             generated.add(new ArrayList<>());
         }
         TokenSampler sampler = new TokenSampler(config);
-        try (NDManager manager = lm.newManager(); KvCache cache = new KvCache(manager, lm.config().layers())) {
+        try (NDManager manager = lm.newManager();
+                KvCache cache = new KvCache(manager, lm.config().layers())) {
             ParameterStore store = new ParameterStore(manager, false);
             long[] step = ids;
             int stepLength = longest;
@@ -72,7 +74,8 @@ public final class Generator {
                 int vocab = logits.length / batch;
                 step = new long[batch];
                 for (int b = 0; b < batch; b++) {
-                    long token = finished[b] ? pad : sampler.next(Arrays.copyOfRange(logits, b * vocab, (b + 1) * vocab));
+                    long token =
+                            finished[b] ? pad : sampler.next(Arrays.copyOfRange(logits, b * vocab, (b + 1) * vocab));
                     step[b] = token;
                     if (!finished[b]) {
                         generated.get(b).add(token);
@@ -88,13 +91,14 @@ public final class Generator {
             }
         }
         List<long[]> result = new ArrayList<>(batch);
-        generated.forEach(tokens -> result.add(tokens.stream().mapToLong(Long::longValue).toArray()));
+        generated.forEach(
+                tokens -> result.add(tokens.stream().mapToLong(Long::longValue).toArray()));
         return result;
     }
 
     /** Runs one step and returns the last position's logits, (B·V) row-major; the step's arrays are closed. */
-    private float[] lastLogits(ParameterStore store, NDManager manager, KvCache cache, long[] ids, int length,
-            long[][] maskRows) {
+    private float[] lastLogits(
+            ParameterStore store, NDManager manager, KvCache cache, long[] ids, int length, long[][] maskRows) {
         int batch = maskRows.length;
         int keys = maskRows[0].length;
         long[] mask = new long[batch * keys];
@@ -104,7 +108,9 @@ public final class Generator {
         try (NDScope ignored = new NDScope()) {
             NDArray input = manager.create(ids, new Shape(batch, length));
             NDArray attention = manager.create(mask, new Shape(batch, keys));
-            return lm.block().forward(store, input, attention, cache, false, null, true).toFloatArray();
+            return lm.block()
+                    .forward(store, input, attention, cache, false, null, true)
+                    .toFloatArray();
         }
     }
 

@@ -21,7 +21,8 @@ final class Gpt2Attention extends Module {
     Gpt2Attention(ModelConfig config, int layer) {
         this.layer = layer;
         this.heads = config.heads();
-        addChildBlock("c_attn", Linear.builder().setUnits(3L * config.hiddenSize()).build());
+        addChildBlock(
+                "c_attn", Linear.builder().setUnits(3L * config.hiddenSize()).build());
         addChildBlock("c_proj", Linear.builder().setUnits(config.hiddenSize()).build());
     }
 

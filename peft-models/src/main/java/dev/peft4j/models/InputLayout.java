@@ -50,8 +50,8 @@ final class InputLayout {
             java.util.Arrays.fill(attend, 1);
         } else {
             if (!mask.getShape().equals(new Shape(batch, keys))) {
-                throw new PeftException("The attention mask has shape " + mask.getShape() + ", expected (" + batch + ", "
-                        + keys + "): one value per cached and new token of each row");
+                throw new PeftException("The attention mask has shape " + mask.getShape() + ", expected (" + batch
+                        + ", " + keys + "): one value per cached and new token of each row");
             }
             attend = mask.toType(DataType.INT32, false).toIntArray();
         }

@@ -20,6 +20,7 @@ final class LayerNorm extends Module {
     NDArray forward(ParameterStore store, NDArray hidden, ForwardContext context) {
         NDArray w = store.getValue(weight, hidden.getDevice(), context.training());
         NDArray b = store.getValue(bias, hidden.getDevice(), context.training());
-        return ai.djl.nn.norm.LayerNorm.layerNorm(hidden, new Shape(w.getShape().get(0)), w, b, eps).singletonOrThrow();
+        return ai.djl.nn.norm.LayerNorm.layerNorm(hidden, new Shape(w.getShape().get(0)), w, b, eps)
+                .singletonOrThrow();
     }
 }

@@ -26,10 +26,20 @@ final class LlamaAttention extends Module {
         this.kvHeads = config.kvHeads();
         int q = config.heads() * config.headDim();
         int kv = config.kvHeads() * config.headDim();
-        addChildBlock("q_proj", Linear.builder().setUnits(q).optBias(config.qkvBias()).build());
-        addChildBlock("k_proj", Linear.builder().setUnits(kv).optBias(config.qkvBias()).build());
-        addChildBlock("v_proj", Linear.builder().setUnits(kv).optBias(config.qkvBias()).build());
-        addChildBlock("o_proj", Linear.builder().setUnits(config.hiddenSize()).optBias(config.outputBias()).build());
+        addChildBlock(
+                "q_proj", Linear.builder().setUnits(q).optBias(config.qkvBias()).build());
+        addChildBlock(
+                "k_proj",
+                Linear.builder().setUnits(kv).optBias(config.qkvBias()).build());
+        addChildBlock(
+                "v_proj",
+                Linear.builder().setUnits(kv).optBias(config.qkvBias()).build());
+        addChildBlock(
+                "o_proj",
+                Linear.builder()
+                        .setUnits(config.hiddenSize())
+                        .optBias(config.outputBias())
+                        .build());
     }
 
     @Override

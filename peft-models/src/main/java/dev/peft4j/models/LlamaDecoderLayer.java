@@ -20,7 +20,8 @@ final class LlamaDecoderLayer extends Module {
 
     @Override
     NDArray forward(ParameterStore store, NDArray hidden, ForwardContext context) {
-        NDArray attended = module(ATTENTION).forward(store, module(INPUT_NORM).forward(store, hidden, context), context);
+        NDArray attended =
+                module(ATTENTION).forward(store, module(INPUT_NORM).forward(store, hidden, context), context);
         NDArray h = hidden.add(attended);
         return h.add(module(MLP).forward(store, module(POST_ATTENTION_NORM).forward(store, h, context), context));
     }

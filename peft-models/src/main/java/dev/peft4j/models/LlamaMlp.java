@@ -13,9 +13,24 @@ final class LlamaMlp extends Module {
     private static final int DOWN = 2;
 
     LlamaMlp(ModelConfig config) {
-        addChildBlock("gate_proj", Linear.builder().setUnits(config.intermediateSize()).optBias(config.mlpBias()).build());
-        addChildBlock("up_proj", Linear.builder().setUnits(config.intermediateSize()).optBias(config.mlpBias()).build());
-        addChildBlock("down_proj", Linear.builder().setUnits(config.hiddenSize()).optBias(config.mlpBias()).build());
+        addChildBlock(
+                "gate_proj",
+                Linear.builder()
+                        .setUnits(config.intermediateSize())
+                        .optBias(config.mlpBias())
+                        .build());
+        addChildBlock(
+                "up_proj",
+                Linear.builder()
+                        .setUnits(config.intermediateSize())
+                        .optBias(config.mlpBias())
+                        .build());
+        addChildBlock(
+                "down_proj",
+                Linear.builder()
+                        .setUnits(config.hiddenSize())
+                        .optBias(config.mlpBias())
+                        .build());
     }
 
     @Override

@@ -111,15 +111,17 @@ public record ModelConfig(
         return switch (modelType) {
             case "llama", "mistral", "qwen2" -> llama(json, modelType);
             case "gpt2" -> gpt2(json);
-            default -> throw new PeftException(json.source() + ": model_type '" + modelType
-                    + "' is not supported; supported: " + SUPPORTED_MODEL_TYPES);
+            default ->
+                throw new PeftException(json.source() + ": model_type '" + modelType + "' is not supported; supported: "
+                        + SUPPORTED_MODEL_TYPES);
         };
     }
 
     private static ModelConfig llama(ConfigJson json, String modelType) {
         String activation = json.string("hidden_act", "silu");
         if (!activation.equals("silu")) {
-            throw new PeftException(json.source() + ": hidden_act '" + activation + "' is not supported; supported: [silu]");
+            throw new PeftException(
+                    json.source() + ": hidden_act '" + activation + "' is not supported; supported: [silu]");
         }
         int hidden = json.positiveInt("hidden_size");
         int heads = json.positiveInt("num_attention_heads");

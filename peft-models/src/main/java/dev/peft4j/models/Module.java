@@ -37,7 +37,8 @@ abstract class Module extends AbstractBlock {
      */
     final NDArray child(int index, ParameterStore store, NDArray x, ForwardContext context) {
         Block block = children.valueAt(index);
-        return block.forward(store, new NDList(x), context.training(), context.params()).singletonOrThrow();
+        return block.forward(store, new NDList(x), context.training(), context.params())
+                .singletonOrThrow();
     }
 
     /**

@@ -63,11 +63,14 @@ public final class Perplexity {
         try (NDManager manager = lm.newManager()) {
             ParameterStore store = new ParameterStore(manager, false);
             for (int start = 0; start < sequences.size(); start += batchSize) {
-                List<long[]> batch = sequences.subList(start, Math.min(sequences.size(), start + batchSize))
-                        .stream().filter(sequence -> sequence.length >= 2).toList();
+                List<long[]> batch = sequences.subList(start, Math.min(sequences.size(), start + batchSize)).stream()
+                        .filter(sequence -> sequence.length >= 2)
+                        .toList();
                 if (!batch.isEmpty()) {
                     total += negativeLogLikelihood(store, manager, batch);
-                    tokens += batch.stream().mapToLong(sequence -> sequence.length - 1).sum();
+                    tokens += batch.stream()
+                            .mapToLong(sequence -> sequence.length - 1)
+                            .sum();
                 }
             }
         }
@@ -94,7 +97,9 @@ public final class Perplexity {
             NDArray logits = lm.block().forward(store, input, attention, null, false, null, false);
             NDArray predicted = logits.get(":, :-1, :").logSoftmax(2);
             NDArray targets = input.get(":, 1:").reshape(rows, length - 1, 1);
-            float[] logProbabilities = predicted.get(new NDIndex().addAllDim(2).addPickDim(targets)).toFloatArray();
+            float[] logProbabilities = predicted
+                    .get(new NDIndex().addAllDim(2).addPickDim(targets))
+                    .toFloatArray();
             double sum = 0;
             for (int b = 0; b < rows; b++) {
                 for (int t = 0; t < batch.get(b).length - 1; t++) {

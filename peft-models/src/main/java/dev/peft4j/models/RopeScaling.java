@@ -49,8 +49,12 @@ public record RopeScaling(
         if (type.equals("linear")) {
             return new RopeScaling(type, factor, 0, 0, 0);
         }
-        return new RopeScaling(type, factor, json.positiveDouble("low_freq_factor", 1.0),
-                json.positiveDouble("high_freq_factor", 4.0), json.positiveInt("original_max_position_embeddings", 8192));
+        return new RopeScaling(
+                type,
+                factor,
+                json.positiveDouble("low_freq_factor", 1.0),
+                json.positiveDouble("high_freq_factor", 4.0),
+                json.positiveInt("original_max_position_embeddings", 8192));
     }
 
     /**

@@ -27,9 +27,10 @@ import java.util.regex.Pattern;
  */
 final class WeightLoader {
 
-    private static final Pattern IGNORED = Pattern.compile(
-            ".*(rotary_emb\\.inv_freq|\\.attn\\.bias|\\.attn\\.masked_bias)");
-    private static final Pattern CONV1D = Pattern.compile("transformer\\.h\\.\\d+\\.(attn\\.c_attn|attn\\.c_proj|mlp\\.c_fc|mlp\\.c_proj)\\.weight");
+    private static final Pattern IGNORED =
+            Pattern.compile(".*(rotary_emb\\.inv_freq|\\.attn\\.bias|\\.attn\\.masked_bias)");
+    private static final Pattern CONV1D =
+            Pattern.compile("transformer\\.h\\.\\d+\\.(attn\\.c_attn|attn\\.c_proj|mlp\\.c_fc|mlp\\.c_proj)\\.weight");
 
     private WeightLoader() {}
 
@@ -47,8 +48,8 @@ final class WeightLoader {
         Map<String, Shape> expected = ParameterShapes.of(config);
         Map<String, Parameter> parameters = ModuleTree.baseParameters(model);
         if (!parameters.keySet().equals(expected.keySet())) {
-            throw new IllegalStateException("peft4j's " + config.modelType() + " layout disagrees with its shape table: "
-                    + parameters.keySet() + " vs " + expected.keySet());
+            throw new IllegalStateException("peft4j's " + config.modelType()
+                    + " layout disagrees with its shape table: " + parameters.keySet() + " vs " + expected.keySet());
         }
         String prefix = config.architecture() == Architecture.GPT2 ? "transformer." : "model.";
         Map<String, String> sources = new LinkedHashMap<>();
@@ -56,7 +57,8 @@ final class WeightLoader {
         List<String> wrongShapes = new ArrayList<>();
         for (Map.Entry<String, TensorSpec> tensor : checkpoint.tensors().entrySet()) {
             String name = tensor.getKey();
-            String target = expected.containsKey(name) ? name : expected.containsKey(prefix + name) ? prefix + name : null;
+            String target =
+                    expected.containsKey(name) ? name : expected.containsKey(prefix + name) ? prefix + name : null;
             if (target == null) {
                 boolean tiedCopy = config.tieWordEmbeddings() && name.equals("lm_head.weight");
                 if (!tiedCopy && !IGNORED.matcher(name).matches()) {
@@ -65,11 +67,15 @@ final class WeightLoader {
                 continue;
             }
             Shape stored = tensor.getValue().shape();
-            Shape shape = isConv1d(target) && stored.dimension() == 2 ? new Shape(stored.get(1), stored.get(0)) : stored;
+            Shape shape =
+                    isConv1d(target) && stored.dimension() == 2 ? new Shape(stored.get(1), stored.get(0)) : stored;
             if (!shape.equals(expected.get(target))) {
-                wrongShapes.add(name + " has shape " + stored + ", expected " + (isConv1d(target)
-                        ? new Shape(expected.get(target).get(1), expected.get(target).get(0)) + " (in, out)"
-                        : expected.get(target)));
+                wrongShapes.add(name + " has shape " + stored + ", expected "
+                        + (isConv1d(target)
+                                ? new Shape(
+                                                expected.get(target).get(1),
+                                                expected.get(target).get(0)) + " (in, out)"
+                                : expected.get(target)));
             }
             sources.put(target, name);
         }
@@ -93,7 +99,8 @@ final class WeightLoader {
         NDArray array;
         if (isConv1d(target)) {
             Shape stored = checkpoint.tensors().get(name).shape();
-            array = manager.create(transpose(checkpoint.readFloats(name), stored), new Shape(stored.get(1), stored.get(0)));
+            array = manager.create(
+                    transpose(checkpoint.readFloats(name), stored), new Shape(stored.get(1), stored.get(0)));
         } else {
             array = checkpoint.readFloat32(name, manager);
         }

@@ -52,9 +52,18 @@ class AdaptersOnModelsTest {
     @MethodSource("engines")
     void namesTargetHuggingFacePaths(String engine) {
         try (CausalLm lm = CausalLm.load(Reference.resource("tiny-llama-gqa"), ReferenceLogitsTest.backend(engine))) {
-            lm.peft().addAdapter("default", AdapterConfig.builder("lora").setRank(2).build(), TargetModules.names("q_proj", "v_proj"));
-            assertEquals(List.of("model.layers.0.self_attn.q_proj", "model.layers.0.self_attn.v_proj",
-                    "model.layers.1.self_attn.q_proj", "model.layers.1.self_attn.v_proj"), List.copyOf(lm.peft().layers().keySet()));
+            lm.peft()
+                    .addAdapter(
+                            "default",
+                            AdapterConfig.builder("lora").setRank(2).build(),
+                            TargetModules.names("q_proj", "v_proj"));
+            assertEquals(
+                    List.of(
+                            "model.layers.0.self_attn.q_proj",
+                            "model.layers.0.self_attn.v_proj",
+                            "model.layers.1.self_attn.q_proj",
+                            "model.layers.1.self_attn.v_proj"),
+                    List.copyOf(lm.peft().layers().keySet()));
         }
     }
 
@@ -72,10 +81,17 @@ class AdaptersOnModelsTest {
         long[] ids = {3, 17, 42, 8, 91, 5};
         try (CausalLm lm = CausalLm.load(Reference.resource("tiny-gpt2"), ReferenceLogitsTest.backend(engine));
                 NDManager manager = lm.newManager()) {
-            lm.peft().addAdapter("default", AdapterConfig.builder("lora").setRank(4).optAlpha(8).build(),
-                    TargetModules.names("c_attn", "c_fc"));
+            lm.peft()
+                    .addAdapter(
+                            "default",
+                            AdapterConfig.builder("lora").setRank(4).optAlpha(8).build(),
+                            TargetModules.names("c_attn", "c_fc"));
             for (AdaptedLinear layer : lm.peft().layers().values()) {
-                NDArray b = layer.adapters().get("default").peftParameters().get("lora_B.weight").getArray();
+                NDArray b = layer.adapters()
+                        .get("default")
+                        .peftParameters()
+                        .get("lora_B.weight")
+                        .getArray();
                 b.intern(b.getManager().randomNormal(0, 0.2f, b.getShape(), b.getDataType()));
             }
             NDArray input = manager.create(ids).reshape(1, ids.length);
@@ -86,7 +102,8 @@ class AdaptersOnModelsTest {
             assertTrue(maxDifference(baseLogits, adapted) > 0.01, "the adapter changes the logits");
             lm.saveAdapter("default", adapter);
         }
-        JsonObject config = JsonParser.parseString(Files.readString(adapter.resolve("adapter_config.json"))).getAsJsonObject();
+        JsonObject config = JsonParser.parseString(Files.readString(adapter.resolve("adapter_config.json")))
+                .getAsJsonObject();
         assertTrue(config.get("fan_in_fan_out").getAsBoolean());
         assertEquals("CAUSAL_LM", config.get("task_type").getAsString());
         assertEquals("tiny-gpt2", config.get("base_model_name_or_path").getAsString());
@@ -94,11 +111,16 @@ class AdaptersOnModelsTest {
         Files.createDirectories(merged);
         Files.copy(Reference.resource("tiny-gpt2").resolve("config.json"), merged.resolve("config.json"));
         try (NDManager manager = ReferenceLogitsTest.backend(engine).newManager()) {
-            StreamingMerge.merge(Reference.resource("tiny-gpt2").resolve(Checkpoint.WEIGHTS_FILE), adapter,
-                    merged.resolve(Checkpoint.WEIGHTS_FILE), manager, StreamingMerge.Options.defaults());
+            StreamingMerge.merge(
+                    Reference.resource("tiny-gpt2").resolve(Checkpoint.WEIGHTS_FILE),
+                    adapter,
+                    merged.resolve(Checkpoint.WEIGHTS_FILE),
+                    manager,
+                    StreamingMerge.Options.defaults());
         }
         try (CausalLm mergedLm = CausalLm.load(merged, ReferenceLogitsTest.backend(engine));
-                CausalLm reloaded = CausalLm.load(Reference.resource("tiny-gpt2"), ReferenceLogitsTest.backend(engine));
+                CausalLm reloaded =
+                        CausalLm.load(Reference.resource("tiny-gpt2"), ReferenceLogitsTest.backend(engine));
                 NDManager manager = mergedLm.newManager()) {
             NDArray input = manager.create(ids).reshape(1, ids.length);
             assertEquals(0, maxDifference(adapted, mergedLm.logits(input, null).toFloatArray()), 1e-4);
@@ -113,9 +135,11 @@ class AdaptersOnModelsTest {
         JsonObject expected = Reference.json("stories260k.json");
         long[] prompt = Reference.longs(expected.getAsJsonArray("input_ids"));
         long[] greedy = Reference.longs(expected.getAsJsonArray("greedy_ids"));
-        try (CausalLm lm = CausalLm.load(SharedModels.model(SharedModels.STORIES_260K), ReferenceLogitsTest.backend(engine))) {
+        try (CausalLm lm =
+                CausalLm.load(SharedModels.model(SharedModels.STORIES_260K), ReferenceLogitsTest.backend(engine))) {
             GenerationConfig stopAtFifth = new GenerationConfig(30, 0, 0, 1, 0, Set.of(greedy[4]));
-            long[] generated = new Generator(lm).generateIds(List.of(prompt), stopAtFifth).get(0);
+            long[] generated =
+                    new Generator(lm).generateIds(List.of(prompt), stopAtFifth).get(0);
             assertArrayEquals(java.util.Arrays.copyOf(greedy, 5), generated);
         }
     }

@@ -33,10 +33,13 @@ class HalfPrecisionCheckpointTest {
 
     private static final String WEIGHT = "model.layers.0.self_attn.q_proj.weight";
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     @ParameterizedTest
-    @EnumSource(value = SafetensorsDtype.class, names = {"F16", "BF16"})
+    @EnumSource(
+            value = SafetensorsDtype.class,
+            names = {"F16", "BF16"})
     void halfPrecisionWeightsLoadAsTheirExactValues(SafetensorsDtype dtype) throws IOException {
         Path original = Reference.resource("tiny-qwen2");
         Path converted = dir.resolve("tiny-qwen2-" + dtype);
@@ -46,7 +49,8 @@ class HalfPrecisionCheckpointTest {
                 SafetensorsFile file = SafetensorsFile.open(original.resolve(Checkpoint.WEIGHTS_FILE))) {
             List<TensorSpec> specs = new ArrayList<>();
             file.tensors().values().forEach(spec -> specs.add(new TensorSpec(spec.name(), dtype, spec.shape())));
-            try (SafetensorsWriter writer = SafetensorsWriter.create(converted.resolve(Checkpoint.WEIGHTS_FILE), specs, Map.of())) {
+            try (SafetensorsWriter writer =
+                    SafetensorsWriter.create(converted.resolve(Checkpoint.WEIGHTS_FILE), specs, Map.of())) {
                 for (String name : file.tensors().keySet()) {
                     writer.write(name, file.read(name, manager));
                 }
@@ -55,14 +59,22 @@ class HalfPrecisionCheckpointTest {
             float[] full = file.readFloats(WEIGHT);
             float[] expected = dtype == SafetensorsDtype.BF16
                     ? roundToBfloat16(full)
-                    : manager.create(full).toType(DataType.FLOAT16, false).toType(DataType.FLOAT32, false).toFloatArray();
+                    : manager.create(full)
+                            .toType(DataType.FLOAT16, false)
+                            .toType(DataType.FLOAT32, false)
+                            .toFloatArray();
             try (CausalLm lm = CausalLm.load(converted, ReferenceLogitsTest.backend("pytorch"));
                     CausalLm reference = CausalLm.load(original, ReferenceLogitsTest.backend("pytorch"))) {
-                NDArray loaded = ModuleTree.baseParameters(lm.block()).get(WEIGHT).getArray();
+                NDArray loaded =
+                        ModuleTree.baseParameters(lm.block()).get(WEIGHT).getArray();
                 assertEquals(DataType.FLOAT32, loaded.getDataType());
                 assertArrayEquals(expected, loaded.toFloatArray());
                 NDArray ids = manager.create(new long[] {4, 8, 15, 16, 23, 42}).reshape(1, 6);
-                float difference = lm.logits(ids, null).sub(reference.logits(ids, null)).abs().max().getFloat();
+                float difference = lm.logits(ids, null)
+                        .sub(reference.logits(ids, null))
+                        .abs()
+                        .max()
+                        .getFloat();
                 assertTrue(difference > 0 && difference < 0.1f, "logits moved by " + difference);
             }
         }

@@ -32,7 +32,8 @@ class LoadingErrorsTest {
 
     private static final Backend BACKEND = Backend.select("pytorch", "cpu", Plugins.defaults());
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     private Path copyOf(String model) throws IOException {
         return copyResource(model, dir);
@@ -57,7 +58,9 @@ class LoadingErrorsTest {
     }
 
     private static String loadError(Path model) {
-        return assertThrows(PeftException.class, () -> CausalLm.load(model, BACKEND).close()).getMessage();
+        return assertThrows(
+                        PeftException.class, () -> CausalLm.load(model, BACKEND).close())
+                .getMessage();
     }
 
     private static void editConfig(Path model, String key, com.google.gson.JsonElement value) throws IOException {
@@ -81,7 +84,9 @@ class LoadingErrorsTest {
         Path model = copyOf("tiny-qwen2");
         editConfig(model, "model_type", new com.google.gson.JsonPrimitive("falcon"));
         String message = loadError(model);
-        assertTrue(message.contains("model_type 'falcon' is not supported; supported: [llama, mistral, qwen2, gpt2]"), message);
+        assertTrue(
+                message.contains("model_type 'falcon' is not supported; supported: [llama, mistral, qwen2, gpt2]"),
+                message);
     }
 
     @Test
@@ -99,9 +104,11 @@ class LoadingErrorsTest {
     void slidingWindowShorterThanTheInputIsRefused() throws IOException {
         Path model = copyOf("tiny-mistral-linear-rope");
         editConfig(model, "sliding_window", new com.google.gson.JsonPrimitive(4));
-        try (CausalLm lm = CausalLm.load(model, BACKEND); NDManager manager = lm.newManager()) {
+        try (CausalLm lm = CausalLm.load(model, BACKEND);
+                NDManager manager = lm.newManager()) {
             NDArray ids = manager.create(new long[] {1, 2, 3, 4, 5}).reshape(1, 5);
-            String message = assertThrows(PeftException.class, () -> lm.logits(ids, null)).getMessage();
+            String message = assertThrows(PeftException.class, () -> lm.logits(ids, null))
+                    .getMessage();
             assertTrue(message.contains("spans 5 tokens, longer than the model's sliding window of 4"), message);
         }
     }
@@ -111,7 +118,8 @@ class LoadingErrorsTest {
         Path model = copyOf("tiny-qwen2");
         Path weights = model.resolve(Checkpoint.WEIGHTS_FILE);
         Map<String, NDArray> tensors = new LinkedHashMap<>();
-        try (NDManager manager = NDManager.newBaseManager("PyTorch"); SafetensorsFile file = SafetensorsFile.open(weights)) {
+        try (NDManager manager = NDManager.newBaseManager("PyTorch");
+                SafetensorsFile file = SafetensorsFile.open(weights)) {
             for (String name : file.tensors().keySet()) {
                 tensors.put(name, file.read(name, manager));
             }
@@ -123,7 +131,8 @@ class LoadingErrorsTest {
         String message = loadError(model);
         assertTrue(message.contains("missing tensors: [model.norm.weight]"), message);
         assertTrue(message.contains("unexpected tensors: [model.layers.0.mlp.extra.weight]"), message);
-        assertTrue(message.contains("model.layers.0.mlp.up_proj.weight has shape (47, 32), expected (48, 32)"), message);
+        assertTrue(
+                message.contains("model.layers.0.mlp.up_proj.weight has shape (47, 32), expected (48, 32)"), message);
     }
 
     @Test
@@ -148,7 +157,8 @@ class LoadingErrorsTest {
     static Path shardInto(Path model) throws IOException {
         Path weights = model.resolve(Checkpoint.WEIGHTS_FILE);
         JsonObject weightMap = new JsonObject();
-        try (NDManager manager = NDManager.newBaseManager("PyTorch"); SafetensorsFile file = SafetensorsFile.open(weights)) {
+        try (NDManager manager = NDManager.newBaseManager("PyTorch");
+                SafetensorsFile file = SafetensorsFile.open(weights)) {
             List<String> names = List.copyOf(file.tensors().keySet());
             for (int part = 0; part < 2; part++) {
                 String shard = String.format("model-%05d-of-00002.safetensors", part + 1);
@@ -175,7 +185,14 @@ class LoadingErrorsTest {
                 CausalLm split = CausalLm.load(sharded, BACKEND);
                 NDManager manager = single.newManager()) {
             NDArray ids = manager.create(new long[] {5, 9, 2, 7}).reshape(1, 4);
-            assertEquals(0, single.logits(ids, null).sub(split.logits(ids, null)).abs().max().getFloat(), 0);
+            assertEquals(
+                    0,
+                    single.logits(ids, null)
+                            .sub(split.logits(ids, null))
+                            .abs()
+                            .max()
+                            .getFloat(),
+                    0);
         }
     }
 
@@ -196,9 +213,11 @@ class LoadingErrorsTest {
 
     @Test
     void tokenIdOutsideTheVocabulary() throws IOException {
-        try (CausalLm lm = CausalLm.load(Reference.resource("tiny-qwen2"), BACKEND); NDManager manager = lm.newManager()) {
+        try (CausalLm lm = CausalLm.load(Reference.resource("tiny-qwen2"), BACKEND);
+                NDManager manager = lm.newManager()) {
             NDArray ids = manager.create(new long[] {1, 96}).reshape(1, 2);
-            String message = assertThrows(PeftException.class, () -> lm.logits(ids, null)).getMessage();
+            String message = assertThrows(PeftException.class, () -> lm.logits(ids, null))
+                    .getMessage();
             assertTrue(message.contains("Token id 96 is outside the vocabulary of 96 tokens"), message);
         }
     }
@@ -209,9 +228,11 @@ class LoadingErrorsTest {
         lm.close();
         try (NDManager manager = BACKEND.newManager()) {
             NDArray ids = manager.create(new long[] {1, 2}).reshape(1, 2);
-            assertEquals("The model's weights were released: its CausalLm (or DJL Model) was closed. "
-                    + "Use a model only inside its try-with-resources block",
-                    assertThrows(PeftException.class, () -> lm.logits(ids, null)).getMessage());
+            assertEquals(
+                    "The model's weights were released: its CausalLm (or DJL Model) was closed. "
+                            + "Use a model only inside its try-with-resources block",
+                    assertThrows(PeftException.class, () -> lm.logits(ids, null))
+                            .getMessage());
         }
     }
 }

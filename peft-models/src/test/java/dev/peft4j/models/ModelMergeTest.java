@@ -27,7 +27,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class ModelMergeTest {
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     @ParameterizedTest(name = "{0}, sharded {1}")
     @ValueSource(strings = {"tiny-gpt2:true", "tiny-qwen2:false", "tiny-qwen2:true"})
@@ -41,13 +42,23 @@ class ModelMergeTest {
         Path adapter = dir.resolve("adapter");
         long[] ids = {3, 17, 42, 8, 91, 5, 60};
         float[] adapted;
-        try (CausalLm lm = CausalLm.load(base, ReferenceLogitsTest.backend("pytorch")); NDManager manager = lm.newManager()) {
-            lm.peft().addAdapter("default", AdapterConfig.builder("lora").setRank(4).optAlpha(8).build(), TargetModules.allLinear());
+        try (CausalLm lm = CausalLm.load(base, ReferenceLogitsTest.backend("pytorch"));
+                NDManager manager = lm.newManager()) {
+            lm.peft()
+                    .addAdapter(
+                            "default",
+                            AdapterConfig.builder("lora").setRank(4).optAlpha(8).build(),
+                            TargetModules.allLinear());
             for (AdaptedLinear layer : lm.peft().layers().values()) {
-                NDArray b = layer.adapters().get("default").peftParameters().get("lora_B.weight").getArray();
+                NDArray b = layer.adapters()
+                        .get("default")
+                        .peftParameters()
+                        .get("lora_B.weight")
+                        .getArray();
                 b.intern(b.getManager().randomNormal(0, 0.2f, b.getShape(), b.getDataType()));
             }
-            adapted = lm.logits(manager.create(ids).reshape(1, ids.length), null).toFloatArray();
+            adapted =
+                    lm.logits(manager.create(ids).reshape(1, ids.length), null).toFloatArray();
             lm.saveAdapter("default", adapter);
         }
         Path merged = dir.resolve("merged");
@@ -59,16 +70,25 @@ class ModelMergeTest {
         assertEquals(2 * perLayer, summary.merged());
         assertEquals(sharded, Files.exists(merged.resolve(ModelMerge.INDEX_FILE)));
         assertTrue(Files.exists(merged.resolve("config.json")));
-        try (CausalLm lm = CausalLm.load(merged, ReferenceLogitsTest.backend("pytorch")); NDManager manager = lm.newManager()) {
-            float[] logits = lm.logits(manager.create(ids).reshape(1, ids.length), null).toFloatArray();
+        try (CausalLm lm = CausalLm.load(merged, ReferenceLogitsTest.backend("pytorch"));
+                NDManager manager = lm.newManager()) {
+            float[] logits =
+                    lm.logits(manager.create(ids).reshape(1, ids.length), null).toFloatArray();
             double worst = 0;
             for (int i = 0; i < logits.length; i++) {
                 worst = Math.max(worst, Math.abs(logits[i] - adapted[i]));
             }
             assertEquals(0, worst, 1e-4, "merged model vs adapter on the model");
         }
-        String exists = assertThrows(PeftException.class, () -> ModelMerge.merge(base, adapter, merged,
-                ReferenceLogitsTest.backend("pytorch").newManager(), StreamingMerge.Options.defaults())).getMessage();
+        String exists = assertThrows(
+                        PeftException.class,
+                        () -> ModelMerge.merge(
+                                base,
+                                adapter,
+                                merged,
+                                ReferenceLogitsTest.backend("pytorch").newManager(),
+                                StreamingMerge.Options.defaults()))
+                .getMessage();
         assertTrue(exists.contains("exists"), exists);
     }
 
@@ -78,7 +98,9 @@ class ModelMergeTest {
         Path base = LoadingErrorsTest.shardInto(LoadingErrorsTest.copyResource(name, dir.resolve("base")));
         Path adapter = dir.resolve("adapter");
         try (CausalLm lm = CausalLm.load(base, ReferenceLogitsTest.backend("pytorch"))) {
-            lm.peft().addAdapter("default", AdapterConfig.builder("lora").setRank(2).build(), TargetModules.names("q_proj"));
+            lm.peft()
+                    .addAdapter(
+                            "default", AdapterConfig.builder("lora").setRank(2).build(), TargetModules.names("q_proj"));
             lm.saveAdapter("default", adapter);
         }
         String index = Files.readString(base.resolve(ModelMerge.INDEX_FILE))
@@ -86,8 +108,10 @@ class ModelMergeTest {
         Files.writeString(base.resolve(ModelMerge.INDEX_FILE), index);
         Path merged = dir.resolve("merged");
         try (NDManager manager = ReferenceLogitsTest.backend("pytorch").newManager()) {
-            String message = assertThrows(PeftException.class,
-                    () -> ModelMerge.merge(base, adapter, merged, manager, StreamingMerge.Options.defaults())).getMessage();
+            String message = assertThrows(
+                            PeftException.class,
+                            () -> ModelMerge.merge(base, adapter, merged, manager, StreamingMerge.Options.defaults()))
+                    .getMessage();
             assertTrue(message.contains("has no tensor [model.layers.1.self_attn.q_proj.weight]"), message);
         }
         assertFalse(Files.exists(merged));

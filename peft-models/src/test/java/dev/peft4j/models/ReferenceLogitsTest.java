@@ -66,7 +66,8 @@ class ReferenceLogitsTest {
     void stories260kLogitsEqualTransformers(String engine) {
         JsonObject expected = Reference.json("stories260k.json");
         Path model = SharedModels.model(SharedModels.STORIES_260K);
-        try (CausalLm lm = CausalLm.load(model, backend(engine)); NDManager manager = lm.newManager()) {
+        try (CausalLm lm = CausalLm.load(model, backend(engine));
+                NDManager manager = lm.newManager()) {
             NDArray ids = manager.create(Reference.longs(expected.getAsJsonArray("input_ids")));
             ids = ids.reshape(1, ids.size());
             assertClose(Reference.floats(expected.getAsJsonArray("logits")), lm.logits(ids, null), null);

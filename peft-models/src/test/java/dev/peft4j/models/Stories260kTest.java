@@ -39,7 +39,9 @@ class Stories260kTest {
         long[] prompt = Reference.longs(EXPECTED.getAsJsonArray("input_ids"));
         long[] expected = Reference.longs(EXPECTED.getAsJsonArray("greedy_ids"));
         try (CausalLm lm = load(engine)) {
-            long[] generated = new Generator(lm).generateIds(List.of(prompt), GenerationConfig.greedy(30)).get(0);
+            long[] generated = new Generator(lm)
+                    .generateIds(List.of(prompt), GenerationConfig.greedy(30))
+                    .get(0);
             assertArrayEquals(expected, generated);
         }
     }
@@ -54,7 +56,8 @@ class Stories260kTest {
             Generator generator = new Generator(lm);
             GenerationConfig config = GenerationConfig.greedy(12);
             List<long[]> together = generator.generateIds(List.of(shortPrompt, longPrompt), config);
-            assertArrayEquals(generator.generateIds(List.of(shortPrompt), config).get(0), together.get(0));
+            assertArrayEquals(
+                    generator.generateIds(List.of(shortPrompt), config).get(0), together.get(0));
             assertArrayEquals(generator.generateIds(List.of(longPrompt), config).get(0), together.get(1));
         }
     }
@@ -80,7 +83,8 @@ class Stories260kTest {
     void peftLoraAdapterGivesPeftLogits(String engine) {
         JsonObject expected = Reference.json("stories260k-lora/expected.json");
         long[] ids = Reference.longs(expected.getAsJsonArray("input_ids"));
-        try (CausalLm lm = load(engine); NDManager manager = lm.newManager()) {
+        try (CausalLm lm = load(engine);
+                NDManager manager = lm.newManager()) {
             NDArray input = manager.create(ids).reshape(1, ids.length);
             assertMaxDifference(Reference.floats(expected.getAsJsonArray("base_logits")), lm.logits(input, null));
             PeftModel peft = PeftModel.wrap(lm.block());

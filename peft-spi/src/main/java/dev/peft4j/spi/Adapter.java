@@ -141,6 +141,8 @@ public interface Adapter extends Block {
      * @return the count
      */
     default long trainableParameterCount() {
-        return peftParameters().values().stream().mapToLong(p -> p.getShape().size()).sum();
+        return peftParameters().values().stream()
+                .mapToLong(p -> p.getShape().size())
+                .sum();
     }
 }

@@ -64,8 +64,10 @@ public record AdapterConfig(
             throw new IllegalArgumentException("Dropout must be in [0, 1), got " + dropout);
         }
         Objects.requireNonNull(init, "init");
-        rankPattern = Collections.unmodifiableMap(new LinkedHashMap<>(Objects.requireNonNull(rankPattern, "rankPattern")));
-        alphaPattern = Collections.unmodifiableMap(new LinkedHashMap<>(Objects.requireNonNull(alphaPattern, "alphaPattern")));
+        rankPattern =
+                Collections.unmodifiableMap(new LinkedHashMap<>(Objects.requireNonNull(rankPattern, "rankPattern")));
+        alphaPattern =
+                Collections.unmodifiableMap(new LinkedHashMap<>(Objects.requireNonNull(alphaPattern, "alphaPattern")));
         options = Map.copyOf(Objects.requireNonNull(options, "options"));
         rankPattern.forEach((key, value) -> {
             patternMatches(key, "");
@@ -150,7 +152,12 @@ public record AdapterConfig(
      * @return the builder
      */
     public Builder toBuilder() {
-        Builder builder = builder(method).setRank(rank).optAlpha(alpha).optDropout(dropout).optRsLora(useRsLora).optInit(init);
+        Builder builder = builder(method)
+                .setRank(rank)
+                .optAlpha(alpha)
+                .optDropout(dropout)
+                .optRsLora(useRsLora)
+                .optInit(init);
         builder.rankPattern.putAll(rankPattern);
         builder.alphaPattern.putAll(alphaPattern);
         builder.options.putAll(options);

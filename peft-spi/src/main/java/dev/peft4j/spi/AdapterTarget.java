@@ -13,8 +13,7 @@ import java.util.Objects;
  * @param fanInFanOut whether the weight is stored (in, out), as in GPT-2's Conv1D, rather than
  *     (out, in); {@link Adapter#deltaWeight} is always (out, in), callers transpose
  */
-public record AdapterTarget(
-        String path, int inFeatures, int outFeatures, DataType dataType, boolean fanInFanOut) {
+public record AdapterTarget(String path, int inFeatures, int outFeatures, DataType dataType, boolean fanInFanOut) {
 
     /**
      * Validates the fields.
@@ -31,12 +30,7 @@ public record AdapterTarget(
         Objects.requireNonNull(dataType, "dataType");
         if (inFeatures <= 0 || outFeatures <= 0) {
             throw new IllegalArgumentException(
-                    "Layer '"
-                            + path
-                            + "' must have positive features, got in="
-                            + inFeatures
-                            + ", out="
-                            + outFeatures);
+                    "Layer '" + path + "' must have positive features, got in=" + inFeatures + ", out=" + outFeatures);
         }
     }
 

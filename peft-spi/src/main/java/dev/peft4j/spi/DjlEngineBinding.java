@@ -44,11 +44,7 @@ public abstract class DjlEngineBinding implements EngineBinding {
      * @param resources where to look for those jars
      */
     protected DjlEngineBinding(
-            String name,
-            String djlEngineName,
-            int preference,
-            List<NativeJar> nativeJars,
-            ClassLoader resources) {
+            String name, String djlEngineName, int preference, List<NativeJar> nativeJars, ClassLoader resources) {
         this.name = name;
         this.djlEngineName = djlEngineName;
         this.preference = preference;
@@ -92,12 +88,11 @@ public abstract class DjlEngineBinding implements EngineBinding {
         }
         for (NativeJar jar : nativeJars) {
             if (resources.getResource(jar.resource()) == null) {
-                return EngineAvailability.unavailable(
-                        "its native library jar is not on the class path: add "
-                                + jar.artifact()
-                                + " (this platform is "
-                                + platform()
-                                + ")");
+                return EngineAvailability.unavailable("its native library jar is not on the class path: add "
+                        + jar.artifact()
+                        + " (this platform is "
+                        + platform()
+                        + ")");
             }
         }
         try {

@@ -11,15 +11,17 @@ final class FirstPartyPlugins {
     private static final String GROUP = "dev.peft4j:";
     private static final Map<String, Map<String, String>> ARTIFACTS = Map.of(
             "adapter", Map.of("lora", "peft-lora", "dora", "peft-dora", "mora", "mora-adapter"),
-            "operator", Map.of(
-                    "sharing", "mora-op-sharing",
-                    "sharing-contiguous", "mora-op-sharing",
-                    "sharing-contiguous-tile", "mora-op-sharing",
-                    "sharing-cyclic-interleave", "mora-op-sharing",
-                    "rotation", "mora-op-rotation",
-                    "decouple", "mora-op-decouple",
-                    "truncation", "mora-op-truncation"),
+            "operator",
+                    Map.of(
+                            "sharing", "mora-op-sharing",
+                            "sharing-contiguous", "mora-op-sharing",
+                            "sharing-contiguous-tile", "mora-op-sharing",
+                            "sharing-cyclic-interleave", "mora-op-sharing",
+                            "rotation", "mora-op-rotation",
+                            "decouple", "mora-op-decouple",
+                            "truncation", "mora-op-truncation"),
             "engine", Map.of("pytorch", "engine-pytorch", "mxnet", "engine-mxnet"));
+
     private FirstPartyPlugins() {}
 
     /**

@@ -55,11 +55,7 @@ public final class NamedPlugins<T> {
      * @throws PeftException when two plugins share a name, or two jars declare one provider class
      */
     static <T> NamedPlugins<T> load(
-            Class<T> type,
-            String noun,
-            Function<T, String> nameOf,
-            ClassLoader loader,
-            List<PluginProblem> problems) {
+            Class<T> type, String noun, Function<T, String> nameOf, ClassLoader loader, List<PluginProblem> problems) {
         String service = type.getSimpleName();
         Map<String, T> byName = new TreeMap<>();
         for (ProviderFiles.Declaration declaration : ProviderFiles.read(type, noun, loader, problems)) {
@@ -68,9 +64,11 @@ public final class NamedPlugins<T> {
             try {
                 plugin = instantiate(type, declaration.className(), loader);
                 name = nameOf.apply(plugin);
-                if (name == null || !VALID_NAME.matcher(name.toLowerCase(Locale.ROOT)).matches()) {
-                    throw new PeftException("its name " + (name == null ? "is null" : "'" + name + "' is not a valid plugin "
-                            + "name") + ": use 1 to 64 of a-z 0-9 . _ -, starting with a letter or digit");
+                if (name == null
+                        || !VALID_NAME.matcher(name.toLowerCase(Locale.ROOT)).matches()) {
+                    throw new PeftException(
+                            "its name " + (name == null ? "is null" : "'" + name + "' is not a valid plugin " + "name")
+                                    + ": use 1 to 64 of a-z 0-9 . _ -, starting with a letter or digit");
                 }
             } catch (RuntimeException | LinkageError e) {
                 problems.add(new PluginProblem(service, declaration.className(), declaration.source(), describe(e)));
@@ -79,20 +77,19 @@ public final class NamedPlugins<T> {
             String key = name.toLowerCase(Locale.ROOT);
             T previous = byName.putIfAbsent(key, plugin);
             if (previous != null) {
-                throw new PeftException(
-                        "Two "
-                                + noun
-                                + " plugins are named '"
-                                + key
-                                + "': "
-                                + previous.getClass().getName()
-                                + " from "
-                                + sourceOf(previous.getClass())
-                                + " and "
-                                + declaration.className()
-                                + " from "
-                                + declaration.source()
-                                + ". Remove one of the jars from the class path.");
+                throw new PeftException("Two "
+                        + noun
+                        + " plugins are named '"
+                        + key
+                        + "': "
+                        + previous.getClass().getName()
+                        + " from "
+                        + sourceOf(previous.getClass())
+                        + " and "
+                        + declaration.className()
+                        + " from "
+                        + declaration.source()
+                        + ". Remove one of the jars from the class path.");
             }
         }
         return new NamedPlugins<>(service, noun, byName);
@@ -142,8 +139,10 @@ public final class NamedPlugins<T> {
     }
 
     private static String signature(Method method) {
-        return method.getReturnType().getSimpleName() + " " + method.getDeclaringClass().getSimpleName() + "."
-                + method.getName() + Arrays.stream(method.getParameterTypes())
+        return method.getReturnType().getSimpleName() + " "
+                + method.getDeclaringClass().getSimpleName() + "."
+                + method.getName()
+                + Arrays.stream(method.getParameterTypes())
                         .map(Class::getSimpleName)
                         .collect(Collectors.joining(", ", "(", ")"));
     }
@@ -205,7 +204,10 @@ public final class NamedPlugins<T> {
                 e instanceof PeftException ? e.getMessage() : e.getClass().getSimpleName() + " " + e.getMessage());
         boolean linkage = e instanceof LinkageError;
         for (Throwable cause = e.getCause(); cause != null && cause != cause.getCause(); cause = cause.getCause()) {
-            message.append(": ").append(cause.getClass().getSimpleName()).append(' ').append(cause.getMessage());
+            message.append(": ")
+                    .append(cause.getClass().getSimpleName())
+                    .append(' ')
+                    .append(cause.getMessage());
             linkage |= cause instanceof LinkageError;
         }
         if (linkage) {

@@ -56,7 +56,9 @@ public record OptionSpec(String key, Type type, String defaultValue) {
      */
     public static void check(String method, List<OptionSpec> specs, Map<String, String> options) {
         for (Map.Entry<String, String> option : options.entrySet()) {
-            OptionSpec spec = specs.stream().filter(s -> s.key().equals(option.getKey())).findFirst()
+            OptionSpec spec = specs.stream()
+                    .filter(s -> s.key().equals(option.getKey()))
+                    .findFirst()
                     .orElseThrow(() -> unknown(method, specs, option.getKey()));
             spec.checkValue(method, option.getValue());
         }
@@ -70,12 +72,14 @@ public record OptionSpec(String key, Type type, String defaultValue) {
             case STRING -> true;
         };
         if (!valid) {
-            throw new PeftException("The " + method + " option " + key + " must be " + switch (type) {
-                case BOOLEAN -> "true or false";
-                case INTEGER -> "an integer";
-                case NUMBER -> "a finite number";
-                case STRING -> "text";
-            } + ", got '" + value + "'");
+            throw new PeftException("The " + method + " option " + key + " must be "
+                    + switch (type) {
+                        case BOOLEAN -> "true or false";
+                        case INTEGER -> "an integer";
+                        case NUMBER -> "a finite number";
+                        case STRING -> "text";
+                    }
+                    + ", got '" + value + "'");
         }
     }
 
@@ -86,14 +90,16 @@ public record OptionSpec(String key, Type type, String defaultValue) {
     private static PeftException unknown(String method, List<OptionSpec> specs, String key) {
         List<String> known = specs.stream().map(OptionSpec::key).sorted().toList();
         if (known.isEmpty()) {
-            return new PeftException("Unknown option '" + key + "': the adapter method " + method + " takes no options");
+            return new PeftException(
+                    "Unknown option '" + key + "': the adapter method " + method + " takes no options");
         }
         String closest = known.stream()
                 .min(Comparator.comparingInt(candidate -> distance(candidate, key.toLowerCase(Locale.ROOT))))
                 .orElseThrow();
         return new PeftException("Unknown option '" + key + "' for the adapter method " + method + ". Known: " + known
                 + (distance(closest, key.toLowerCase(Locale.ROOT)) <= Math.max(2, key.length() / 3)
-                        ? ". Did you mean '" + closest + "'?" : ""));
+                        ? ". Did you mean '" + closest + "'?"
+                        : ""));
     }
 
     /** Levenshtein distance. */

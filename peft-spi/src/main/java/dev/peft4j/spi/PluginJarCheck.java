@@ -32,13 +32,17 @@ record PluginJarCheck(boolean loadable, String problem) {
             if (file.stream().anyMatch(entry -> entry.getName().startsWith(PEFT4J_SERVICES))) {
                 return new PluginJarCheck(true, null);
             }
-            return new PluginJarCheck(true, "provides no plugin: it has no META-INF/services file for a peft4j "
-                    + "interface (dev.peft4j.spi.AdapterFactory, EngineBinding, a method's own). With @AutoService the "
-                    + "annotation processor must run: list com.google.auto.service:auto-service in "
-                    + "maven-compiler-plugin's annotationProcessorPaths");
+            return new PluginJarCheck(
+                    true,
+                    "provides no plugin: it has no META-INF/services file for a peft4j "
+                            + "interface (dev.peft4j.spi.AdapterFactory, EngineBinding, a method's own). With @AutoService the "
+                            + "annotation processor must run: list com.google.auto.service:auto-service in "
+                            + "maven-compiler-plugin's annotationProcessorPaths");
         } catch (IOException | SecurityException e) {
-            return new PluginJarCheck(false, "cannot be opened as a jar (" + e.getClass().getSimpleName() + ": "
-                    + e.getMessage() + "); it is left out");
+            return new PluginJarCheck(
+                    false,
+                    "cannot be opened as a jar (" + e.getClass().getSimpleName() + ": " + e.getMessage()
+                            + "); it is left out");
         }
     }
 }

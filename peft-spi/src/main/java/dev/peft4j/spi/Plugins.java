@@ -74,7 +74,8 @@ public final class Plugins {
         List<URL> jars = new ArrayList<>();
         List<PluginProblem> problems = new ArrayList<>();
         try (Stream<Path> files = Files.list(directory)) {
-            for (Path jar : files.filter(f -> f.toString().endsWith(".jar")).sorted().toList()) {
+            for (Path jar :
+                    files.filter(f -> f.toString().endsWith(".jar")).sorted().toList()) {
                 PluginJarCheck check = PluginJarCheck.of(jar);
                 if (check.problem() != null) {
                     problems.add(PluginProblem.ofJar(jar.toString(), check.problem()));

@@ -88,8 +88,12 @@ final class ProviderFiles {
                 if (isBinaryName(name)) {
                     names.add(name);
                 } else {
-                    problems.add(new PluginProblem(type.getSimpleName(), "?", source, "line " + number + " of "
-                            + PREFIX + type.getName() + " is not a class name: '" + name + "'"));
+                    problems.add(new PluginProblem(
+                            type.getSimpleName(),
+                            "?",
+                            source,
+                            "line " + number + " of " + PREFIX + type.getName() + " is not a class name: '" + name
+                                    + "'"));
                 }
             }
         } catch (IOException e) {
@@ -102,7 +106,8 @@ final class ProviderFiles {
     private static URL sibling(URL servicesFile, String resource, String className) {
         String spec = servicesFile.toString();
         try {
-            return new URL(spec.substring(0, spec.length() - resource.length()) + className.replace('.', '/') + ".class");
+            return new URL(
+                    spec.substring(0, spec.length() - resource.length()) + className.replace('.', '/') + ".class");
         } catch (MalformedURLException e) {
             return servicesFile;
         }
@@ -110,7 +115,8 @@ final class ProviderFiles {
 
     /** Whether two declarations hold the same class file; an unreadable one is never the same. */
     private static boolean sameBytes(Declaration a, Declaration b) {
-        try (InputStream first = a.classFile().openStream(); InputStream second = b.classFile().openStream()) {
+        try (InputStream first = a.classFile().openStream();
+                InputStream second = b.classFile().openStream()) {
             return Arrays.equals(first.readAllBytes(), second.readAllBytes());
         } catch (IOException e) {
             return false;
@@ -119,7 +125,8 @@ final class ProviderFiles {
 
     private static boolean isBinaryName(String name) {
         for (String part : name.split("\\.", -1)) {
-            if (part.isEmpty() || !Character.isJavaIdentifierStart(part.codePointAt(0))
+            if (part.isEmpty()
+                    || !Character.isJavaIdentifierStart(part.codePointAt(0))
                     || !part.codePoints().allMatch(Character::isJavaIdentifierPart)) {
                 return false;
             }

@@ -37,6 +37,10 @@ public final class TensorChecks {
         if (good.all().getBoolean()) {
             return OptionalLong.empty();
         }
-        return OptionalLong.of(good.logicalNot().flatten().toType(DataType.INT32, false).argMax().getLong());
+        return OptionalLong.of(good.logicalNot()
+                .flatten()
+                .toType(DataType.INT32, false)
+                .argMax()
+                .getLong());
     }
 }

@@ -18,24 +18,33 @@ class OptionSpecTest {
             new OptionSpec("epsilon", OptionSpec.Type.NUMBER, "0"));
 
     private static String error(Map<String, String> options) {
-        return assertThrows(PeftException.class, () -> OptionSpec.check("mora", SPECS, options)).getMessage();
+        return assertThrows(PeftException.class, () -> OptionSpec.check("mora", SPECS, options))
+                .getMessage();
     }
 
     @Test
     void declaredOptionsWithValuesOfTheirTypePass() {
-        OptionSpec.check("mora", SPECS, Map.of("operator", "rotation", "generalized", "true", "remora_types", "-2",
-                "epsilon", "1.5e-3"));
+        OptionSpec.check(
+                "mora",
+                SPECS,
+                Map.of("operator", "rotation", "generalized", "true", "remora_types", "-2", "epsilon", "1.5e-3"));
         OptionSpec.check("lora", List.of(), Map.of());
     }
 
     @Test
     void aMisspelledKeyListsTheKnownOnesAndSuggestsTheClosest() {
-        assertEquals("Unknown option 'opperator' for the adapter method mora. Known: [epsilon, generalized, operator, "
-                + "remora_types]. Did you mean 'operator'?", error(Map.of("opperator", "rotation")));
-        assertEquals("Unknown option 'colour' for the adapter method mora. Known: [epsilon, generalized, operator, "
-                + "remora_types]", error(Map.of("colour", "red")));
-        assertEquals("Unknown option 'scale': the adapter method lora takes no options",
-                assertThrows(PeftException.class, () -> OptionSpec.check("lora", List.of(), Map.of("scale", "2"))).getMessage());
+        assertEquals(
+                "Unknown option 'opperator' for the adapter method mora. Known: [epsilon, generalized, operator, "
+                        + "remora_types]. Did you mean 'operator'?",
+                error(Map.of("opperator", "rotation")));
+        assertEquals(
+                "Unknown option 'colour' for the adapter method mora. Known: [epsilon, generalized, operator, "
+                        + "remora_types]",
+                error(Map.of("colour", "red")));
+        assertEquals(
+                "Unknown option 'scale': the adapter method lora takes no options",
+                assertThrows(PeftException.class, () -> OptionSpec.check("lora", List.of(), Map.of("scale", "2")))
+                        .getMessage());
     }
 
     @ParameterizedTest
@@ -48,6 +57,7 @@ class OptionSpecTest {
         "epsilon, 0x10, a finite number",
     })
     void aValueOfTheWrongTypeIsNamed(String key, String value, String expected) {
-        assertEquals("The mora option " + key + " must be " + expected + ", got '" + value + "'", error(Map.of(key, value)));
+        assertEquals(
+                "The mora option " + key + " must be " + expected + ", got '" + value + "'", error(Map.of(key, value)));
     }
 }

@@ -130,7 +130,8 @@ public final class Dense {
     public static double[][] fromArray(NDArray array) {
         int rows = Math.toIntExact(array.getShape().get(0));
         int cols = Math.toIntExact(array.getShape().get(1));
-        float[] flat = array.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+        float[] flat =
+                array.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
         double[][] m = new double[rows][cols];
         for (int i = 0; i < rows; i++) {
             for (int j = 0; j < cols; j++) {

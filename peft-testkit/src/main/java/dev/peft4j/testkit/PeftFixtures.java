@@ -61,8 +61,8 @@ public final class PeftFixtures {
     public static Map<String, float[]> decodeIndependently(Path file) throws IOException {
         ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
         int headerLength = Math.toIntExact(bytes.getLong(0));
-        JsonObject header = JsonParser.parseString(
-                new String(bytes.array(), 8, headerLength, StandardCharsets.UTF_8)).getAsJsonObject();
+        JsonObject header = JsonParser.parseString(new String(bytes.array(), 8, headerLength, StandardCharsets.UTF_8))
+                .getAsJsonObject();
         Map<String, float[]> tensors = new LinkedHashMap<>();
         for (Map.Entry<String, JsonElement> entry : header.entrySet()) {
             if (entry.getKey().equals("__metadata__")) {

@@ -85,7 +85,8 @@ public final class PluginJars {
                 JarOutputStream out = new JarOutputStream(file);
                 Stream<Path> walk = Files.walk(classes)) {
             for (Path path : walk.filter(Files::isRegularFile).toList()) {
-                out.putNextEntry(new JarEntry(classes.relativize(path).toString().replace('\\', '/')));
+                out.putNextEntry(
+                        new JarEntry(classes.relativize(path).toString().replace('\\', '/')));
                 out.write(Files.readAllBytes(path));
                 out.closeEntry();
             }
@@ -114,7 +115,8 @@ public final class PluginJars {
      * @return the Java source
      */
     public static String throwingAdapterFactorySource(String className) {
-        return factorySource(className, "broken", "throw new IllegalStateException(\"constructor failed on purpose\");");
+        return factorySource(
+                className, "broken", "throw new IllegalStateException(\"constructor failed on purpose\");");
     }
 
     /**
@@ -130,7 +132,8 @@ public final class PluginJars {
         int dot = className.lastIndexOf('.');
         String type = moraType < 0 ? "java.util.OptionalInt.empty()" : "java.util.OptionalInt.of(" + moraType + ")";
         return "package " + className.substring(0, dot) + ";\n"
-                + "public final class " + className.substring(dot + 1) + " implements dev.peft4j.mora.spi.CompressionOperator {\n"
+                + "public final class " + className.substring(dot + 1)
+                + " implements dev.peft4j.mora.spi.CompressionOperator {\n"
                 + "  public String name() { return \"" + operatorName + "\"; }\n"
                 + "  public java.util.OptionalInt moraType() { return " + type + "; }\n"
                 + "  public dev.peft4j.mora.spi.Compression bind(dev.peft4j.mora.spi.CompressionShape s, ai.djl.ndarray.NDManager m) {"
@@ -145,11 +148,13 @@ public final class PluginJars {
      * @return class binary name → stub source
      */
     public static Map<String, String> olderSpiStubs() {
-        return Map.of("dev.peft4j.spi.AdapterFactory", "package dev.peft4j.spi;\n"
-                + "public interface AdapterFactory {\n"
-                + "  String name();\n"
-                + "  Adapter create(AdapterConfig config, AdapterTarget target);\n"
-                + "}\n");
+        return Map.of(
+                "dev.peft4j.spi.AdapterFactory",
+                "package dev.peft4j.spi;\n"
+                        + "public interface AdapterFactory {\n"
+                        + "  String name();\n"
+                        + "  Adapter create(AdapterConfig config, AdapterTarget target);\n"
+                        + "}\n");
     }
 
     /**
@@ -190,7 +195,9 @@ public final class PluginJars {
      */
     public static String newerSpiAdapterFactorySource(String className, String adapterName) {
         return factorySource(className, adapterName, "")
-                .replace("implements dev.peft4j.spi.AdapterFactory", "implements dev.peft4j.spi.AdapterFactory, dev.peft4j.spi.AdapterHints");
+                .replace(
+                        "implements dev.peft4j.spi.AdapterFactory",
+                        "implements dev.peft4j.spi.AdapterFactory, dev.peft4j.spi.AdapterHints");
     }
 
     private static String factorySource(String className, String adapterName, String constructorBody) {

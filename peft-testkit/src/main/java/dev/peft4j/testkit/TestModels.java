@@ -67,7 +67,9 @@ public final class TestModels {
             for (int i = 0; i < segments.length - 1; i++) {
                 parent = parent.childChain(segments[i]);
             }
-            order.add(parent.add(segments[segments.length - 1], Linear.builder().setUnits(width).optBias(false).build()));
+            order.add(parent.add(
+                    segments[segments.length - 1],
+                    Linear.builder().setUnits(width).optBias(false).build()));
         }
         root.order = order;
         root.initialize(manager, DataType.FLOAT32, new Shape(1, width));
@@ -88,7 +90,8 @@ public final class TestModels {
         }
 
         @Override
-        protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+        protected NDList forwardInternal(
+                ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
             NDList x = inputs;
             for (Block block : order) {
                 x = block.forward(store, x, training);

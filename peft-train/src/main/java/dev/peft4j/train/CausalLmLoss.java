@@ -47,8 +47,11 @@ final class CausalLmLoss {
             }
         }
         NDArray logProbabilities = logits.get(":, :-1, :").logSoftmax(2);
-        NDArray picked = logProbabilities.get(new NDIndex().addAllDim(2)
-                .addPickDim(manager.create(targets, new Shape(rows, length - 1, 1))));
-        return picked.reshape(rows, length - 1).mul(manager.create(weights, new Shape(rows, length - 1))).sum().neg();
+        NDArray picked = logProbabilities.get(
+                new NDIndex().addAllDim(2).addPickDim(manager.create(targets, new Shape(rows, length - 1, 1))));
+        return picked.reshape(rows, length - 1)
+                .mul(manager.create(weights, new Shape(rows, length - 1)))
+                .sum()
+                .neg();
     }
 }

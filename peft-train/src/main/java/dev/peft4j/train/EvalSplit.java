@@ -33,7 +33,8 @@ public record EvalSplit(TrainingData train, TrainingData eval) {
         }
         int n = data.examples().size();
         if (n < 2) {
-            throw new PeftException(data.source() + " has " + n + " example; holding some out for evaluation needs at least 2");
+            throw new PeftException(
+                    data.source() + " has " + n + " example; holding some out for evaluation needs at least 2");
         }
         List<TrainingExample> shuffled = new ArrayList<>(data.examples());
         Collections.shuffle(shuffled, new Random(seed));
@@ -44,7 +45,8 @@ public record EvalSplit(TrainingData train, TrainingData eval) {
     }
 
     private static TrainingData part(TrainingData data, List<TrainingExample> examples) {
-        long trained = examples.stream().mapToLong(TrainingExample::trainedTokens).sum();
+        long trained =
+                examples.stream().mapToLong(TrainingExample::trainedTokens).sum();
         return new TrainingData(examples, 0, trained, data.source());
     }
 }

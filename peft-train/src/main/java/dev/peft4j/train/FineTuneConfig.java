@@ -76,19 +76,28 @@ public record FineTuneConfig(
         require(rank >= 1, "rank must be ≥ 1, got " + rank);
         require(alpha > 0 && Float.isFinite(alpha), "alpha must be > 0 and finite, got " + alpha);
         require(!targetModules.isEmpty(), "target modules must not be empty");
-        require(Set.copyOf(targetModules).size() == targetModules.size(), "give each target module once, got " + targetModules);
-        require(learningRate > 0 && Float.isFinite(learningRate), "learning rate must be > 0 and finite, got " + learningRate);
+        require(
+                Set.copyOf(targetModules).size() == targetModules.size(),
+                "give each target module once, got " + targetModules);
+        require(
+                learningRate > 0 && Float.isFinite(learningRate),
+                "learning rate must be > 0 and finite, got " + learningRate);
         require(warmupSteps >= 0, "warmup steps must be ≥ 0, got " + warmupSteps);
         require(weightDecay >= 0 && Float.isFinite(weightDecay), "weight decay must be ≥ 0, got " + weightDecay);
-        require(maxGradNorm >= 0 && Float.isFinite(maxGradNorm), "max grad norm must be ≥ 0 (0: no clipping), got " + maxGradNorm);
+        require(
+                maxGradNorm >= 0 && Float.isFinite(maxGradNorm),
+                "max grad norm must be ≥ 0 (0: no clipping), got " + maxGradNorm);
         require(batchSize >= 1, "batch size must be ≥ 1, got " + batchSize);
         require(gradientAccumulation >= 1, "gradient accumulation must be ≥ 1, got " + gradientAccumulation);
         require(maxLength >= 2, "max length must be ≥ 2, got " + maxLength);
-        require((epochs > 0) != (steps > 0), "give either epochs or steps (one of them > 0), got epochs " + epochs + ", steps " + steps);
+        require(
+                (epochs > 0) != (steps > 0),
+                "give either epochs or steps (one of them > 0), got epochs " + epochs + ", steps " + steps);
         require(epochs >= 0 && steps >= 0, "epochs and steps must be ≥ 0");
         require(evalEvery >= 0 && saveEvery >= 0, "eval-every and save-every must be ≥ 0");
-        require(steps == 0 || warmupSteps < steps, "warmup steps must be fewer than the " + steps + " steps of the run, got "
-                + warmupSteps);
+        require(
+                steps == 0 || warmupSteps < steps,
+                "warmup steps must be fewer than the " + steps + " steps of the run, got " + warmupSteps);
     }
 
     private static void require(boolean condition, String message) {
@@ -103,7 +112,8 @@ public record FineTuneConfig(
      * @return the configuration
      */
     public AdapterConfig adapterConfig() {
-        AdapterConfig.Builder builder = AdapterConfig.builder(method).setRank(rank).optAlpha(alpha);
+        AdapterConfig.Builder builder =
+                AdapterConfig.builder(method).setRank(rank).optAlpha(alpha);
         options.forEach(builder::optOption);
         return builder.build();
     }
@@ -115,6 +125,8 @@ public record FineTuneConfig(
      * @return the steps
      */
     public int totalSteps(int batchesPerEpoch) {
-        return steps > 0 ? steps : Math.max(1, (int) Math.ceil((double) epochs * batchesPerEpoch / gradientAccumulation));
+        return steps > 0
+                ? steps
+                : Math.max(1, (int) Math.ceil((double) epochs * batchesPerEpoch / gradientAccumulation));
     }
 }

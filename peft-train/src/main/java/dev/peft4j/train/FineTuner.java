@@ -52,7 +52,8 @@ public final class FineTuner {
     public static final String ADAPTER_NAME = "default";
 
     private static final Logger LOG = LoggerFactory.getLogger(FineTuner.class);
-    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().serializeNulls().create();
+    private static final Gson GSON =
+            new GsonBuilder().setPrettyPrinting().serializeNulls().create();
 
     private final CausalLm lm;
     private final FineTuneConfig config;
@@ -69,7 +70,8 @@ public final class FineTuner {
      * @param eval the evaluation data, or {@code null} for none
      * @param progress receives steps and evaluations
      */
-    public FineTuner(CausalLm lm, FineTuneConfig config, TrainingData train, TrainingData eval, TrainingProgress progress) {
+    public FineTuner(
+            CausalLm lm, FineTuneConfig config, TrainingData train, TrainingData eval, TrainingProgress progress) {
         this.lm = lm;
         this.config = config;
         this.train = train;
@@ -97,8 +99,8 @@ public final class FineTuner {
         long padId = lm.config().padTokenId() >= 0 ? lm.config().padTokenId() : 0;
         Batches batches = new Batches(train.examples(), config.batchSize(), padId, config.seed());
         int totalSteps = config.totalSteps(batches.batchesPerEpoch());
-        LearningRateSchedule schedule = new LearningRateSchedule(
-                config.learningRate(), config.warmupSteps(), totalSteps, config.schedule());
+        LearningRateSchedule schedule =
+                new LearningRateSchedule(config.learningRate(), config.warmupSteps(), totalSteps, config.schedule());
         JsonObject settings = settings(totalSteps);
         try (RestartableAdamW optimizer = RestartableAdamW.builder()
                 .optLearningRateTracker(schedule)
@@ -107,7 +109,8 @@ public final class FineTuner {
             TrainingHistory history = new TrainingHistory();
             int start = 0;
             if (resumeFrom != null) {
-                TrainingCheckpoint.Resumed resumed = TrainingCheckpoint.read(resumeFrom, parameters, optimizer, settings);
+                TrainingCheckpoint.Resumed resumed =
+                        TrainingCheckpoint.read(resumeFrom, parameters, optimizer, settings);
                 start = resumed.step();
                 history = resumed.history();
                 peft.invalidateCaches();
@@ -119,8 +122,18 @@ public final class FineTuner {
         }
     }
 
-    private void train(Path out, Engine engine, PeftModel peft, Map<String, Parameter> parameters, RestartableAdamW optimizer,
-            Batches batches, int start, int totalSteps, LearningRateSchedule schedule, TrainingHistory history, JsonObject settings) {
+    private void train(
+            Path out,
+            Engine engine,
+            PeftModel peft,
+            Map<String, Parameter> parameters,
+            RestartableAdamW optimizer,
+            Batches batches,
+            int start,
+            int totalSteps,
+            LearningRateSchedule schedule,
+            TrainingHistory history,
+            JsonObject settings) {
         OptimizerStep optimizerStep = new OptimizerStep(lm, parameters.values(), optimizer, config.maxGradNorm());
         Map<Integer, List<Batch>> epochs = new HashMap<>();
         long sessionTokens = 0;
@@ -153,10 +166,17 @@ public final class FineTuner {
             history.addTrainLoss(step, loss);
             double elapsed = (System.nanoTime() - sessionStart) / 1e9;
             double perStep = elapsed / (step - sessionFirstStep);
-            progress.step(step, totalSteps, loss, schedule.getNewValue(step), sessionTokens / elapsed, perStep * (totalSteps - step));
+            progress.step(
+                    step,
+                    totalSteps,
+                    loss,
+                    schedule.getNewValue(step),
+                    sessionTokens / elapsed,
+                    perStep * (totalSteps - step));
             if (!Double.isFinite(loss)) {
-                throw new PeftException("Training diverged at step " + step + ": the loss is " + loss
-                        + "; lower the learning rate (" + config.learningRate() + ") or clip gradients (--max-grad-norm)");
+                throw new PeftException(
+                        "Training diverged at step " + step + ": the loss is " + loss + "; lower the learning rate ("
+                                + config.learningRate() + ") or clip gradients (--max-grad-norm)");
             }
             if (eval != null && config.evalEvery() > 0 && step % config.evalEvery() == 0 && step < totalSteps) {
                 evaluate(step, history);
@@ -164,7 +184,8 @@ public final class FineTuner {
             if (config.saveEvery() > 0 && step % config.saveEvery() == 0) {
                 history.addSeconds(elapsed);
                 history.addTokens(sessionTokens);
-                Path checkpoint = TrainingCheckpoint.write(out, step, lm, ADAPTER_NAME, parameters, optimizer, history, settings);
+                Path checkpoint =
+                        TrainingCheckpoint.write(out, step, lm, ADAPTER_NAME, parameters, optimizer, history, settings);
                 LOG.info("Wrote {}", checkpoint);
                 sessionStart = System.nanoTime();
                 sessionTokens = 0;
@@ -182,7 +203,11 @@ public final class FineTuner {
         double loss = evalLoss();
         history.addEvalLoss(step, loss);
         progress.evaluated(step, loss);
-        LOG.info("Step {}: eval loss {} (perplexity {})", step, String.format("%.4f", loss), String.format("%.3f", Math.exp(loss)));
+        LOG.info(
+                "Step {}: eval loss {} (perplexity {})",
+                step,
+                String.format("%.4f", loss),
+                String.format("%.3f", Math.exp(loss)));
     }
 
     /**
@@ -213,7 +238,8 @@ public final class FineTuner {
             lm.saveAdapter(ADAPTER_NAME, adapter.path());
             adapter.commit();
         }
-        long trainable = parameters.values().stream().mapToLong(p -> p.getArray().size()).sum();
+        long trainable =
+                parameters.values().stream().mapToLong(p -> p.getArray().size()).sum();
         JsonObject report = new JsonObject();
         report.addProperty("model", lm.directory().toString());
         report.addProperty("method", config.method());
@@ -228,13 +254,19 @@ public final class FineTuner {
         report.add("trainLoss", TrainingCheckpoint.points(history.trainLoss()));
         report.add("evalLoss", TrainingCheckpoint.points(history.evalLoss()));
         List<TrainingHistory.Point> evalLoss = history.evalLoss();
-        report.addProperty("finalEvalPerplexity", evalLoss.isEmpty() ? null : Math.exp(evalLoss.get(evalLoss.size() - 1).value()));
+        report.addProperty(
+                "finalEvalPerplexity",
+                evalLoss.isEmpty()
+                        ? null
+                        : Math.exp(evalLoss.get(evalLoss.size() - 1).value()));
         report.addProperty("seconds", history.seconds());
         report.addProperty("tokensPerSecond", history.tokens() / Math.max(1e-9, history.seconds()));
         report.addProperty("peakRssMb", PeakMemory.megabytes());
         try {
             AtomicFile.write(out.resolve("report.json"), GSON.toJson(report).getBytes(StandardCharsets.UTF_8));
-            String title = String.format("%s r=%d on %s: loss", config.method(), config.rank(), lm.directory().getFileName());
+            String title = String.format(
+                    "%s r=%d on %s: loss",
+                    config.method(), config.rank(), lm.directory().getFileName());
             AtomicFile.write(out.resolve("loss.png"), LossChart.png(title, history));
         } catch (IOException e) {
             throw new PeftException("Cannot write the report in " + out + ": " + e.getMessage(), e);

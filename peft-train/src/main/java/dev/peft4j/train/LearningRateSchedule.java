@@ -36,7 +36,8 @@ public record LearningRateSchedule(float peak, int warmupSteps, int totalSteps, 
             try {
                 return valueOf(name.toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("Unknown schedule '" + name + "'; expected cosine, linear or constant", e);
+                throw new IllegalArgumentException(
+                        "Unknown schedule '" + name + "'; expected cosine, linear or constant", e);
             }
         }
     }

@@ -38,7 +38,9 @@ final class LossChart {
 
     private static void addSeries(XYChart chart, String name, List<TrainingHistory.Point> points) {
         if (!points.isEmpty()) {
-            chart.addSeries(name, points.stream().map(TrainingHistory.Point::step).toList(),
+            chart.addSeries(
+                    name,
+                    points.stream().map(TrainingHistory.Point::step).toList(),
                     points.stream().map(TrainingHistory.Point::value).toList());
         }
     }

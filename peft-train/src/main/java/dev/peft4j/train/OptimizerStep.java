@@ -58,18 +58,22 @@ public final class OptimizerStep {
         try (NDManager manager = lm.newManager()) {
             ParameterStore store = new ParameterStore(manager, false);
             Map<Parameter, NDArray> gradients = new LinkedHashMap<>();
-            parameters.forEach(p -> gradients.put(p, manager.zeros(p.getArray().getShape(), p.getArray().getDataType())));
+            parameters.forEach(p -> gradients.put(
+                    p, manager.zeros(p.getArray().getShape(), p.getArray().getDataType())));
             double loss = 0;
             try (GradientCollector collector = engine.newGradientCollector()) {
                 for (Batch batch : micro) {
                     try (NDScope ignored = new NDScope()) {
                         NDArray[] inputs = CausalLmLoss.inputs(batch, manager);
                         NDArray logits = lm.block().forward(store, inputs[0], inputs[1], null, true, null, false);
-                        // the divisor as an array: DJL's PyTorch div(Number) wraps a buffer the GC may free before backward reads it
-                        NDArray value = CausalLmLoss.summedNll(logits, batch).div(manager.create((float) trainedTokens));
+                        // the divisor as an array: DJL's PyTorch div(Number) wraps a buffer the GC may free before
+                        // backward reads it
+                        NDArray value =
+                                CausalLmLoss.summedNll(logits, batch).div(manager.create((float) trainedTokens));
                         collector.backward(value);
                         loss += value.getFloat();
-                        // take each micro-batch's gradient and zero it: engines differ in whether backward adds or overwrites
+                        // take each micro-batch's gradient and zero it: engines differ in whether backward adds or
+                        // overwrites
                         gradients.forEach((parameter, sum) -> {
                             NDArray gradient = parameter.getArray().getGradient();
                             sum.addi(gradient);
@@ -79,7 +83,8 @@ public final class OptimizerStep {
                 }
             }
             clip(gradients.values());
-            gradients.forEach((parameter, gradient) -> optimizer.update(parameter.getId(), parameter.getArray(), gradient));
+            gradients.forEach(
+                    (parameter, gradient) -> optimizer.update(parameter.getId(), parameter.getArray(), gradient));
             return loss;
         }
     }

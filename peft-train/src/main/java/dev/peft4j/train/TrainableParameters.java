@@ -24,7 +24,8 @@ final class TrainableParameters {
         for (AdaptedLinear layer : peft.layers().values()) {
             var adapter = layer.adapters().get(adapterName);
             if (adapter != null) {
-                adapter.peftParameters().forEach((name, parameter) -> parameters.put(layer.path() + "." + name, parameter));
+                adapter.peftParameters()
+                        .forEach((name, parameter) -> parameters.put(layer.path() + "." + name, parameter));
             }
         }
         return Collections.unmodifiableMap(parameters);

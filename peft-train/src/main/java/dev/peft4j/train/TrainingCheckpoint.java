@@ -58,16 +58,31 @@ final class TrainingCheckpoint {
      * @param settings the run's settings, as JSON
      * @return the checkpoint directory
      */
-    static Path write(Path out, int step, CausalLm lm, String adapterName, Map<String, Parameter> parameters,
-            RestartableAdamW optimizer, TrainingHistory history, JsonObject settings) {
+    static Path write(
+            Path out,
+            int step,
+            CausalLm lm,
+            String adapterName,
+            Map<String, Parameter> parameters,
+            RestartableAdamW optimizer,
+            TrainingHistory history,
+            JsonObject settings) {
         Path target = out.resolve("checkpoint-" + step);
-        try (StagedDirectory staged = StagedDirectory.start(target); NDManager manager = lm.newManager()) {
+        try (StagedDirectory staged = StagedDirectory.start(target);
+                NDManager manager = lm.newManager()) {
             lm.saveAdapter(adapterName, staged.path().resolve(ADAPTER));
             Map<String, NDArray> moments = new LinkedHashMap<>();
-            parameters.forEach((name, parameter) -> optimizer.moments(parameter.getId()).ifPresent(m -> {
-                moments.put(name + MEAN, manager.create(m.mean(), parameter.getArray().getShape()));
-                moments.put(name + VARIANCE, manager.create(m.variance(), parameter.getArray().getShape()));
-            }));
+            parameters.forEach((name, parameter) -> optimizer
+                    .moments(parameter.getId())
+                    .ifPresent(m -> {
+                        moments.put(
+                                name + MEAN,
+                                manager.create(m.mean(), parameter.getArray().getShape()));
+                        moments.put(
+                                name + VARIANCE,
+                                manager.create(
+                                        m.variance(), parameter.getArray().getShape()));
+                    }));
             SafetensorsWriter.save(staged.path().resolve(OPTIMIZER), moments, Map.of("steps", Integer.toString(step)));
             JsonObject state = new JsonObject();
             state.addProperty("step", step);
@@ -94,16 +109,18 @@ final class TrainingCheckpoint {
      * @return the step to continue after, and the history so far
      * @throws PeftException when a file is missing or malformed, a tensor is missing or the settings differ
      */
-    static Resumed read(Path checkpoint, Map<String, Parameter> parameters, RestartableAdamW optimizer, JsonObject settings) {
+    static Resumed read(
+            Path checkpoint, Map<String, Parameter> parameters, RestartableAdamW optimizer, JsonObject settings) {
         JsonObject state = readState(checkpoint.resolve(STATE));
         JsonElement saved = state.get("settings");
         // compared as written: a float setting reads back as the double of its shortest decimal form
         if (!JsonParser.parseString(settings.toString()).equals(saved)) {
-            throw new PeftException("Cannot resume from " + checkpoint + ": it was trained with other settings.\n  checkpoint: "
-                    + saved + "\n  this run:   " + settings);
+            throw new PeftException("Cannot resume from " + checkpoint
+                    + ": it was trained with other settings.\n  checkpoint: " + saved + "\n  this run:   " + settings);
         }
         int step = state.get("step").getAsInt();
-        try (SafetensorsFile adapter = SafetensorsFile.open(checkpoint.resolve(ADAPTER).resolve("adapter_model.safetensors"));
+        try (SafetensorsFile adapter =
+                        SafetensorsFile.open(checkpoint.resolve(ADAPTER).resolve("adapter_model.safetensors"));
                 SafetensorsFile moments = SafetensorsFile.open(checkpoint.resolve(OPTIMIZER))) {
             for (Map.Entry<String, Parameter> entry : parameters.entrySet()) {
                 NDArray array = entry.getValue().getArray();
@@ -113,16 +130,25 @@ final class TrainingCheckpoint {
                 }
                 array.set(adapter.readFloats(tensor));
                 if (moments.tensors().containsKey(entry.getKey() + MEAN)) {
-                    optimizer.restore(entry.getValue().getId(), array, new RestartableAdamW.Moments(step,
-                            moments.readFloats(entry.getKey() + MEAN), moments.readFloats(entry.getKey() + VARIANCE)));
+                    optimizer.restore(
+                            entry.getValue().getId(),
+                            array,
+                            new RestartableAdamW.Moments(
+                                    step,
+                                    moments.readFloats(entry.getKey() + MEAN),
+                                    moments.readFloats(entry.getKey() + VARIANCE)));
                 }
             }
         }
         TrainingHistory history = new TrainingHistory();
-        state.getAsJsonArray("trainLoss").forEach(p -> history.addTrainLoss(p.getAsJsonArray().get(0).getAsInt(),
-                p.getAsJsonArray().get(1).getAsDouble()));
-        state.getAsJsonArray("evalLoss").forEach(p -> history.addEvalLoss(p.getAsJsonArray().get(0).getAsInt(),
-                p.getAsJsonArray().get(1).getAsDouble()));
+        state.getAsJsonArray("trainLoss")
+                .forEach(p -> history.addTrainLoss(
+                        p.getAsJsonArray().get(0).getAsInt(),
+                        p.getAsJsonArray().get(1).getAsDouble()));
+        state.getAsJsonArray("evalLoss")
+                .forEach(p -> history.addEvalLoss(
+                        p.getAsJsonArray().get(0).getAsInt(),
+                        p.getAsJsonArray().get(1).getAsDouble()));
         history.addTokens(state.get("tokens").getAsLong());
         history.addSeconds(state.get("seconds").getAsDouble());
         return new Resumed(step, history);
@@ -130,7 +156,8 @@ final class TrainingCheckpoint {
 
     private static JsonObject readState(Path file) {
         try {
-            JsonObject state = JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8)).getAsJsonObject();
+            JsonObject state = JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8))
+                    .getAsJsonObject();
             for (String key : new String[] {"step", "tokens", "seconds", "trainLoss", "evalLoss", "settings"}) {
                 if (!state.has(key)) {
                     throw new PeftException(file + " has no \"" + key + "\"; it is not a peft4j training checkpoint");
@@ -138,8 +165,10 @@ final class TrainingCheckpoint {
             }
             return state;
         } catch (IOException | JsonParseException | IllegalStateException e) {
-            throw new PeftException("Cannot read " + file + ": " + e.getMessage()
-                    + "; --resume takes a checkpoint-N directory written by peft4j finetune", e);
+            throw new PeftException(
+                    "Cannot read " + file + ": " + e.getMessage()
+                            + "; --resume takes a checkpoint-N directory written by peft4j finetune",
+                    e);
         }
     }
 

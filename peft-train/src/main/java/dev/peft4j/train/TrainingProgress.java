@@ -26,7 +26,13 @@ public interface TrainingProgress {
     /** Reports nothing. */
     TrainingProgress NONE = new TrainingProgress() {
         @Override
-        public void step(int step, int totalSteps, double loss, double learningRate, double tokensPerSecond, double secondsLeft) {}
+        public void step(
+                int step,
+                int totalSteps,
+                double loss,
+                double learningRate,
+                double tokensPerSecond,
+                double secondsLeft) {}
 
         @Override
         public void evaluated(int step, double loss) {}

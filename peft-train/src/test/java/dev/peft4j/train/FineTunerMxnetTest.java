@@ -16,12 +16,17 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FineTunerMxnetTest {
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     @Test
     void mxnetRunsTheSameLoop() throws IOException {
         try (CausalLm lm = FineTunerTest.load("mxnet")) {
-            FineTuner tuner = new FineTuner(lm, FineTunerTest.config("lora", 4, 0, Map.of()), FineTunerTest.data(lm, dir), null,
+            FineTuner tuner = new FineTuner(
+                    lm,
+                    FineTunerTest.config("lora", 4, 0, Map.of()),
+                    FineTunerTest.data(lm, dir),
+                    null,
                     TrainingProgress.NONE);
             double[] losses = FineTunerTest.losses(tuner.run(dir.resolve("mxnet"), null));
             assertEquals(4, losses.length);

@@ -24,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class NoArrayLeftBehindTest {
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     private static int liveArrays(CausalLm lm) {
         return lm.model().getNDManager().getManagedArrays().size();
@@ -35,9 +36,14 @@ class NoArrayLeftBehindTest {
         try (CausalLm lm = FineTunerTest.load("pytorch")) {
             TrainingData data = FineTunerTest.data(lm, dir);
             FineTuneConfig config = FineTunerTest.config("lora", 3, 0, Map.of());
-            lm.peft().addAdapter("default", config.adapterConfig(), dev.peft4j.core.TargetModules.names(config.targetModules()));
+            lm.peft()
+                    .addAdapter(
+                            "default",
+                            config.adapterConfig(),
+                            dev.peft4j.core.TargetModules.names(config.targetModules()));
             try (RestartableAdamW optimizer = RestartableAdamW.builder().build()) {
-                OptimizerStep step = new OptimizerStep(lm, TrainableParameters.of(lm.peft(), "default").values(), optimizer, 1f);
+                OptimizerStep step = new OptimizerStep(
+                        lm, TrainableParameters.of(lm.peft(), "default").values(), optimizer, 1f);
                 List<Batch> batches = new Batches(data.examples(), 2, 0, 1).epoch(0);
                 Batch[] micro = {batches.get(0)};
                 step.run(micro, micro[0].trainedTokens());

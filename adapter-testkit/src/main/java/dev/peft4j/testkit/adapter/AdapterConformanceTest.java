@@ -137,7 +137,8 @@ public abstract class AdapterConformanceTest {
             Dense.assertClose(base, wrapped, 1e-6, "output with a fresh adapter");
             for (AdaptedLinear layer : peft.layers().values()) {
                 Adapter adapter = layer.adapters().get("default");
-                double[][] delta = Dense.fromArray(adapter.deltaWeight(layer.weight().getArray()));
+                double[][] delta =
+                        Dense.fromArray(adapter.deltaWeight(layer.weight().getArray()));
                 Dense.assertClose(new double[delta.length][delta[0].length], delta, 1e-7, "fresh ΔW");
             }
         }
@@ -166,14 +167,21 @@ public abstract class AdapterConformanceTest {
             PeftModel peft = adapted(manager);
             randomizeAdapters(peft, 4);
             Map<String, double[][]> before = new HashMap<>();
-            peft.layers().forEach((path, layer) -> before.put(path, Dense.fromArray(layer.weight().getArray())));
+            peft.layers()
+                    .forEach((path, layer) ->
+                            before.put(path, Dense.fromArray(layer.weight().getArray())));
             peft.merge();
-            peft.layers().forEach((path, layer) -> assertTrue(
-                    Dense.maxDifference(before.get(path), Dense.fromArray(layer.weight().getArray())) > 1e-3,
-                    "merging changed " + path));
+            peft.layers()
+                    .forEach((path, layer) -> assertTrue(
+                            Dense.maxDifference(
+                                            before.get(path),
+                                            Dense.fromArray(layer.weight().getArray()))
+                                    > 1e-3,
+                            "merging changed " + path));
             peft.unmerge();
-            peft.layers().forEach((path, layer) -> Dense.assertClose(
-                    before.get(path), Dense.fromArray(layer.weight().getArray()), 1e-6, "W0 of " + path));
+            peft.layers()
+                    .forEach((path, layer) -> Dense.assertClose(
+                            before.get(path), Dense.fromArray(layer.weight().getArray()), 1e-6, "W0 of " + path));
         }
     }
 
@@ -202,16 +210,18 @@ public abstract class AdapterConformanceTest {
             randomizeAdapters(peft, 6);
             Map<Parameter, float[]> frozen = new HashMap<>();
             Map<Parameter, float[]> trainable = new HashMap<>();
-            peft.block().getParameters().values().forEach(p ->
-                    (p.requiresGradient() ? trainable : frozen).put(p, TestModels.values(p)));
+            peft.block()
+                    .getParameters()
+                    .values()
+                    .forEach(p -> (p.requiresGradient() ? trainable : frozen).put(p, TestModels.values(p)));
             assertFalse(trainable.isEmpty());
             model.setBlock(peft.block());
             try (Trainer trainer = model.newTrainer(trainingConfig(0.02f))) {
                 step(trainer, model.getNDManager(), 1);
             }
             frozen.forEach((p, values) -> assertArrayEquals(values, TestModels.values(p), p.getName() + " is frozen"));
-            trainable.forEach((p, values) -> assertFalse(
-                    Arrays.equals(values, TestModels.values(p)), p.getName() + " was trained"));
+            trainable.forEach((p, values) ->
+                    assertFalse(Arrays.equals(values, TestModels.values(p)), p.getName() + " was trained"));
         }
     }
 
@@ -231,26 +241,35 @@ public abstract class AdapterConformanceTest {
             NDArray x = input(manager);
             double[][] before = Dense.fromArray(TestModels.predict(peft.block(), x));
             peft.mergeAndRestart("default");
-            Dense.assertClose(before, Dense.fromArray(TestModels.predict(peft.block(), x)), mergeTolerance(),
+            Dense.assertClose(
+                    before,
+                    Dense.fromArray(TestModels.predict(peft.block(), x)),
+                    mergeTolerance(),
                     "output after a restart");
             for (AdaptedLinear layer : peft.layers().values()) {
                 Adapter adapter = layer.adapters().get("default");
-                double[][] delta = Dense.fromArray(adapter.deltaWeight(layer.weight().getArray()));
-                Dense.assertClose(new double[delta.length][delta[0].length], delta, 1e-7,
+                double[][] delta =
+                        Dense.fromArray(adapter.deltaWeight(layer.weight().getArray()));
+                Dense.assertClose(
+                        new double[delta.length][delta[0].length],
+                        delta,
+                        1e-7,
                         "ΔW after a restart of " + layer.path());
             }
             Map<Parameter, float[]> frozen = new HashMap<>();
             Map<Parameter, float[]> trainable = new HashMap<>();
-            peft.block().getParameters().values().forEach(p ->
-                    (p.requiresGradient() ? trainable : frozen).put(p, TestModels.values(p)));
+            peft.block()
+                    .getParameters()
+                    .values()
+                    .forEach(p -> (p.requiresGradient() ? trainable : frozen).put(p, TestModels.values(p)));
             assertFalse(trainable.isEmpty());
             model.setBlock(peft.block());
             try (Trainer trainer = model.newTrainer(trainingConfig(0.02f))) {
                 step(trainer, manager, 1);
             }
             frozen.forEach((p, values) -> assertArrayEquals(values, TestModels.values(p), p.getName() + " is frozen"));
-            trainable.forEach((p, values) -> assertFalse(
-                    Arrays.equals(values, TestModels.values(p)), p.getName() + " trains after a restart"));
+            trainable.forEach((p, values) ->
+                    assertFalse(Arrays.equals(values, TestModels.values(p)), p.getName() + " trains after a restart"));
         }
     }
 
@@ -285,11 +304,14 @@ public abstract class AdapterConformanceTest {
             for (Map.Entry<String, AdaptedLinear> layer : saved.layers().entrySet()) {
                 Adapter original = layer.getValue().adapters().get("default");
                 Adapter copy = loaded.layers().get(layer.getKey()).adapters().get("default");
-                assertEquals(original.peftParameters().keySet(), copy.peftParameters().keySet());
-                original.peftParameters().forEach((name, parameter) -> assertArrayEquals(
-                        TestModels.values(parameter),
-                        TestModels.values(copy.peftParameters().get(name)),
-                        layer.getKey() + "." + name));
+                assertEquals(
+                        original.peftParameters().keySet(),
+                        copy.peftParameters().keySet());
+                original.peftParameters()
+                        .forEach((name, parameter) -> assertArrayEquals(
+                                TestModels.values(parameter),
+                                TestModels.values(copy.peftParameters().get(name)),
+                                layer.getKey() + "." + name));
             }
             NDArray x = input(manager);
             assertArrayEquals(
@@ -313,7 +335,9 @@ public abstract class AdapterConformanceTest {
     /** AdamW through DJL's Trainer, which on MXNet updates through its parameter server. */
     private static DefaultTrainingConfig trainingConfig(float learningRate) {
         return new DefaultTrainingConfig(new GcSafeL2Loss())
-                .optOptimizer(RestartableAdamW.builder().optLearningRateTracker(Tracker.fixed(learningRate)).build());
+                .optOptimizer(RestartableAdamW.builder()
+                        .optLearningRateTracker(Tracker.fixed(learningRate))
+                        .build());
     }
 
     /** One SGD step on a fixed regression batch (targets from a fixed random linear map); returns the loss. */

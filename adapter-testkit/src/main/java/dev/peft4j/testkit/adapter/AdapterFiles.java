@@ -29,8 +29,8 @@ public final class AdapterFiles {
      */
     public static Path write(Path directory, String configJson, TensorSpec... tensors) throws IOException {
         Files.writeString(directory.resolve(PeftConfigFile.FILE_NAME), configJson);
-        try (SafetensorsWriter writer =
-                SafetensorsWriter.create(directory.resolve(AdapterDirectory.WEIGHTS_FILE), List.of(tensors), Map.of())) {
+        try (SafetensorsWriter writer = SafetensorsWriter.create(
+                directory.resolve(AdapterDirectory.WEIGHTS_FILE), List.of(tensors), Map.of())) {
             for (TensorSpec tensor : tensors) {
                 writer.write(tensor.name(), ByteBuffer.allocate((int) tensor.byteSize()));
             }

@@ -12,8 +12,18 @@ public class ForwardBenchmark extends LayerState {
 
     /** What runs on the layer. */
     @Param({
-        "base", "fft", "lora", "dora", "dora-cached", "mora-truncation", "mora-sharing", "mora-sharing-contiguous",
-        "mora-sharing-contiguous-tile", "mora-sharing-cyclic-interleave", "mora-decouple", "mora-rotation"
+        "base",
+        "fft",
+        "lora",
+        "dora",
+        "dora-cached",
+        "mora-truncation",
+        "mora-sharing",
+        "mora-sharing-contiguous",
+        "mora-sharing-contiguous-tile",
+        "mora-sharing-cyclic-interleave",
+        "mora-decouple",
+        "mora-rotation"
     })
     public String method;
 

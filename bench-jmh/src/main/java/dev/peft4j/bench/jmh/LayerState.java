@@ -30,7 +30,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-Dai.djl.offline=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Dai.djl.offline=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"})
 @State(Scope.Benchmark)
 public abstract class LayerState {
 
@@ -69,7 +71,10 @@ public abstract class LayerState {
     public void setUpTrial() throws IOException {
         Plugins plugins = Plugins.defaults();
         workload = Workload.create(
-                Backend.select(engine, null, plugins), plugins, BenchMethod.parse(method()), new BenchSize(features, rank, tokens));
+                Backend.select(engine, null, plugins),
+                plugins,
+                BenchMethod.parse(method()),
+                new BenchSize(features, rank, tokens));
         prepareTrial();
     }
 

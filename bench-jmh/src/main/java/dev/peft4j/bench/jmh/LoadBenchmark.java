@@ -24,8 +24,15 @@ public class LoadBenchmark extends LayerState {
 
     /** The adapter on the layer. */
     @Param({
-        "lora", "dora", "mora-truncation", "mora-sharing", "mora-sharing-contiguous", "mora-sharing-contiguous-tile",
-        "mora-sharing-cyclic-interleave", "mora-decouple", "mora-rotation"
+        "lora",
+        "dora",
+        "mora-truncation",
+        "mora-sharing",
+        "mora-sharing-contiguous",
+        "mora-sharing-contiguous-tile",
+        "mora-sharing-cyclic-interleave",
+        "mora-decouple",
+        "mora-rotation"
     })
     public String method;
 
@@ -60,7 +67,8 @@ public class LoadBenchmark extends LayerState {
         try {
             double loaded = Workload.adapterChecksum(fresh);
             if (loaded != savedChecksum) {
-                throw new IllegalStateException(workload + ": loaded values sum to " + loaded + ", saved " + savedChecksum);
+                throw new IllegalStateException(
+                        workload + ": loaded values sum to " + loaded + ", saved " + savedChecksum);
             }
         } finally {
             freshManager.close();

@@ -20,8 +20,15 @@ public class MergeBenchmark extends LayerState {
 
     /** The adapter on the layer. */
     @Param({
-        "lora", "dora", "mora-truncation", "mora-sharing", "mora-sharing-contiguous", "mora-sharing-contiguous-tile",
-        "mora-sharing-cyclic-interleave", "mora-decouple", "mora-rotation"
+        "lora",
+        "dora",
+        "mora-truncation",
+        "mora-sharing",
+        "mora-sharing-contiguous",
+        "mora-sharing-contiguous-tile",
+        "mora-sharing-cyclic-interleave",
+        "mora-decouple",
+        "mora-rotation"
     })
     public String method;
 

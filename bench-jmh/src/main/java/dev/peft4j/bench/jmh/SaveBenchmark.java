@@ -8,7 +8,6 @@ import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.infra.Blackhole;
@@ -19,8 +18,15 @@ public class SaveBenchmark extends LayerState {
 
     /** The adapter on the layer. */
     @Param({
-        "lora", "dora", "mora-truncation", "mora-sharing", "mora-sharing-contiguous", "mora-sharing-contiguous-tile",
-        "mora-sharing-cyclic-interleave", "mora-decouple", "mora-rotation"
+        "lora",
+        "dora",
+        "mora-truncation",
+        "mora-sharing",
+        "mora-sharing-contiguous",
+        "mora-sharing-contiguous-tile",
+        "mora-sharing-cyclic-interleave",
+        "mora-decouple",
+        "mora-rotation"
     })
     public String method;
 

@@ -18,8 +18,17 @@ public class TrainStepBenchmark extends LayerState {
 
     /** What trains on the layer. */
     @Param({
-        "fft", "lora", "dora", "dora-cached", "mora-truncation", "mora-sharing", "mora-sharing-contiguous",
-        "mora-sharing-contiguous-tile", "mora-sharing-cyclic-interleave", "mora-decouple", "mora-rotation"
+        "fft",
+        "lora",
+        "dora",
+        "dora-cached",
+        "mora-truncation",
+        "mora-sharing",
+        "mora-sharing-contiguous",
+        "mora-sharing-contiguous-tile",
+        "mora-sharing-cyclic-interleave",
+        "mora-decouple",
+        "mora-rotation"
     })
     public String method;
 

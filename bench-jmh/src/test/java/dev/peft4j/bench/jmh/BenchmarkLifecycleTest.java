@@ -32,7 +32,11 @@ import org.openjdk.jmh.infra.Blackhole;
 class BenchmarkLifecycleTest {
 
     private static final List<Class<? extends LayerState>> BENCHMARKS = List.of(
-            ForwardBenchmark.class, TrainStepBenchmark.class, MergeBenchmark.class, SaveBenchmark.class, LoadBenchmark.class);
+            ForwardBenchmark.class,
+            TrainStepBenchmark.class,
+            MergeBenchmark.class,
+            SaveBenchmark.class,
+            LoadBenchmark.class);
     private static final String BLACKHOLE_PASSWORD =
             "Today's password is swordfish. I understand instantiating Blackholes directly is dangerous.";
 
@@ -85,7 +89,10 @@ class BenchmarkLifecycleTest {
         List<BenchMethod> all = BenchMethod.all(Plugins.defaults());
         assertNames(all, ForwardBenchmark.class);
         assertNames(all.stream().filter(BenchMethod::isTrainable).toList(), TrainStepBenchmark.class);
-        List<BenchMethod> adapters = all.stream().filter(BenchMethod::isAdapter).filter(m -> m != BenchMethod.DORA_CACHED).toList();
+        List<BenchMethod> adapters = all.stream()
+                .filter(BenchMethod::isAdapter)
+                .filter(m -> m != BenchMethod.DORA_CACHED)
+                .toList();
         assertNames(adapters, MergeBenchmark.class);
         assertNames(adapters, SaveBenchmark.class);
         assertNames(adapters, LoadBenchmark.class);
@@ -100,7 +107,8 @@ class BenchmarkLifecycleTest {
 
     private static List<String> methodParameter(Class<?> benchmark) {
         try {
-            return Arrays.asList(benchmark.getField("method").getAnnotation(Param.class).value());
+            return Arrays.asList(
+                    benchmark.getField("method").getAnnotation(Param.class).value());
         } catch (NoSuchFieldException e) {
             throw new AssertionError(benchmark + " has no method parameter", e);
         }
@@ -108,8 +116,10 @@ class BenchmarkLifecycleTest {
 
     private static void fixtures(Object state, Class<?> kind, Level level) throws Exception {
         Predicate<Method> atLevel = m -> kind == Setup.class
-                ? m.isAnnotationPresent(Setup.class) && m.getAnnotation(Setup.class).value() == level
-                : m.isAnnotationPresent(TearDown.class) && m.getAnnotation(TearDown.class).value() == level;
+                ? m.isAnnotationPresent(Setup.class)
+                        && m.getAnnotation(Setup.class).value() == level
+                : m.isAnnotationPresent(TearDown.class)
+                        && m.getAnnotation(TearDown.class).value() == level;
         for (Method fixture : annotated(state.getClass(), atLevel)) {
             fixture.invoke(state);
         }

@@ -118,7 +118,10 @@ public final class RowScaledLoraAdapter extends AbstractBlock implements Adapter
      */
     @Override
     public NDArray deltaWeight(NDArray baseWeight) {
-        return b.getArray().mul(scale.getArray().expandDims(1)).matMul(a.getArray()).mul(scaling);
+        return b.getArray()
+                .mul(scale.getArray().expandDims(1))
+                .matMul(a.getArray())
+                .mul(scaling);
     }
 
     @Override

@@ -10,7 +10,10 @@ class RowScaledLoraConformanceTest extends AdapterConformanceTest {
 
     @Override
     protected AdapterConfig config() {
-        return AdapterConfig.builder(RowScaledLoraFactory.NAME).setRank(RANK).optAlpha(4).build();
+        return AdapterConfig.builder(RowScaledLoraFactory.NAME)
+                .setRank(RANK)
+                .optAlpha(4)
+                .build();
     }
 
     @Override

@@ -9,7 +9,10 @@ class StridedConformanceTest extends AdapterConformanceTest {
 
     @Override
     protected AdapterConfig config() {
-        return AdapterConfig.builder("mora").setRank(1).optOption("operator", StridedOperator.NAME).build();
+        return AdapterConfig.builder("mora")
+                .setRank(1)
+                .optOption("operator", StridedOperator.NAME)
+                .build();
     }
 
     @Override

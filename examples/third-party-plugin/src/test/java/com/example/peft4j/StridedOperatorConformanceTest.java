@@ -8,8 +8,8 @@ class StridedOperatorConformanceTest extends OperatorConformanceTest {
 
     @Override
     protected OperatorInvariants.Spec spec() {
-        return new OperatorInvariants.Spec(StridedOperator.NAME, rHat -> rHat, (d, k, rHat) -> true,
-                StridedOperatorConformanceTest::deltaWeight);
+        return new OperatorInvariants.Spec(
+                StridedOperator.NAME, rHat -> rHat, (d, k, rHat) -> true, StridedOperatorConformanceTest::deltaWeight);
     }
 
     /** Strided is defined on every shape. */

@@ -24,8 +24,12 @@ final class AccuracyChart {
         XYChart chart = new XYChartBuilder()
                 .width(900)
                 .height(540)
-                .title(String.format("Memorizing %,d UUID pairs: character accuracy (%s%s, %s)", report.pairs(),
-                        report.model() == null ? "" : report.modelName() + ", ", report.engine(), report.device()))
+                .title(String.format(
+                        "Memorizing %,d UUID pairs: character accuracy (%s%s, %s)",
+                        report.pairs(),
+                        report.model() == null ? "" : report.modelName() + ", ",
+                        report.engine(),
+                        report.device()))
                 .xAxisTitle("training step")
                 .yAxisTitle("character accuracy (%)")
                 .build();
@@ -34,8 +38,12 @@ final class AccuracyChart {
         chart.getStyler().setYAxisMax(100.0);
         chart.getStyler().setMarkerSize(4);
         for (RunResult result : report.results()) {
-            List<Double> percent = result.charAccuracy().stream().map(a -> 100 * a).toList();
-            chart.addSeries(String.format("%s (%,d params)", result.label(), result.trainableParams()), result.steps(), percent);
+            List<Double> percent =
+                    result.charAccuracy().stream().map(a -> 100 * a).toList();
+            chart.addSeries(
+                    String.format("%s (%,d params)", result.label(), result.trainableParams()),
+                    result.steps(),
+                    percent);
         }
         return BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
     }

@@ -1,6 +1,5 @@
 package dev.peft4j.cli.memorize;
 
-import dev.peft4j.mora.spi.MoraOperators;
 import ai.djl.Device;
 import dev.peft4j.cli.EngineOptions;
 import dev.peft4j.cli.FlagChecks;
@@ -8,6 +7,7 @@ import dev.peft4j.cli.Peft4jCommand;
 import dev.peft4j.core.Backend;
 import dev.peft4j.core.io.StagedDirectory;
 import dev.peft4j.models.ModelConfig;
+import dev.peft4j.mora.spi.MoraOperators;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.Plugins;
 import java.io.IOException;
@@ -43,11 +43,14 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "memorize",
         mixinStandardHelpOptions = true,
-        description = "Reproduce the MoRA paper's UUID memorization experiment: LoRA vs MoRA vs DoRA vs full fine-tuning.")
+        description =
+                "Reproduce the MoRA paper's UUID memorization experiment: LoRA vs MoRA vs DoRA vs full fine-tuning.")
 public final class MemorizeCommand implements Callable<Integer> {
 
     /** The synthetic run's learning rates, found by a small search (see the README). */
-    static final Map<String, Float> DEFAULT_LEARNING_RATES = Map.of("fft", 1e-3f, "lora", 3e-3f, "dora", 1e-2f, "mora", 1e-2f);
+    static final Map<String, Float> DEFAULT_LEARNING_RATES =
+            Map.of("fft", 1e-3f, "lora", 3e-3f, "dora", 1e-2f, "mora", 1e-2f);
+
     private static final float FALLBACK_LEARNING_RATE = 1e-2f;
     private static final int ROTATION_UP_TO_RANK = 32;
     private static final int DEFAULT_PAIRS = 384;
@@ -66,57 +69,87 @@ public final class MemorizeCommand implements Callable<Integer> {
     /** What the command writes into {@code --out}, which it replaces as a whole. */
     static final Set<String> OUTPUTS = Set.of("report.json", "report.md", "curves.png");
 
-    @ParentCommand private Peft4jCommand parent;
+    @ParentCommand
+    private Peft4jCommand parent;
 
-    @Spec private CommandSpec spec;
+    @Spec
+    private CommandSpec spec;
 
-    @Option(names = "--model", paramLabel = "DIR",
-            description = "A pretrained causal LM directory (config.json, model.safetensors, tokenizer.json) to memorize "
-                    + "the pairs on as key → value text (default: a synthetic network).")
+    @Option(
+            names = "--model",
+            paramLabel = "DIR",
+            description =
+                    "A pretrained causal LM directory (config.json, model.safetensors, tokenizer.json) to memorize "
+                            + "the pairs on as key → value text (default: a synthetic network).")
     Path model;
 
     @Option(names = "--pairs", description = "Number of UUID pairs, 1 to 200,000 (default: 384; with --model: 32).")
     Integer pairs;
 
-    @Option(names = "--rank", split = ",", description = "LoRA rank(s) setting the parameter budget, each 1 to 4096 and given once (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--rank",
+            split = ",",
+            description =
+                    "LoRA rank(s) setting the parameter budget, each 1 to 4096 and given once (default: ${DEFAULT-VALUE}).")
     List<Integer> ranks = new ArrayList<>(List.of(8));
 
-    @Option(names = "--steps", description = "Training steps per run, 1 to 10,000,000 (default: 1500; with --model: 200).")
+    @Option(
+            names = "--steps",
+            description = "Training steps per run, 1 to 10,000,000 (default: 1500; with --model: 200).")
     Integer steps;
 
     @Option(names = "--batch", description = "Pairs per step, 1 to 65,536 (default: 64; with --model: 8).")
     Integer batch;
 
-    @Option(names = "--hidden", description = "Hidden width of the synthetic network, 1 to 8192; not with --model (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--hidden",
+            description =
+                    "Hidden width of the synthetic network, 1 to 8192; not with --model (default: ${DEFAULT-VALUE}).")
     int hidden = 512;
 
-    @Option(names = "--lr", paramLabel = "METHOD=VALUE", description = "Learning rate of a method, finite and above 0, "
-            + "repeatable (defaults: fft=1e-3, lora=3e-3, dora=mora=1e-2; with --model: fft=1e-3, lora=mora=5e-3, dora=3e-3).")
+    @Option(
+            names = "--lr",
+            paramLabel = "METHOD=VALUE",
+            description =
+                    "Learning rate of a method, finite and above 0, "
+                            + "repeatable (defaults: fft=1e-3, lora=3e-3, dora=mora=1e-2; with --model: fft=1e-3, lora=mora=5e-3, dora=3e-3).")
     Map<String, Float> learningRates = new LinkedHashMap<>();
 
     @Option(names = "--methods", split = ",", description = "Methods to run, each once (default: ${DEFAULT-VALUE}).")
     List<String> methods = new ArrayList<>(List.of("fft", "lora", "dora", "mora"));
 
-    @Option(names = "--operator", description = "MoRA operator (default: rotation for rank ≤ 32, sharing above, as the paper advises).")
+    @Option(
+            names = "--operator",
+            description = "MoRA operator (default: rotation for rank ≤ 32, sharing above, as the paper advises).")
     String operator;
 
-    @Mixin EngineOptions engineOptions;
+    @Mixin
+    EngineOptions engineOptions;
 
-    @Option(names = "--seed", description = "Seed of the pairs, the initial weights (the synthetic network, adapters) "
-            + "and the batch order (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--seed",
+            description = "Seed of the pairs, the initial weights (the synthetic network, adapters) "
+                    + "and the batch order (default: ${DEFAULT-VALUE}).")
     long seed = 42;
 
-    @Option(names = "--out", description = "Directory for report.json, report.md and curves.png, replaced as a unit: a new directory or an "
-            + "earlier run's (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--out",
+            description =
+                    "Directory for report.json, report.md and curves.png, replaced as a unit: a new directory or an "
+                            + "earlier run's (default: ${DEFAULT-VALUE}).")
     Path out = Path.of("memorize-out");
 
     @Override
     public Integer call() {
         boolean pretrained = model != null;
         checkFlags(pretrained);
-        parent.paths().readsDirectory("--model", model).replacesDirectory("--out", out, OUTPUTS).check();
+        parent.paths()
+                .readsDirectory("--model", model)
+                .replacesDirectory("--out", out, OUTPUTS)
+                .check();
         Plugins plugins = parent.plugins();
-        List<RunSpec> runs = plan(plugins, pretrained ? PretrainedMemorizeRun.DEFAULT_LEARNING_RATES : DEFAULT_LEARNING_RATES);
+        List<RunSpec> runs =
+                plan(plugins, pretrained ? PretrainedMemorizeRun.DEFAULT_LEARNING_RATES : DEFAULT_LEARNING_RATES);
         MemorizeSettings settings = new MemorizeSettings(
                 pairs != null ? pairs : pretrained ? PretrainedMemorizeRun.DEFAULT_PAIRS : DEFAULT_PAIRS,
                 pretrained ? ModelConfig.read(model).hiddenSize() : hidden,
@@ -125,8 +158,14 @@ public final class MemorizeCommand implements Callable<Integer> {
                 seed);
         Backend backend = engineOptions.backend(plugins);
         PrintWriter stdout = spec.commandLine().getOut();
-        stdout.printf("Memorizing %,d UUID pairs %son %s: %d run%s of %d steps%n", settings.pairs(),
-                pretrained ? "with " + model + " " : "", backend, runs.size(), runs.size() == 1 ? "" : "s", settings.steps());
+        stdout.printf(
+                "Memorizing %,d UUID pairs %son %s: %d run%s of %d steps%n",
+                settings.pairs(),
+                pretrained ? "with " + model + " " : "",
+                backend,
+                runs.size(),
+                runs.size() == 1 ? "" : "s",
+                settings.steps());
         stdout.flush();
         UuidPairs data = UuidPairs.generate(settings.pairs(), seed);
         boolean interactive = System.console() != null;
@@ -142,12 +181,23 @@ public final class MemorizeCommand implements Callable<Integer> {
             });
             results.add(result);
         }
-        MemorizeReport report = new MemorizeReport("memorize", settings.pairs(), seed, backend.engine().name(), deviceName(backend),
-                pretrained ? model.toString() : null, settings.hidden(), settings.steps(), settings.batch(), results);
+        MemorizeReport report = new MemorizeReport(
+                "memorize",
+                settings.pairs(),
+                seed,
+                backend.engine().name(),
+                deviceName(backend),
+                pretrained ? model.toString() : null,
+                settings.hidden(),
+                settings.steps(),
+                settings.batch(),
+                results);
         write(report);
         stdout.println();
         stdout.print(report.table());
-        stdout.printf("%nWrote %s, %s and %s%n", out.resolve("report.json"), out.resolve("report.md"), out.resolve("curves.png"));
+        stdout.printf(
+                "%nWrote %s, %s and %s%n",
+                out.resolve("report.json"), out.resolve("report.md"), out.resolve("curves.png"));
         stdout.flush();
         return 0;
     }
@@ -155,8 +205,10 @@ public final class MemorizeCommand implements Callable<Integer> {
     /** Every flag value, before anything is read or created. */
     private void checkFlags(boolean pretrained) {
         if (pretrained && spec.commandLine().getParseResult().hasMatchedOption("--hidden")) {
-            throw new ParameterException(spec.commandLine(), "--hidden " + hidden + " sets the width of the synthetic "
-                    + "network; with --model " + model + " the width is the model's own: drop --hidden");
+            throw new ParameterException(
+                    spec.commandLine(),
+                    "--hidden " + hidden + " sets the width of the synthetic " + "network; with --model " + model
+                            + " the width is the model's own: drop --hidden");
         }
         if (pairs != null) {
             FlagChecks.inRange(spec, "--pairs", pairs, 1, MAX_PAIRS);
@@ -181,7 +233,9 @@ public final class MemorizeCommand implements Callable<Integer> {
         try (StagedDirectory staged = StagedDirectory.start(out)) {
             Files.write(staged.path().resolve("report.json"), report.toJson().getBytes(StandardCharsets.UTF_8));
             Files.write(staged.path().resolve("curves.png"), AccuracyChart.png(report));
-            Files.write(staged.path().resolve("report.md"), report.markdown("curves.png").getBytes(StandardCharsets.UTF_8));
+            Files.write(
+                    staged.path().resolve("report.md"),
+                    report.markdown("curves.png").getBytes(StandardCharsets.UTF_8));
             staged.commit();
         } catch (IOException e) {
             throw new PeftException("Cannot write the report into " + out + ": " + e.getMessage(), e);
@@ -195,13 +249,14 @@ public final class MemorizeCommand implements Callable<Integer> {
         plugins.adapters().forEach(factory -> available.add(factory.name()));
         for (String method : methods) {
             if (!available.contains(method)) {
-                throw new ParameterException(spec.commandLine(), "Unknown method '" + method + "'. Available: " + available);
+                throw new ParameterException(
+                        spec.commandLine(), "Unknown method '" + method + "'. Available: " + available);
             }
         }
         for (String method : learningRates.keySet()) {
             if (!available.contains(method)) {
-                throw new ParameterException(spec.commandLine(), "--lr names unknown method '" + method + "'. Available: "
-                        + available);
+                throw new ParameterException(
+                        spec.commandLine(), "--lr names unknown method '" + method + "'. Available: " + available);
             }
         }
         if (operator != null) {
@@ -209,7 +264,8 @@ public final class MemorizeCommand implements Callable<Integer> {
         }
         List<RunSpec> runs = new ArrayList<>();
         for (String method : methods) {
-            float rate = learningRates.getOrDefault(method, defaultLearningRates.getOrDefault(method, FALLBACK_LEARNING_RATE));
+            float rate = learningRates.getOrDefault(
+                    method, defaultLearningRates.getOrDefault(method, FALLBACK_LEARNING_RATE));
             if (RunSpec.FFT.equals(method)) {
                 runs.add(new RunSpec(method, null, ranks.get(0), rate));
                 continue;

@@ -50,7 +50,8 @@ record MemorizeReport(
      */
     String table() {
         StringBuilder table = new StringBuilder();
-        table.append("| method | operator | rank | trainable params | char acc @30% | @50% | @70% | @90% | @100% | pair acc | seconds |\n");
+        table.append(
+                "| method | operator | rank | trainable params | char acc @30% | @50% | @70% | @90% | @100% | pair acc | seconds |\n");
         table.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (RunResult result : results) {
             table.append(String.format(
@@ -63,10 +64,12 @@ record MemorizeReport(
             for (double fraction : COLUMNS) {
                 table.append(String.format(Locale.ROOT, " %.1f |", 100 * result.charAccuracyAt(fraction)));
             }
-            table.append(String.format(Locale.ROOT, " %.1f | %.1f |\n", 100 * result.finalPairAccuracy(), result.seconds()));
+            table.append(
+                    String.format(Locale.ROOT, " %.1f | %.1f |\n", 100 * result.finalPairAccuracy(), result.seconds()));
         }
         for (RunResult result : results) {
-            result.divergence().ifPresent(note -> table.append("\n").append(note).append(".\n"));
+            result.divergence()
+                    .ifPresent(note -> table.append("\n").append(note).append(".\n"));
         }
         return table.toString();
     }
@@ -100,7 +103,13 @@ record MemorizeReport(
                         Locale.ROOT,
                         "# Memorizing %,d random UUID pairs%n%nEngine %s on %s; %s; %d steps of %d pairs; seed %d. "
                                 + "Accuracies are percentages on the training pairs (memorization is the point).%n%n",
-                        pairs, engine, device, modelDescription(), stepsPerRun, Math.min(batch, pairs), seed)
+                        pairs,
+                        engine,
+                        device,
+                        modelDescription(),
+                        stepsPerRun,
+                        Math.min(batch, pairs),
+                        seed)
                 + table()
                 + "\n![character accuracy against step](" + chartFile + ")\n";
     }

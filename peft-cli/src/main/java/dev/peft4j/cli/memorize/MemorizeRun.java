@@ -48,7 +48,13 @@ final class MemorizeRun {
      * @param progress where progress bars are drawn
      * @param interactive whether that is a terminal
      */
-    MemorizeRun(MemorizeSettings settings, UuidPairs pairs, Backend backend, Plugins plugins, PrintStream progress, boolean interactive) {
+    MemorizeRun(
+            MemorizeSettings settings,
+            UuidPairs pairs,
+            Backend backend,
+            Plugins plugins,
+            PrintStream progress,
+            boolean interactive) {
         this.settings = settings;
         this.pairs = pairs;
         this.backend = backend;
@@ -80,7 +86,8 @@ final class MemorizeRun {
                     .optDevices(new Device[] {backend.device()});
             AccuracyCurve curve = new AccuracyCurve(spec, settings.steps());
             ProgressBar bar = new ProgressBar(progress, spec.label(), settings.steps(), interactive);
-            try (optimizer; Trainer trainer = model.newTrainer(config)) {
+            try (optimizer;
+                    Trainer trainer = model.newTrainer(config)) {
                 evaluate(curve, 0, block, model.getNDManager());
                 int[] order = IntStream.range(0, pairs.size()).toArray();
                 Random shuffle = new Random(settings.seed() + 1);
@@ -113,7 +120,9 @@ final class MemorizeRun {
 
     private Block adapt(SequentialBlock base, RunSpec spec) {
         AdapterConfig config = ParameterBudget.forRun(spec, ModuleTree.linearLayers(base), plugins);
-        return PeftModel.wrap(base, plugins).addAdapter(ADAPTER, config, TargetModules.regex(".*")).block();
+        return PeftModel.wrap(base, plugins)
+                .addAdapter(ADAPTER, config, TargetModules.regex(".*"))
+                .block();
     }
 
     private static void shuffle(int[] order, Random random) {
@@ -148,18 +157,34 @@ final class MemorizeRun {
         double lossSum = 0;
         HexCrossEntropy lossFunction = new HexCrossEntropy();
         for (int from = 0; from < pairs.size(); from += EVAL_CHUNK) {
-            int[] chunk = IntStream.range(from, Math.min(pairs.size(), from + EVAL_CHUNK)).toArray();
+            int[] chunk = IntStream.range(from, Math.min(pairs.size(), from + EVAL_CHUNK))
+                    .toArray();
             try (NDManager manager = parent.newSubManager()) {
                 NDArray keys = pairs.encodeKeys(manager, chunk);
-                NDArray logits = block.forward(new ParameterStore(manager, false), new NDList(keys), false).singletonOrThrow();
-                NDArray predicted = logits.reshape(chunk.length, UuidPairs.LENGTH, UuidPairs.SYMBOLS).argMax(-1).toType(DataType.INT32, false);
+                NDArray logits = block.forward(new ParameterStore(manager, false), new NDList(keys), false)
+                        .singletonOrThrow();
+                NDArray predicted = logits.reshape(chunk.length, UuidPairs.LENGTH, UuidPairs.SYMBOLS)
+                        .argMax(-1)
+                        .toType(DataType.INT32, false);
                 NDArray correct = predicted.eq(pairs.valueDigits(manager, chunk));
-                NDArray charactersRight = correct.toType(DataType.FLOAT32, false).sum(new int[] {1});
+                NDArray charactersRight =
+                        correct.toType(DataType.FLOAT32, false).sum(new int[] {1});
                 correctCharacters += charactersRight.sum().getFloat();
-                correctPairs += charactersRight.eq(UuidPairs.LENGTH).toType(DataType.FLOAT32, false).sum().getFloat();
-                lossSum += chunk.length * lossFunction.evaluate(new NDList(pairs.encodeValues(manager, chunk)), new NDList(logits)).getFloat();
+                correctPairs += charactersRight
+                        .eq(UuidPairs.LENGTH)
+                        .toType(DataType.FLOAT32, false)
+                        .sum()
+                        .getFloat();
+                lossSum += chunk.length
+                        * lossFunction
+                                .evaluate(new NDList(pairs.encodeValues(manager, chunk)), new NDList(logits))
+                                .getFloat();
             }
         }
-        curve.add(step, correctCharacters / ((double) pairs.size() * UuidPairs.LENGTH), correctPairs / pairs.size(), lossSum / pairs.size());
+        curve.add(
+                step,
+                correctCharacters / ((double) pairs.size() * UuidPairs.LENGTH),
+                correctPairs / pairs.size(),
+                lossSum / pairs.size());
     }
 }

@@ -33,11 +33,13 @@ final class ParameterBudget {
      */
     static AdapterConfig forRun(RunSpec spec, List<ModuleTree.LinearLayer> layers, Plugins plugins) {
         AdapterFactory factory = plugins.adapter(spec.method());
-        AdapterConfig.Builder builder = AdapterConfig.builder(spec.method()).setRank(spec.rank()).optAlpha(2f * spec.rank());
+        AdapterConfig.Builder builder =
+                AdapterConfig.builder(spec.method()).setRank(spec.rank()).optAlpha(2f * spec.rank());
         if (spec.operator() != null) {
             builder.optOption("operator", spec.operator()).optOption("generalized", "true");
         }
-        List<AdapterTarget> targets = layers.stream().map(ParameterBudget::target).toList();
+        List<AdapterTarget> targets =
+                layers.stream().map(ParameterBudget::target).toList();
         return balance(factory, builder.build(), targets, loraBudget(spec.rank(), targets), plugins);
     }
 
@@ -58,7 +60,9 @@ final class ParameterBudget {
      * @return Σ r·(d + k)
      */
     static long loraBudget(int rank, List<AdapterTarget> layers) {
-        return layers.stream().mapToLong(t -> (long) rank * (t.inFeatures() + t.outFeatures())).sum();
+        return layers.stream()
+                .mapToLong(t -> (long) rank * (t.inFeatures() + t.outFeatures()))
+                .sum();
     }
 
     /**
@@ -105,6 +109,7 @@ final class ParameterBudget {
 
     private static long count(
             AdapterFactory factory, AdapterConfig config, AdapterTarget layer, int rank, Plugins plugins) {
-        return factory.create(config.toBuilder().setRank(rank).build(), layer, plugins).trainableParameterCount();
+        return factory.create(config.toBuilder().setRank(rank).build(), layer, plugins)
+                .trainableParameterCount();
     }
 }

@@ -51,7 +51,8 @@ final class PretrainedMemorizeRun {
      * stories260k at the default settings, r = 8, seed 42: 1e-3, 2e-3, 3e-3, 5e-3, 1e-2 for the
      * adapters (7e-3 too for LoRA and MoRA), 3e-4, 1e-3, 3e-3 for full fine-tuning.
      */
-    static final Map<String, Float> DEFAULT_LEARNING_RATES = Map.of("fft", 1e-3f, "lora", 5e-3f, "dora", 3e-3f, "mora", 5e-3f);
+    static final Map<String, Float> DEFAULT_LEARNING_RATES =
+            Map.of("fft", 1e-3f, "lora", 5e-3f, "dora", 3e-3f, "mora", 5e-3f);
 
     private static final String ADAPTER = "memorize";
     private static final float MAX_GRAD_NORM = 1f;
@@ -77,7 +78,13 @@ final class PretrainedMemorizeRun {
      * @param interactive whether that is a terminal
      */
     PretrainedMemorizeRun(
-            Path model, MemorizeSettings settings, UuidPairs pairs, Backend backend, Plugins plugins, PrintStream progress, boolean interactive) {
+            Path model,
+            MemorizeSettings settings,
+            UuidPairs pairs,
+            Backend backend,
+            Plugins plugins,
+            PrintStream progress,
+            boolean interactive) {
         this.model = model;
         this.settings = settings;
         this.pairs = pairs;
@@ -108,10 +115,14 @@ final class PretrainedMemorizeRun {
                 trained = ModuleTree.baseParameters(lm.block()).values();
             } else {
                 peft = adapt(lm.block(), spec);
-                trained = lm.block().getParameters().values().stream().filter(Parameter::requiresGradient).toList();
+                trained = lm.block().getParameters().values().stream()
+                        .filter(Parameter::requiresGradient)
+                        .toList();
             }
-            long trainable = trained.stream().mapToLong(p -> p.getShape().size()).sum();
-            Batches batches = new Batches(data.examples(), Math.min(settings.batch(), data.size()), eos, settings.seed());
+            long trainable =
+                    trained.stream().mapToLong(p -> p.getShape().size()).sum();
+            Batches batches =
+                    new Batches(data.examples(), Math.min(settings.batch(), data.size()), eos, settings.seed());
             AccuracyCurve curve = new AccuracyCurve(spec, settings.steps());
             ProgressBar bar = new ProgressBar(progress, spec.label(), settings.steps(), interactive);
             try (RestartableAdamW optimizer = spec.optimizer()) {
@@ -184,7 +195,8 @@ final class PretrainedMemorizeRun {
             }
         }
         Perplexity perplexity = new Perplexity(lm, EVAL_CHUNK);
-        double completionNll = summedNll(perplexity.score(data.sequences())) - summedNll(perplexity.score(data.prompts()));
+        double completionNll =
+                summedNll(perplexity.score(data.sequences())) - summedNll(perplexity.score(data.prompts()));
         curve.add(step, characters / data.size(), exact / data.size(), completionNll / data.completionTokens());
     }
 

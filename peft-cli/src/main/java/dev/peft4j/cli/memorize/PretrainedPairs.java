@@ -22,13 +22,18 @@ final class PretrainedPairs {
     private final long completionTokens;
     private final int longestCompletion;
 
-    private PretrainedPairs(List<String> values, List<long[]> prompts, List<long[]> sequences, List<TrainingExample> examples) {
+    private PretrainedPairs(
+            List<String> values, List<long[]> prompts, List<long[]> sequences, List<TrainingExample> examples) {
         this.values = List.copyOf(values);
         this.prompts = List.copyOf(prompts);
         this.sequences = List.copyOf(sequences);
         this.examples = List.copyOf(examples);
-        this.completionTokens = examples.stream().mapToLong(TrainingExample::trainedTokens).sum();
-        this.longestCompletion = Math.toIntExact(examples.stream().mapToLong(TrainingExample::trainedTokens).max().orElseThrow());
+        this.completionTokens =
+                examples.stream().mapToLong(TrainingExample::trainedTokens).sum();
+        this.longestCompletion = Math.toIntExact(examples.stream()
+                .mapToLong(TrainingExample::trainedTokens)
+                .max()
+                .orElseThrow());
     }
 
     /**

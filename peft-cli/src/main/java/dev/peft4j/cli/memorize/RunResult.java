@@ -42,9 +42,11 @@ record RunResult(
      * @return for example {@code lora r=8 diverged at step 2 …}, or empty when the run did not diverge
      */
     Optional<String> divergence() {
-        return Optional.ofNullable(divergedAtStep).map(step -> label() + " diverged at step " + step
-                + " (the loss or a metric was no longer finite; learning rate " + learningRate + "): its results stop at "
-                + "the last finite measurement; lower the rate with --lr " + method + "=VALUE");
+        return Optional.ofNullable(divergedAtStep)
+                .map(step -> label() + " diverged at step " + step
+                        + " (the loss or a metric was no longer finite; learning rate " + learningRate
+                        + "): its results stop at "
+                        + "the last finite measurement; lower the rate with --lr " + method + "=VALUE");
     }
 
     /**

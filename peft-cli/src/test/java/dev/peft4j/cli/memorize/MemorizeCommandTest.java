@@ -20,20 +20,44 @@ import org.junit.jupiter.api.io.TempDir;
 class MemorizeCommandTest {
 
     private static final List<String> RESULT_FIELDS = List.of(
-            "method", "operator", "rank", "trainableParams", "steps", "charAccuracy", "pairAccuracy", "loss",
-            "finalCharAccuracy", "finalPairAccuracy", "seconds");
+            "method",
+            "operator",
+            "rank",
+            "trainableParams",
+            "steps",
+            "charAccuracy",
+            "pairAccuracy",
+            "loss",
+            "finalCharAccuracy",
+            "finalPairAccuracy",
+            "seconds");
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     @Test
     void aTinyRunWritesTheReportChartAndTable() throws IOException {
         CommandRunner.Result result = CommandRunner.run(
-                "memorize", "--pairs", "24", "--steps", "40", "--hidden", "64", "--batch", "24",
-                "--methods", "fft,lora,dora,mora", "--lr", "lora=0.02", "--out", dir.toString());
+                "memorize",
+                "--pairs",
+                "24",
+                "--steps",
+                "40",
+                "--hidden",
+                "64",
+                "--batch",
+                "24",
+                "--methods",
+                "fft,lora,dora,mora",
+                "--lr",
+                "lora=0.02",
+                "--out",
+                dir.toString());
         assertEquals(0, result.status(), result.err());
         assertTrue(result.out().contains("| method | operator | rank | trainable params |"), result.out());
 
-        JsonObject report = JsonParser.parseString(Files.readString(dir.resolve("report.json"))).getAsJsonObject();
+        JsonObject report = JsonParser.parseString(Files.readString(dir.resolve("report.json")))
+                .getAsJsonObject();
         assertEquals("memorize", report.get("task").getAsString());
         assertEquals(24, report.get("pairs").getAsInt());
         assertEquals(42, report.get("seed").getAsLong());
@@ -63,9 +87,12 @@ class MemorizeCommandTest {
         for (int i = 2; i < 4; i++) {
             JsonObject run = results.get(i).getAsJsonObject();
             long params = run.get("trainableParams").getAsLong();
-            assertTrue(Math.abs(params - loraBudget) <= 0.03 * loraBudget, run.get("method") + " within 3%: " + params + " vs " + loraBudget);
+            assertTrue(
+                    Math.abs(params - loraBudget) <= 0.03 * loraBudget,
+                    run.get("method") + " within 3%: " + params + " vs " + loraBudget);
         }
-        assertEquals("rotation", results.get(3).getAsJsonObject().get("operator").getAsString(), "rotation for small ranks");
+        assertEquals(
+                "rotation", results.get(3).getAsJsonObject().get("operator").getAsString(), "rotation for small ranks");
         assertTrue(results.get(1).getAsJsonObject().get("operator").isJsonNull());
 
         byte[] png = Files.readAllBytes(dir.resolve("curves.png"));
@@ -84,8 +111,12 @@ class MemorizeCommandTest {
         assertError(1, "Unknown operator 'nope'. Available: [", "memorize", "--operator", "nope");
         assertError(2, "--lr names unknown method 'sgd'", "memorize", "--lr", "sgd=0.1");
         Path file = Files.writeString(dir.resolve("a-file"), "x");
-        assertError(1, file.resolve("out") + " (--out) cannot be created: " + file + " is not a directory", "memorize",
-                "--out", file.resolve("out").toString());
+        assertError(
+                1,
+                file.resolve("out") + " (--out) cannot be created: " + file + " is not a directory",
+                "memorize",
+                "--out",
+                file.resolve("out").toString());
     }
 
     private void assertError(int status, String expectedStart, String... args) {

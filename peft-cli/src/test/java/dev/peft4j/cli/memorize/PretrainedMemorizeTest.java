@@ -26,20 +26,41 @@ class PretrainedMemorizeTest {
 
     private static final List<String> FIELDS = List.of("task", "pairs", "seed", "engine", "device", "model", "results");
     private static final List<String> RESULT_FIELDS = List.of(
-            "method", "operator", "rank", "trainableParams", "steps", "charAccuracy", "pairAccuracy", "loss",
-            "finalCharAccuracy", "finalPairAccuracy", "seconds");
+            "method",
+            "operator",
+            "rank",
+            "trainableParams",
+            "steps",
+            "charAccuracy",
+            "pairAccuracy",
+            "loss",
+            "finalCharAccuracy",
+            "finalPairAccuracy",
+            "seconds");
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     @Test
     void aShortRunOnStories260kWritesTheReport() throws IOException {
         Path model = Stories260k.directory();
         CommandRunner.Result result = CommandRunner.run(
-                "memorize", "--model", model.toString(), "--pairs", "6", "--steps", "4", "--batch", "6", "--out", dir.toString());
+                "memorize",
+                "--model",
+                model.toString(),
+                "--pairs",
+                "6",
+                "--steps",
+                "4",
+                "--batch",
+                "6",
+                "--out",
+                dir.toString());
         assertEquals(0, result.status(), result.err());
         assertTrue(result.out().contains("| method | operator | rank | trainable params |"), result.out());
 
-        JsonObject report = JsonParser.parseString(Files.readString(dir.resolve("report.json"))).getAsJsonObject();
+        JsonObject report = JsonParser.parseString(Files.readString(dir.resolve("report.json")))
+                .getAsJsonObject();
         for (String field : FIELDS) {
             assertTrue(report.has(field), "report.json has " + field);
         }
@@ -47,9 +68,13 @@ class PretrainedMemorizeTest {
         assertEquals(64, report.get("hidden").getAsInt(), "the model's own width");
         assertEquals(6, report.get("pairs").getAsInt());
         JsonArray results = report.getAsJsonArray("results");
-        assertEquals(List.of("fft", "lora", "dora", "mora"), results.asList().stream()
-                .map(run -> run.getAsJsonObject().get("method").getAsString()).toList());
-        long loraBudget = results.get(1).getAsJsonObject().get("trainableParams").getAsLong();
+        assertEquals(
+                List.of("fft", "lora", "dora", "mora"),
+                results.asList().stream()
+                        .map(run -> run.getAsJsonObject().get("method").getAsString())
+                        .toList());
+        long loraBudget =
+                results.get(1).getAsJsonObject().get("trainableParams").getAsLong();
         // all-linear on 5 Llama layers: q, o 64→64; k, v 64→32; gate, up 64→172; down 172→64; no lm_head (tied)
         assertEquals(5L * 8 * (2 * 128 + 2 * 96 + 3 * 236), loraBudget);
         for (JsonElement element : results) {
@@ -57,7 +82,11 @@ class PretrainedMemorizeTest {
             for (String field : RESULT_FIELDS) {
                 assertTrue(run.has(field), "results[] has " + field + ": " + run);
             }
-            assertEquals(4, run.getAsJsonArray("steps").get(run.getAsJsonArray("steps").size() - 1).getAsInt());
+            assertEquals(
+                    4,
+                    run.getAsJsonArray("steps")
+                            .get(run.getAsJsonArray("steps").size() - 1)
+                            .getAsInt());
             for (String series : List.of("charAccuracy", "pairAccuracy")) {
                 for (JsonElement value : run.getAsJsonArray(series)) {
                     assertTrue(value.getAsDouble() >= 0 && value.getAsDouble() <= 1, series + " in [0, 1]: " + run);
@@ -68,7 +97,9 @@ class PretrainedMemorizeTest {
             if (run.get("method").getAsString().equals("fft")) {
                 assertEquals(260_032, params, "full fine-tuning trains every weight");
             } else {
-                assertTrue(Math.abs(params - loraBudget) <= 0.03 * loraBudget, run.get("method") + " within 3%: " + params);
+                assertTrue(
+                        Math.abs(params - loraBudget) <= 0.03 * loraBudget,
+                        run.get("method") + " within 3%: " + params);
             }
         }
         assertTrue(Files.readString(dir.resolve("report.md")).contains("model stories260k (hidden width 64)"));
@@ -79,9 +110,17 @@ class PretrainedMemorizeTest {
     @Test
     void hiddenWithModelIsAnError() {
         CommandRunner.Result result = CommandRunner.run(
-                "memorize", "--model", dir.resolve("any-model").toString(), "--hidden", "128", "--out", dir.resolve("out").toString());
+                "memorize",
+                "--model",
+                dir.resolve("any-model").toString(),
+                "--hidden",
+                "128",
+                "--out",
+                dir.resolve("out").toString());
         assertEquals(2, result.status(), result.out());
-        assertTrue(result.err().startsWith("peft4j: --hidden 128 sets the width of the synthetic network; with --model "), result.err());
+        assertTrue(
+                result.err().startsWith("peft4j: --hidden 128 sets the width of the synthetic network; with --model "),
+                result.err());
         assertFalse(Files.exists(dir.resolve("out")), "nothing written");
     }
 
@@ -98,9 +137,11 @@ class PretrainedMemorizeTest {
                 assertArrayEquals(tokenizer.encode(pairs.keyText(i), true), prompt);
                 assertArrayEquals(prompt, Arrays.copyOf(ids, prompt.length), "the prompt comes first");
                 assertEquals(2, ids[ids.length - 1], "then the value and EOS");
-                assertEquals(pairs.valueText(i), tokenizer.decode(Arrays.copyOfRange(ids, prompt.length, ids.length), true));
+                assertEquals(
+                        pairs.valueText(i), tokenizer.decode(Arrays.copyOfRange(ids, prompt.length, ids.length), true));
                 for (int t = 0; t < ids.length; t++) {
-                    assertEquals(t >= prompt.length, example.trained()[t], "loss on the value and EOS only, token " + t);
+                    assertEquals(
+                            t >= prompt.length, example.trained()[t], "loss on the value and EOS only, token " + t);
                 }
                 assertTrue(data.longestCompletion() >= ids.length - prompt.length);
             }
@@ -114,8 +155,10 @@ class PretrainedMemorizeTest {
         assertEquals(0.75, PretrainedPairs.characterAccuracy("0a1b", "fa1b"));
         assertEquals(0.5, PretrainedPairs.characterAccuracy("0a1b", "0a"), "missing characters are wrong");
         assertEquals(0.0, PretrainedPairs.characterAccuracy("0a1b", ""));
-        assertEquals(1.0, PretrainedPairs.characterAccuracy("0a1b", "0a1bffff"), "characters past the value are ignored");
-        assertEquals(0.0, PretrainedPairs.characterAccuracy("0a1b", "a1b0"), "a shifted answer is wrong at every position");
+        assertEquals(
+                1.0, PretrainedPairs.characterAccuracy("0a1b", "0a1bffff"), "characters past the value are ignored");
+        assertEquals(
+                0.0, PretrainedPairs.characterAccuracy("0a1b", "a1b0"), "a shifted answer is wrong at every position");
         assertEquals(0.25, PretrainedPairs.characterAccuracy("0a1b", "1111"));
         assertEquals("0a1b", PretrainedPairs.answer(" 0a1b"), "the separating space is not part of the answer");
         assertEquals("0a1b", PretrainedPairs.answer("0a1b"));

@@ -56,8 +56,9 @@ public final class AdapterDirectory implements AutoCloseable {
         this.method = method;
         this.weights = weights;
         List<String> found = new ArrayList<>();
-        method.unreadKeys().forEach(key -> found.add(key + " is set, but the adapter method '" + method.factory().name()
-                + "' does not read it: its meaning would be lost"));
+        method.unreadKeys()
+                .forEach(key -> found.add(key + " is set, but the adapter method '"
+                        + method.factory().name() + "' does not read it: its meaning would be lost"));
         Map<String, Map<String, String>> byModule = new LinkedHashMap<>();
         Map<String, String> saved = new LinkedHashMap<>();
         for (String name : weights.tensors().keySet()) {
@@ -69,8 +70,9 @@ public final class AdapterDirectory implements AutoCloseable {
             found.add("no adapter tensors: expected names like " + TENSOR_PREFIX + "<module>.lora_A.weight");
         }
         AdapterFileFormat format = method.factory().fileFormat();
-        grouped.values().forEach(module -> format.problems(stored(module), moduleConfig(module.path()))
-                .forEach(problem -> found.add("module '" + module.path() + "': " + problem)));
+        grouped.values()
+                .forEach(module -> format.problems(stored(module), moduleConfig(module.path()))
+                        .forEach(problem -> found.add("module '" + module.path() + "': " + problem)));
         this.modules = Collections.unmodifiableMap(grouped);
         this.savedTensors = Collections.unmodifiableMap(saved);
         this.problems = List.copyOf(found);
@@ -165,7 +167,9 @@ public final class AdapterDirectory implements AutoCloseable {
      */
     public StoredModule stored(AdapterModule module) {
         Map<String, Shape> shapes = new LinkedHashMap<>();
-        module.tensors().forEach((parameter, tensor) -> shapes.put(parameter, weights.tensor(tensor).shape()));
+        module.tensors()
+                .forEach((parameter, tensor) ->
+                        shapes.put(parameter, weights.tensor(tensor).shape()));
         return new StoredModule(module.path(), shapes);
     }
 
@@ -238,6 +242,7 @@ public final class AdapterDirectory implements AutoCloseable {
             saved.put(rest, name);
             return;
         }
-        byModule.computeIfAbsent(rest.substring(0, split), key -> new LinkedHashMap<>()).put(rest.substring(split + 1), name);
+        byModule.computeIfAbsent(rest.substring(0, split), key -> new LinkedHashMap<>())
+                .put(rest.substring(split + 1), name);
     }
 }

@@ -32,8 +32,15 @@ public record AdapterFileMethod(AdapterFactory factory, AdapterConfig config, Li
 
     /** Keys that only describe how a file was made, never what the adapter computes. */
     private static final Set<String> INFORMATIONAL_KEYS = Set.of(
-            "auto_mapping", "inference_mode", "revision", "peft_version", "megatron_core", "qalora_group_size",
-            "layers_pattern", PeftAdapterConfig.PEFT4J_OPTIONS, PeftAdapterConfig.PEFT4J_METHOD);
+            "auto_mapping",
+            "inference_mode",
+            "revision",
+            "peft_version",
+            "megatron_core",
+            "qalora_group_size",
+            "layers_pattern",
+            PeftAdapterConfig.PEFT4J_OPTIONS,
+            PeftAdapterConfig.PEFT4J_METHOD);
 
     /**
      * Freezes the list.
@@ -70,7 +77,8 @@ public record AdapterFileMethod(AdapterFactory factory, AdapterConfig config, Li
         } catch (PeftException e) {
             throw new PeftException(source + ": " + e.getMessage(), e);
         }
-        return new AdapterFileMethod(factory, file.adapterConfig(factory.name(), options), setKeys(file, format.keys()));
+        return new AdapterFileMethod(
+                factory, file.adapterConfig(factory.name(), options), setKeys(file, format.keys()));
     }
 
     private static PeftException unclaimed(PeftAdapterConfig file, String source) {
@@ -99,8 +107,10 @@ public record AdapterFileMethod(AdapterFactory factory, AdapterConfig config, Li
      */
     static Optional<AdapterFactory> claimant(AdapterFileKeys keys, Plugins plugins) {
         Map<AdapterFactory, Claim> claims = new LinkedHashMap<>();
-        plugins.adapters().forEach(factory -> claims.put(factory, factory.fileFormat().claim(keys)));
-        Claim strongest = claims.values().stream().max(Comparator.naturalOrder()).orElse(Claim.NONE);
+        plugins.adapters()
+                .forEach(factory -> claims.put(factory, factory.fileFormat().claim(keys)));
+        Claim strongest =
+                claims.values().stream().max(Comparator.naturalOrder()).orElse(Claim.NONE);
         if (strongest == Claim.NONE) {
             return Optional.empty();
         }
@@ -112,7 +122,10 @@ public record AdapterFileMethod(AdapterFactory factory, AdapterConfig config, Li
             throw new PeftException(keys.source() + ": the adapter methods " + claiming + " all read it as theirs; "
                     + "a file may set the flag of one variant only");
         }
-        return claims.entrySet().stream().filter(claim -> claim.getValue() == strongest).map(Map.Entry::getKey).findFirst();
+        return claims.entrySet().stream()
+                .filter(claim -> claim.getValue() == strongest)
+                .map(Map.Entry::getKey)
+                .findFirst();
     }
 
     /**
@@ -136,7 +149,8 @@ public record AdapterFileMethod(AdapterFactory factory, AdapterConfig config, Li
      */
     public void requireEveryKeyRead(String source) {
         if (!unreadKeys.isEmpty()) {
-            throw new PeftException(source + ": " + String.join(", ", unreadKeys) + (unreadKeys.size() == 1 ? " is" : " are")
+            throw new PeftException(source + ": " + String.join(", ", unreadKeys)
+                    + (unreadKeys.size() == 1 ? " is" : " are")
                     + " set, but the adapter method '" + factory.name() + "' does not read "
                     + (unreadKeys.size() == 1 ? "it" : "them") + ", so the adapter would not be what the file means. "
                     + "Add the plugin of the method that reads " + (unreadKeys.size() == 1 ? "it" : "them")

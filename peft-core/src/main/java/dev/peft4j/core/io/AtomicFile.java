@@ -114,8 +114,9 @@ public final class AtomicFile implements AutoCloseable {
                 done += moved;
             }
         } catch (IOException e) {
-            throw new PeftException("Cannot copy from " + sourceName + " to " + target + " (temporary file "
-                    + temporary + "): " + e, e);
+            throw new PeftException(
+                    "Cannot copy from " + sourceName + " to " + target + " (temporary file " + temporary + "): " + e,
+                    e);
         }
     }
 

@@ -85,6 +85,7 @@ final class JsonValues {
             map.forEach((key, item) -> object.add(String.valueOf(key), toJson(item)));
             return object;
         }
-        throw new IllegalArgumentException("Not a JSON value: " + value.getClass().getName());
+        throw new IllegalArgumentException(
+                "Not a JSON value: " + value.getClass().getName());
     }
 }

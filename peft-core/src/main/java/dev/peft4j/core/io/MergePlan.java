@@ -60,7 +60,11 @@ final class MergePlan {
      * @throws PeftException naming the module and the tensor when the adapter is inconsistent, a
      *     base tensor is missing, or a dtype or shape does not fit
      */
-    static MergePlan of(SafetensorsFile base, AdapterDirectory adapter, PathMap pathMap, Plugins plugins,
+    static MergePlan of(
+            SafetensorsFile base,
+            AdapterDirectory adapter,
+            PathMap pathMap,
+            Plugins plugins,
             Predicate<String> inThisFile) {
         if (!adapter.problems().isEmpty()) {
             throw new PeftException("Adapter " + adapter.path() + " is inconsistent, so it is not merged: "
@@ -87,8 +91,9 @@ final class MergePlan {
             TensorSpec replaced = baseTensor(base, target, "the saved tensor '" + tensor + "', which replaces it");
             TensorSpec saved = adapter.weights().floatingTensor(tensor);
             if (!saved.shape().equals(replaced.shape())) {
-                throw new PeftException("Adapter tensor '" + tensor + "' has shape " + saved.shape() + " but base tensor '"
-                        + target + "' has " + replaced.shape() + "; a saved tensor replaces its base tensor whole");
+                throw new PeftException(
+                        "Adapter tensor '" + tensor + "' has shape " + saved.shape() + " but base tensor '" + target
+                                + "' has " + replaced.shape() + "; a saved tensor replaces its base tensor whole");
             }
             if (merges.containsKey(target)) {
                 throw new PeftException("Base tensor '" + target + "' would be merged with module '"
@@ -148,14 +153,16 @@ final class MergePlan {
         Map<String, String> tensors = new LinkedHashMap<>();
         for (Map.Entry<String, Parameter> parameter : created.peftParameters().entrySet()) {
             String name = parameter.getKey();
-            String tensor = adapter.tensor(module, name).orElseThrow(() -> new PeftException("Adapter tensor '"
-                    + AdapterDirectory.TENSOR_PREFIX + path + "." + name + "' is missing: " + created
-                    + " needs it to merge module '" + path + "'"));
+            String tensor = adapter.tensor(module, name)
+                    .orElseThrow(() -> new PeftException("Adapter tensor '"
+                            + AdapterDirectory.TENSOR_PREFIX + path + "." + name + "' is missing: " + created
+                            + " needs it to merge module '" + path + "'"));
             Shape found = adapter.weights().floatingTensor(tensor).shape();
             Shape expected = parameter.getValue().getShape();
             if (!found.equals(expected)) {
                 throw new PeftException("Adapter tensor '" + tensor + "' has shape " + found + ", but base tensor '"
-                        + target + "' of shape " + shape + (fanInFanOut ? ", stored (in, out) as fan_in_fan_out says," : "")
+                        + target + "' of shape " + shape
+                        + (fanInFanOut ? ", stored (in, out) as fan_in_fan_out says," : "")
                         + " gives d = " + d + " and k = " + k + ", for which " + created + " needs " + expected);
             }
             tensors.put(name, tensor);

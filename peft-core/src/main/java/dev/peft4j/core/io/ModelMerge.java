@@ -49,9 +49,14 @@ public final class ModelMerge {
      *     shard, a module's weight is in no shard, the output exists, or anything a single-file merge refuses
      */
     public static StreamingMerge.Summary merge(
-            Path baseDirectory, Path adapterDirectory, Path outputDirectory, NDManager manager, StreamingMerge.Options options) {
+            Path baseDirectory,
+            Path adapterDirectory,
+            Path outputDirectory,
+            NDManager manager,
+            StreamingMerge.Options options) {
         if (Files.exists(outputDirectory)) {
-            throw new PeftException("The output " + outputDirectory + " exists; merging into a model directory writes a new one");
+            throw new PeftException(
+                    "The output " + outputDirectory + " exists; merging into a model directory writes a new one");
         }
         Map<String, Set<String>> shards = shards(baseDirectory);
         requireEveryTargetInAShard(baseDirectory, adapterDirectory, shards, options);
@@ -60,8 +65,13 @@ public final class ModelMerge {
         int copied = 0;
         try (StagedDirectory output = StagedDirectory.start(outputDirectory)) {
             for (Map.Entry<String, Set<String>> shard : shards.entrySet()) {
-                StreamingMerge.Summary summary = StreamingMerge.merge(baseDirectory.resolve(shard.getKey()), adapterDirectory,
-                        output.path().resolve(shard.getKey()), manager, options, shard.getValue()::contains);
+                StreamingMerge.Summary summary = StreamingMerge.merge(
+                        baseDirectory.resolve(shard.getKey()),
+                        adapterDirectory,
+                        output.path().resolve(shard.getKey()),
+                        manager,
+                        options,
+                        shard.getValue()::contains);
                 merged += summary.merged();
                 replaced += summary.replaced();
                 copied += summary.copied();
@@ -97,12 +107,13 @@ public final class ModelMerge {
             throw new PeftException(index + " has no \"weight_map\" object");
         }
         for (Map.Entry<String, JsonElement> entry : weightMap.getAsJsonObject().entrySet()) {
-            String shard = StrictJson.string(entry.getValue()).orElseThrow(() -> new PeftException(index + ": weight_map[\""
-                    + entry.getKey() + "\"] is " + StrictJson.preview(entry.getValue()) + ", expected a shard file name"));
+            String shard = StrictJson.string(entry.getValue())
+                    .orElseThrow(() -> new PeftException(index + ": weight_map[\"" + entry.getKey() + "\"] is "
+                            + StrictJson.preview(entry.getValue()) + ", expected a shard file name"));
             Path file = directory.resolve(shard).normalize();
             if (!directory.normalize().equals(file.getParent()) || !Files.isRegularFile(file)) {
-                throw new PeftException(index + " names shard " + shard + " (for " + entry.getKey() + "), which is not a file of "
-                        + directory);
+                throw new PeftException(index + " names shard " + shard + " (for " + entry.getKey()
+                        + "), which is not a file of " + directory);
             }
             shards.computeIfAbsent(shard, name -> new LinkedHashSet<>()).add(entry.getKey());
         }
@@ -128,8 +139,8 @@ public final class ModelMerge {
             });
         }
         if (!missing.isEmpty()) {
-            throw new PeftException("The model in " + base + " has no tensor " + missing
-                    + " that the adapter in " + adapterDirectory + " merges into; map the names with --prefix-map if they differ");
+            throw new PeftException("The model in " + base + " has no tensor " + missing + " that the adapter in "
+                    + adapterDirectory + " merges into; map the names with --prefix-map if they differ");
         }
     }
 
@@ -142,7 +153,8 @@ public final class ModelMerge {
                 }
             }
         } catch (IOException e) {
-            throw new PeftException("Cannot copy the model files of " + base + " to " + output + ": " + e.getMessage(), e);
+            throw new PeftException(
+                    "Cannot copy the model files of " + base + " to " + output + ": " + e.getMessage(), e);
         }
     }
 }

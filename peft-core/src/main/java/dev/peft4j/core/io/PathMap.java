@@ -31,7 +31,8 @@ public record PathMap(List<PathMap.Rule> rules) {
             Objects.requireNonNull(from, "from");
             Objects.requireNonNull(to, "to");
             if (from.startsWith(".") || from.endsWith(".") || to.startsWith(".") || to.endsWith(".")) {
-                throw new IllegalArgumentException("Path map rule " + from + "=" + to + " must not start or end with '.'");
+                throw new IllegalArgumentException(
+                        "Path map rule " + from + "=" + to + " must not start or end with '.'");
             }
         }
     }
@@ -102,6 +103,7 @@ public record PathMap(List<PathMap.Rule> rules) {
      * @return the inverse
      */
     public PathMap inverse() {
-        return new PathMap(rules.stream().map(rule -> new Rule(rule.to(), rule.from())).toList());
+        return new PathMap(
+                rules.stream().map(rule -> new Rule(rule.to(), rule.from())).toList());
     }
 }

@@ -73,9 +73,20 @@ public record PeftAdapterConfig(
 
     /** The keys this record models, in PEFT's spelling. */
     static final Set<String> MODELED_KEYS = Set.of(
-            "peft_type", "r", "lora_alpha", "lora_dropout", "use_rslora", "rank_pattern", "alpha_pattern",
-            "target_modules", "fan_in_fan_out", "modules_to_save", "bias", "init_lora_weights",
-            "base_model_name_or_path", "task_type");
+            "peft_type",
+            "r",
+            "lora_alpha",
+            "lora_dropout",
+            "use_rslora",
+            "rank_pattern",
+            "alpha_pattern",
+            "target_modules",
+            "fan_in_fan_out",
+            "modules_to_save",
+            "bias",
+            "init_lora_weights",
+            "base_model_name_or_path",
+            "task_type");
 
     /** PEFT's {@code bias} setting. */
     public enum Bias {
@@ -171,7 +182,8 @@ public record PeftAdapterConfig(
             }
         }
         JsonElement method = otherKeys.get(PEFT4J_METHOD);
-        if (method != null && StrictJson.string(method).filter(name -> !name.isBlank()).isEmpty()) {
+        if (method != null
+                && StrictJson.string(method).filter(name -> !name.isBlank()).isEmpty()) {
             throw new IllegalArgumentException(
                     PEFT4J_METHOD + " must be a string naming the adapter method, got " + StrictJson.preview(method));
         }
@@ -457,9 +469,23 @@ public record PeftAdapterConfig(
          * @throws IllegalArgumentException naming the PEFT key whose value is invalid
          */
         public PeftAdapterConfig build() {
-            return new PeftAdapterConfig(LORA, r, loraAlpha, loraDropout, useRslora, rankPattern, alphaPattern,
-                    targetModules, targetModulesRegex, fanInFanOut, modulesToSave, bias, initLoraWeights,
-                    baseModelNameOrPath, taskType, otherKeys);
+            return new PeftAdapterConfig(
+                    LORA,
+                    r,
+                    loraAlpha,
+                    loraDropout,
+                    useRslora,
+                    rankPattern,
+                    alphaPattern,
+                    targetModules,
+                    targetModulesRegex,
+                    fanInFanOut,
+                    modulesToSave,
+                    bias,
+                    initLoraWeights,
+                    baseModelNameOrPath,
+                    taskType,
+                    otherKeys);
         }
     }
 }

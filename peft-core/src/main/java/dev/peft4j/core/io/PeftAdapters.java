@@ -20,8 +20,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -56,7 +56,8 @@ public final class PeftAdapters {
      * @param modelToPeft rewrites the model's module paths into the PEFT model's
      * @param baseModel the {@code base_model_name_or_path} to record, or {@code null}
      */
-    public static void save(PeftModel model, String adapterName, Path directory, PathMap modelToPeft, String baseModel) {
+    public static void save(
+            PeftModel model, String adapterName, Path directory, PathMap modelToPeft, String baseModel) {
         save(model, adapterName, directory, modelToPeft, new BaseModel(baseModel, null, false));
     }
 
@@ -80,7 +81,8 @@ public final class PeftAdapters {
      * @param modelToPeft rewrites the model's module paths into the PEFT model's
      * @param baseModel the base model's name, task type and weight layout
      */
-    public static void save(PeftModel model, String adapterName, Path directory, PathMap modelToPeft, BaseModel baseModel) {
+    public static void save(
+            PeftModel model, String adapterName, Path directory, PathMap modelToPeft, BaseModel baseModel) {
         AdapterConfig config = model.adapterConfig(adapterName);
         Map<String, Adapter> adapters = new LinkedHashMap<>();
         for (AdaptedLinear layer : model.layers().values()) {
@@ -120,15 +122,16 @@ public final class PeftAdapters {
             otherKeys.put(PeftAdapterConfig.PEFT4J_OPTIONS, saved);
         }
         PeftAdapterConfig written = file.optOtherKeys(otherKeys).build();
-        Optional<String> claimant = AdapterFileMethod.claimant(AdapterFileMethod.keys(written, directory.toString()),
-                model.plugins()).map(AdapterFactory::name);
+        Optional<String> claimant = AdapterFileMethod.claimant(
+                        AdapterFileMethod.keys(written, directory.toString()), model.plugins())
+                .map(AdapterFactory::name);
         if (!claimant.equals(Optional.of(config.method()))) {
             otherKeys.put(PeftAdapterConfig.PEFT4J_METHOD, new JsonPrimitive(config.method()));
             written = file.optOtherKeys(otherKeys).build();
         }
         Map<String, NDArray> tensors = new LinkedHashMap<>();
-        adapters.forEach((path, adapter) -> format.tensors(adapter).forEach((name, array) ->
-                tensors.put(AdapterDirectory.TENSOR_PREFIX + path + "." + name, array)));
+        adapters.forEach((path, adapter) -> format.tensors(adapter)
+                .forEach((name, array) -> tensors.put(AdapterDirectory.TENSOR_PREFIX + path + "." + name, array)));
         try {
             Files.createDirectories(directory);
         } catch (IOException e) {
@@ -162,7 +165,8 @@ public final class PeftAdapters {
                 String path = peftToModel.apply(peftPath);
                 modulePaths.put(path, peftPath);
                 AdapterConfig module = files.moduleConfig(peftPath);
-                config.optRankPattern(Pattern.quote(path), module.rank()).optAlphaPattern(Pattern.quote(path), module.alpha());
+                config.optRankPattern(Pattern.quote(path), module.rank())
+                        .optAlphaPattern(Pattern.quote(path), module.alpha());
             }
             requireLinearLayers(model, modulePaths.keySet(), directory);
             String exactly = modulePaths.keySet().stream().map(Pattern::quote).collect(Collectors.joining("|"));
@@ -171,9 +175,11 @@ public final class PeftAdapters {
             for (Map.Entry<String, String> module : modulePaths.entrySet()) {
                 Adapter adapter = model.layers().get(module.getKey()).adapters().get(adapterName);
                 AdapterModule stored = files.modules().get(module.getValue());
-                for (Map.Entry<String, Parameter> parameter : adapter.peftParameters().entrySet()) {
-                    String tensor = files.tensor(stored, parameter.getKey()).orElseThrow(() -> new PeftException(
-                            files.weights().path() + " has no tensor for " + parameter.getKey() + " of module " + stored.path()));
+                for (Map.Entry<String, Parameter> parameter :
+                        adapter.peftParameters().entrySet()) {
+                    String tensor = files.tensor(stored, parameter.getKey())
+                            .orElseThrow(() -> new PeftException(files.weights().path() + " has no tensor for "
+                                    + parameter.getKey() + " of module " + stored.path()));
                     copy(files.weights(), tensor, parameter.getValue());
                     consumed.add(tensor);
                 }
@@ -192,7 +198,8 @@ public final class PeftAdapters {
     private static void requireLinearLayers(PeftModel model, Set<String> modules, Path directory) {
         Set<String> layers = new LinkedHashSet<>();
         ModuleTree.linearLayers(model.block()).forEach(layer -> layers.add(layer.path()));
-        List<String> missing = modules.stream().filter(module -> !layers.contains(module)).toList();
+        List<String> missing =
+                modules.stream().filter(module -> !layers.contains(module)).toList();
         if (!missing.isEmpty()) {
             throw new PeftException("The adapter in " + directory + " adapts " + missing.size() + " module"
                     + (missing.size() == 1 ? "" : "s") + " that the model has no linear layer for, such as "

@@ -117,7 +117,10 @@ public final class PeftConfigFile {
                     StrictJson.string(targets).orElse(null),
                     fields.optional("fan_in_fan_out", StrictJson::bool, "a boolean", false),
                     fields.optional("modules_to_save", PeftConfigFile::strings, "a list of names or null", null),
-                    fields.optional("bias", PeftConfigFile::bias, "one of \"none\", \"all\", \"lora_only\"",
+                    fields.optional(
+                            "bias",
+                            PeftConfigFile::bias,
+                            "one of \"none\", \"all\", \"lora_only\"",
                             PeftAdapterConfig.Bias.NONE),
                     fields.optional("init_lora_weights", PeftConfigFile::initText, "a boolean or a string", "true"),
                     fields.optional("base_model_name_or_path", StrictJson::string, "a string or null", null),
@@ -144,17 +147,21 @@ public final class PeftConfigFile {
         members.put("use_rslora", new JsonPrimitive(config.useRslora()));
         members.put("rank_pattern", object(config.rankPattern(), JsonPrimitive::new));
         members.put("alpha_pattern", object(config.alphaPattern(), PeftConfigFile::number));
-        members.put("target_modules", config.targetModulesRegex() != null
-                ? new JsonPrimitive(config.targetModulesRegex())
-                : array(config.targetModules()));
+        members.put(
+                "target_modules",
+                config.targetModulesRegex() != null
+                        ? new JsonPrimitive(config.targetModulesRegex())
+                        : array(config.targetModules()));
         members.put("fan_in_fan_out", new JsonPrimitive(config.fanInFanOut()));
-        members.put("modules_to_save",
-                config.modulesToSave() == null ? JsonNull.INSTANCE : array(config.modulesToSave()));
+        members.put(
+                "modules_to_save", config.modulesToSave() == null ? JsonNull.INSTANCE : array(config.modulesToSave()));
         members.put("bias", new JsonPrimitive(config.bias().json()));
-        members.put("init_lora_weights", switch (config.initLoraWeights()) {
-            case "true", "false" -> new JsonPrimitive(Boolean.parseBoolean(config.initLoraWeights()));
-            default -> new JsonPrimitive(config.initLoraWeights());
-        });
+        members.put(
+                "init_lora_weights",
+                switch (config.initLoraWeights()) {
+                    case "true", "false" -> new JsonPrimitive(Boolean.parseBoolean(config.initLoraWeights()));
+                    default -> new JsonPrimitive(config.initLoraWeights());
+                });
         members.put("base_model_name_or_path", nullable(config.baseModelNameOrPath()));
         members.put("task_type", nullable(config.taskType()));
         JsonObject object = new JsonObject();
@@ -169,7 +176,8 @@ public final class PeftConfigFile {
                 throw new PeftException(
                         file + " has " + size + " bytes; an adapter_config.json has at most " + MAX_BYTES);
             }
-            return StandardCharsets.UTF_8.newDecoder()
+            return StandardCharsets.UTF_8
+                    .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(Files.readAllBytes(file)))
@@ -220,9 +228,10 @@ public final class PeftConfigFile {
     }
 
     private static Optional<PeftAdapterConfig.Bias> bias(JsonElement element) {
-        return StrictJson.string(element).flatMap(text -> Arrays.stream(PeftAdapterConfig.Bias.values())
-                .filter(bias -> bias.json().equals(text))
-                .findFirst());
+        return StrictJson.string(element)
+                .flatMap(text -> Arrays.stream(PeftAdapterConfig.Bias.values())
+                        .filter(bias -> bias.json().equals(text))
+                        .findFirst());
     }
 
     private static Optional<String> initText(JsonElement element) {

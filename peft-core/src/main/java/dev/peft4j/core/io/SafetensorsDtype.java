@@ -89,8 +89,11 @@ public enum SafetensorsDtype {
         return Arrays.stream(values())
                 .filter(dtype -> dtype.floatingPoint && dtype.dataType == dataType)
                 .findFirst()
-                .orElseThrow(() -> new PeftException("Data type " + dataType + " cannot be stored; peft4j writes arrays as "
-                        + Arrays.stream(values()).filter(SafetensorsDtype::isFloatingPoint).toList()));
+                .orElseThrow(
+                        () -> new PeftException("Data type " + dataType + " cannot be stored; peft4j writes arrays as "
+                                + Arrays.stream(values())
+                                        .filter(SafetensorsDtype::isFloatingPoint)
+                                        .toList()));
     }
 
     /**
@@ -100,6 +103,8 @@ public enum SafetensorsDtype {
      * @return the type, or empty when peft4j does not support it
      */
     static Optional<SafetensorsDtype> byName(String name) {
-        return Arrays.stream(values()).filter(dtype -> dtype.name().equals(name)).findFirst();
+        return Arrays.stream(values())
+                .filter(dtype -> dtype.name().equals(name))
+                .findFirst();
     }
 }

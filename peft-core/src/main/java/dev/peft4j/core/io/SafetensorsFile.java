@@ -54,14 +54,15 @@ public final class SafetensorsFile implements AutoCloseable {
             throw new PeftException(path + " is truncated: it has " + fileSize
                     + " bytes, a safetensors file starts with an 8-byte header length");
         }
-        long headerLength = readFully(LENGTH_PREFIX_BYTES, 0, "the header length").getLong();
+        long headerLength =
+                readFully(LENGTH_PREFIX_BYTES, 0, "the header length").getLong();
         if (headerLength < 2 || headerLength > MAX_HEADER_BYTES) {
-            throw new PeftException(path + ": header length " + Long.toUnsignedString(headerLength)
-                    + " is outside [2, " + MAX_HEADER_BYTES + "]; the file is corrupt or not safetensors");
+            throw new PeftException(path + ": header length " + Long.toUnsignedString(headerLength) + " is outside [2, "
+                    + MAX_HEADER_BYTES + "]; the file is corrupt or not safetensors");
         }
         if (headerLength > fileSize - LENGTH_PREFIX_BYTES) {
-            throw new PeftException(path + " is truncated: its header length is " + headerLength
-                    + " bytes but only " + (fileSize - LENGTH_PREFIX_BYTES) + " bytes follow");
+            throw new PeftException(path + " is truncated: its header length is " + headerLength + " bytes but only "
+                    + (fileSize - LENGTH_PREFIX_BYTES) + " bytes follow");
         }
         this.dataStart = LENGTH_PREFIX_BYTES + headerLength;
         String json = decodeUtf8(readFully((int) headerLength, LENGTH_PREFIX_BYTES, "the header"));
@@ -177,7 +178,9 @@ public final class SafetensorsFile implements AutoCloseable {
      */
     public float[] readFloats(String name) {
         SafetensorsHeader.Entry entry = floatingEntry(name);
-        return FloatCodec.toFloats(readData(entry, ByteBuffer.allocate(checkedSize(entry))), entry.spec().dtype());
+        return FloatCodec.toFloats(
+                readData(entry, ByteBuffer.allocate(checkedSize(entry))),
+                entry.spec().dtype());
     }
 
     /**
@@ -200,7 +203,8 @@ public final class SafetensorsFile implements AutoCloseable {
             return manager.create(spec.shape(), spec.dtype().dataType());
         }
         ByteBuffer direct = ByteBuffer.allocateDirect(checkedSize(entry)).order(ByteOrder.LITTLE_ENDIAN);
-        return manager.create(readData(entry, direct), spec.shape(), spec.dtype().dataType());
+        return manager.create(
+                readData(entry, direct), spec.shape(), spec.dtype().dataType());
     }
 
     /**
@@ -260,9 +264,10 @@ public final class SafetensorsFile implements AutoCloseable {
     private SafetensorsHeader.Entry floatingEntry(String name) {
         SafetensorsHeader.Entry entry = entry(name);
         if (!entry.spec().dtype().isFloatingPoint()) {
-            throw new PeftException("Tensor '" + name + "' of " + path + " is " + entry.spec().dtype()
-                    + ", not a floating-point tensor; peft4j reads the values of F64, F32, BF16 and F16 tensors"
-                    + " and copies the others as bytes");
+            throw new PeftException(
+                    "Tensor '" + name + "' of " + path + " is " + entry.spec().dtype()
+                            + ", not a floating-point tensor; peft4j reads the values of F64, F32, BF16 and F16 tensors"
+                            + " and copies the others as bytes");
         }
         return entry;
     }
@@ -304,7 +309,8 @@ public final class SafetensorsFile implements AutoCloseable {
 
     private String decodeUtf8(ByteBuffer bytes) {
         try {
-            return StandardCharsets.UTF_8.newDecoder()
+            return StandardCharsets.UTF_8
+                    .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(bytes)

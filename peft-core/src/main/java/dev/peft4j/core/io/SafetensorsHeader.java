@@ -140,7 +140,11 @@ record SafetensorsHeader(Map<String, String> metadata, Map<String, SafetensorsHe
                     json.value(dimension);
                 }
                 json.endArray();
-                json.name("data_offsets").beginArray().value(entry.begin()).value(entry.end()).endArray();
+                json.name("data_offsets")
+                        .beginArray()
+                        .value(entry.begin())
+                        .value(entry.end())
+                        .endArray();
                 json.endObject();
             }
             json.endObject();
@@ -192,8 +196,7 @@ record SafetensorsHeader(Map<String, String> metadata, Map<String, SafetensorsHe
             throw new PeftException(file + ": " + e.getMessage(), e);
         }
         if (offsets[0] > offsets[1]) {
-            throw new PeftException(
-                    where + " has data_offsets " + Arrays.toString(offsets) + "; begin must be ≤ end");
+            throw new PeftException(where + " has data_offsets " + Arrays.toString(offsets) + "; begin must be ≤ end");
         }
         if (offsets[1] - offsets[0] != spec.byteSize()) {
             throw new PeftException(where + " of dtype " + dtype + " and shape " + spec.shape() + " needs "
@@ -205,7 +208,9 @@ record SafetensorsHeader(Map<String, String> metadata, Map<String, SafetensorsHe
 
     private static long[] nonNegativeLongs(JsonElement value, int length, String where, String field) {
         String expected = " must be an array of " + (length < 0 ? "" : length + " ") + "non-negative integers, found ";
-        if (value == null || !value.isJsonArray() || (length >= 0 && value.getAsJsonArray().size() != length)) {
+        if (value == null
+                || !value.isJsonArray()
+                || (length >= 0 && value.getAsJsonArray().size() != length)) {
             throw new PeftException(where + ": " + field + expected + StrictJson.preview(value));
         }
         JsonArray array = value.getAsJsonArray();

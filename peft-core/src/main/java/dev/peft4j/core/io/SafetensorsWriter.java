@@ -127,7 +127,9 @@ public final class SafetensorsWriter implements AutoCloseable {
      * @return the specs
      */
     public List<TensorSpec> tensors() {
-        return header.entries().values().stream().map(SafetensorsHeader.Entry::spec).toList();
+        return header.entries().values().stream()
+                .map(SafetensorsHeader.Entry::spec)
+                .toList();
     }
 
     /**
@@ -142,7 +144,8 @@ public final class SafetensorsWriter implements AutoCloseable {
         long expected = entry.spec().byteSize();
         if (data.remaining() != expected) {
             throw new PeftException("Tensor '" + name + "' for " + target + ": got " + data.remaining()
-                    + " bytes, expected " + expected + " for " + entry.spec().dtype() + " " + entry.spec().shape());
+                    + " bytes, expected " + expected + " for " + entry.spec().dtype() + " "
+                    + entry.spec().shape());
         }
         file.write(data.duplicate(), dataStart + entry.begin());
         pending.remove(name);
@@ -162,7 +165,8 @@ public final class SafetensorsWriter implements AutoCloseable {
         TensorSpec from = source.tensor(name);
         if (!from.equals(entry.spec())) {
             throw new PeftException("Tensor '" + name + "' is " + from.dtype() + " " + from.shape() + " in "
-                    + source.path() + " but declared " + entry.spec().dtype() + " " + entry.spec().shape()
+                    + source.path() + " but declared " + entry.spec().dtype() + " "
+                    + entry.spec().shape()
                     + " for " + target);
         }
         source.transferTo(name, file, dataStart + entry.begin());
@@ -187,10 +191,12 @@ public final class SafetensorsWriter implements AutoCloseable {
                     + ", not a floating-point tensor: write its bytes instead of an array");
         }
         if (!spec.shape().equals(array.getShape())) {
-            throw new PeftException("Tensor '" + name + "' for " + target + ": the array has shape "
-                    + array.getShape() + ", declared " + spec.shape());
+            throw new PeftException("Tensor '" + name + "' for " + target + ": the array has shape " + array.getShape()
+                    + ", declared " + spec.shape());
         }
-        DataType stored = spec.dtype() == SafetensorsDtype.BF16 ? DataType.FLOAT32 : spec.dtype().dataType();
+        DataType stored = spec.dtype() == SafetensorsDtype.BF16
+                ? DataType.FLOAT32
+                : spec.dtype().dataType();
         if (array.getDataType() == stored) {
             write(name, bytes(array, spec.dtype()));
             return;
@@ -208,7 +214,8 @@ public final class SafetensorsWriter implements AutoCloseable {
     public void commit() {
         if (!pending.isEmpty()) {
             throw new PeftException("Cannot commit " + target + ": " + pending.size()
-                    + " declared tensors were not written, among them '" + pending.iterator().next() + "'");
+                    + " declared tensors were not written, among them '"
+                    + pending.iterator().next() + "'");
         }
         ensureOpen();
         file.commit();

@@ -23,8 +23,9 @@ public final class StagedDirectory implements AutoCloseable {
     private static final Set<Path> PENDING = ConcurrentHashMap.newKeySet();
 
     static {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> PENDING.forEach(StagedDirectory::deleteQuietly),
-                "peft4j-staged-directory-cleanup"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> PENDING.forEach(StagedDirectory::deleteQuietly), "peft4j-staged-directory-cleanup"));
     }
 
     private final Path target;

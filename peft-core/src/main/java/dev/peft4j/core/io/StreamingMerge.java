@@ -16,8 +16,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.Predicate;
 import java.util.OptionalLong;
+import java.util.function.Predicate;
 
 /**
  * Merges a Hugging Face PEFT adapter directory into base weights stored as Hugging Face stores a
@@ -128,7 +128,12 @@ public final class StreamingMerge {
      * @param inThisFile the base tensor names this file is responsible for
      * @return what was written
      */
-    static Summary merge(Path base, Path adapterDirectory, Path output, NDManager manager, Options options,
+    static Summary merge(
+            Path base,
+            Path adapterDirectory,
+            Path output,
+            NDManager manager,
+            Options options,
             Predicate<String> inThisFile) {
         requireOtherFile(base, output);
         try (AdapterDirectory adapter = AdapterDirectory.open(adapterDirectory, options.plugins());
@@ -143,7 +148,8 @@ public final class StreamingMerge {
     private void checkAdapterValues() {
         for (String tensor : plan.adapterTensors()) {
             try (NDManager scope = manager.newSubManager()) {
-                requireFinite(staging.read(weights, tensor, scope), "Adapter tensor '" + tensor + "' of " + weights.path());
+                requireFinite(
+                        staging.read(weights, tensor, scope), "Adapter tensor '" + tensor + "' of " + weights.path());
             }
         }
     }
@@ -160,11 +166,18 @@ public final class StreamingMerge {
                 }
                 try (NDManager scope = manager.newSubManager()) {
                     if (merge != null) {
-                        writeChecked(writer, spec, merge(merge, scope), "The merged weight of module '" + merge.modulePath()
-                                + "' (base tensor '" + spec.name() + "')");
+                        writeChecked(
+                                writer,
+                                spec,
+                                merge(merge, scope),
+                                "The merged weight of module '" + merge.modulePath() + "' (base tensor '" + spec.name()
+                                        + "')");
                     } else {
-                        writeChecked(writer, spec, staging.read(weights, replacement, scope), "The saved tensor '"
-                                + replacement + "' (for base tensor '" + spec.name() + "')");
+                        writeChecked(
+                                writer,
+                                spec,
+                                staging.read(weights, replacement, scope),
+                                "The saved tensor '" + replacement + "' (for base tensor '" + spec.name() + "')");
                     }
                 }
             }
@@ -180,7 +193,8 @@ public final class StreamingMerge {
         NDArray weight = staging.read(base, merge.baseTensor(), scope).toType(DataType.FLOAT32, false);
         Adapter adapter = merge.adapter();
         adapter.freezeParameters(true);
-        adapter.initialize(scope, DataType.FLOAT32, new Shape(1, adapter.target().inFeatures()));
+        adapter.initialize(
+                scope, DataType.FLOAT32, new Shape(1, adapter.target().inFeatures()));
         for (Map.Entry<String, Parameter> parameter : adapter.peftParameters().entrySet()) {
             NDArray value = staging.read(weights, merge.tensors().get(parameter.getKey()), scope);
             value.toType(DataType.FLOAT32, false).copyTo(parameter.getValue().getArray());

@@ -67,8 +67,8 @@ public record TensorSpec(String name, SafetensorsDtype dtype, Shape shape) {
         try {
             return Math.multiplyExact(elementCount(name, shape), dtype.byteSize());
         } catch (ArithmeticException e) {
-            throw new PeftException("Tensor '" + name + "' of shape " + shape + " and dtype " + dtype
-                    + " is too large to address", e);
+            throw new PeftException(
+                    "Tensor '" + name + "' of shape " + shape + " and dtype " + dtype + " is too large to address", e);
         }
     }
 }

@@ -35,7 +35,11 @@ public final class GcSafeL2Loss extends Loss {
     @Override
     public NDArray evaluate(NDList label, NDList prediction) {
         NDArray predicted = prediction.singletonOrThrow();
-        NDArray squared = label.singletonOrThrow().reshape(predicted.getShape()).sub(predicted).square();
-        return squared.mul(squared.getManager().full(new Shape(), weight, squared.getDataType())).mean();
+        NDArray squared = label.singletonOrThrow()
+                .reshape(predicted.getShape())
+                .sub(predicted)
+                .square();
+        return squared.mul(squared.getManager().full(new Shape(), weight, squared.getDataType()))
+                .mean();
     }
 }

@@ -78,21 +78,23 @@ public final class RestartableAdamW extends Optimizer implements AutoCloseable {
         float rate = learningRate.getNewValue(parameterId, t);
         float biasCorrection = (float) (rate * Math.sqrt(1 - Math.pow(beta2, t)) / (1 - Math.pow(beta1, t)));
         if (!Float.isFinite(rate) || !Float.isFinite(biasCorrection)) {
-            throw new IllegalArgumentException("AdamW learning rate is not finite for " + parameterId + " at step " + t);
+            throw new IllegalArgumentException(
+                    "AdamW learning rate is not finite for " + parameterId + " at step " + t);
         }
-        weight.getNDArrayInternal().adamUpdate(
-                new NDList(weight, grad, state.mean, state.variance),
-                new NDList(weight),
-                rate,
-                biasCorrection,
-                getWeightDecay(),
-                rescaleGrad,
-                clipGrad,
-                beta1,
-                beta2,
-                epsilon,
-                true,
-                true);
+        weight.getNDArrayInternal()
+                .adamUpdate(
+                        new NDList(weight, grad, state.mean, state.variance),
+                        new NDList(weight),
+                        rate,
+                        biasCorrection,
+                        getWeightDecay(),
+                        rescaleGrad,
+                        clipGrad,
+                        beta1,
+                        beta2,
+                        epsilon,
+                        true,
+                        true);
     }
 
     /**
@@ -130,7 +132,10 @@ public final class RestartableAdamW extends Optimizer implements AutoCloseable {
         return states.entrySet().stream()
                 .filter(e -> e.getKey().parameterId().equals(parameterId))
                 .findFirst()
-                .map(e -> new Moments(e.getValue().steps, e.getValue().mean.toFloatArray(), e.getValue().variance.toFloatArray()));
+                .map(e -> new Moments(
+                        e.getValue().steps,
+                        e.getValue().mean.toFloatArray(),
+                        e.getValue().variance.toFloatArray()));
     }
 
     /**

@@ -30,7 +30,8 @@ class FloatCodecTest {
         }
         halves.flip();
         float[] ours = FloatCodec.toFloats(halves, SafetensorsDtype.F16);
-        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName());
+        try (NDManager manager =
+                        NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName());
                 NDArray array = manager.create(halves, new Shape(1 << 16), DataType.FLOAT16)) {
             float[] theirs = array.toType(DataType.FLOAT32, false).toFloatArray();
             for (int i = 0; i < ours.length; i++) {

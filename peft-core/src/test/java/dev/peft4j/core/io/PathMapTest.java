@@ -23,13 +23,15 @@ class PathMapTest {
         PathMap map = PathMap.parse(List.of("distilbert.transformer.layer=layers"));
         String djl = map.apply("distilbert.transformer.layer.3.attention.q_lin");
         assertEquals("layers.3.attention.q_lin", djl);
-        assertEquals("distilbert.transformer.layer.3.attention.q_lin", map.inverse().apply(djl));
+        assertEquals(
+                "distilbert.transformer.layer.3.attention.q_lin", map.inverse().apply(djl));
         assertEquals("other.path", PathMap.identity().apply("other.path"));
     }
 
     @Test
     void malformedRulesAreRejected() {
-        IllegalArgumentException noEquals = assertThrows(IllegalArgumentException.class, () -> PathMap.parse(List.of("a.b")));
+        IllegalArgumentException noEquals =
+                assertThrows(IllegalArgumentException.class, () -> PathMap.parse(List.of("a.b")));
         assertEquals("Path map rule 'a.b' must be written FROM=TO", noEquals.getMessage());
         assertThrows(IllegalArgumentException.class, () -> PathMap.parse(List.of("a.=b")));
     }

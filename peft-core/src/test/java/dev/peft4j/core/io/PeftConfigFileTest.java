@@ -26,7 +26,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class PeftConfigFileTest {
 
-    private static final String MINIMAL = "{\"peft_type\": \"LORA\", \"r\": 8, \"target_modules\": [\"q_proj\", \"v_proj\"]";
+    private static final String MINIMAL =
+            "{\"peft_type\": \"LORA\", \"r\": 8, \"target_modules\": [\"q_proj\", \"v_proj\"]";
 
     @TempDir
     Path dir;
@@ -74,18 +75,30 @@ class PeftConfigFileTest {
         assertEquals(32.5, config.loraAlpha());
         assertEquals(".*\\.(q|v)_proj", config.targetModulesRegex());
         assertEquals(List.of(), config.targetModules());
-        assertEquals(List.of("q_proj", "layers.0.self_attn.v_proj"), List.copyOf(config.rankPattern().keySet()));
+        assertEquals(
+                List.of("q_proj", "layers.0.self_attn.v_proj"),
+                List.copyOf(config.rankPattern().keySet()));
         assertEquals(PeftAdapterConfig.Bias.LORA_ONLY, config.bias());
         assertEquals(
-                List.of("use_mora", "mora_type", "future_option", "layers_to_transform", "inference_mode", "megatron_config"),
+                List.of(
+                        "use_mora",
+                        "mora_type",
+                        "future_option",
+                        "layers_to_transform",
+                        "inference_mode",
+                        "megatron_config"),
                 List.copyOf(config.otherKeys().keySet()));
-        assertEquals(JsonParser.parseString("{\"nested\": [1, 2.50, null]}"), config.otherKeys().get("future_option"));
+        assertEquals(
+                JsonParser.parseString("{\"nested\": [1, 2.50, null]}"),
+                config.otherKeys().get("future_option"));
 
         Path copy = dir.resolve("copy.json");
         PeftConfigFile.write(config, copy);
         assertEquals(config, PeftConfigFile.read(copy));
         String written = Files.readString(copy);
-        assertTrue(written.contains("\"future_option\": {\n    \"nested\": [\n      1,\n      2.50,\n      null"), written);
+        assertTrue(
+                written.contains("\"future_option\": {\n    \"nested\": [\n      1,\n      2.50,\n      null"),
+                written);
         assertTrue(written.contains("\"megatron_config\": null"), written);
         assertTrue(written.contains("\"lora_alpha\": 32.5"), written);
         assertTrue(written.contains("\"target_modules\": \".*\\\\.(q|v)_proj\""), written);
@@ -96,12 +109,30 @@ class PeftConfigFileTest {
 
     @Test
     void peftsCommonKeysAreWrittenSortedWithTheMethodsOwnKeys() {
-        PeftAdapterConfig lora = PeftAdapterConfig.builder().setR(4).setTargetModules(List.of("c_attn"))
-                .optOtherKeys(Map.of("use_mora", new JsonPrimitive(true))).build();
+        PeftAdapterConfig lora = PeftAdapterConfig.builder()
+                .setR(4)
+                .setTargetModules(List.of("c_attn"))
+                .optOtherKeys(Map.of("use_mora", new JsonPrimitive(true)))
+                .build();
         Map<String, ?> json = PeftConfigFile.toJson(lora).asMap();
-        assertEquals(List.of("alpha_pattern", "base_model_name_or_path", "bias", "fan_in_fan_out", "init_lora_weights",
-                "lora_alpha", "lora_dropout", "modules_to_save", "peft_type", "r", "rank_pattern", "target_modules",
-                "task_type", "use_mora", "use_rslora"), List.copyOf(json.keySet()));
+        assertEquals(
+                List.of(
+                        "alpha_pattern",
+                        "base_model_name_or_path",
+                        "bias",
+                        "fan_in_fan_out",
+                        "init_lora_weights",
+                        "lora_alpha",
+                        "lora_dropout",
+                        "modules_to_save",
+                        "peft_type",
+                        "r",
+                        "rank_pattern",
+                        "target_modules",
+                        "task_type",
+                        "use_mora",
+                        "use_rslora"),
+                List.copyOf(json.keySet()));
         assertEquals("true", json.get("init_lora_weights").toString(), "written as a JSON boolean");
     }
 
@@ -114,10 +145,15 @@ class PeftConfigFileTest {
         members.put("target_modules", "[\"q_proj\"]");
         members.remove(key);
         StringBuilder json = new StringBuilder("{");
-        members.forEach((name, value) -> json.append(json.length() > 1 ? ", " : "").append('"').append(name)
-                .append("\": ").append(value));
-        assertContains("missing required key '" + key + "'", readFails(json.append('}').toString()));
-        assertContains("required key '" + key + "' is null",
+        members.forEach((name, value) -> json.append(json.length() > 1 ? ", " : "")
+                .append('"')
+                .append(name)
+                .append("\": ")
+                .append(value));
+        assertContains(
+                "missing required key '" + key + "'", readFails(json.append('}').toString()));
+        assertContains(
+                "required key '" + key + "' is null",
                 readFails(json.toString().replace("}", ", \"" + key + "\": null}")));
     }
 
@@ -128,23 +164,25 @@ class PeftConfigFileTest {
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-        "\"r\": \"8\"                     | 'r' must be an integer",
-        "\"r\": 8.5                       | 'r' must be an integer",
-        "\"r\": 4294967296                | 'r' must be an integer",
-        "\"lora_alpha\": \"16\"           | 'lora_alpha' must be a number",
-        "\"lora_dropout\": null           | 'lora_dropout' must be a number",
-        "\"bias\": \"some\"               | 'bias' must be one of",
-        "\"rank_pattern\": {\"q\": \"x\"} | 'rank_pattern' must be an object of integers",
-        "\"alpha_pattern\": [1]           | 'alpha_pattern' must be an object of numbers",
-        "\"modules_to_save\": \"lm_head\" | 'modules_to_save' must be a list of names or null",
-        "\"init_lora_weights\": 1         | 'init_lora_weights' must be a boolean or a string",
-        "\"task_type\": 3                 | 'task_type' must be a string or null",
-        "\"r\": 0                         | r must be positive, got 0",
-        "\"lora_dropout\": 1.0            | lora_dropout must be in [0, 1)",
-        "\"rank_pattern\": {\"q(\": 4}    | Invalid module pattern 'q(': Unclosed group",
-        "\"rank_pattern\": {\"q\": 0}     | rank_pattern 'q' must map to a positive rank",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "\"r\": \"8\"                     | 'r' must be an integer",
+                "\"r\": 8.5                       | 'r' must be an integer",
+                "\"r\": 4294967296                | 'r' must be an integer",
+                "\"lora_alpha\": \"16\"           | 'lora_alpha' must be a number",
+                "\"lora_dropout\": null           | 'lora_dropout' must be a number",
+                "\"bias\": \"some\"               | 'bias' must be one of",
+                "\"rank_pattern\": {\"q\": \"x\"} | 'rank_pattern' must be an object of integers",
+                "\"alpha_pattern\": [1]           | 'alpha_pattern' must be an object of numbers",
+                "\"modules_to_save\": \"lm_head\" | 'modules_to_save' must be a list of names or null",
+                "\"init_lora_weights\": 1         | 'init_lora_weights' must be a boolean or a string",
+                "\"task_type\": 3                 | 'task_type' must be a string or null",
+                "\"r\": 0                         | r must be positive, got 0",
+                "\"lora_dropout\": 1.0            | lora_dropout must be in [0, 1)",
+                "\"rank_pattern\": {\"q(\": 4}    | Invalid module pattern 'q(': Unclosed group",
+                "\"rank_pattern\": {\"q\": 0}     | rank_pattern 'q' must map to a positive rank",
+            })
     void aValueOfTheWrongTypeFails(String member, String message) throws IOException {
         String json = MINIMAL.replace("\"r\": 8, ", "") + ", \"r\": 8, " + member + "}";
         assertContains(message, readFails(json.replace("\"r\": 8, \"r\"", "\"r\"")));
@@ -159,17 +197,21 @@ class PeftConfigFileTest {
 
     @Test
     void anotherPeftTypeIsNotSupported() throws IOException {
-        assertContains("peft_type \"IA3\" is not supported",
+        assertContains(
+                "peft_type \"IA3\" is not supported",
                 readFails("{\"peft_type\": \"IA3\", \"r\": 8, \"target_modules\": [\"k\"]}"));
     }
 
     @Test
     void peft4jsOwnKeysAreCheckedWhenTheFileIsRead() throws IOException {
-        assertContains("peft4j_options must be an object of strings, got [[1]]",
+        assertContains(
+                "peft4j_options must be an object of strings, got [[1]]",
                 readFails(MINIMAL + ", \"peft4j_options\": [[1]]}"));
-        assertContains("peft4j_options.operator must be a string, got {}",
+        assertContains(
+                "peft4j_options.operator must be a string, got {}",
                 readFails(MINIMAL + ", \"peft4j_options\": {\"operator\": {}}}"));
-        assertContains("peft4j_method must be a string naming the adapter method, got 7",
+        assertContains(
+                "peft4j_method must be a string naming the adapter method, got 7",
                 readFails(MINIMAL + ", \"peft4j_method\": 7}"));
     }
 
@@ -230,11 +272,24 @@ class PeftConfigFileTest {
                 .optRankPattern(Map.of("layers.1.q_proj", 2));
         AdapterConfig lora = builder.build().adapterConfig("lora", Map.of()).forModule("model.layers.0.q_proj");
         assertEquals(
-                AdapterConfig.builder("lora").setRank(8).optAlpha(16).optDropout(0.05f).optRsLora(true).build(), lora);
-        assertEquals(2, builder.build().adapterConfig("lora", Map.of()).forModule("model.layers.1.q_proj").rank());
+                AdapterConfig.builder("lora")
+                        .setRank(8)
+                        .optAlpha(16)
+                        .optDropout(0.05f)
+                        .optRsLora(true)
+                        .build(),
+                lora);
+        assertEquals(
+                2,
+                builder.build()
+                        .adapterConfig("lora", Map.of())
+                        .forModule("model.layers.1.q_proj")
+                        .rank());
 
-        AdapterConfig other = builder.optInitLoraWeights("gaussian").build()
-                .adapterConfig("full-delta", Map.of("setting", "x")).forModule("q_proj");
+        AdapterConfig other = builder.optInitLoraWeights("gaussian")
+                .build()
+                .adapterConfig("full-delta", Map.of("setting", "x"))
+                .forModule("q_proj");
         assertEquals("full-delta", other.method());
         assertEquals(WeightInit.GAUSSIAN, other.init());
         assertEquals(Map.of("setting", "x"), other.options());
@@ -243,8 +298,14 @@ class PeftConfigFileTest {
     @Test
     void targetsFollowTheShapeOfTargetModules() {
         PeftAdapterConfig.Builder builder = PeftAdapterConfig.builder().setR(8);
-        assertEquals("[q_proj]", builder.setTargetModules(List.of("q_proj")).build().targets().toString());
-        assertEquals("regex '.*q_proj'", builder.setTargetModulesRegex(".*q_proj").build().targets().toString());
-        assertEquals("all-linear", builder.setTargetModulesRegex("all-linear").build().targets().toString());
+        assertEquals(
+                "[q_proj]",
+                builder.setTargetModules(List.of("q_proj")).build().targets().toString());
+        assertEquals(
+                "regex '.*q_proj'",
+                builder.setTargetModulesRegex(".*q_proj").build().targets().toString());
+        assertEquals(
+                "all-linear",
+                builder.setTargetModulesRegex("all-linear").build().targets().toString());
     }
 }

@@ -51,7 +51,8 @@ class SafetensorsFileTest {
     Path dir;
 
     private static byte[] concat(byte[]... parts) {
-        ByteBuffer all = ByteBuffer.allocate(Arrays.stream(parts).mapToInt(part -> part.length).sum());
+        ByteBuffer all = ByteBuffer.allocate(
+                Arrays.stream(parts).mapToInt(part -> part.length).sum());
         Arrays.stream(parts).forEach(all::put);
         return all.array();
     }
@@ -61,7 +62,8 @@ class SafetensorsFileTest {
     }
 
     private PeftException openFails(Path file) {
-        return assertThrows(PeftException.class, () -> SafetensorsFile.open(file).close());
+        return assertThrows(
+                PeftException.class, () -> SafetensorsFile.open(file).close());
     }
 
     private PeftException openFails(String header, byte[] data) throws IOException {
@@ -78,7 +80,9 @@ class SafetensorsFileTest {
     void readsTheTableAndTheMetadata() throws IOException {
         try (SafetensorsFile file = SafetensorsFile.open(mixed())) {
             assertEquals(Map.of("format", "pt", "note", "hi"), file.metadata());
-            assertEquals(List.of("f64", "f32", "scalar", "empty", "bf16", "f16"), List.copyOf(file.tensors().keySet()));
+            assertEquals(
+                    List.of("f64", "f32", "scalar", "empty", "bf16", "f16"),
+                    List.copyOf(file.tensors().keySet()));
             assertEquals(new TensorSpec("f16", SafetensorsDtype.F16, new Shape(8)), file.tensor("f16"));
             assertEquals(new Shape(), file.tensor("scalar").shape());
             assertEquals(0, file.tensor("empty").byteSize());
@@ -96,8 +100,16 @@ class SafetensorsFileTest {
                     new float[] {1f, -3f, Float.POSITIVE_INFINITY, Float.intBitsToFloat(0x0001_0000)},
                     file.readFloats("bf16"));
             assertArrayEquals(
-                    new float[] {1f, -2f, 65504f, 0x1p-24f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, -0f,
-                        0.333251953125f},
+                    new float[] {
+                        1f,
+                        -2f,
+                        65504f,
+                        0x1p-24f,
+                        Float.POSITIVE_INFINITY,
+                        Float.NEGATIVE_INFINITY,
+                        -0f,
+                        0.333251953125f
+                    },
                     file.readFloats("f16"));
         }
     }
@@ -115,14 +127,16 @@ class SafetensorsFileTest {
     @EngineSource
     void ndArraysKeepTheStoredTypeExceptBfloat16(EngineBinding engine) throws IOException {
         try (SafetensorsFile file = SafetensorsFile.open(mixed());
-                NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
+                NDManager manager =
+                        NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
             NDArray f64 = file.read("f64", manager);
             assertEquals(DataType.FLOAT64, f64.getDataType());
             assertArrayEquals(new double[] {1.5, 1e300}, f64.toDoubleArray());
             NDArray f16 = file.read("f16", manager);
             assertEquals(DataType.FLOAT16, f16.getDataType());
             assertArrayEquals(file.readBytes("f16").array(), f16.toByteArray());
-            assertArrayEquals(file.readFloats("f16"), f16.toType(DataType.FLOAT32, false).toFloatArray());
+            assertArrayEquals(
+                    file.readFloats("f16"), f16.toType(DataType.FLOAT32, false).toFloatArray());
             NDArray bf16 = file.read("bf16", manager);
             assertEquals(DataType.FLOAT32, bf16.getDataType(), "DJL holds no BFLOAT16 arrays");
             assertArrayEquals(file.readFloats("bf16"), bf16.toFloatArray());
@@ -137,7 +151,8 @@ class SafetensorsFileTest {
     @Test
     void anUnknownTensorNameFails() throws IOException {
         try (SafetensorsFile file = SafetensorsFile.open(mixed())) {
-            assertMessage(assertThrows(PeftException.class, () -> file.readFloats("nope")), "no tensor 'nope'", "mixed");
+            assertMessage(
+                    assertThrows(PeftException.class, () -> file.readFloats("nope")), "no tensor 'nope'", "mixed");
         }
     }
 
@@ -176,9 +191,12 @@ class SafetensorsFileTest {
     @ParameterizedTest
     @ValueSource(longs = {Long.MAX_VALUE, -1L, 100_000_001L, 1L << 40, 0L, 1L})
     void anAbsurdHeaderLengthFailsWithoutAllocating(long length) throws IOException {
-        Path file = SafetensorsBytes.write(dir.resolve("absurd.safetensors"), length, "{}".getBytes(StandardCharsets.UTF_8),
-                new byte[0]);
-        assertMessage(openFails(file), "absurd.safetensors", "header length " + Long.toUnsignedString(length),
+        Path file = SafetensorsBytes.write(
+                dir.resolve("absurd.safetensors"), length, "{}".getBytes(StandardCharsets.UTF_8), new byte[0]);
+        assertMessage(
+                openFails(file),
+                "absurd.safetensors",
+                "header length " + Long.toUnsignedString(length),
                 "outside [2, 100000000]");
     }
 
@@ -231,8 +249,11 @@ class SafetensorsFileTest {
     @ValueSource(strings = {"F8_E4M3", "F8_E5M2", "C64", "f32", "i64"})
     void anUnsupportedDtypeFails(String dtype) throws IOException {
         String header = "{\"ids\":{\"dtype\":\"" + dtype + "\",\"shape\":[1],\"data_offsets\":[0,8]}}";
-        assertMessage(openFails(header, new byte[8]), "Unsupported dtype " + dtype + " for tensor 'ids'",
-                "bad.safetensors", "[U64, I64, F64, F32, U32, I32, BF16, F16, U16, I16, I8, U8, BOOL]");
+        assertMessage(
+                openFails(header, new byte[8]),
+                "Unsupported dtype " + dtype + " for tensor 'ids'",
+                "bad.safetensors",
+                "[U64, I64, F64, F32, U32, I32, BF16, F16, U16, I16, I8, U8, BOOL]");
     }
 
     @Test
@@ -252,17 +273,21 @@ class SafetensorsFileTest {
         for (int i = 0; i < data.length; i++) {
             data[i] = (byte) (i * 7);
         }
-        try (SafetensorsFile file = SafetensorsFile.open(SafetensorsBytes.write(dir.resolve("ints.safetensors"), header,
-                data))) {
-            assertEquals(new TensorSpec("position_ids", SafetensorsDtype.I64, new Shape(1, 2)), file.tensor("position_ids"));
+        try (SafetensorsFile file =
+                SafetensorsFile.open(SafetensorsBytes.write(dir.resolve("ints.safetensors"), header, data))) {
+            assertEquals(
+                    new TensorSpec("position_ids", SafetensorsDtype.I64, new Shape(1, 2)), file.tensor("position_ids"));
             assertEquals(SafetensorsDtype.BOOL, file.tensor("mask").dtype());
             ByteBuffer ids = file.readBytes("position_ids");
             assertArrayEquals(Arrays.copyOfRange(data, 0, 16), Arrays.copyOf(ids.array(), ids.limit()));
             ByteBuffer mask = file.readBytes("mask");
             assertArrayEquals(Arrays.copyOfRange(data, 44, 48), Arrays.copyOf(mask.array(), mask.limit()));
             for (String name : List.of("position_ids", "u64", "i32", "u32", "i16", "u16", "i8", "u8", "mask")) {
-                assertMessage(assertThrows(PeftException.class, () -> file.readFloats(name)), "'" + name + "'",
-                        "ints.safetensors", "not a floating-point tensor");
+                assertMessage(
+                        assertThrows(PeftException.class, () -> file.readFloats(name)),
+                        "'" + name + "'",
+                        "ints.safetensors",
+                        "not a floating-point tensor");
             }
         }
     }
@@ -271,11 +296,14 @@ class SafetensorsFileTest {
     @EngineSource
     void integerBuffersAreNotReadAsArrays(EngineBinding engine) throws IOException {
         String header = "{\"position_ids\":{\"dtype\":\"I64\",\"shape\":[2],\"data_offsets\":[0,16]}}";
-        try (SafetensorsFile file = SafetensorsFile.open(SafetensorsBytes.write(dir.resolve("ids.safetensors"), header,
-                new byte[16]));
-                NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
-            assertMessage(assertThrows(PeftException.class, () -> file.read("position_ids", manager)),
-                    "'position_ids'", "is I64, not a floating-point tensor");
+        try (SafetensorsFile file = SafetensorsFile.open(
+                        SafetensorsBytes.write(dir.resolve("ids.safetensors"), header, new byte[16]));
+                NDManager manager =
+                        NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
+            assertMessage(
+                    assertThrows(PeftException.class, () -> file.read("position_ids", manager)),
+                    "'position_ids'",
+                    "is I64, not a floating-point tensor");
         }
     }
 
@@ -289,8 +317,10 @@ class SafetensorsFileTest {
             assertEquals(16, f16.limit());
             assertEquals(file.readBytes("f16"), f16);
             assertEquals(file.readBytes("f32"), file.readBytes("f32", buffer));
-            assertMessage(assertThrows(PeftException.class, () -> file.readBytes("f16", ByteBuffer.allocate(8))),
-                    "'f16'", "16 bytes, more than the buffer's 8");
+            assertMessage(
+                    assertThrows(PeftException.class, () -> file.readBytes("f16", ByteBuffer.allocate(8))),
+                    "'f16'",
+                    "16 bytes, more than the buffer's 8");
         }
     }
 
@@ -309,19 +339,20 @@ class SafetensorsFileTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-        "{\"w\":[1]}",
-        "{\"w\":{\"shape\":[1],\"data_offsets\":[0,4]}}",
-        "{\"w\":{\"dtype\":4,\"shape\":[1],\"data_offsets\":[0,4]}}",
-        "{\"w\":{\"dtype\":\"F32\",\"shape\":\"1\",\"data_offsets\":[0,4]}}",
-        "{\"w\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}",
-        "{\"w\":{\"dtype\":\"F32\",\"shape\":[1.0],\"data_offsets\":[0,4]}}",
-        "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0]}}",
-        "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,0]}}",
-        "{\"w\":{\"dtype\":\"F32\",\"shape\":[1]}}",
-        "{\"__metadata__\":{\"format\":1},\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
-        "{\"__metadata__\":[],\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}"
-    })
+    @ValueSource(
+            strings = {
+                "{\"w\":[1]}",
+                "{\"w\":{\"shape\":[1],\"data_offsets\":[0,4]}}",
+                "{\"w\":{\"dtype\":4,\"shape\":[1],\"data_offsets\":[0,4]}}",
+                "{\"w\":{\"dtype\":\"F32\",\"shape\":\"1\",\"data_offsets\":[0,4]}}",
+                "{\"w\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}",
+                "{\"w\":{\"dtype\":\"F32\",\"shape\":[1.0],\"data_offsets\":[0,4]}}",
+                "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0]}}",
+                "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,0]}}",
+                "{\"w\":{\"dtype\":\"F32\",\"shape\":[1]}}",
+                "{\"__metadata__\":{\"format\":1},\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+                "{\"__metadata__\":[],\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}"
+            })
     void valuesOfTheWrongJsonTypeFail(String header) throws IOException {
         assertMessage(openFails(header, new byte[4]), "bad.safetensors");
     }

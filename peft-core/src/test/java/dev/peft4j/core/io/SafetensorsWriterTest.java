@@ -47,7 +47,8 @@ class SafetensorsWriterTest {
             + "\"a\":{\"dtype\":\"BF16\",\"shape\":[3],\"data_offsets\":[12,18]},"
             + "\"b.weight\":{\"dtype\":\"F16\",\"shape\":[2,3],\"data_offsets\":[18,30]}}     ";
 
-    private static final String PYTHON_DATA = "0000000000000440" + "0000803f" + "646566676869" + "000102030405060708090a0b";
+    private static final String PYTHON_DATA =
+            "0000000000000440" + "0000803f" + "646566676869" + "000102030405060708090a0b";
 
     @TempDir
     Path dir;
@@ -55,12 +56,18 @@ class SafetensorsWriterTest {
     /** The tensors of {@link #PYTHON_HEADER}, declared in another order, with their bytes. */
     private static Map<TensorSpec, byte[]> pythonTensors() {
         Map<TensorSpec, byte[]> tensors = new LinkedHashMap<>();
-        tensors.put(new TensorSpec("b.weight", SafetensorsDtype.F16, new Shape(2, 3)), HexFormat.of().parseHex(
-                "000102030405060708090a0b"));
-        tensors.put(new TensorSpec("a", SafetensorsDtype.BF16, new Shape(3)), HexFormat.of().parseHex("646566676869"));
-        tensors.put(new TensorSpec("z", SafetensorsDtype.F32, new Shape()), HexFormat.of().parseHex("0000803f"));
-        tensors.put(new TensorSpec("m", SafetensorsDtype.F64, new Shape(1, 1)), HexFormat.of().parseHex(
-                "0000000000000440"));
+        tensors.put(
+                new TensorSpec("b.weight", SafetensorsDtype.F16, new Shape(2, 3)),
+                HexFormat.of().parseHex("000102030405060708090a0b"));
+        tensors.put(
+                new TensorSpec("a", SafetensorsDtype.BF16, new Shape(3)),
+                HexFormat.of().parseHex("646566676869"));
+        tensors.put(
+                new TensorSpec("z", SafetensorsDtype.F32, new Shape()),
+                HexFormat.of().parseHex("0000803f"));
+        tensors.put(
+                new TensorSpec("m", SafetensorsDtype.F64, new Shape(1, 1)),
+                HexFormat.of().parseHex("0000000000000440"));
         tensors.put(new TensorSpec("e", SafetensorsDtype.F32, new Shape(0, 4)), new byte[0]);
         return tensors;
     }
@@ -137,18 +144,19 @@ class SafetensorsWriterTest {
 
     @Test
     void everyDtypeIsLaidOutInPythonsOrder() {
-        List<String> python = List.of("U64", "I64", "F64", "F32", "U32", "I32", "BF16", "F16", "U16", "I16", "I8",
-                "U8", "BOOL");
+        List<String> python =
+                List.of("U64", "I64", "F64", "F32", "U32", "I32", "BF16", "F16", "U16", "I16", "I8", "U8", "BOOL");
         List<TensorSpec> specs = new ArrayList<>();
-        for (String dtype : List.of("BOOL", "I16", "F32", "U8", "I64", "BF16", "U32", "F16", "I8", "F64", "U64", "I32",
-                "U16")) {
+        for (String dtype :
+                List.of("BOOL", "I16", "F32", "U8", "I64", "BF16", "U32", "F16", "I8", "F64", "U64", "I32", "U16")) {
             specs.add(new TensorSpec("b." + dtype, SafetensorsDtype.valueOf(dtype), new Shape(1)));
             specs.add(new TensorSpec("a." + dtype, SafetensorsDtype.valueOf(dtype), new Shape(1)));
         }
         try (SafetensorsWriter writer = SafetensorsWriter.create(dir.resolve("order.safetensors"), specs, Map.of())) {
             List<String> expected = new ArrayList<>();
             python.forEach(dtype -> expected.addAll(List.of("a." + dtype, "b." + dtype)));
-            assertEquals(expected, writer.tensors().stream().map(TensorSpec::name).toList());
+            assertEquals(
+                    expected, writer.tensors().stream().map(TensorSpec::name).toList());
         }
     }
 
@@ -167,8 +175,10 @@ class SafetensorsWriterTest {
         try (SafetensorsFile file = SafetensorsFile.open(source);
                 SafetensorsWriter writer = SafetensorsWriter.createInOrder(
                         copy, List.copyOf(file.tensors().values()), file.metadata())) {
-            assertEquals(List.of("z.weight", "position_ids", "a.mask", "h.bias"),
-                    writer.tensors().stream().map(TensorSpec::name).toList(), "the source's order, not Python's");
+            assertEquals(
+                    List.of("z.weight", "position_ids", "a.mask", "h.bias"),
+                    writer.tensors().stream().map(TensorSpec::name).toList(),
+                    "the source's order, not Python's");
             List<String> names = new ArrayList<>(file.tensors().keySet());
             Collections.reverse(names);
             names.forEach(name -> writer.copy(file, name));
@@ -186,7 +196,8 @@ class SafetensorsWriterTest {
                 SafetensorsWriter writer = SafetensorsWriter.create(
                         target, List.of(new TensorSpec("a", SafetensorsDtype.F16, new Shape(3))), Map.of())) {
             PeftException error = assertThrows(PeftException.class, () -> writer.copy(file, "a"));
-            assertTrue(error.getMessage().contains("'a' is BF16 (3) in " + source + " but declared F16 (3)"),
+            assertTrue(
+                    error.getMessage().contains("'a' is BF16 (3) in " + source + " but declared F16 (3)"),
                     error.getMessage());
         }
         assertEquals(List.of(source), filesInDir());
@@ -196,13 +207,16 @@ class SafetensorsWriterTest {
     @EngineSource
     void arraysAreNotWrittenToIntegerTensors(EngineBinding engine) throws IOException {
         Path file = dir.resolve("ids.safetensors");
-        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName());
+        try (NDManager manager =
+                        NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName());
                 SafetensorsWriter writer = SafetensorsWriter.create(
                         file, List.of(new TensorSpec("ids", SafetensorsDtype.I64, new Shape(2))), Map.of())) {
-            PeftException error = assertThrows(PeftException.class,
-                    () -> writer.write("ids", manager.create(new long[] {1, 2})));
-            assertTrue(error.getMessage().contains("'ids'") && error.getMessage().contains("declared I64, not a "
-                    + "floating-point tensor"), error.getMessage());
+            PeftException error =
+                    assertThrows(PeftException.class, () -> writer.write("ids", manager.create(new long[] {1, 2})));
+            assertTrue(
+                    error.getMessage().contains("'ids'")
+                            && error.getMessage().contains("declared I64, not a " + "floating-point tensor"),
+                    error.getMessage());
         }
         assertFalse(Files.exists(file));
     }
@@ -270,7 +284,8 @@ class SafetensorsWriterTest {
             assertEquals(List.of(w, v), writer.tensors());
             PeftException size = assertThrows(PeftException.class, () -> writer.write("w", ByteBuffer.allocate(4)));
             assertTrue(size.getMessage().contains("got 4 bytes, expected 8 for F32 (2)"), size.getMessage());
-            PeftException undeclared = assertThrows(PeftException.class, () -> writer.write("x", ByteBuffer.allocate(4)));
+            PeftException undeclared =
+                    assertThrows(PeftException.class, () -> writer.write("x", ByteBuffer.allocate(4)));
             assertTrue(undeclared.getMessage().contains("'x' was not declared"), undeclared.getMessage());
             writer.write("w", ByteBuffer.allocate(8));
             PeftException twice = assertThrows(PeftException.class, () -> writer.write("w", ByteBuffer.allocate(8)));
@@ -283,24 +298,29 @@ class SafetensorsWriterTest {
             assertTrue(late.getMessage().contains("already committed"), late.getMessage());
         }
         assertTrue(Files.exists(target));
-        PeftException duplicate = assertThrows(PeftException.class,
+        PeftException duplicate = assertThrows(
+                PeftException.class,
                 () -> SafetensorsWriter.create(dir.resolve("dup.safetensors"), List.of(w, w), Map.of()));
         assertTrue(duplicate.getMessage().contains("'w' is declared twice"));
         assertFalse(Files.exists(dir.resolve("dup.safetensors")));
-        PeftException reserved = assertThrows(PeftException.class, () -> SafetensorsWriter.create(
-                dir.resolve("reserved.safetensors"),
-                List.of(new TensorSpec("__metadata__", SafetensorsDtype.F32, new Shape())),
-                Map.of()));
+        PeftException reserved = assertThrows(
+                PeftException.class,
+                () -> SafetensorsWriter.create(
+                        dir.resolve("reserved.safetensors"),
+                        List.of(new TensorSpec("__metadata__", SafetensorsDtype.F32, new Shape())),
+                        Map.of()));
         assertTrue(reserved.getMessage().contains("'__metadata__' is reserved"), reserved.getMessage());
-        assertThrows(PeftException.class, () -> SafetensorsWriter.create(
-                dir.resolve("no/such/dir/x.safetensors"), List.of(w), Map.of()));
+        assertThrows(
+                PeftException.class,
+                () -> SafetensorsWriter.create(dir.resolve("no/such/dir/x.safetensors"), List.of(w), Map.of()));
     }
 
     @ParameterizedTest
     @EngineSource
     void ndArraysRoundTripInTheirOwnTypes(EngineBinding engine) throws IOException {
         Path file = dir.resolve("arrays.safetensors");
-        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
+        try (NDManager manager =
+                NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
             NDArray f32 = manager.create(new float[] {1f, -2.5f, Float.MIN_VALUE, 3e38f, -0f, 7f}, new Shape(2, 3));
             NDArray f64 = manager.create(new double[] {Math.PI, -1e-300});
             NDArray f16 = manager.create(new float[] {0.1f, 65504f, -3f}).toType(DataType.FLOAT16, false);
@@ -329,7 +349,8 @@ class SafetensorsWriterTest {
     void ndArraysAreConvertedToTheDeclaredDtype(EngineBinding engine) throws IOException {
         Path file = dir.resolve("converted.safetensors");
         float[] values = {1f, 1.00390625f, 1.01171875f, -3.3f, Float.NaN, Float.MAX_VALUE};
-        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
+        try (NDManager manager =
+                NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
             NDArray floats = manager.create(values);
             NDArray doubles = floats.toType(DataType.FLOAT64, false);
             List<TensorSpec> specs = List.of(
@@ -338,8 +359,8 @@ class SafetensorsWriterTest {
                     new TensorSpec("f16", SafetensorsDtype.F16, new Shape(6)),
                     new TensorSpec("f64", SafetensorsDtype.F64, new Shape(6)));
             try (SafetensorsWriter writer = SafetensorsWriter.create(file, specs, Map.of())) {
-                PeftException shape = assertThrows(PeftException.class,
-                        () -> writer.write("f16", floats.reshape(2, 3)));
+                PeftException shape =
+                        assertThrows(PeftException.class, () -> writer.write("f16", floats.reshape(2, 3)));
                 assertTrue(shape.getMessage().contains("shape (2, 3), declared (6)"), shape.getMessage());
                 writer.write("bf16", floats);
                 writer.write("bf16.from.f64", doubles);
@@ -349,8 +370,10 @@ class SafetensorsWriterTest {
             }
             try (SafetensorsFile read = SafetensorsFile.open(file)) {
                 ByteBuffer bf16 = read.readBytes("bf16");
-                assertArrayEquals(SafetensorsBytes.shorts(0x3F80, 0x3F80, 0x3F82, 0xC053, 0x7FC0, 0x7F80),
-                        Arrays.copyOf(bf16.array(), bf16.limit()), "round to nearest even; NaN quiet");
+                assertArrayEquals(
+                        SafetensorsBytes.shorts(0x3F80, 0x3F80, 0x3F82, 0xC053, 0x7FC0, 0x7F80),
+                        Arrays.copyOf(bf16.array(), bf16.limit()),
+                        "round to nearest even; NaN quiet");
                 assertArrayEquals(read.readFloats("bf16"), read.readFloats("bf16.from.f64"));
                 NDArray f16 = read.read("f16", manager);
                 assertArrayEquals(floats.toType(DataType.FLOAT16, false).toByteArray(), f16.toByteArray());
@@ -363,8 +386,10 @@ class SafetensorsWriterTest {
     @EngineSource
     void saveRejectsArraysOfOtherTypes(EngineBinding engine) {
         Path file = dir.resolve("ints.safetensors");
-        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
-            PeftException error = assertThrows(PeftException.class,
+        try (NDManager manager =
+                NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
+            PeftException error = assertThrows(
+                    PeftException.class,
                     () -> SafetensorsWriter.save(file, Map.of("ids", manager.create(new int[] {1, 2})), Map.of()));
             assertTrue(error.getMessage().contains("int32 cannot be stored"), error.getMessage());
         }

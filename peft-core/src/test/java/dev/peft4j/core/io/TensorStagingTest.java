@@ -51,9 +51,12 @@ class TensorStagingTest {
         }
         TensorStaging staging = new TensorStaging();
         try (SafetensorsFile read = SafetensorsFile.open(file);
-                NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
+                NDManager manager =
+                        NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
             List<String> floating = List.of("big.f32", "small.f32", "f16", "bf16", "f64", "scalar", "empty");
-            List<NDArray> staged = floating.stream().map(name -> staging.read(read, name, manager)).toList();
+            List<NDArray> staged = floating.stream()
+                    .map(name -> staging.read(read, name, manager))
+                    .toList();
             for (int i = 0; i < floating.size(); i++) {
                 NDArray expected = read.read(floating.get(i), manager);
                 assertEquals(expected.getDataType(), staged.get(i).getDataType(), floating.get(i));

@@ -27,13 +27,17 @@ class AdapterRestartsTest {
     @ParameterizedTest
     @EngineSource
     void everyNStepsTheUpdateMovesIntoTheBaseAndTheStateIsCleared(EngineBinding engine) {
-        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
+        try (NDManager manager =
+                NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
             PeftModel peft = PeftModel.wrap(TestModels.mlp(manager, 1, 4, 5, 3));
-            peft.addAdapter("default", AdapterConfig.builder("full-delta").setRank(1).build(), TargetModules.names("0"));
+            peft.addAdapter(
+                    "default", AdapterConfig.builder("full-delta").setRank(1).build(), TargetModules.names("0"));
             AdaptedLinear layer = peft.layers().get("0");
             Parameter delta = layer.adapters().get("default").peftParameters().get("lora_A.weight");
             double[][] w0 = Dense.fromArray(layer.weight().getArray());
-            RestartableAdamW optimizer = RestartableAdamW.builder().optLearningRateTracker(Tracker.fixed(0.1f)).build();
+            RestartableAdamW optimizer = RestartableAdamW.builder()
+                    .optLearningRateTracker(Tracker.fixed(0.1f))
+                    .build();
             TestModels.randomize(delta, new Random(2), 1);
             optimizer.update(delta.getId(), delta.getArray(), delta.getArray().onesLike());
             double[][] trained = Dense.fromArray(delta.getArray());
@@ -47,7 +51,8 @@ class AdapterRestartsTest {
             assertEquals(1, restarts.restarts());
             assertEquals(0, optimizer.steps(delta.getId()), "optimizer state cleared");
             Dense.assertClose(new double[5][4], Dense.fromArray(delta.getArray()), 0, "the update restarts at zero");
-            Dense.assertClose(Dense.add(w0, 1, trained), Dense.fromArray(layer.weight().getArray()), 1e-6, "W0 + ΔW");
+            Dense.assertClose(
+                    Dense.add(w0, 1, trained), Dense.fromArray(layer.weight().getArray()), 1e-6, "W0 + ΔW");
             Dense.assertClose(before, Dense.fromArray(TestModels.predict(peft.block(), x)), 1e-5, "same output");
 
             peft.merge();

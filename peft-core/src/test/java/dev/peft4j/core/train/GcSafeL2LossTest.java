@@ -23,7 +23,8 @@ class GcSafeL2LossTest {
     @ParameterizedTest
     @EngineSource
     void equalsDjlsL2LossAndItsGradientSurvivesAGarbageCollection(EngineBinding engine) {
-        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
+        try (NDManager manager =
+                NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
             NDList label = new NDList(manager.create(LABEL, new Shape(2, 3)));
             NDArray prediction = manager.create(PREDICTION, new Shape(2, 3));
             float djl = Loss.l2Loss().evaluate(label, new NDList(prediction)).getFloat();
@@ -36,7 +37,11 @@ class GcSafeL2LossTest {
             }
             float[] gradient = prediction.getGradient().toFloatArray();
             for (int i = 0; i < LABEL.length; i++) {
-                assertEquals(-2 * 0.5f * (LABEL[i] - PREDICTION[i]) / LABEL.length, gradient[i], 1e-6f, "dL/dprediction[" + i + "]");
+                assertEquals(
+                        -2 * 0.5f * (LABEL[i] - PREDICTION[i]) / LABEL.length,
+                        gradient[i],
+                        1e-6f,
+                        "dL/dprediction[" + i + "]");
             }
         }
     }

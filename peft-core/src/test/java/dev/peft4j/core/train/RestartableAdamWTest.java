@@ -27,27 +27,36 @@ class RestartableAdamWTest {
     @ParameterizedTest
     @EngineSource
     void computesWhatDjlsAdamWComputesAndClearsState(EngineBinding engine) {
-        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
+        try (NDManager manager =
+                NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
             Optimizer reference = Optimizer.adamW()
                     .optLearningRateTracker(Tracker.fixed(0.01f))
                     .optWeightDecays(0.01f)
                     .build();
-            RestartableAdamW adamW = RestartableAdamW.builder().optLearningRateTracker(Tracker.fixed(0.01f)).build();
+            RestartableAdamW adamW = RestartableAdamW.builder()
+                    .optLearningRateTracker(Tracker.fixed(0.01f))
+                    .build();
             assertArrayEquals(run(reference, manager, 3), run(adamW, manager, 3), 1e-6f);
             assertEquals(3, adamW.steps("w"));
 
             adamW.clearState("w");
             assertEquals(0, adamW.steps("w"));
-            RestartableAdamW fresh = RestartableAdamW.builder().optLearningRateTracker(Tracker.fixed(0.01f)).build();
-            assertArrayEquals(run(fresh, manager, 1), run(adamW, manager, 1), 1e-7f, "a cleared parameter takes a first step");
+            RestartableAdamW fresh = RestartableAdamW.builder()
+                    .optLearningRateTracker(Tracker.fixed(0.01f))
+                    .build();
+            assertArrayEquals(
+                    run(fresh, manager, 1), run(adamW, manager, 1), 1e-7f, "a cleared parameter takes a first step");
         }
     }
 
     @ParameterizedTest
     @EngineSource
     void stateOutlivesTheManagerOfEachUpdate(EngineBinding engine) {
-        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
-            RestartableAdamW adamW = RestartableAdamW.builder().optLearningRateTracker(Tracker.fixed(0.01f)).build();
+        try (NDManager manager =
+                NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
+            RestartableAdamW adamW = RestartableAdamW.builder()
+                    .optLearningRateTracker(Tracker.fixed(0.01f))
+                    .build();
             NDArray weight = manager.create(new float[] {1, -2}, new Shape(2));
             for (int t = 0; t < 2; t++) {
                 // DJL's MXNet parameter server hands the optimizer a wrapper of the weight in a manager it then closes.

@@ -189,8 +189,10 @@ public final class ChatTemplate {
 
     private static void refuseForElse(Node node) {
         for (Node child : node.getChildren()) {
-            if (node instanceof TagNode parent && parent.getName().equals("for")
-                    && child instanceof TagNode tag && tag.getName().equals("else")) {
+            if (node instanceof TagNode parent
+                    && parent.getName().equals("for")
+                    && child instanceof TagNode tag
+                    && tag.getName().equals("else")) {
                 throw new PeftException("The chat template uses {% for %}...{% else %}...{% endfor %} (line "
                         + child.getLineNumber() + "), which peft4j does not support");
             }
@@ -203,15 +205,17 @@ public final class ChatTemplate {
         Set<String> unknown = new TreeSet<>();
         collectUnknownNames(root, interpreter, unknown);
         if (!unknown.isEmpty()) {
-            throw new PeftException("The chat template uses " + String.join(", ", unknown)
-                    + ", which peft4j's Jinja does not have");
+            throw new PeftException(
+                    "The chat template uses " + String.join(", ", unknown) + ", which peft4j's Jinja does not have");
         }
     }
 
     private static void collectUnknownNames(Node node, JinjavaInterpreter interpreter, Set<String> unknown) {
-        String expression = node instanceof TagNode tag ? tag.getHelpers()
-                : node instanceof ExpressionNode && node.getMaster() instanceof ExpressionToken token ? token.getExpr()
-                : null;
+        String expression = node instanceof TagNode tag
+                ? tag.getHelpers()
+                : node instanceof ExpressionNode && node.getMaster() instanceof ExpressionToken token
+                        ? token.getExpr()
+                        : null;
         if (expression != null) {
             for (String name : JinjaExpressions.filtersAndTests(expression)) {
                 boolean known = name.startsWith("filter ")
@@ -229,14 +233,18 @@ public final class ChatTemplate {
 
     private static String describe(List<TemplateError> errors) {
         return errors.stream()
-                .map(error -> error.getMessage()
-                        + (error.getFieldName() == null ? "" : " in '" + error.getFieldName() + "'"))
+                .map(error ->
+                        error.getMessage() + (error.getFieldName() == null ? "" : " in '" + error.getFieldName() + "'"))
                 .distinct()
                 .collect(Collectors.joining("; "));
     }
 
     private static Throwable cause(List<TemplateError> errors) {
-        return errors.stream().map(TemplateError::getException).filter(Objects::nonNull).findFirst().orElse(null);
+        return errors.stream()
+                .map(TemplateError::getException)
+                .filter(Objects::nonNull)
+                .findFirst()
+                .orElse(null);
     }
 
     @Override

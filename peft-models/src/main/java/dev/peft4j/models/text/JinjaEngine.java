@@ -55,8 +55,8 @@ final class JinjaEngine {
      * Variables that make {@code raise_exception is defined} and {@code strftime_now is defined}
      * true, as in transformers, where they are globals; calls still go to the functions.
      */
-    static final Map<String, Object> FUNCTION_NAMES = Map.of(
-            "raise_exception", "<function raise_exception>", "strftime_now", "<function strftime_now>");
+    static final Map<String, Object> FUNCTION_NAMES =
+            Map.of("raise_exception", "<function raise_exception>", "strftime_now", "<function strftime_now>");
 
     private JinjaEngine() {}
 
@@ -142,8 +142,8 @@ final class JinjaEngine {
             if (value instanceof CharSequence text) {
                 return new RenderedOutputNode(text.toString());
             }
-            return new RenderedOutputNode(value instanceof Boolean bool ? (bool ? "True" : "False")
-                    : interpreter.getAsString(value));
+            return new RenderedOutputNode(
+                    value instanceof Boolean bool ? (bool ? "True" : "False") : interpreter.getAsString(value));
         }
     }
 
@@ -218,7 +218,9 @@ final class JinjaEngine {
 
         @Override
         public boolean evaluate(Object value, JinjavaInterpreter interpreter, Object... args) {
-            return value instanceof CharSequence || value instanceof Iterable<?> || value instanceof Map<?, ?>
+            return value instanceof CharSequence
+                    || value instanceof Iterable<?>
+                    || value instanceof Map<?, ?>
                     || (value != null && value.getClass().isArray());
         }
     }

@@ -107,7 +107,9 @@ final class JinjaExpressions {
             if (c == '\'' || c == '"') {
                 int end = skipString(expression, i);
                 String value = pythonString(expression.substring(i + 1, Math.max(i + 1, end - 1)));
-                out.append('\'').append(value.replace("\\", "\\\\").replace("'", "\\'")).append('\'');
+                out.append('\'')
+                        .append(value.replace("\\", "\\\\").replace("'", "\\'"))
+                        .append('\'');
                 i = end;
             } else {
                 out.append(c);
@@ -139,7 +141,7 @@ final class JinjaExpressions {
             char next = body.charAt(i + 1);
             i += 2;
             switch (next) {
-                case '\n' -> { }
+                case '\n' -> {}
                 case '\\', '\'', '"' -> out.append(next);
                 case 'a' -> out.append('\u0007');
                 case 'b' -> out.append('\b');
@@ -150,7 +152,8 @@ final class JinjaExpressions {
                 case 'v' -> out.append('\u000b');
                 case 'x', 'u', 'U' -> {
                     int digits = next == 'x' ? 2 : next == 'u' ? 4 : 8;
-                    if (i + digits > body.length() || !body.substring(i, i + digits).matches("[0-9a-fA-F]+")) {
+                    if (i + digits > body.length()
+                            || !body.substring(i, i + digits).matches("[0-9a-fA-F]+")) {
                         throw new PeftException("Chat template: the string escape \\" + next + " needs " + digits
                                 + " hexadecimal digits");
                     }
@@ -165,15 +168,19 @@ final class JinjaExpressions {
                     try {
                         out.appendCodePoint(Character.codePointOf(body.substring(i + 1, close)));
                     } catch (IllegalArgumentException e) {
-                        throw new PeftException("Chat template: \\N{" + body.substring(i + 1, close)
-                                + "} names no Unicode character", e);
+                        throw new PeftException(
+                                "Chat template: \\N{" + body.substring(i + 1, close) + "} names no Unicode character",
+                                e);
                     }
                     i = close + 1;
                 }
                 default -> {
                     if (next >= '0' && next <= '7') {
                         int end = i - 1;
-                        while (end < body.length() && end < i + 2 && body.charAt(end) >= '0' && body.charAt(end) <= '7') {
+                        while (end < body.length()
+                                && end < i + 2
+                                && body.charAt(end) >= '0'
+                                && body.charAt(end) <= '7') {
                             end++;
                         }
                         out.appendCodePoint(Integer.parseInt(body.substring(i - 1, end), 8));
@@ -209,10 +216,13 @@ final class JinjaExpressions {
             } else if (isWordStart(expression, i)) {
                 int end = wordEnd(expression, i);
                 String word = expression.substring(i, end);
-                if (word.equals("not") && !previousWord.equals("is")
+                if (word.equals("not")
+                        && !previousWord.equals("is")
                         && !wordAt(expression, skipSpaces(expression, end)).equals("in")) {
                     int operandEnd = operandEnd(expression, end);
-                    out.append("not (").append(groupNot(expression.substring(end, operandEnd))).append(')');
+                    out.append("not (")
+                            .append(groupNot(expression.substring(end, operandEnd)))
+                            .append(')');
                     previousWord = "";
                     i = operandEnd;
                 } else {
@@ -243,7 +253,8 @@ final class JinjaExpressions {
             if (isWordStart(expression, i)) {
                 int end = wordEnd(expression, i);
                 String word = expression.substring(i, end);
-                if (depth == 0 && (word.equals("and") || word.equals("or") || word.equals("if") || word.equals("else"))) {
+                if (depth == 0
+                        && (word.equals("and") || word.equals("or") || word.equals("if") || word.equals("else"))) {
                     return i;
                 }
                 i = end;
@@ -289,7 +300,11 @@ final class JinjaExpressions {
                 if (parts.size() == 3 && operandStart < out.length()) {
                     String operand = out.substring(operandStart);
                     out.setLength(operandStart);
-                    out.append('(').append(operand).append('|').append(PythonSlice.NAME).append('(');
+                    out.append('(')
+                            .append(operand)
+                            .append('|')
+                            .append(PythonSlice.NAME)
+                            .append('(');
                     for (int part = 0; part < 3; part++) {
                         String text = parts.get(part).strip();
                         out.append(part > 0 ? ", " : "").append(text.isEmpty() ? "none" : steppedSlices(text));

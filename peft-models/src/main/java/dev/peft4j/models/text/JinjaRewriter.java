@@ -61,7 +61,9 @@ final class JinjaRewriter {
             } else {
                 end = tagEnd(source, inner, kind == '%' ? '%' : '}', start);
                 if (kind == '{') {
-                    out.append("{{").append(JinjaExpressions.rewrite(source.substring(inner, end))).append("}}");
+                    out.append("{{")
+                            .append(JinjaExpressions.rewrite(source.substring(inner, end)))
+                            .append("}}");
                 } else {
                     out.append(JinjaExpressions.rewriteTag(source.substring(inner, end), tags++));
                 }
@@ -219,7 +221,7 @@ final class JinjaRewriter {
 
     private static PeftException unclosed(String source, int at, String what) {
         long line = source.substring(0, at).chars().filter(c -> c == '\n').count() + 1;
-        return new PeftException("Chat template line " + line + ": " + what
-                + "; a Jinja2 template's tags and strings must be closed");
+        return new PeftException(
+                "Chat template line " + line + ": " + what + "; a Jinja2 template's tags and strings must be closed");
     }
 }

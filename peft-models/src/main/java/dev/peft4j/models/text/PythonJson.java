@@ -31,15 +31,15 @@ final class PythonJson implements AdvancedFilter {
     public Object filter(Object value, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
         Object[] options = new Object[PARAMETERS.size()];
         if (args.length > options.length) {
-            throw new PeftException("Chat template: tojson takes at most " + options.length + " arguments, not "
-                    + args.length);
+            throw new PeftException(
+                    "Chat template: tojson takes at most " + options.length + " arguments, not " + args.length);
         }
         System.arraycopy(args, 0, options, 0, args.length);
         for (Map.Entry<String, Object> kwarg : kwargs.entrySet()) {
             int index = PARAMETERS.indexOf(kwarg.getKey());
             if (index < 0) {
-                throw new PeftException("Chat template: tojson has no argument " + kwarg.getKey() + "; it takes "
-                        + PARAMETERS);
+                throw new PeftException(
+                        "Chat template: tojson has no argument " + kwarg.getKey() + "; it takes " + PARAMETERS);
             }
             options[index] = kwarg.getValue();
         }
@@ -48,9 +48,11 @@ final class PythonJson implements AdvancedFilter {
         String itemSeparator = indent == null ? ", " : ",";
         String keySeparator = ": ";
         if (options[2] != null) {
-            List<?> separators = options[2] instanceof List<?> list ? list
+            List<?> separators = options[2] instanceof List<?> list
+                    ? list
                     : options[2] instanceof Object[] array ? Arrays.asList(array) : List.of();
-            if (separators.size() != 2 || !(separators.get(0) instanceof String item)
+            if (separators.size() != 2
+                    || !(separators.get(0) instanceof String item)
                     || !(separators.get(1) instanceof String key)) {
                 throw new PeftException("Chat template: tojson's separators must be two strings, not " + options[2]);
             }
@@ -77,7 +79,11 @@ final class PythonJson implements AdvancedFilter {
     }
 
     private record Writer(
-            boolean ensureAscii, String indent, String itemSeparator, String keySeparator, boolean sortKeys,
+            boolean ensureAscii,
+            String indent,
+            String itemSeparator,
+            String keySeparator,
+            boolean sortKeys,
             StringBuilder out) {
 
         void write(Object value, int depth) {
@@ -89,8 +95,11 @@ final class PythonJson implements AdvancedFilter {
                 out.append(bool ? "true" : "false");
             } else if (value instanceof Double || value instanceof Float) {
                 out.append(floatRepr(((Number) value).doubleValue()));
-            } else if (value instanceof Long || value instanceof Integer || value instanceof Short
-                    || value instanceof Byte || value instanceof BigInteger) {
+            } else if (value instanceof Long
+                    || value instanceof Integer
+                    || value instanceof Short
+                    || value instanceof Byte
+                    || value instanceof BigInteger) {
                 out.append(value);
             } else if (value instanceof BigDecimal decimal) {
                 out.append(floatRepr(decimal.doubleValue()));
@@ -114,8 +123,9 @@ final class PythonJson implements AdvancedFilter {
             } else if (value instanceof Object[] array) {
                 container('[', ']', Arrays.asList(array), depth, this::write);
             } else {
-                throw new PeftException("Chat template: tojson cannot serialize a " + value.getClass().getSimpleName()
-                        + " (" + value + "); it takes maps, lists, strings, numbers, booleans and none");
+                throw new PeftException("Chat template: tojson cannot serialize a "
+                        + value.getClass().getSimpleName() + " (" + value
+                        + "); it takes maps, lists, strings, numbers, booleans and none");
             }
         }
 
@@ -147,7 +157,8 @@ final class PythonJson implements AdvancedFilter {
                 return "null";
             }
             if (key instanceof String || key instanceof Number) {
-                return key instanceof Double || key instanceof Float ? floatRepr(((Number) key).doubleValue())
+                return key instanceof Double || key instanceof Float
+                        ? floatRepr(((Number) key).doubleValue())
                         : key.toString();
             }
             if (key instanceof Boolean bool) {

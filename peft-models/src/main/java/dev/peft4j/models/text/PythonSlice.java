@@ -48,8 +48,9 @@ final class PythonSlice implements AdvancedFilter {
         } else if (value instanceof Object[] array) {
             items.addAll(Arrays.asList(array));
         } else {
-            throw new PeftException("Chat template: cannot slice " + (value == null ? "none" : "a "
-                    + value.getClass().getSimpleName()) + "; slices take lists and strings");
+            throw new PeftException("Chat template: cannot slice "
+                    + (value == null ? "none" : "a " + value.getClass().getSimpleName())
+                    + "; slices take lists and strings");
         }
         List<Object> slice = new ArrayList<>();
         for (int i : indices(items.size(), start, stop, step == null ? 1 : step)) {

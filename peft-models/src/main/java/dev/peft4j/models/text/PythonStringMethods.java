@@ -30,9 +30,27 @@ import jinjava.javax.el.ELResolver;
 final class PythonStringMethods extends ELResolver {
 
     private static final Set<String> NAMES = Set.of(
-            "strip", "lstrip", "rstrip", "startswith", "endswith", "split", "rsplit", "splitlines", "upper",
-            "lower", "title", "capitalize", "replace", "find", "rfind", "count", "join", "isspace", "isdigit",
-            "isalpha", "isalnum");
+            "strip",
+            "lstrip",
+            "rstrip",
+            "startswith",
+            "endswith",
+            "split",
+            "rsplit",
+            "splitlines",
+            "upper",
+            "lower",
+            "title",
+            "capitalize",
+            "replace",
+            "find",
+            "rfind",
+            "count",
+            "join",
+            "isspace",
+            "isdigit",
+            "isalpha",
+            "isalnum");
 
     private static final Pattern INDEX = Pattern.compile("-?[0-9]{1,9}");
 
@@ -202,7 +220,8 @@ final class PythonStringMethods extends ELResolver {
             }
         }
         int start = 0;
-        for (int at = text.indexOf(separator); at >= 0 && (maxSplit < 0 || parts.size() < maxSplit);
+        for (int at = text.indexOf(separator);
+                at >= 0 && (maxSplit < 0 || parts.size() < maxSplit);
                 at = text.indexOf(separator, start)) {
             parts.add(text.substring(start, at));
             start = at + separator.length();
@@ -267,8 +286,16 @@ final class PythonStringMethods extends ELResolver {
         int i = 0;
         while (i < text.length()) {
             char c = text.charAt(i);
-            if (c == '\n' || c == '\r' || c == '\u000b' || c == '\u000c' || c == '\u001c' || c == '\u001d'
-                    || c == '\u001e' || c == '\u0085' || c == '\u2028' || c == '\u2029') {
+            if (c == '\n'
+                    || c == '\r'
+                    || c == '\u000b'
+                    || c == '\u000c'
+                    || c == '\u001c'
+                    || c == '\u001d'
+                    || c == '\u001e'
+                    || c == '\u0085'
+                    || c == '\u2028'
+                    || c == '\u2029') {
                 int next = c == '\r' && i + 1 < text.length() && text.charAt(i + 1) == '\n' ? i + 2 : i + 1;
                 lines.add(text.substring(start, keepEnds ? next : i));
                 start = next;
@@ -300,13 +327,17 @@ final class PythonStringMethods extends ELResolver {
             return text;
         }
         int first = text.codePointAt(0);
-        return new StringBuilder().appendCodePoint(Character.toTitleCase(first))
+        return new StringBuilder()
+                .appendCodePoint(Character.toTitleCase(first))
                 .append(text.substring(Character.charCount(first)).toLowerCase(Locale.ROOT))
                 .toString();
     }
 
     private static String replace(String text, String name, Object[] args) {
-        if (args.length < 2 || args.length > 3 || !(args[0] instanceof String old) || !(args[1] instanceof String with)
+        if (args.length < 2
+                || args.length > 3
+                || !(args[0] instanceof String old)
+                || !(args[1] instanceof String with)
                 || (args.length == 3 && !(args[2] instanceof Number))) {
             throw misuse(name, "takes two strings, old and new, then optionally an integer count");
         }
@@ -355,7 +386,8 @@ final class PythonStringMethods extends ELResolver {
         if (args.length != 1) {
             throw misuse(name, "takes one argument, a list of strings");
         }
-        Iterable<?> items = args[0] instanceof Object[] array ? Arrays.asList(array)
+        Iterable<?> items = args[0] instanceof Object[] array
+                ? Arrays.asList(array)
                 : args[0] instanceof Iterable<?> iterable ? iterable : null;
         if (items == null) {
             throw misuse(name, "takes a list of strings, not " + args[0]);
@@ -396,7 +428,9 @@ final class PythonStringMethods extends ELResolver {
     /** {@code text[i]}: the character at a code point index, negative from the end; none when out of range. */
     @Override
     public Object getValue(ELContext context, Object base, Object property) {
-        if (!(base instanceof String text) || property == null || !INDEX.matcher(property.toString()).matches()) {
+        if (!(base instanceof String text)
+                || property == null
+                || !INDEX.matcher(property.toString()).matches()) {
             return null;
         }
         context.setPropertyResolved(true);

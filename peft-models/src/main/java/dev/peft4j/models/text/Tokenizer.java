@@ -54,8 +54,13 @@ public final class Tokenizer implements AutoCloseable {
     private final PeftException chatTemplateProblem;
     private volatile boolean closed;
 
-    private Tokenizer(Path directory, HuggingFaceTokenizer tokenizer, JsonObject tokenizerConfig,
-            Map<String, String> specialTokens, List<JsonObject> idConfigs, List<Path> idFiles) {
+    private Tokenizer(
+            Path directory,
+            HuggingFaceTokenizer tokenizer,
+            JsonObject tokenizerConfig,
+            Map<String, String> specialTokens,
+            List<JsonObject> idConfigs,
+            List<Path> idFiles) {
         this.directory = directory;
         this.tokenizer = tokenizer;
         this.specialTokens = specialTokens;
@@ -127,8 +132,8 @@ public final class Tokenizer implements AutoCloseable {
         }
         HuggingFaceTokenizer tokenizer = open(file);
         try {
-            return new Tokenizer(modelDirectory, tokenizer, tokenizerConfig, Map.copyOf(specialTokens), idConfigs,
-                    idFiles);
+            return new Tokenizer(
+                    modelDirectory, tokenizer, tokenizerConfig, Map.copyOf(specialTokens), idConfigs, idFiles);
         } catch (RuntimeException e) {
             tokenizer.close();
             throw e;
@@ -295,8 +300,8 @@ public final class Tokenizer implements AutoCloseable {
         return tokenizer;
     }
 
-    private OptionalLong firstId(List<JsonObject> configs, List<Path> files, String key, String token,
-            Map<Long, String> addedTokens) {
+    private OptionalLong firstId(
+            List<JsonObject> configs, List<Path> files, String key, String token, Map<Long, String> addedTokens) {
         for (int i = 0; i < configs.size(); i++) {
             List<Long> ids = TokenizerFiles.tokenIds(configs.get(i), key, files.get(i));
             if (!ids.isEmpty()) {
@@ -311,8 +316,10 @@ public final class Tokenizer implements AutoCloseable {
         Map<Long, String> added = new LinkedHashMap<>();
         if (tokenizerConfig.get("added_tokens_decoder") instanceof JsonObject decoder) {
             for (Map.Entry<String, JsonElement> entry : decoder.entrySet()) {
-                if (entry.getKey().matches("[0-9]{1,18}") && entry.getValue() instanceof JsonObject token
-                        && token.get("content") instanceof JsonPrimitive content && content.isString()) {
+                if (entry.getKey().matches("[0-9]{1,18}")
+                        && entry.getValue() instanceof JsonObject token
+                        && token.get("content") instanceof JsonPrimitive content
+                        && content.isString()) {
                     added.put(Long.parseLong(entry.getKey()), content.getAsString());
                 }
             }
@@ -349,8 +356,10 @@ public final class Tokenizer implements AutoCloseable {
         if (value instanceof JsonArray templates) {
             List<String> names = new ArrayList<>();
             for (JsonElement item : templates) {
-                if (!(item instanceof JsonObject named && named.get("name") instanceof JsonPrimitive name
-                        && name.isString() && named.get("template") instanceof JsonPrimitive template
+                if (!(item instanceof JsonObject named
+                        && named.get("name") instanceof JsonPrimitive name
+                        && name.isString()
+                        && named.get("template") instanceof JsonPrimitive template
                         && template.isString())) {
                     throw new PeftException(file + ": chat_template holds " + item
                             + "; expected objects with a \"name\" and a \"template\" string");
@@ -360,8 +369,8 @@ public final class Tokenizer implements AutoCloseable {
                 }
                 names.add(name.getAsString());
             }
-            throw new PeftException(file + ": chat_template has templates named " + names
-                    + " but none named \"default\"");
+            throw new PeftException(
+                    file + ": chat_template has templates named " + names + " but none named \"default\"");
         }
         throw new PeftException(file + ": chat_template is " + value
                 + "; expected a string or a list of {\"name\", \"template\"} objects");

@@ -74,7 +74,8 @@ final class TokenizerFiles {
         if (value instanceof JsonPrimitive primitive && primitive.isString()) {
             return primitive.getAsString();
         }
-        if (value.isJsonObject() && value.getAsJsonObject().get("content") instanceof JsonPrimitive content
+        if (value.isJsonObject()
+                && value.getAsJsonObject().get("content") instanceof JsonPrimitive content
                 && content.isString()) {
             return content.getAsString();
         }
@@ -108,7 +109,8 @@ final class TokenizerFiles {
     }
 
     private static long id(JsonElement item, String key, Path file, JsonElement value) {
-        if (item instanceof JsonPrimitive primitive && primitive.isNumber()
+        if (item instanceof JsonPrimitive primitive
+                && primitive.isNumber()
                 && primitive.getAsString().matches("(0|[1-9][0-9]{0,17})")) {
             return primitive.getAsLong();
         }

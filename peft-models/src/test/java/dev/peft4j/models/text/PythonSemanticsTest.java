@@ -71,25 +71,29 @@ class PythonSemanticsTest {
 
     @Test
     void badArgumentsNameTheMethod() {
-        PeftException error = assertThrows(PeftException.class,
-                () -> PythonStringMethods.call("a", "split", new Object[] {""}));
+        PeftException error =
+                assertThrows(PeftException.class, () -> PythonStringMethods.call("a", "split", new Object[] {""}));
         assertEquals("Chat template: str.split() was given an empty separator", error.getMessage());
         assertThrows(PeftException.class, () -> PythonStringMethods.call("a", "upper", new Object[] {1L}));
         assertThrows(PeftException.class, () -> PythonStringMethods.call("a", "join", new Object[] {List.of(1L)}));
     }
 
     @ParameterizedTest(name = "[{1}:{2}:{3}] of 5")
-    @CsvSource(nullValues = "none", value = {
-        "'0,1,2,3,4', none, none, 1",
-        "'4,3,2,1,0', none, none, -1",
-        "'4,2,0', none, none, -2",
-        "'1,2', 1, 3, 1",
-        "'3,2', -2, 1, -1",
-        "'', 3, 1, 1",
-        "'0,3', -10, 10, 3",
-        "'4,3,2,1,0', 10, -10, -1"})
+    @CsvSource(
+            nullValues = "none",
+            value = {
+                "'0,1,2,3,4', none, none, 1",
+                "'4,3,2,1,0', none, none, -1",
+                "'4,2,0', none, none, -2",
+                "'1,2', 1, 3, 1",
+                "'3,2', -2, 1, -1",
+                "'', 3, 1, 1",
+                "'0,3', -10, 10, 3",
+                "'4,3,2,1,0', 10, -10, -1"
+            })
     void sliceIndicesActAsPythons(String expected, Integer start, Integer stop, int step) {
-        List<Integer> wanted = expected.isEmpty() ? List.of()
+        List<Integer> wanted = expected.isEmpty()
+                ? List.of()
                 : Stream.of(expected.split(",")).map(Integer::valueOf).toList();
         assertEquals(wanted, PythonSlice.indices(5, start, stop, step));
     }
@@ -104,7 +108,8 @@ class PythonSemanticsTest {
         "0.0001, 0.0001",
         "0.00001, 1e-05",
         "-1.5e-7, -1.5e-07",
-        "0.1, 0.1"})
+        "0.1, 0.1"
+    })
     void floatsPrintAsPythonsRepr(double value, String expected) {
         assertEquals(expected, PythonJson.floatRepr(value));
     }

@@ -58,8 +58,11 @@ class TokenizerTest {
     void stories260kEncodesAsTransformersDoes() {
         try (Tokenizer tokenizer = Tokenizer.load(SharedModels.model(SharedModels.STORIES_260K))) {
             long[] ids = tokenizer.encode(TEXT, true);
-            assertArrayEquals(new long[] {1, 403, 407, 261, 378, 410, 475, 479, 472, 484, 480, 280, 412, 431, 485}, ids);
-            assertArrayEquals(Arrays.copyOfRange(ids, 1, ids.length), tokenizer.encode(TEXT, false),
+            assertArrayEquals(
+                    new long[] {1, 403, 407, 261, 378, 410, 475, 479, 472, 484, 480, 280, 412, 431, 485}, ids);
+            assertArrayEquals(
+                    Arrays.copyOfRange(ids, 1, ids.length),
+                    tokenizer.encode(TEXT, false),
                     "without special tokens, the BOS is not added");
             assertEquals(TEXT, tokenizer.decode(ids, true));
             assertEquals("<s> " + TEXT, tokenizer.decode(ids, false));
@@ -157,7 +160,8 @@ class TokenizerTest {
                   {"name": "default", "template": "{% for m in messages %}{{ m.content }}{{ eos_token }}{% endfor %}"}]}
                 """);
         try (Tokenizer tokenizer = Tokenizer.load(dir)) {
-            assertEquals("hi</s>", tokenizer.chatTemplate().orElseThrow().render(List.of(ChatMessage.user("hi")), false));
+            assertEquals(
+                    "hi</s>", tokenizer.chatTemplate().orElseThrow().render(List.of(ChatMessage.user("hi")), false));
         }
     }
 
@@ -180,11 +184,15 @@ class TokenizerTest {
         write("tokenizer_config.json", "{\"chat_template\": \"from the config\"}");
         write("chat_template.json", "{\"chat_template\": \"from chat_template.json\"}");
         try (Tokenizer tokenizer = Tokenizer.load(dir)) {
-            assertEquals("from chat_template.json", tokenizer.chatTemplate().orElseThrow().render(List.of(), false));
+            assertEquals(
+                    "from chat_template.json",
+                    tokenizer.chatTemplate().orElseThrow().render(List.of(), false));
         }
         write("chat_template.jinja", "from chat_template.jinja\n");
         try (Tokenizer tokenizer = Tokenizer.load(dir)) {
-            assertEquals("from chat_template.jinja", tokenizer.chatTemplate().orElseThrow().render(List.of(), false));
+            assertEquals(
+                    "from chat_template.jinja",
+                    tokenizer.chatTemplate().orElseThrow().render(List.of(), false));
         }
     }
 

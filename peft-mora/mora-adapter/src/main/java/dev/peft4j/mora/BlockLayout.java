@@ -100,7 +100,8 @@ public final class BlockLayout {
         long n = blockMatrices.getShape().get(0);
         long rows = blockMatrices.getShape().get(1);
         long r = shape.reducedRank();
-        NDArray placement = blockMatrices.getManager()
+        NDArray placement = blockMatrices
+                .getManager()
                 .eye((int) n, blocks, 0, blockMatrices.getDataType(), blockMatrices.getDevice())
                 .reshape(n, 1, blocks, 1);
         return blockMatrices.reshape(n, rows, 1, r).mul(placement).reshape(n * rows, blocks * r);

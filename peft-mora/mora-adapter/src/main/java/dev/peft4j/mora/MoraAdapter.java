@@ -1,6 +1,5 @@
 package dev.peft4j.mora;
 
-import dev.peft4j.mora.spi.MoraOperators;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -13,13 +12,13 @@ import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
-import dev.peft4j.spi.AbstractAdapter;
-import dev.peft4j.spi.Adapter;
-import dev.peft4j.spi.AdapterConfig;
-import dev.peft4j.spi.AdapterTarget;
 import dev.peft4j.mora.spi.Compression;
 import dev.peft4j.mora.spi.CompressionOperator;
 import dev.peft4j.mora.spi.CompressionShape;
+import dev.peft4j.mora.spi.MoraOperators;
+import dev.peft4j.spi.AbstractAdapter;
+import dev.peft4j.spi.AdapterConfig;
+import dev.peft4j.spi.AdapterTarget;
 import dev.peft4j.spi.PeftException;
 import java.nio.ByteBuffer;
 import java.util.Map;
@@ -70,24 +69,23 @@ public final class MoraAdapter extends AbstractAdapter {
         int fromRule = options.rankRule().reducedRank(d, k, config().rank());
         int reducedRank = operator.adjustRank(fromRule);
         if (reducedRank < 1) {
-            throw new PeftException(
-                    "MoRA rank r="
-                            + config().rank()
-                            + " gives r̂="
-                            + reducedRank
-                            + " for layer '"
-                            + target().path()
-                            + "' (d="
-                            + d
-                            + ", k="
-                            + k
-                            + ", "
-                            + options.rankRule().optionValue()
-                            + " rule r̂="
-                            + fromRule
-                            + ", adjusted by operator '"
-                            + operator.name()
-                            + "'): choose a larger rank");
+            throw new PeftException("MoRA rank r="
+                    + config().rank()
+                    + " gives r̂="
+                    + reducedRank
+                    + " for layer '"
+                    + target().path()
+                    + "' (d="
+                    + d
+                    + ", k="
+                    + k
+                    + ", "
+                    + options.rankRule().optionValue()
+                    + " rule r̂="
+                    + fromRule
+                    + ", adjusted by operator '"
+                    + operator.name()
+                    + "'): choose a larger rank");
         }
         this.shape = new CompressionShape(d, k, reducedRank, options.generalized());
         operator.checkShape(shape);
@@ -132,7 +130,8 @@ public final class MoraAdapter extends AbstractAdapter {
      */
     public void resetM() {
         NDArray value = m.getArray();
-        value.set(ByteBuffer.allocate(Math.toIntExact(value.size() * value.getDataType().getNumOfBytes())));
+        value.set(ByteBuffer.allocate(
+                Math.toIntExact(value.size() * value.getDataType().getNumOfBytes())));
     }
 
     /**
@@ -148,18 +147,17 @@ public final class MoraAdapter extends AbstractAdapter {
         Objects.requireNonNull(next, "next");
         int needed = next.adjustRank(shape.reducedRank());
         if (needed != shape.reducedRank()) {
-            throw new PeftException(
-                    "Operator '"
-                            + next.name()
-                            + "' needs r̂="
-                            + needed
-                            + " but layer '"
-                            + target().path()
-                            + "' has M of "
-                            + shape.reducedRank()
-                            + "×"
-                            + shape.reducedRank()
-                            + ": switch only between operators that keep r̂");
+            throw new PeftException("Operator '"
+                    + next.name()
+                    + "' needs r̂="
+                    + needed
+                    + " but layer '"
+                    + target().path()
+                    + "' has M of "
+                    + shape.reducedRank()
+                    + "×"
+                    + shape.reducedRank()
+                    + ": switch only between operators that keep r̂");
         }
         next.checkShape(shape);
         Binding previous = binding;

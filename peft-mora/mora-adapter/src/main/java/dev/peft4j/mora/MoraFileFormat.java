@@ -2,11 +2,11 @@ package dev.peft4j.mora;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
+import dev.peft4j.mora.spi.CompressionOperator;
 import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterFileFormat;
 import dev.peft4j.spi.AdapterFileKeys;
-import dev.peft4j.mora.spi.CompressionOperator;
 import dev.peft4j.spi.Plugins;
 import dev.peft4j.spi.StoredModule;
 import java.math.BigDecimal;
@@ -27,6 +27,7 @@ public final class MoraFileFormat implements AdapterFileFormat {
 
     /** kongds/MoRA's flag of the method. */
     static final String USE_MORA = "use_mora";
+
     private static final String M_NAME = MoraAdapter.M_NAME;
     /** kongds/MoRA stores M again under LoRA's B name. */
     static final String M_COPY_NAME = "lora_B.weight";
@@ -46,7 +47,9 @@ public final class MoraFileFormat implements AdapterFileFormat {
         if (savedOptions.containsKey(MoraOptions.OPERATOR)) {
             return Map.of();
         }
-        return Map.of(MoraOptions.MORA_TYPE, Long.toString(keys.integer(MoraOptions.MORA_TYPE).orElse(1)));
+        return Map.of(
+                MoraOptions.MORA_TYPE,
+                Long.toString(keys.integer(MoraOptions.MORA_TYPE).orElse(1)));
     }
 
     @Override
@@ -94,9 +97,13 @@ public final class MoraFileFormat implements AdapterFileFormat {
         CompressionOperator operator = MoraOptions.of(config, plugins).operator();
         OptionalInt type = operator.moraType();
         return List.of(
-                "operator: " + operator.name() + (type.isPresent() ? " (mora_type " + type.getAsInt() + ")" : " (paper only)"),
+                "operator: " + operator.name()
+                        + (type.isPresent() ? " (mora_type " + type.getAsInt() + ")" : " (paper only)"),
                 "r = " + config.rank() + " (requested; each module's r̂ is below), scaling = 1.0 (MoRA has no α; "
-                        + "lora_alpha = " + new BigDecimal(Float.toString(config.alpha())).stripTrailingZeros().toPlainString()
+                        + "lora_alpha = "
+                        + new BigDecimal(Float.toString(config.alpha()))
+                                .stripTrailingZeros()
+                                .toPlainString()
                         + " is ignored)");
     }
 

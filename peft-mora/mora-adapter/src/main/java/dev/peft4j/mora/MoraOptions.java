@@ -1,8 +1,8 @@
 package dev.peft4j.mora;
 
+import dev.peft4j.mora.spi.CompressionOperator;
 import dev.peft4j.mora.spi.MoraOperators;
 import dev.peft4j.spi.AdapterConfig;
-import dev.peft4j.mora.spi.CompressionOperator;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.Plugins;
 import java.util.List;
@@ -112,22 +112,21 @@ public record MoraOptions(
         if (name != null) {
             CompressionOperator byName = MoraOperators.named(plugins, name);
             if (byName != byType) {
-                throw new PeftException(
-                        "MoRA options disagree: "
-                                + OPERATOR
-                                + "="
-                                + name
-                                + " is "
-                                + (byName.moraType().isPresent()
-                                        ? "mora_type " + byName.moraType().getAsInt()
-                                        : "paper-only, with no mora_type")
-                                + ", but "
-                                + MORA_TYPE
-                                + "="
-                                + type
-                                + " is operator '"
-                                + byType.name()
-                                + "'. Give one of them.");
+                throw new PeftException("MoRA options disagree: "
+                        + OPERATOR
+                        + "="
+                        + name
+                        + " is "
+                        + (byName.moraType().isPresent()
+                                ? "mora_type " + byName.moraType().getAsInt()
+                                : "paper-only, with no mora_type")
+                        + ", but "
+                        + MORA_TYPE
+                        + "="
+                        + type
+                        + " is operator '"
+                        + byType.name()
+                        + "'. Give one of them.");
             }
         }
         return byType;
@@ -138,17 +137,17 @@ public record MoraOptions(
         try {
             type = Integer.parseInt(value.trim());
         } catch (NumberFormatException e) {
-            throw new PeftException("MoRA " + MORA_TYPE + " must be an integer, one of " + OFFICIAL_TYPES + ", got '" + value + "'", e);
+            throw new PeftException(
+                    "MoRA " + MORA_TYPE + " must be an integer, one of " + OFFICIAL_TYPES + ", got '" + value + "'", e);
         }
         if (!OFFICIAL_TYPES.contains(type)) {
-            throw new PeftException(
-                    "MoRA "
-                            + MORA_TYPE
-                            + " "
-                            + type
-                            + " has no forward: kongds/MoRA computes types "
-                            + OFFICIAL_TYPES
-                            + ", and every other number reaches its merge-only legacy branch (docs/math.md §4.6)");
+            throw new PeftException("MoRA "
+                    + MORA_TYPE
+                    + " "
+                    + type
+                    + " has no forward: kongds/MoRA computes types "
+                    + OFFICIAL_TYPES
+                    + ", and every other number reaches its merge-only legacy branch (docs/math.md §4.6)");
         }
         return type;
     }
@@ -157,7 +156,8 @@ public record MoraOptions(
         return switch (value.trim().toLowerCase(Locale.ROOT)) {
             case "true" -> true;
             case "false" -> false;
-            default -> throw new PeftException("MoRA option " + GENERALIZED + " must be true or false, got '" + value + "'");
+            default ->
+                throw new PeftException("MoRA option " + GENERALIZED + " must be true or false, got '" + value + "'");
         };
     }
 }

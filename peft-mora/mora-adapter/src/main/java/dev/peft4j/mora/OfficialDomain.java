@@ -24,20 +24,19 @@ public final class OfficialDomain {
      */
     public static void require(CompressionShape shape, String operator, boolean inside, String failure) {
         if (!inside && !shape.generalized()) {
-            throw new PeftException(
-                    "Operator '"
-                            + operator
-                            + "' cannot bind d="
-                            + shape.outFeatures()
-                            + ", k="
-                            + shape.inFeatures()
-                            + ", r̂="
-                            + shape.reducedRank()
-                            + " as kongds/MoRA does: "
-                            + failure
-                            + " (docs/math.md §4.7). Set the MoRA option "
-                            + MoraOptions.GENERALIZED
-                            + "=true to use the documented generalisation, or choose another rank or operator.");
+            throw new PeftException("Operator '"
+                    + operator
+                    + "' cannot bind d="
+                    + shape.outFeatures()
+                    + ", k="
+                    + shape.inFeatures()
+                    + ", r̂="
+                    + shape.reducedRank()
+                    + " as kongds/MoRA does: "
+                    + failure
+                    + " (docs/math.md §4.7). Set the MoRA option "
+                    + MoraOptions.GENERALIZED
+                    + "=true to use the documented generalisation, or choose another rank or operator.");
         }
     }
 

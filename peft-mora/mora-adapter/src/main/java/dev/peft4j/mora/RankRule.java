@@ -58,12 +58,11 @@ public enum RankRule {
                 return rule;
             }
         }
-        throw new PeftException(
-                "Unknown MoRA "
-                        + MoraOptions.RANK_RULE
-                        + " '"
-                        + optionValue
-                        + "'. Expected one of "
-                        + Arrays.stream(values()).map(RankRule::optionValue).toList());
+        throw new PeftException("Unknown MoRA "
+                + MoraOptions.RANK_RULE
+                + " '"
+                + optionValue
+                + "'. Expected one of "
+                + Arrays.stream(values()).map(RankRule::optionValue).toList());
     }
 }

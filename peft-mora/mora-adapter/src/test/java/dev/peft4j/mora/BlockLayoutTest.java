@@ -24,7 +24,8 @@ class BlockLayoutTest {
     @ParameterizedTest
     @EngineSource
     void deltaWeightIsTBlockdiagF(EngineBinding engine) {
-        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
+        try (NDManager manager =
+                NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
             for (int d : SIZES) {
                 for (int k : SIZES) {
                     for (int r : new int[] {1, 2, 3, 6, 11}) {
@@ -39,7 +40,10 @@ class BlockLayoutTest {
                         double[][] expected = MoraReference.blockDelta(d, k, r, t -> matrices[t]);
                         try (NDManager scope = manager.newSubManager()) {
                             NDArray used = usedBlocks(scope, matrices, layout.usedBlocks(), layout.usedRows());
-                            Dense.assertClose(expected, Dense.fromArray(layout.deltaWeight(used)), 1e-5 * 10 * r,
+                            Dense.assertClose(
+                                    expected,
+                                    Dense.fromArray(layout.deltaWeight(used)),
+                                    1e-5 * 10 * r,
                                     "d=" + d + " k=" + k + " r̂=" + r);
                         }
                     }
@@ -51,26 +55,34 @@ class BlockLayoutTest {
     @ParameterizedTest
     @EngineSource
     void splitPadsCyclicallyAndJoinTruncatesOrTiles(EngineBinding engine) {
-        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
+        try (NDManager manager =
+                NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
             BlockLayout layout = new BlockLayout(new CompressionShape(16, 8, 6, false));
             NDArray x = manager.arange(1f, 9f).reshape(1, 8);
             NDArray blocks = layout.split(x);
             assertEquals(new Shape(1, 2, 6), blocks.getShape());
-            Dense.assertClose(new double[][] {{1, 2, 3, 4, 5, 6}, {7, 8, 1, 2, 3, 4}}, Dense.fromArray(blocks.reshape(2, 6)), 0, "x̃ blocks");
+            Dense.assertClose(
+                    new double[][] {{1, 2, 3, 4, 5, 6}, {7, 8, 1, 2, 3, 4}},
+                    Dense.fromArray(blocks.reshape(2, 6)),
+                    0,
+                    "x̃ blocks");
             double[][] joined = Dense.fromArray(layout.join(blocks));
-            Dense.assertClose(new double[][] {{1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 1, 2, 3, 4}}, joined, 0, "z tiled to d = 16");
+            Dense.assertClose(
+                    new double[][] {{1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 1, 2, 3, 4}}, joined, 0, "z tiled to d = 16");
             BlockLayout narrow = new BlockLayout(new CompressionShape(5, 8, 6, false));
-            Dense.assertClose(new double[][] {{1, 2, 3, 4, 5}}, Dense.fromArray(narrow.join(blocks)), 0, "z truncated to d = 5");
+            Dense.assertClose(
+                    new double[][] {{1, 2, 3, 4, 5}}, Dense.fromArray(narrow.join(blocks)), 0, "z truncated to d = 5");
         }
     }
 
     @ParameterizedTest
     @EngineSource
     void deltaWeightRejectsBlocksOfTheWrongShape(EngineBinding engine) {
-        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
+        try (NDManager manager =
+                NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
             BlockLayout layout = new BlockLayout(new CompressionShape(8, 8, 4, false));
-            IllegalArgumentException error =
-                    assertThrows(IllegalArgumentException.class, () -> layout.deltaWeight(manager.zeros(new Shape(1, 4, 4))));
+            IllegalArgumentException error = assertThrows(
+                    IllegalArgumentException.class, () -> layout.deltaWeight(manager.zeros(new Shape(1, 4, 4))));
             assertEquals("Block matrices must have shape (2, 4, 4), got (1, 4, 4)", error.getMessage());
         }
     }

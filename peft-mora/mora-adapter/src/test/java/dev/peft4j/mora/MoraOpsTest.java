@@ -36,9 +36,15 @@ class MoraOpsTest {
     void repeatAndTileMeanWhatTheHelpersAssume(EngineBinding engine) {
         try (NDManager manager = manager(engine)) {
             NDArray a = manager.create(new float[] {1, 2, 3, 4, 5, 6}, new Shape(2, 3));
-            assertArrayEquals(new float[] {1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6}, a.repeat(1, 2).toFloatArray());
-            assertArrayEquals(new float[] {1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6}, a.tile(new long[] {1, 2}).toFloatArray());
-            assertArrayEquals(new float[] {1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6}, a.repeat(0, 2).toFloatArray());
+            assertArrayEquals(
+                    new float[] {1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6},
+                    a.repeat(1, 2).toFloatArray());
+            assertArrayEquals(
+                    new float[] {1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6},
+                    a.tile(new long[] {1, 2}).toFloatArray());
+            assertArrayEquals(
+                    new float[] {1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6},
+                    a.repeat(0, 2).toFloatArray());
         }
     }
 
@@ -52,7 +58,8 @@ class MoraOpsTest {
                     for (int p = 0; p < length; p++) {
                         map[p][p % n] = 1;
                     }
-                    checkOnBothAxes(manager, map, axis -> a -> MoraOps.cyclic(a, axis, length), "cyclic " + n + "→" + length);
+                    checkOnBothAxes(
+                            manager, map, axis -> a -> MoraOps.cyclic(a, axis, length), "cyclic " + n + "→" + length);
                 }
             }
         }
@@ -84,7 +91,11 @@ class MoraOpsTest {
                     for (int o = 0; o < length; o++) {
                         map[o][length < r ? o : MoraReference.group(length, r, o)] = 1;
                     }
-                    checkOnBothAxes(manager, map, axis -> a -> MoraOps.interleave(a, axis, length), "interleave " + r + "→" + length);
+                    checkOnBothAxes(
+                            manager,
+                            map,
+                            axis -> a -> MoraOps.interleave(a, axis, length),
+                            "interleave " + r + "→" + length);
                 }
             }
         }
@@ -143,7 +154,8 @@ class MoraOpsTest {
     }
 
     /** op(a) == A·a along the axis, and the gradient of Σ c ⊙ op(a) is Aᵀ·c. */
-    private static void checkLinear(NDManager manager, double[][] map, int axis, UnaryOperator<NDArray> op, String what) {
+    private static void checkLinear(
+            NDManager manager, double[][] map, int axis, UnaryOperator<NDArray> op, String what) {
         Random random = new Random(map.length * 31L + map[0].length);
         int n = map[0].length;
         double[][] columns = Dense.random(random, n, 3);

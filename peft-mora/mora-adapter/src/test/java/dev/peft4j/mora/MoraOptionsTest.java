@@ -9,10 +9,10 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.TargetModules;
-import dev.peft4j.testkit.TestModels;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.Plugins;
+import dev.peft4j.testkit.TestModels;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -43,14 +43,23 @@ class MoraOptionsTest {
                 "Unknown operator 'sharing'. Available: [test-even-window, test-window]. "
                         + "Add the dependency dev.peft4j:mora-op-sharing (it provides the operator 'sharing').",
                 error(Map.of()));
-        assertTrue(error(Map.of("operator", "gather")).startsWith("Unknown operator 'gather'. Available: [test-even-window"));
+        assertTrue(error(Map.of("operator", "gather"))
+                .startsWith("Unknown operator 'gather'. Available: [test-even-window"));
     }
 
     @Test
     void moraTypePicksTheOperatorThatComputesIt() {
-        assertEquals(WindowOperator.NAME, options(Map.of("mora_type", "1")).operator().name());
-        assertEquals(EvenWindowOperator.NAME, options(Map.of("mora_type", " 2 ")).operator().name());
-        assertEquals(EvenWindowOperator.NAME, options(Map.of("mora_type", "2", "operator", "test-even-window")).operator().name());
+        assertEquals(
+                WindowOperator.NAME,
+                options(Map.of("mora_type", "1")).operator().name());
+        assertEquals(
+                EvenWindowOperator.NAME,
+                options(Map.of("mora_type", " 2 ")).operator().name());
+        assertEquals(
+                EvenWindowOperator.NAME,
+                options(Map.of("mora_type", "2", "operator", "test-even-window"))
+                        .operator()
+                        .name());
         assertEquals(
                 "No MoRA operator computes mora_type 6. Available types (operator): {1=test-window, 2=test-even-window}. "
                         + "Add the dependency dev.peft4j:mora-op-rotation (it computes mora_type 6).",
@@ -65,7 +74,9 @@ class MoraOptionsTest {
                             + "and every other number reaches its merge-only legacy branch (docs/math.md §4.6)",
                     error(Map.of("mora_type", legacy)));
         }
-        assertEquals("MoRA mora_type must be an integer, one of [1, 2, 3, 4, 6], got 'six'", error(Map.of("mora_type", "six")));
+        assertEquals(
+                "MoRA mora_type must be an integer, one of [1, 2, 3, 4, 6], got 'six'",
+                error(Map.of("mora_type", "six")));
     }
 
     @Test
@@ -80,18 +91,27 @@ class MoraOptionsTest {
         MoraOptions options = options(Map.of("operator", "test-window", "rank_rule", "paper", "generalized", "TRUE"));
         assertEquals(RankRule.PAPER, options.rankRule());
         assertTrue(options.generalized());
-        assertEquals("MoRA option generalized must be true or false, got 'yes'", error(Map.of("operator", "test-window", "generalized", "yes")));
-        assertTrue(error(Map.of("operator", "test-window", "rank_rule", "round")).startsWith("Unknown MoRA rank_rule 'round'"));
+        assertEquals(
+                "MoRA option generalized must be true or false, got 'yes'",
+                error(Map.of("operator", "test-window", "generalized", "yes")));
+        assertTrue(error(Map.of("operator", "test-window", "rank_rule", "round"))
+                .startsWith("Unknown MoRA rank_rule 'round'"));
     }
 
     @Test
     void aMisspelledOptionIsRefusedRatherThanGivingTheDefaultOperator() {
         try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
             PeftModel peft = PeftModel.wrap(TestModels.mlp(manager, 1, 8, 8));
-            AdapterConfig config = AdapterConfig.builder(MoraFactory.NAME).setRank(2).optOption("opperator", "rotation").build();
-            PeftException error = assertThrows(PeftException.class, () -> peft.addAdapter("x", config, TargetModules.names("0")));
-            assertEquals("Unknown option 'opperator' for the adapter method mora. Known: [generalized, mora_type, operator, "
-                    + "rank_rule, remora_types]. Did you mean 'operator'?", error.getMessage());
+            AdapterConfig config = AdapterConfig.builder(MoraFactory.NAME)
+                    .setRank(2)
+                    .optOption("opperator", "rotation")
+                    .build();
+            PeftException error =
+                    assertThrows(PeftException.class, () -> peft.addAdapter("x", config, TargetModules.names("0")));
+            assertEquals(
+                    "Unknown option 'opperator' for the adapter method mora. Known: [generalized, mora_type, operator, "
+                            + "rank_rule, remora_types]. Did you mean 'operator'?",
+                    error.getMessage());
         }
     }
 }

@@ -1,15 +1,18 @@
 package dev.peft4j.mora;
 
-import dev.peft4j.testkit.adapter.AdapterConformanceTest;
-import dev.peft4j.testkit.MoraReference;
 import dev.peft4j.spi.AdapterConfig;
+import dev.peft4j.testkit.MoraReference;
+import dev.peft4j.testkit.adapter.AdapterConformanceTest;
 
 /** The shared conformance test on the adapter with a test operator: the adapter's side of the contract. */
 class WindowConformanceTest extends AdapterConformanceTest {
 
     @Override
     protected AdapterConfig config() {
-        return AdapterConfig.builder(MoraFactory.NAME).setRank(1).optOption(MoraOptions.OPERATOR, WindowOperator.NAME).build();
+        return AdapterConfig.builder(MoraFactory.NAME)
+                .setRank(1)
+                .optOption(MoraOptions.OPERATOR, WindowOperator.NAME)
+                .build();
     }
 
     @Override

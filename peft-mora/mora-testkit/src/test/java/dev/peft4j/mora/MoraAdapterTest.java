@@ -37,7 +37,8 @@ class MoraAdapterTest {
     }
 
     private static MoraAdapter create(AdapterConfig config, int d, int k) {
-        return (MoraAdapter) new MoraFactory().create(config, AdapterTarget.of("layer", k, d, DataType.FLOAT32), Plugins.defaults());
+        return (MoraAdapter)
+                new MoraFactory().create(config, AdapterTarget.of("layer", k, d, DataType.FLOAT32), Plugins.defaults());
     }
 
     @Test
@@ -53,18 +54,28 @@ class MoraAdapterTest {
 
     @Test
     void theRankRuleAndTheOperatorSetRHat() {
-        AdapterConfig.Builder paper = AdapterConfig.builder(MoraFactory.NAME).setRank(2).optOption("rank_rule", "paper");
+        AdapterConfig.Builder paper =
+                AdapterConfig.builder(MoraFactory.NAME).setRank(2).optOption("rank_rule", "paper");
         assertEquals(6, create(config(WindowOperator.NAME, 2), 8, 8).reducedRank());
-        assertEquals(5, create(paper.optOption("operator", WindowOperator.NAME).build(), 8, 8).reducedRank());
+        assertEquals(
+                5,
+                create(paper.optOption("operator", WindowOperator.NAME).build(), 8, 8)
+                        .reducedRank());
         assertEquals(6, create(config(EvenWindowOperator.NAME, 2), 8, 8).reducedRank());
-        assertEquals(4, create(paper.optOption("operator", EvenWindowOperator.NAME).build(), 8, 8).reducedRank(), "⌊√32⌋ = 5, made even");
+        assertEquals(
+                4,
+                create(paper.optOption("operator", EvenWindowOperator.NAME).build(), 8, 8)
+                        .reducedRank(),
+                "⌊√32⌋ = 5, made even");
     }
 
     @Test
     void badRanksAreRejected() {
-        IllegalArgumentException zero = assertThrows(IllegalArgumentException.class, () -> config(WindowOperator.NAME, 0));
+        IllegalArgumentException zero =
+                assertThrows(IllegalArgumentException.class, () -> config(WindowOperator.NAME, 0));
         assertEquals("Rank r must be positive, got 0", zero.getMessage());
-        PeftException tooSmall = assertThrows(PeftException.class, () -> create(config(EvenWindowOperator.NAME, 1), 1, 1));
+        PeftException tooSmall =
+                assertThrows(PeftException.class, () -> create(config(EvenWindowOperator.NAME, 1), 1, 1));
         assertEquals(
                 "MoRA rank r=1 gives r̂=0 for layer 'layer' (d=1, k=1, official rule r̂=1, adjusted by operator "
                         + "'test-even-window'): choose a larger rank",
@@ -79,7 +90,9 @@ class MoraAdapterTest {
                         + "(docs/math.md §4.7). Set the MoRA option generalized=true to use the documented generalisation, "
                         + "or choose another rank or operator.",
                 error.getMessage());
-        assertEquals(6, create(MoraHarness.config(WindowOperator.NAME, 1, true), 31, 1).reducedRank());
+        assertEquals(
+                6,
+                create(MoraHarness.config(WindowOperator.NAME, 1, true), 31, 1).reducedRank());
     }
 
     /** The harness's identities hold for the test operator, a truncation with gain 1. */
@@ -110,7 +123,10 @@ class MoraAdapterTest {
         try (MoraHarness harness = new MoraHarness(engine)) {
             float p = 0.5f;
             AdapterConfig config = AdapterConfig.builder(MoraFactory.NAME)
-                    .setRank(1).optDropout(p).optOption("operator", WindowOperator.NAME).build();
+                    .setRank(1)
+                    .optDropout(p)
+                    .optOption("operator", WindowOperator.NAME)
+                    .build();
             MoraAdapter adapter = harness.adapter(config, 8, 8);
             int rHat = adapter.reducedRank();
             double[][] identity = new double[rHat][rHat];
@@ -131,7 +147,9 @@ class MoraAdapterTest {
             double[][] train;
             try (GradientCollector ignored = manager.getEngine().newGradientCollector()) {
                 NDArray input = Dense.toArray(manager, x);
-                train = Dense.fromArray(adapter.forward(new ParameterStore(manager, false), Adapter.inputs(input, input, input), true).head());
+                train = Dense.fromArray(
+                        adapter.forward(new ParameterStore(manager, false), Adapter.inputs(input, input, input), true)
+                                .head());
             }
             int zeros = 0;
             for (double[] row : train) {
@@ -164,7 +182,8 @@ class MoraAdapterTest {
             NDManager manager = harness.manager();
             try (GradientCollector collector = manager.getEngine().newGradientCollector()) {
                 NDArray x = manager.ones(new ai.djl.ndarray.types.Shape(2, 8));
-                NDArray out = adapter.forward(new ParameterStore(manager, false), Adapter.inputs(x, x, x), true).head();
+                NDArray out = adapter.forward(new ParameterStore(manager, false), Adapter.inputs(x, x, x), true)
+                        .head();
                 collector.backward(out.sum());
             }
             assertTrue(array.getGradient().abs().sum().getFloat() > 0, "M gets a gradient after the reset");
@@ -186,7 +205,11 @@ class MoraAdapterTest {
             assertSame(pair.even, adapter.operator());
             assertEquals(arrays, harness.manager().getManagedArrays().size(), "the previous gain table was released");
             Dense.assertClose(window(8, 8, m, 2), harness.deltaWeight(adapter), 1e-5, "ΔW with the new operator");
-            Dense.assertClose(window(8, 8, m, 2), Dense.transpose(harness.forward(adapter, identity(8))), 1e-5, "forward with the new operator");
+            Dense.assertClose(
+                    window(8, 8, m, 2),
+                    Dense.transpose(harness.forward(adapter, identity(8))),
+                    1e-5,
+                    "forward with the new operator");
 
             adapter.switchOperator(pair.window);
             Dense.assertClose(window(8, 8, m, 1), harness.deltaWeight(adapter), 1e-5, "and back");
@@ -211,7 +234,9 @@ class MoraAdapterTest {
 
         MoraAdapter wide = create(config(EvenWindowOperator.NAME, 1), 31, 1);
         PeftException domain = assertThrows(PeftException.class, () -> wide.switchOperator(new WindowOperator()));
-        assertTrue(domain.getMessage().startsWith("Operator 'test-window' cannot bind d=31, k=1, r̂=6"), domain.getMessage());
+        assertTrue(
+                domain.getMessage().startsWith("Operator 'test-window' cannot bind d=31, k=1, r̂=6"),
+                domain.getMessage());
         assertEquals(EvenWindowOperator.NAME, wide.operator().name());
     }
 
@@ -236,7 +261,10 @@ class MoraAdapterTest {
             try (NDManager batch = harness.manager().newSubManager()) {
                 MoraHarness.forward(adapter, batch.ones(new ai.djl.ndarray.types.Shape(4, 9)));
             }
-            assertEquals(arrays, harness.manager().getManagedArrays().size(), "forward temporaries belong to the input's manager");
+            assertEquals(
+                    arrays,
+                    harness.manager().getManagedArrays().size(),
+                    "forward temporaries belong to the input's manager");
             assertEquals(MoraReference.officialRank(5, 9, 2), adapter.reducedRank());
         }
     }

@@ -47,8 +47,8 @@ public record Batch(long[] inputIds, long[] attentionMask, boolean[] trained, in
         }
         for (int i = 0; i < attentionMask.length; i++) {
             if (attentionMask[i] != 0 && attentionMask[i] != 1) {
-                throw new IllegalArgumentException("attentionMask[" + i + "] is " + attentionMask[i]
-                        + "; expected 0 or 1");
+                throw new IllegalArgumentException(
+                        "attentionMask[" + i + "] is " + attentionMask[i] + "; expected 0 or 1");
             }
             if (trained[i] && attentionMask[i] == 0) {
                 throw new IllegalArgumentException("trained[" + i + "] is true on padding");
@@ -89,15 +89,18 @@ public record Batch(long[] inputIds, long[] attentionMask, boolean[] trained, in
 
     @Override
     public boolean equals(Object other) {
-        return other instanceof Batch batch && rows == batch.rows && length == batch.length
-                && Arrays.equals(inputIds, batch.inputIds) && Arrays.equals(attentionMask, batch.attentionMask)
+        return other instanceof Batch batch
+                && rows == batch.rows
+                && length == batch.length
+                && Arrays.equals(inputIds, batch.inputIds)
+                && Arrays.equals(attentionMask, batch.attentionMask)
                 && Arrays.equals(trained, batch.trained);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(Arrays.hashCode(inputIds), Arrays.hashCode(attentionMask), Arrays.hashCode(trained),
-                rows, length);
+        return Objects.hash(
+                Arrays.hashCode(inputIds), Arrays.hashCode(attentionMask), Arrays.hashCode(trained), rows, length);
     }
 
     @Override

@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Objects;
 import java.util.Random;
 
 /**
@@ -67,7 +66,8 @@ public final class Batches {
             throw new IllegalArgumentException("epoch is " + epoch + "; expected at least 0");
         }
         Integer[] order = shuffled(new Random(epochSeed(seed, epoch)));
-        Comparator<Integer> longestFirst = Comparator.comparingInt(i -> -examples.get(i).inputIds().length);
+        Comparator<Integer> longestFirst =
+                Comparator.comparingInt(i -> -examples.get(i).inputIds().length);
         for (int start = 0; start < order.length; start += megaBatchSize) {
             Arrays.sort(order, start, Math.min(order.length, start + megaBatchSize), longestFirst);
         }

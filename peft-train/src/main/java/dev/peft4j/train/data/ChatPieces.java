@@ -32,8 +32,12 @@ final class ChatPieces {
      * @throws PeftException when the template fails to render, or when it is not incremental: a
      *     render that the split relies on does not start with the render before it
      */
-    static void append(TokenSequence sequence, List<ChatMessage> messages, ChatTemplate template,
-            Tokenizer tokenizer, String where) {
+    static void append(
+            TokenSequence sequence,
+            List<ChatMessage> messages,
+            ChatTemplate template,
+            Tokenizer tokenizer,
+            String where) {
         String whole = render(template, messages, false, where);
         String done = "";
         String doneName = "no messages";
@@ -44,8 +48,8 @@ final class ChatPieces {
             String header = render(template, messages.subList(0, i), true, where);
             requirePrefix(done, header, where, doneName, "messages[0.." + i + ") with the generation prompt");
             String turn = render(template, messages.subList(0, i + 1), false, where);
-            requirePrefix(header, turn, where, "messages[0.." + i + ") with the generation prompt",
-                    "messages[0.." + i + "]");
+            requirePrefix(
+                    header, turn, where, "messages[0.." + i + ") with the generation prompt", "messages[0.." + i + "]");
             appendPiece(sequence, tokenizer, header.substring(done.length()), false);
             appendPiece(sequence, tokenizer, turn.substring(header.length()), true);
             done = turn;
@@ -61,8 +65,8 @@ final class ChatPieces {
         }
     }
 
-    private static String render(ChatTemplate template, List<ChatMessage> messages, boolean generationPrompt,
-            String where) {
+    private static String render(
+            ChatTemplate template, List<ChatMessage> messages, boolean generationPrompt, String where) {
         try {
             return template.render(messages, generationPrompt);
         } catch (PeftException e) {
@@ -70,8 +74,7 @@ final class ChatPieces {
         }
     }
 
-    private static void requirePrefix(String prefix, String text, String where, String prefixName,
-            String textName) {
+    private static void requirePrefix(String prefix, String text, String where, String prefixName, String textName) {
         if (text.startsWith(prefix)) {
             return;
         }

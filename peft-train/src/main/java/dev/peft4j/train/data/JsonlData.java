@@ -187,8 +187,9 @@ public final class JsonlData {
             try {
                 template = tokenizer.chatTemplate();
             } catch (PeftException e) {
-                throw new PeftException(where + ": cannot use the chat template of " + tokenizer.directory() + ": "
-                        + e.getMessage(), e);
+                throw new PeftException(
+                        where + ": cannot use the chat template of " + tokenizer.directory() + ": " + e.getMessage(),
+                        e);
             }
             chatTemplate = template.orElseThrow(() -> new PeftException(where + ": \"messages\" needs a chat"
                     + " template, but the tokenizer of " + tokenizer.directory() + " has none; use {\"text\": ...}"
@@ -231,8 +232,8 @@ public final class JsonlData {
         if (value instanceof JsonPrimitive primitive && primitive.isString()) {
             return primitive.getAsString();
         }
-        throw new PeftException(where + ": expected the \"" + key + "\" of " + name + " to be a string, found "
-                + found(value));
+        throw new PeftException(
+                where + ": expected the \"" + key + "\" of " + name + " to be a string, found " + found(value));
     }
 
     private static String string(String where, JsonObject object, String key) {

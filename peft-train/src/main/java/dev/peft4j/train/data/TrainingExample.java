@@ -36,8 +36,8 @@ public record TrainingExample(long[] inputIds, boolean[] trained) {
                     + trained.length + " trained flags");
         }
         if (trained[0]) {
-            throw new IllegalArgumentException("The first token of a training example cannot be trained:"
-                    + " no token precedes it");
+            throw new IllegalArgumentException(
+                    "The first token of a training example cannot be trained:" + " no token precedes it");
         }
         inputIds = inputIds.clone();
         trained = trained.clone();
@@ -60,7 +60,8 @@ public record TrainingExample(long[] inputIds, boolean[] trained) {
 
     @Override
     public boolean equals(Object other) {
-        return other instanceof TrainingExample example && Arrays.equals(inputIds, example.inputIds)
+        return other instanceof TrainingExample example
+                && Arrays.equals(inputIds, example.inputIds)
                 && Arrays.equals(trained, example.trained);
     }
 

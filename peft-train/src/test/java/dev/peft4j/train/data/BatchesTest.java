@@ -72,7 +72,9 @@ class BatchesTest {
     }
 
     private static long padding(List<Batch> batches) {
-        return batches.stream().mapToLong(batch -> (long) batch.rows() * batch.length() - batch.realTokens()).sum();
+        return batches.stream()
+                .mapToLong(batch -> (long) batch.rows() * batch.length() - batch.realTokens())
+                .sum();
     }
 
     @Test
@@ -90,10 +92,16 @@ class BatchesTest {
                 all.add(k);
             }
             assertEquals(all, seen);
-            long trained = examples.stream().mapToLong(TrainingExample::trainedTokens).sum();
-            assertEquals(trained, epochBatches.stream().mapToLong(Batch::trainedTokens).sum());
-            long real = examples.stream().mapToLong(example -> example.inputIds().length).sum();
-            assertEquals(real, epochBatches.stream().mapToLong(Batch::realTokens).sum());
+            long trained =
+                    examples.stream().mapToLong(TrainingExample::trainedTokens).sum();
+            assertEquals(
+                    trained,
+                    epochBatches.stream().mapToLong(Batch::trainedTokens).sum());
+            long real = examples.stream()
+                    .mapToLong(example -> example.inputIds().length)
+                    .sum();
+            assertEquals(
+                    real, epochBatches.stream().mapToLong(Batch::realTokens).sum());
         }
     }
 
@@ -143,13 +151,17 @@ class BatchesTest {
         long randomPadding = 0;
         for (int start = 0; start < order.size(); start += batchSize) {
             List<Integer> rows = order.subList(start, Math.min(order.size(), start + batchSize));
-            int longest = rows.stream().mapToInt(k -> examples.get(k).inputIds().length).max().orElseThrow();
+            int longest = rows.stream()
+                    .mapToInt(k -> examples.get(k).inputIds().length)
+                    .max()
+                    .orElseThrow();
             for (int k : rows) {
                 randomPadding += longest - examples.get(k).inputIds().length;
             }
         }
         long groupedPadding = padding(grouped);
-        assertTrue(groupedPadding * 5 < randomPadding,
+        assertTrue(
+                groupedPadding * 5 < randomPadding,
                 "grouped by length: " + groupedPadding + " padding tokens; random order: " + randomPadding);
     }
 
@@ -157,8 +169,9 @@ class BatchesTest {
     void aSingleExample() {
         TrainingExample example = new TrainingExample(new long[] {5, 6, 7}, new boolean[] {false, true, true});
         List<Batch> batches = new Batches(List.of(example), 4, 0, 1).epoch(0);
-        assertEquals(List.of(new Batch(new long[] {5, 6, 7}, new long[] {1, 1, 1}, new boolean[] {false, true, true},
-                1, 3)), batches);
+        assertEquals(
+                List.of(new Batch(new long[] {5, 6, 7}, new long[] {1, 1, 1}, new boolean[] {false, true, true}, 1, 3)),
+                batches);
     }
 
     @Test
@@ -172,8 +185,9 @@ class BatchesTest {
         assertEquals(4, batch.length());
         assertArrayEquals(new long[] {3, 4, 5, 6, 1, 2, 9, 9, 7, 9, 9, 9}, batch.inputIds());
         assertArrayEquals(new long[] {1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 0}, batch.attentionMask());
-        assertArrayEquals(new boolean[] {false, false, true, true, false, true, false, false, false, false, false,
-            false}, batch.trained());
+        assertArrayEquals(
+                new boolean[] {false, false, true, true, false, true, false, false, false, false, false, false},
+                batch.trained());
         assertEquals(3, batch.trainedTokens());
         assertEquals(7, batch.realTokens());
     }

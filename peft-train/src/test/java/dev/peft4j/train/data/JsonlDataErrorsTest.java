@@ -73,7 +73,8 @@ class JsonlDataErrorsTest {
         String message = failsAt(stories, 7, lines.toArray(String[]::new));
         assertTrue(message.endsWith("data.jsonl:7: expected \"completion\" to be a string, found 3"), message);
         assertContains("expected \"text\" to be a string, found null", secondLineFails("{\"text\": null}"));
-        assertContains("expected \"prompt\" to be a string, found [\"a\"]",
+        assertContains(
+                "expected \"prompt\" to be a string, found [\"a\"]",
                 secondLineFails("{\"prompt\": [\"a\"], \"completion\": \"b\"}"));
         assertContains("expected \"text\" to be a string, found {\"a\":1}", secondLineFails("{\"text\": {\"a\": 1}}"));
         assertContains("expected \"text\" to be a string, found true", secondLineFails("{\"text\": true}"));
@@ -84,7 +85,8 @@ class JsonlDataErrorsTest {
         assertContains("not valid JSON", secondLineFails("{\"text\": \"unclosed\""));
         assertContains("not valid JSON", secondLineFails("{text: \"unquoted key\"}"));
         assertContains("not valid JSON", secondLineFails("{'text': 'single quotes'}"));
-        assertContains("not valid JSON: more text follows the first JSON value",
+        assertContains(
+                "not valid JSON: more text follows the first JSON value",
                 secondLineFails("{\"text\": \"a\"} {\"text\": \"b\"}"));
         assertContains("not valid JSON", secondLineFails("{\"text\": \"a\"},"));
         assertContains("not valid JSON", secondLineFails("text: hello"));
@@ -129,17 +131,21 @@ class JsonlDataErrorsTest {
             assertContains("expected \"messages\" to be an array", failsAt(smol, 1, "{\"messages\": \"hi\"}"));
             assertContains("found \"hi\"", failsAt(smol, 1, "{\"messages\": \"hi\"}"));
             assertContains("\"messages\" is empty", failsAt(smol, 1, "{\"messages\": []}"));
-            assertContains("expected messages[1] to be an object", failsAt(smol, 1,
-                    "{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}, \"b\"]}"));
+            assertContains(
+                    "expected messages[1] to be an object",
+                    failsAt(smol, 1, "{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}, \"b\"]}"));
             assertContains("messages[0] has no \"role\"", failsAt(smol, 1, "{\"messages\": [{\"content\": \"a\"}]}"));
-            assertContains("messages[0] has no \"content\"", failsAt(smol, 1,
-                    "{\"messages\": [{\"role\": \"user\"}]}"));
-            assertContains("expected the \"content\" of messages[0] to be a string, found 5", failsAt(smol, 1,
-                    "{\"messages\": [{\"role\": \"user\", \"content\": 5}]}"));
-            assertContains("expected the \"role\" of messages[0] to be a string, found null", failsAt(smol, 1,
-                    "{\"messages\": [{\"role\": null, \"content\": \"a\"}]}"));
-            assertContains("messages[0] has a blank \"role\"", failsAt(smol, 1,
-                    "{\"messages\": [{\"role\": \" \", \"content\": \"a\"}]}"));
+            assertContains(
+                    "messages[0] has no \"content\"", failsAt(smol, 1, "{\"messages\": [{\"role\": \"user\"}]}"));
+            assertContains(
+                    "expected the \"content\" of messages[0] to be a string, found 5",
+                    failsAt(smol, 1, "{\"messages\": [{\"role\": \"user\", \"content\": 5}]}"));
+            assertContains(
+                    "expected the \"role\" of messages[0] to be a string, found null",
+                    failsAt(smol, 1, "{\"messages\": [{\"role\": null, \"content\": \"a\"}]}"));
+            assertContains(
+                    "messages[0] has a blank \"role\"",
+                    failsAt(smol, 1, "{\"messages\": [{\"role\": \" \", \"content\": \"a\"}]}"));
         }
     }
 
@@ -154,8 +160,8 @@ class JsonlDataErrorsTest {
     void aTemplateThatIsNotIncrementalIsRefused() throws IOException {
         String counting = "{{ messages|length }}{% for m in messages %}<{{ m.role }}>{{ m.content }}{% endfor %}"
                 + "{% if add_generation_prompt %}<assistant>{% endif %}";
-        try (Tokenizer tokenizer = TestModels.storiesWithTemplate(Files.createDirectory(dir.resolve("counting")),
-                counting)) {
+        try (Tokenizer tokenizer =
+                TestModels.storiesWithTemplate(Files.createDirectory(dir.resolve("counting")), counting)) {
             String message = failsAt(tokenizer, 1, JsonlDataTest.messages("user", "Hi", "assistant", "Hello"));
             assertContains("not incremental", message);
             assertContains("messages[0..1]", message);
@@ -163,10 +169,11 @@ class JsonlDataErrorsTest {
         }
         String otherHeader = "{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}"
                 + "{% if add_generation_prompt %}assistant:: {% endif %}";
-        try (Tokenizer tokenizer = TestModels.storiesWithTemplate(Files.createDirectory(dir.resolve("header")),
-                otherHeader)) {
-            assertContains("not incremental", failsAt(tokenizer, 1,
-                    JsonlDataTest.messages("user", "Hi", "assistant", "Hello")));
+        try (Tokenizer tokenizer =
+                TestModels.storiesWithTemplate(Files.createDirectory(dir.resolve("header")), otherHeader)) {
+            assertContains(
+                    "not incremental",
+                    failsAt(tokenizer, 1, JsonlDataTest.messages("user", "Hi", "assistant", "Hello")));
         }
     }
 
@@ -184,7 +191,10 @@ class JsonlDataErrorsTest {
         String strict = "{% if messages[0].role != 'user' %}{{ raise_exception('Conversations must start with the"
                 + " user') }}{% endif %}{% for m in messages %}{{ m.content }}</s>{% endfor %}";
         try (Tokenizer tokenizer = TestModels.storiesWithTemplate(dir, strict)) {
-            String message = failsAt(tokenizer, 2, JsonlDataTest.messages("user", "Hi", "assistant", "Hello"),
+            String message = failsAt(
+                    tokenizer,
+                    2,
+                    JsonlDataTest.messages("user", "Hi", "assistant", "Hello"),
                     JsonlDataTest.messages("system", "Be brief", "assistant", "Hello"));
             assertContains("chat template fails", message);
             assertContains("Conversations must start with the user", message);
@@ -194,8 +204,9 @@ class JsonlDataErrorsTest {
     @Test
     void anUnusableTemplateNamesTheLine() throws IOException {
         try (Tokenizer tokenizer = TestModels.storiesWithTemplate(dir, "{% for m in messages %}{{ m.content }}")) {
-            assertContains("cannot use the chat template", failsAt(tokenizer, 1,
-                    JsonlDataTest.messages("user", "Hi", "assistant", "Hello")));
+            assertContains(
+                    "cannot use the chat template",
+                    failsAt(tokenizer, 1, JsonlDataTest.messages("user", "Hi", "assistant", "Hello")));
         }
     }
 
@@ -218,32 +229,43 @@ class JsonlDataErrorsTest {
 
     @Test
     void aFileWithoutTrainedTokensIsRefused() throws IOException {
-        Path file = write("{\"prompt\": \"Once upon a time\", \"completion\": \" there\"}",
+        Path file = write(
+                "{\"prompt\": \"Once upon a time\", \"completion\": \" there\"}",
                 "{\"prompt\": \"Hi\", \"completion\": \" there\"}");
         PeftException error = assertThrows(PeftException.class, () -> JsonlData.read(file, stories, 3));
         assertContains(file + ": none of its 2 examples has a trained token", error.getMessage());
         assertContains("truncation to 3 tokens", error.getMessage());
-        assertEquals(1, JsonlData.read(file, stories, 4).trainedTokens(), "with room for one more token, the"
-                + " second completion starts");
+        assertEquals(
+                1,
+                JsonlData.read(file, stories, 4).trainedTokens(),
+                "with room for one more token, the" + " second completion starts");
         try (Tokenizer smol = TestModels.tokenizer(TestModels.SMOLLM2)) {
             Path chat = write(JsonlDataTest.messages("system", "Be brief", "user", "Hi"));
-            assertContains(chat + ": none of its 1 examples has a trained token",
-                    assertThrows(PeftException.class, () -> JsonlData.read(chat, smol, 512)).getMessage());
+            assertContains(
+                    chat + ": none of its 1 examples has a trained token",
+                    assertThrows(PeftException.class, () -> JsonlData.read(chat, smol, 512))
+                            .getMessage());
         }
     }
 
     @Test
     void aMissingOrUnreadableFileIsNamed() throws IOException {
         Path missing = dir.resolve("missing.jsonl");
-        assertContains(missing + ": no such file",
-                assertThrows(PeftException.class, () -> JsonlData.read(missing, stories, 64)).getMessage());
-        assertContains(dir + " is a directory",
-                assertThrows(PeftException.class, () -> JsonlData.read(dir, stories, 64)).getMessage());
+        assertContains(
+                missing + ": no such file",
+                assertThrows(PeftException.class, () -> JsonlData.read(missing, stories, 64))
+                        .getMessage());
+        assertContains(
+                dir + " is a directory",
+                assertThrows(PeftException.class, () -> JsonlData.read(dir, stories, 64))
+                        .getMessage());
         Path binary = dir.resolve("binary.jsonl");
         Files.writeString(binary, GOOD + "\n");
         Files.write(binary, new byte[] {'"', (byte) 0xff, (byte) 0xfe, '"', '\n'}, StandardOpenOption.APPEND);
-        assertContains(binary + ":2: not UTF-8",
-                assertThrows(PeftException.class, () -> JsonlData.read(binary, stories, 64)).getMessage());
+        assertContains(
+                binary + ":2: not UTF-8",
+                assertThrows(PeftException.class, () -> JsonlData.read(binary, stories, 64))
+                        .getMessage());
     }
 
     @Test

@@ -26,8 +26,8 @@ class JsonlDataTest {
 
     private static final long[] TEXT_IDS = {1, 403, 407, 261, 378, 410, 475, 479, 472, 484, 480, 280, 412, 431, 485};
 
-    private static final String SMOL_SYSTEM = "<|im_start|>system\nYou are a helpful AI assistant named SmolLM,"
-            + " trained by Hugging Face<|im_end|>\n";
+    private static final String SMOL_SYSTEM =
+            "<|im_start|>system\nYou are a helpful AI assistant named SmolLM," + " trained by Hugging Face<|im_end|>\n";
 
     @TempDir
     Path dir;
@@ -119,7 +119,8 @@ class JsonlDataTest {
     void textAlreadyEndingWithEosGetsNoSecondOne() throws IOException {
         try (Tokenizer tokenizer = TestModels.tokenizer(TestModels.STORIES_260K)) {
             TrainingData data = JsonlData.read(write("{\"text\": \"a cat</s>\"}"), tokenizer, 512);
-            assertArrayEquals(new long[] {1, 261, 280, 294, 2}, data.examples().get(0).inputIds());
+            assertArrayEquals(
+                    new long[] {1, 261, 280, 294, 2}, data.examples().get(0).inputIds());
             assertArrayEquals(flags(1, 4), data.examples().get(0).trained());
         }
     }
@@ -129,13 +130,14 @@ class JsonlDataTest {
         try (Tokenizer tokenizer = TestModels.tokenizer(TestModels.STORIES_260K)) {
             String prompt = "Once upon a time";
             String completion = " there was a cat.";
-            TrainingData data = JsonlData.read(write("{\"prompt\": \"" + prompt + "\", \"completion\": \""
-                    + completion + "\"}"), tokenizer, 512);
+            TrainingData data = JsonlData.read(
+                    write("{\"prompt\": \"" + prompt + "\", \"completion\": \"" + completion + "\"}"), tokenizer, 512);
             TrainingExample example = data.examples().get(0);
             long[] expected = {1, 403, 407, 261, 378, 410, 383, 286, 261, 280, 294, 426, 2};
             assertArrayEquals(expected, example.inputIds());
-            assertArrayEquals(concat(tokenizer.encode(prompt, true), tokenizer.encode(completion, false),
-                    new long[] {2}), example.inputIds());
+            assertArrayEquals(
+                    concat(tokenizer.encode(prompt, true), tokenizer.encode(completion, false), new long[] {2}),
+                    example.inputIds());
             assertArrayEquals(flags(5, 8), example.trained());
             assertEquals(8, data.trainedTokens());
         }
@@ -144,16 +146,21 @@ class JsonlDataTest {
     @Test
     void withoutBosOrEosNothingIsAddedAndTheFirstTokenIsNeverTrained() throws IOException {
         try (Tokenizer tokenizer = TestModels.wordLevel(Files.createDirectory(dir.resolve("model")))) {
-            TrainingData data = JsonlData.read(write(
-                    "{\"text\": \"a b c\"}",
-                    "{\"prompt\": \"a\", \"completion\": \"b c\"}",
-                    "{\"prompt\": \"\", \"completion\": \"a b\"}"), tokenizer, 16);
+            TrainingData data = JsonlData.read(
+                    write(
+                            "{\"text\": \"a b c\"}",
+                            "{\"prompt\": \"a\", \"completion\": \"b c\"}",
+                            "{\"prompt\": \"\", \"completion\": \"a b\"}"),
+                    tokenizer,
+                    16);
             assertArrayEquals(new long[] {1, 2, 3}, data.examples().get(0).inputIds());
             assertArrayEquals(flags(1, 2), data.examples().get(0).trained());
             assertArrayEquals(new long[] {1, 2, 3}, data.examples().get(1).inputIds());
             assertArrayEquals(flags(1, 2), data.examples().get(1).trained());
             assertArrayEquals(new long[] {1, 2}, data.examples().get(2).inputIds());
-            assertArrayEquals(flags(1, 1), data.examples().get(2).trained(),
+            assertArrayEquals(
+                    flags(1, 1),
+                    data.examples().get(2).trained(),
                     "an empty prompt leaves the completion first, whose first token has nothing to be predicted from");
             assertEquals(5, data.trainedTokens());
         }
@@ -162,16 +169,17 @@ class JsonlDataTest {
     @Test
     void chatMlTrainsTheAssistantContentItsEndAndNewlineOnly() throws IOException {
         try (Tokenizer tokenizer = TestModels.tokenizer(TestModels.SMOLLM2)) {
-            TrainingData data = JsonlData.read(write(messages("user", "Hi", "assistant", "Hello there")),
-                    tokenizer, 512);
+            TrainingData data =
+                    JsonlData.read(write(messages("user", "Hi", "assistant", "Hello there")), tokenizer, 512);
             TrainingExample example = data.examples().get(0);
             new Expected(tokenizer)
                     .piece(SMOL_SYSTEM + "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n", false)
                     .piece("Hello there<|im_end|>\n", true)
                     .check(example);
             assertEquals("Hello there<|im_end|>\n", trainedText(tokenizer, example));
-            long[] whole = tokenizer.encode(SMOL_SYSTEM
-                    + "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello there<|im_end|>\n", false);
+            long[] whole = tokenizer.encode(
+                    SMOL_SYSTEM + "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello there<|im_end|>\n",
+                    false);
             assertArrayEquals(whole, example.inputIds(), "ChatML's pieces tokenize as the whole text does");
         }
     }
@@ -179,33 +187,48 @@ class JsonlDataTest {
     @Test
     void chatMlTrainsEveryAssistantTurnAndNotTheTurnsAround() throws IOException {
         try (Tokenizer tokenizer = TestModels.tokenizer(TestModels.SMOLLM2)) {
-            TrainingData data = JsonlData.read(write(messages("system", "Be brief.", "user", "Hi", "assistant",
-                    "Hello", "user", "Name?", "assistant", "Smol", "user", "Bye")), tokenizer, 512);
+            TrainingData data = JsonlData.read(
+                    write(messages(
+                            "system",
+                            "Be brief.",
+                            "user",
+                            "Hi",
+                            "assistant",
+                            "Hello",
+                            "user",
+                            "Name?",
+                            "assistant",
+                            "Smol",
+                            "user",
+                            "Bye")),
+                    tokenizer,
+                    512);
             TrainingExample example = data.examples().get(0);
             new Expected(tokenizer)
-                    .piece("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
-                            + "<|im_start|>assistant\n", false)
+                    .piece(
+                            "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
+                                    + "<|im_start|>assistant\n",
+                            false)
                     .piece("Hello<|im_end|>\n", true)
                     .piece("<|im_start|>user\nName?<|im_end|>\n<|im_start|>assistant\n", false)
                     .piece("Smol<|im_end|>\n", true)
                     .piece("<|im_start|>user\nBye<|im_end|>\n", false)
                     .check(example);
             assertEquals("Hello<|im_end|>\nSmol<|im_end|>\n", trainedText(tokenizer, example));
-            assertEquals(tokenizer.encode("Hello<|im_end|>\nSmol<|im_end|>\n", false).length,
-                    data.trainedTokens());
+            assertEquals(tokenizer.encode("Hello<|im_end|>\nSmol<|im_end|>\n", false).length, data.trainedTokens());
         }
     }
 
     @Test
     void aConversationWithoutAssistantIsAnExampleWithoutTrainedTokens() throws IOException {
         try (Tokenizer tokenizer = TestModels.tokenizer(TestModels.SMOLLM2)) {
-            TrainingData data = JsonlData.read(write(messages("user", "Hi"), messages("user", "Hi", "assistant",
-                    "Yo")), tokenizer, 512);
+            TrainingData data = JsonlData.read(
+                    write(messages("user", "Hi"), messages("user", "Hi", "assistant", "Yo")), tokenizer, 512);
             assertEquals(2, data.examples().size());
             TrainingExample untrained = data.examples().get(0);
             assertEquals(0, untrained.trainedTokens());
-            assertArrayEquals(tokenizer.encode(SMOL_SYSTEM + "<|im_start|>user\nHi<|im_end|>\n", false),
-                    untrained.inputIds());
+            assertArrayEquals(
+                    tokenizer.encode(SMOL_SYSTEM + "<|im_start|>user\nHi<|im_end|>\n", false), untrained.inputIds());
             assertEquals(data.examples().get(1).trainedTokens(), data.trainedTokens());
         }
     }
@@ -217,23 +240,34 @@ class JsonlDataTest {
                     .getAsJsonObject();
             chat.addProperty("id", 3);
             chat.getAsJsonArray("messages").get(0).getAsJsonObject().addProperty("name", "Ann");
-            TrainingData data = JsonlData.read(write(
-                    "{\"text\": \"Hello world\", \"id\": 1, \"meta\": {\"source\": [1, 2]}}",
-                    "{\"prompt\": \"Say hi\", \"completion\": \" hi\", \"id\": 2, \"score\": null}",
-                    chat.toString()), tokenizer, 512);
+            TrainingData data = JsonlData.read(
+                    write(
+                            "{\"text\": \"Hello world\", \"id\": 1, \"meta\": {\"source\": [1, 2]}}",
+                            "{\"prompt\": \"Say hi\", \"completion\": \" hi\", \"id\": 2, \"score\": null}",
+                            chat.toString()),
+                    tokenizer,
+                    512);
             assertEquals(3, data.examples().size());
             long[] hello = tokenizer.encode("Hello world", true);
-            assertArrayEquals(concat(hello, new long[] {2}), data.examples().get(0).inputIds(),
+            assertArrayEquals(
+                    concat(hello, new long[] {2}),
+                    data.examples().get(0).inputIds(),
                     "SmolLM2 adds no BOS; its EOS is <|im_end|> = 2");
             long[] prompt = tokenizer.encode("Say hi", true);
             long[] completion = tokenizer.encode(" hi", false);
-            assertArrayEquals(concat(prompt, completion, new long[] {2}), data.examples().get(1).inputIds());
-            assertArrayEquals(flags(prompt.length, completion.length + 1), data.examples().get(1).trained());
+            assertArrayEquals(
+                    concat(prompt, completion, new long[] {2}),
+                    data.examples().get(1).inputIds());
+            assertArrayEquals(
+                    flags(prompt.length, completion.length + 1),
+                    data.examples().get(1).trained());
             new Expected(tokenizer)
                     .piece(SMOL_SYSTEM + "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n", false)
                     .piece("Hey<|im_end|>\n", true)
                     .check(data.examples().get(2));
-            long sum = data.examples().stream().mapToLong(TrainingExample::trainedTokens).sum();
+            long sum = data.examples().stream()
+                    .mapToLong(TrainingExample::trainedTokens)
+                    .sum();
             assertEquals(sum, data.trainedTokens());
         }
     }
@@ -241,18 +275,24 @@ class JsonlDataTest {
     @Test
     void longSequencesKeepTheirFirstTokensAndAreCounted() throws IOException {
         try (Tokenizer tokenizer = TestModels.tokenizer(TestModels.STORIES_260K)) {
-            TrainingData data = JsonlData.read(write(
-                    "{\"text\": \"" + TEXT + "\"}",
-                    "{\"text\": \"\"}",
-                    "{\"text\": \"cat\"}",
-                    "{\"prompt\": \"Once upon a time\", \"completion\": \" there\"}"), tokenizer, 4);
+            TrainingData data = JsonlData.read(
+                    write(
+                            "{\"text\": \"" + TEXT + "\"}",
+                            "{\"text\": \"\"}",
+                            "{\"text\": \"cat\"}",
+                            "{\"prompt\": \"Once upon a time\", \"completion\": \" there\"}"),
+                    tokenizer,
+                    4);
             assertEquals(4, data.examples().size());
             assertArrayEquals(Arrays.copyOf(TEXT_IDS, 4), data.examples().get(0).inputIds());
             assertArrayEquals(flags(1, 3), data.examples().get(0).trained());
             assertArrayEquals(new long[] {1, 2}, data.examples().get(1).inputIds(), "an empty text is BOS, EOS");
-            assertArrayEquals(new long[] {1, 280, 294, 2}, data.examples().get(2).inputIds(),
+            assertArrayEquals(
+                    new long[] {1, 280, 294, 2},
+                    data.examples().get(2).inputIds(),
                     "exactly maxLength tokens is not truncated");
-            assertArrayEquals(new long[] {1, 403, 407, 261}, data.examples().get(3).inputIds());
+            assertArrayEquals(
+                    new long[] {1, 403, 407, 261}, data.examples().get(3).inputIds());
             assertEquals(0, data.examples().get(3).trainedTokens(), "the completion was cut off");
             assertEquals(2, data.truncated());
             assertEquals(3 + 1 + 3, data.trainedTokens());
@@ -263,12 +303,16 @@ class JsonlDataTest {
     void blankLinesByteOrderMarkAndCrLfAreSkipped() throws IOException {
         try (Tokenizer tokenizer = TestModels.tokenizer(TestModels.STORIES_260K)) {
             Path file = dir.resolve("data.jsonl");
-            Files.writeString(file, "\uFEFF{\"text\": \"a cat\"}\r\n\r\n   \n\t\n{\"text\": \"" + TEXT + "\"}",
+            Files.writeString(
+                    file,
+                    "\uFEFF{\"text\": \"a cat\"}\r\n\r\n   \n\t\n{\"text\": \"" + TEXT + "\"}",
                     StandardCharsets.UTF_8);
             TrainingData data = JsonlData.read(file, tokenizer, 512);
             assertEquals(2, data.examples().size());
-            assertArrayEquals(new long[] {1, 261, 280, 294, 2}, data.examples().get(0).inputIds());
-            assertArrayEquals(concat(TEXT_IDS, new long[] {2}), data.examples().get(1).inputIds());
+            assertArrayEquals(
+                    new long[] {1, 261, 280, 294, 2}, data.examples().get(0).inputIds());
+            assertArrayEquals(
+                    concat(TEXT_IDS, new long[] {2}), data.examples().get(1).inputIds());
             assertFalse(data.examples().get(1).trained()[0]);
             assertTrue(data.examples().get(1).trained()[1]);
         }

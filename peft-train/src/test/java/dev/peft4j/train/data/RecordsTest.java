@@ -22,30 +22,32 @@ class RecordsTest {
         assertArrayEquals(new long[] {1, 2, 3}, example.inputIds());
         assertEquals(2, example.trainedTokens());
         assertEquals(new TrainingExample(new long[] {1, 2, 3}, new boolean[] {false, true, true}), example);
-        assertEquals(new TrainingExample(new long[] {1, 2, 3}, new boolean[] {false, true, true}).hashCode(),
+        assertEquals(
+                new TrainingExample(new long[] {1, 2, 3}, new boolean[] {false, true, true}).hashCode(),
                 example.hashCode());
         assertNotEquals(new TrainingExample(new long[] {1, 2, 3}, new boolean[] {false, true, false}), example);
         assertEquals(0, new TrainingExample(new long[] {4}, new boolean[] {false}).trainedTokens());
 
         assertThrows(IllegalArgumentException.class, () -> new TrainingExample(new long[0], new boolean[0]));
         assertThrows(IllegalArgumentException.class, () -> new TrainingExample(new long[2], new boolean[3]));
-        assertThrows(IllegalArgumentException.class, () -> new TrainingExample(new long[2], new boolean[] {true,
-            false}));
+        assertThrows(
+                IllegalArgumentException.class, () -> new TrainingExample(new long[2], new boolean[] {true, false}));
         assertThrows(NullPointerException.class, () -> new TrainingExample(null, new boolean[1]));
     }
 
     @Test
     void batchValidates() {
-        Batch batch = new Batch(new long[] {1, 2, 3, 0}, new long[] {1, 1, 1, 0}, new boolean[] {false, true, false,
-            false}, 2, 2);
+        Batch batch = new Batch(
+                new long[] {1, 2, 3, 0}, new long[] {1, 1, 1, 0}, new boolean[] {false, true, false, false}, 2, 2);
         assertEquals(1, batch.trainedTokens());
         assertEquals(3, batch.realTokens());
         assertThrows(IllegalArgumentException.class, () -> new Batch(new long[3], new long[4], new boolean[4], 2, 2));
         assertThrows(IllegalArgumentException.class, () -> new Batch(new long[0], new long[0], new boolean[0], 0, 0));
-        assertThrows(IllegalArgumentException.class, () -> new Batch(new long[2], new long[] {1, 2},
-                new boolean[2], 1, 2));
-        assertThrows(IllegalArgumentException.class, () -> new Batch(new long[2], new long[] {1, 0},
-                new boolean[] {false, true}, 1, 2));
+        assertThrows(
+                IllegalArgumentException.class, () -> new Batch(new long[2], new long[] {1, 2}, new boolean[2], 1, 2));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> new Batch(new long[2], new long[] {1, 0}, new boolean[] {false, true}, 1, 2));
     }
 
     @Test

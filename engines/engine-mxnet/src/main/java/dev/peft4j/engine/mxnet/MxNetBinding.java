@@ -27,10 +27,8 @@ public final class MxNetBinding extends DjlEngineBinding {
                 "mxnet",
                 "MXNet",
                 1,
-                List.of(
-                        new NativeJar(
-                                "native/lib/mxnet.properties",
-                                "ai.djl.mxnet:mxnet-native-mkl:1.9.1:" + platform())),
+                List.of(new NativeJar(
+                        "native/lib/mxnet.properties", "ai.djl.mxnet:mxnet-native-mkl:1.9.1:" + platform())),
                 resources);
     }
 }

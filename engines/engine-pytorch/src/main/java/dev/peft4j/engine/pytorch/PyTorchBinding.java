@@ -32,9 +32,7 @@ public final class PyTorchBinding extends DjlEngineBinding {
                         new NativeJar(
                                 "native/lib/pytorch.properties",
                                 "ai.djl.pytorch:pytorch-native-cpu:2.7.1:" + platform()),
-                        new NativeJar(
-                                "jnilib/pytorch.properties",
-                                "ai.djl.pytorch:pytorch-jni:2.7.1-0.35.0")),
+                        new NativeJar("jnilib/pytorch.properties", "ai.djl.pytorch:pytorch-jni:2.7.1-0.35.0")),
                 resources);
     }
 }

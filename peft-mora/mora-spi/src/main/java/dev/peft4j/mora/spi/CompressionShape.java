@@ -23,12 +23,7 @@ public record CompressionShape(int outFeatures, int inFeatures, int reducedRank,
     public CompressionShape {
         if (outFeatures <= 0 || inFeatures <= 0 || reducedRank <= 0) {
             throw new IllegalArgumentException(
-                    "MoRA shape must be positive, got d="
-                            + outFeatures
-                            + ", k="
-                            + inFeatures
-                            + ", r̂="
-                            + reducedRank);
+                    "MoRA shape must be positive, got d=" + outFeatures + ", k=" + inFeatures + ", r̂=" + reducedRank);
         }
     }
 }

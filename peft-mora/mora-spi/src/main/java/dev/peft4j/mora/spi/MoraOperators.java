@@ -15,8 +15,17 @@ import java.util.TreeMap;
  */
 public final class MoraOperators {
 
-    private static final Map<Integer, String> FIRST_PARTY_TYPES =
-            Map.of(1, "mora-op-sharing", 2, "mora-op-sharing", 3, "mora-op-sharing", 4, "mora-op-sharing", 6, "mora-op-rotation");
+    private static final Map<Integer, String> FIRST_PARTY_TYPES = Map.of(
+            1,
+            "mora-op-sharing",
+            2,
+            "mora-op-sharing",
+            3,
+            "mora-op-sharing",
+            4,
+            "mora-op-sharing",
+            6,
+            "mora-op-rotation");
 
     private MoraOperators() {}
 
@@ -54,8 +63,9 @@ public final class MoraOperators {
      */
     public static CompressionOperator byMoraType(Plugins plugins, int type) {
         List<CompressionOperator> operators = of(plugins).all();
-        List<CompressionOperator> matching =
-                operators.stream().filter(operator -> operator.moraType().equals(OptionalInt.of(type))).toList();
+        List<CompressionOperator> matching = operators.stream()
+                .filter(operator -> operator.moraType().equals(OptionalInt.of(type)))
+                .toList();
         if (matching.isEmpty()) {
             Map<Integer, String> available = new TreeMap<>();
             for (CompressionOperator operator : operators) {
@@ -63,7 +73,8 @@ public final class MoraOperators {
             }
             String artifact = FIRST_PARTY_TYPES.get(type);
             throw new PeftException("No MoRA operator computes mora_type " + type + ". Available types (operator): "
-                    + available + ". " + (artifact == null
+                    + available + ". "
+                    + (artifact == null
                             ? "Add the jar that provides it to the class path."
                             : "Add the dependency dev.peft4j:" + artifact + " (it computes mora_type " + type + ")."));
         }

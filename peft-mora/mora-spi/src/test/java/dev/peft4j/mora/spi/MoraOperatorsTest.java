@@ -16,17 +16,22 @@ import org.junit.jupiter.api.io.TempDir;
 /** MoRA's operators as a kind of plugin of their own: found by name and by official type, with the artifact named when missing. */
 class MoraOperatorsTest {
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     @Test
     void aMissingFirstPartyOperatorNamesTheDependencyToAdd() {
         Plugins plugins = Plugins.load(dir);
-        assertEquals("Unknown operator 'sharing'. Available: []. "
+        assertEquals(
+                "Unknown operator 'sharing'. Available: []. "
                         + "Add the dependency dev.peft4j:mora-op-sharing (it provides the operator 'sharing').",
-                assertThrows(PeftException.class, () -> MoraOperators.named(plugins, "sharing")).getMessage());
-        assertEquals("No MoRA operator computes mora_type 6. Available types (operator): {}. "
+                assertThrows(PeftException.class, () -> MoraOperators.named(plugins, "sharing"))
+                        .getMessage());
+        assertEquals(
+                "No MoRA operator computes mora_type 6. Available types (operator): {}. "
                         + "Add the dependency dev.peft4j:mora-op-rotation (it computes mora_type 6).",
-                assertThrows(PeftException.class, () -> MoraOperators.byMoraType(plugins, 6)).getMessage());
+                assertThrows(PeftException.class, () -> MoraOperators.byMoraType(plugins, 6))
+                        .getMessage());
     }
 
     @Test
@@ -51,9 +56,13 @@ class MoraOperatorsTest {
     @Test
     void twoOperatorsClaimingOneMoraTypeFailNamingBoth() {
         PluginJars.build(
-                dir.resolve("a.jar"), CompressionOperator.class.getName(), Map.of("com.a.Rope", PluginJars.operatorSource("com.a.Rope", "rope-a", 6)));
+                dir.resolve("a.jar"),
+                CompressionOperator.class.getName(),
+                Map.of("com.a.Rope", PluginJars.operatorSource("com.a.Rope", "rope-a", 6)));
         PluginJars.build(
-                dir.resolve("b.jar"), CompressionOperator.class.getName(), Map.of("com.b.Rope", PluginJars.operatorSource("com.b.Rope", "rope-b", 6)));
+                dir.resolve("b.jar"),
+                CompressionOperator.class.getName(),
+                Map.of("com.b.Rope", PluginJars.operatorSource("com.b.Rope", "rope-b", 6)));
         PeftException error = assertThrows(PeftException.class, () -> MoraOperators.byMoraType(Plugins.load(dir), 6));
         String message = error.getMessage();
         assertTrue(message.startsWith("Two MoRA operators claim mora_type 6"), message);

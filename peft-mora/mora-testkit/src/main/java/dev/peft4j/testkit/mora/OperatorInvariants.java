@@ -122,16 +122,23 @@ public final class OperatorInvariants {
                 String what = spec.operator() + " d=" + d + " k=" + k + " r=" + r + " r̂=" + rHat;
                 if (rHat < 1) {
                     PeftException error = assertThrows(
-                            PeftException.class, () -> harness.adapter(MoraHarness.config(spec.operator(), r, true), d, k), what);
+                            PeftException.class,
+                            () -> harness.adapter(MoraHarness.config(spec.operator(), r, true), d, k),
+                            what);
                     assertTrue(error.getMessage().contains("choose a larger rank"), error.getMessage());
                     continue;
                 }
                 boolean official = spec.official().contains(d, k, rHat);
                 if (!official) {
                     PeftException error = assertThrows(
-                            PeftException.class, () -> harness.adapter(MoraHarness.config(spec.operator(), r, false), d, k), what);
-                    for (String part : List.of("'" + spec.operator() + "'", "d=" + d, "k=" + k, "r̂=" + rHat, "generalized=true")) {
-                        assertTrue(error.getMessage().contains(part), what + ": message names " + part + ": " + error.getMessage());
+                            PeftException.class,
+                            () -> harness.adapter(MoraHarness.config(spec.operator(), r, false), d, k),
+                            what);
+                    for (String part : List.of(
+                            "'" + spec.operator() + "'", "d=" + d, "k=" + k, "r̂=" + rHat, "generalized=true")) {
+                        assertTrue(
+                                error.getMessage().contains(part),
+                                what + ": message names " + part + ": " + error.getMessage());
                     }
                     generalized++;
                 }
@@ -144,11 +151,16 @@ public final class OperatorInvariants {
         return new int[] {checked, generalized};
     }
 
-    private static void checkShape(MoraHarness harness, MoraAdapter adapter, Reference reference, Random random, String what) {
+    private static void checkShape(
+            MoraHarness harness, MoraAdapter adapter, Reference reference, Random random, String what) {
         int d = adapter.shape().outFeatures();
         int k = adapter.shape().inFeatures();
         int rHat = adapter.reducedRank();
-        Dense.assertClose(new double[3][d], harness.forward(adapter, Dense.random(random, 3, k)), 0, what + ": M = 0 adds nothing");
+        Dense.assertClose(
+                new double[3][d],
+                harness.forward(adapter, Dense.random(random, 3, k)),
+                0,
+                what + ": M = 0 adds nothing");
         Dense.assertClose(new double[d][k], harness.deltaWeight(adapter), 0, what + ": M = 0 gives ΔW = 0");
 
         double[][] m = Dense.roundToFloat(Dense.random(random, rHat, rHat));
@@ -184,7 +196,8 @@ public final class OperatorInvariants {
         for (int i = 0; i < k; i++) {
             identity[i][i] = 1;
         }
-        Dense.assertClose(delta, Dense.transpose(forward.apply(identity)), 1e-5 * scale(delta), what + ": adapter(I_k)ᵀ == ΔW");
+        Dense.assertClose(
+                delta, Dense.transpose(forward.apply(identity)), 1e-5 * scale(delta), what + ": adapter(I_k)ᵀ == ΔW");
     }
 
     private static void checkLeadingAxes(MoraHarness harness, MoraAdapter adapter, Random random, String what) {
@@ -194,7 +207,8 @@ public final class OperatorInvariants {
             NDArray batched = Dense.toArray(scope, x).reshape(2, 3, k);
             NDArray out = MoraHarness.forward(adapter, batched);
             assertEquals(3, out.getShape().dimension(), what + ": leading axes kept");
-            Dense.assertClose(harness.forward(adapter, x), Dense.fromArray(out.reshape(6, -1)), 1e-6, what + ": (2, 3, k) input");
+            Dense.assertClose(
+                    harness.forward(adapter, x), Dense.fromArray(out.reshape(6, -1)), 1e-6, what + ": (2, 3, k) input");
         }
     }
 

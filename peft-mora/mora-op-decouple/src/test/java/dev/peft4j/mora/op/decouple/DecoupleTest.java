@@ -37,7 +37,11 @@ class DecoupleTest {
             assertEquals(4, four.reducedRank());
             double[][] m4 = MoraReference.sequence(4, 4);
             MoraHarness.setM(four, m4);
-            Dense.assertClose(new double[][] {{30, 70, 110, 150, 70, 174, 278, 382}}, harness.forward(four, X), 1e-5, "out, r̂ = 4");
+            Dense.assertClose(
+                    new double[][] {{30, 70, 110, 150, 70, 174, 278, 382}},
+                    harness.forward(four, X),
+                    1e-5,
+                    "out, r̂ = 4");
             double[][] blockDiagonal = new double[8][8];
             for (int o = 0; o < 8; o++) {
                 for (int i = 0; i < 8; i++) {
@@ -51,19 +55,25 @@ class DecoupleTest {
             MoraHarness.setM(six, MoraReference.sequence(6, 6));
             try (NDManager scope = harness.manager().newSubManager();
                     Compression compression = six.operator().bind(six.shape(), scope)) {
-                double[][] blocks = Dense.fromArray(compression.compress(Dense.toArray(scope, X)).reshape(2, 6));
+                double[][] blocks = Dense.fromArray(
+                        compression.compress(Dense.toArray(scope, X)).reshape(2, 6));
                 Dense.assertClose(new double[][] {{1, 2, 3, 4, 5, 6}, {7, 8, 1, 2, 3, 4}}, blocks, 0, "X_0, X_1");
             }
-            Dense.assertClose(new double[][] {{91, 217, 343, 469, 595, 721, 73, 223}}, harness.forward(six, X), 1e-5, "out, r̂ = 6");
-            Dense.assertClose(reference(8, 8, MoraReference.sequence(6, 6)), harness.deltaWeight(six), 1e-5, "ΔW, r̂ = 6");
+            Dense.assertClose(
+                    new double[][] {{91, 217, 343, 469, 595, 721, 73, 223}},
+                    harness.forward(six, X),
+                    1e-5,
+                    "out, r̂ = 6");
+            Dense.assertClose(
+                    reference(8, 8, MoraReference.sequence(6, 6)), harness.deltaWeight(six), 1e-5, "ΔW, r̂ = 6");
         }
     }
 
     @ParameterizedTest
     @EngineSource
     void identitiesHoldOnEveryShape(EngineBinding engine) {
-        OperatorInvariants.Spec spec =
-                new OperatorInvariants.Spec(DecoupleOperator.NAME, r -> r, (d, k, r) -> r <= 2 * k, DecoupleTest::reference);
+        OperatorInvariants.Spec spec = new OperatorInvariants.Spec(
+                DecoupleOperator.NAME, r -> r, (d, k, r) -> r <= 2 * k, DecoupleTest::reference);
         int[] counts = OperatorInvariants.checkAll(engine, spec);
         assertTrue(counts[0] >= 50, "shapes checked: " + counts[0]);
         assertTrue(counts[1] > 0, "shapes that needed the generalisation: " + counts[1]);
@@ -71,7 +81,9 @@ class DecoupleTest {
 
     @Test
     void decoupleIsPaperOnly() {
-        assertTrue(MoraOperators.named(Plugins.defaults(), DecoupleOperator.NAME).moraType().isEmpty());
+        assertTrue(MoraOperators.named(Plugins.defaults(), DecoupleOperator.NAME)
+                .moraType()
+                .isEmpty());
         PeftException error = assertThrows(PeftException.class, () -> MoraOperators.byMoraType(Plugins.defaults(), 6));
         assertEquals(
                 "No MoRA operator computes mora_type 6. Available types (operator): {}. "

@@ -43,14 +43,17 @@ class RotationInvariantsTest {
     @EngineSource
     void oddRHatIsAnErrorOrTheDocumentedGeneralisation(EngineBinding engine) {
         RotationOperator operator = new RotationOperator();
-        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
+        try (NDManager manager =
+                NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
             int cases = 0;
             for (int r : new int[] {1, 3, 5, 7}) {
-                for (int[] dk : List.of(new int[] {8, 8}, new int[] {5, 17}, new int[] {12, 4}, new int[] {3, 2}, new int[] {17, 31})) {
+                for (int[] dk : List.of(
+                        new int[] {8, 8}, new int[] {5, 17}, new int[] {12, 4}, new int[] {3, 2}, new int[] {17, 31})) {
                     int d = dk[0];
                     int k = dk[1];
                     String what = "rotation d=" + d + " k=" + k + " r̂=" + r;
-                    PeftException error = assertThrows(PeftException.class, () -> operator.checkShape(new CompressionShape(d, k, r, false)));
+                    PeftException error = assertThrows(
+                            PeftException.class, () -> operator.checkShape(new CompressionShape(d, k, r, false)));
                     assertTrue(error.getMessage().contains("generalized=true"), error.getMessage());
                     if (k > r) {
                         assertTrue(error.getMessage().contains("r̂ is odd"), what + ": " + error.getMessage());
@@ -63,8 +66,12 @@ class RotationInvariantsTest {
                         double[][] delta = Dense.fromArray(compression.deltaWeight(mArray));
                         OperatorInvariants.checkIdentities(
                                 x -> Dense.fromArray(compression.decompress(
-                                        Linear.linear(compression.compress(Dense.toArray(scope, x)), mArray).head())),
-                                delta, reference(d, k, m), random, what);
+                                        Linear.linear(compression.compress(Dense.toArray(scope, x)), mArray)
+                                                .head())),
+                                delta,
+                                reference(d, k, m),
+                                random,
+                                what);
                     }
                 }
             }
@@ -76,7 +83,8 @@ class RotationInvariantsTest {
     @ParameterizedTest
     @EngineSource
     void tablesAreBuiltOncePerBinding(EngineBinding engine) {
-        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName());
+        try (NDManager manager =
+                        NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName());
                 NDManager tables = manager.newSubManager();
                 NDManager work = manager.newSubManager()) {
             Compression compression = new RotationOperator().bind(new CompressionShape(16, 40, 8, false), tables);
@@ -85,7 +93,9 @@ class RotationInvariantsTest {
             built.forEach(table -> assertEquals(DataType.FLOAT32, table.getDataType()));
             NDArray m = work.randomNormal(new ai.djl.ndarray.types.Shape(8, 8));
             for (int i = 0; i < 3; i++) {
-                compression.decompress(Linear.linear(compression.compress(work.ones(new ai.djl.ndarray.types.Shape(2, 40))), m).head());
+                compression.decompress(
+                        Linear.linear(compression.compress(work.ones(new ai.djl.ndarray.types.Shape(2, 40))), m)
+                                .head());
                 compression.deltaWeight(m);
             }
             assertEquals(2, tables.getManagedArrays().size(), "nothing new in the binding's manager");

@@ -28,7 +28,8 @@ class RotationWorkedExamplesTest {
             double[][] blocks;
             try (NDManager scope = harness.manager().newSubManager();
                     Compression compression = adapter.operator().bind(adapter.shape(), scope)) {
-                blocks = Dense.fromArray(compression.compress(Dense.toArray(scope, X)).reshape(2, expectedRank));
+                blocks = Dense.fromArray(
+                        compression.compress(Dense.toArray(scope, X)).reshape(2, expectedRank));
             }
             return new Example(blocks, harness.forward(adapter, X)[0], harness.deltaWeight(adapter));
         }
@@ -39,9 +40,16 @@ class RotationWorkedExamplesTest {
     @EngineSource
     void rankOne(EngineBinding engine) {
         Example example = run(engine, 1, 4);
-        Dense.assertClose(new double[][] {{1, 2, 3, 4}, {-3.1888, 5.9197, 7.9895, 8.0596}}, example.blocks(), PRINTED, "X_0, R_1·X_1");
         Dense.assertClose(
-                new double[][] {{30, 70, 110, 150, 64.8574, 139.9774, 215.0973, 290.2173}}, new double[][] {example.output()}, PRINTED, "out");
+                new double[][] {{1, 2, 3, 4}, {-3.1888, 5.9197, 7.9895, 8.0596}},
+                example.blocks(),
+                PRINTED,
+                "X_0, R_1·X_1");
+        Dense.assertClose(
+                new double[][] {{30, 70, 110, 150, 64.8574, 139.9774, 215.0973, 290.2173}},
+                new double[][] {example.output()},
+                PRINTED,
+                "out");
         double[][] delta = {
             {1, 2, 3, 4, 0, 0, 0, 0},
             {5, 6, 7, 8, 0, 0, 0, 0},
@@ -60,10 +68,14 @@ class RotationWorkedExamplesTest {
     @EngineSource
     void rankTwoTruncatesTheLastBlock(EngineBinding engine) {
         Example example = run(engine, 2, 6);
-        double[][] secondBlock = Dense.transpose(Dense.matmul(MoraReference.rotation(1, 6), new double[][] {{7}, {8}, {1}, {2}, {3}, {4}}));
+        double[][] secondBlock = Dense.transpose(
+                Dense.matmul(MoraReference.rotation(1, 6), new double[][] {{7}, {8}, {1}, {2}, {3}, {4}}));
         Dense.assertClose(new double[][] {{1, 2, 3, 4, 5, 6}, secondBlock[0]}, example.blocks(), 1e-5, "X_0, R_1·X_1");
         Dense.assertClose(
-                new double[][] {{91, 217, 343, 469, 595, 721, 89.5140, 241.2165}}, new double[][] {example.output()}, PRINTED, "out");
+                new double[][] {{91, 217, 343, 469, 595, 721, 89.5140, 241.2165}},
+                new double[][] {example.output()},
+                PRINTED,
+                "out");
         double[][] delta = new double[8][8];
         double[][] m = MoraReference.sequence(6, 6);
         for (int o = 0; o < 6; o++) {

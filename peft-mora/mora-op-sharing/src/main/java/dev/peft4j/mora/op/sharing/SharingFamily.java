@@ -8,7 +8,10 @@ import java.util.OptionalInt;
 
 /** What the four official sharing operators have in common: a compressor, a decompressor and a type number. */
 abstract sealed class SharingFamily implements CompressionOperator
-        permits SharingOperator, ContiguousSharingOperator, ContiguousTileSharingOperator, CyclicInterleaveSharingOperator {
+        permits SharingOperator,
+                ContiguousSharingOperator,
+                ContiguousTileSharingOperator,
+                CyclicInterleaveSharingOperator {
 
     private final String name;
     private final int moraType;

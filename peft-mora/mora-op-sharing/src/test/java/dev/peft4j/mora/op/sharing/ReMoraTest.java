@@ -34,17 +34,21 @@ class ReMoraTest {
     @ParameterizedTest
     @EngineSource
     void eachRestartMergesResetsClearsAndMovesTheType(EngineBinding engine) {
-        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
+        try (NDManager manager =
+                NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
             Linear linear = Linear.builder().setUnits(12).build();
             linear.initialize(manager, DataType.FLOAT32, new Shape(1, 10));
             TestModels.randomize(linear, new Random(1), 1);
             double[][] w0 = Dense.fromArray(linear.getParameters().get("weight").getArray());
             PeftModel peft = PeftModel.wrap(linear)
-                    .addAdapter("remora", AdapterConfig.builder("mora").setRank(2).build(), TargetModules.regex(".*"));
+                    .addAdapter(
+                            "remora", AdapterConfig.builder("mora").setRank(2).build(), TargetModules.regex(".*"));
             AdaptedLinear layer = (AdaptedLinear) peft.block();
             MoraAdapter mora = (MoraAdapter) layer.adapters().get("remora");
             Parameter m = mora.peftParameters().get(MoraAdapter.M_NAME);
-            RestartableAdamW optimizer = RestartableAdamW.builder().optLearningRateTracker(Tracker.fixed(0.1f)).build();
+            RestartableAdamW optimizer = RestartableAdamW.builder()
+                    .optLearningRateTracker(Tracker.fixed(0.1f))
+                    .build();
             AdapterRestarts restarts = new AdapterRestarts(peft, "remora", 1, optimizer);
             NDArray x = Dense.toArray(manager, Dense.random(new Random(2), 3, 10));
 
@@ -60,11 +64,24 @@ class ReMoraTest {
                 double[][] before = Dense.fromArray(TestModels.predict(peft.block(), x));
                 assertTrue(restarts.afterStep(cycle));
                 assertEquals(0, optimizer.steps(m.getId()), "M's optimizer state is cleared");
-                Dense.assertClose(new double[mora.reducedRank()][mora.reducedRank()], Dense.fromArray(m.getArray()), 0, "M reset");
-                Dense.assertClose(sum, Dense.fromArray(layer.weight().getArray()), 1e-4, "W = W0 + Σ ΔW after cycle " + cycle);
-                Dense.assertClose(before, Dense.fromArray(TestModels.predict(peft.block(), x)), 1e-4, "the output is kept");
+                Dense.assertClose(
+                        new double[mora.reducedRank()][mora.reducedRank()],
+                        Dense.fromArray(m.getArray()),
+                        0,
+                        "M reset");
+                Dense.assertClose(
+                        sum, Dense.fromArray(layer.weight().getArray()), 1e-4, "W = W0 + Σ ΔW after cycle " + cycle);
+                Dense.assertClose(
+                        before, Dense.fromArray(TestModels.predict(peft.block(), x)), 1e-4, "the output is kept");
             }
-            assertEquals(List.of("sharing", "sharing-contiguous", "sharing-contiguous-tile", "sharing-cyclic-interleave", "sharing"), operators);
+            assertEquals(
+                    List.of(
+                            "sharing",
+                            "sharing-contiguous",
+                            "sharing-contiguous-tile",
+                            "sharing-cyclic-interleave",
+                            "sharing"),
+                    operators);
             assertEquals(Map.of("operator", "sharing-contiguous", "mora_type", "2"), mora.currentOptions());
         }
     }

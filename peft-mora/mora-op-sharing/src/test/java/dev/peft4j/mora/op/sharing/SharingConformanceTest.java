@@ -1,10 +1,10 @@
 package dev.peft4j.mora.op.sharing;
 
-import dev.peft4j.testkit.adapter.AdapterConformanceTest;
 import dev.peft4j.mora.MoraFactory;
 import dev.peft4j.mora.MoraOptions;
-import dev.peft4j.testkit.MoraReference;
 import dev.peft4j.spi.AdapterConfig;
+import dev.peft4j.testkit.MoraReference;
+import dev.peft4j.testkit.adapter.AdapterConformanceTest;
 import org.junit.jupiter.api.Nested;
 
 /** The shared conformance test for each of the four sharing operators (r = 2: r̂ = 5 on both layers of the 6 → 7 → 5 MLP). */
@@ -21,7 +21,10 @@ class SharingConformanceTest {
 
         @Override
         protected AdapterConfig config() {
-            return AdapterConfig.builder(MoraFactory.NAME).setRank(RANK).optOption(MoraOptions.OPERATOR, operator).build();
+            return AdapterConfig.builder(MoraFactory.NAME)
+                    .setRank(RANK)
+                    .optOption(MoraOptions.OPERATOR, operator)
+                    .build();
         }
 
         @Override

@@ -24,7 +24,8 @@ class SharingInvariantsTest {
                 operator,
                 r -> r,
                 (d, k, r) -> !cyclic || r <= 2 * k,
-                (d, k, m) -> Dense.matmul(Dense.matmul(decompression.apply(d, m.length), m), compression.apply(k, m.length)));
+                (d, k, m) -> Dense.matmul(
+                        Dense.matmul(decompression.apply(d, m.length), m), compression.apply(k, m.length)));
         int[] counts = OperatorInvariants.checkAll(engine, spec);
         assertTrue(counts[0] >= 50, "shapes checked: " + counts[0]);
         assertEquals(cyclic, counts[1] > 0, "shapes that needed the generalisation: " + counts[1]);
@@ -39,18 +40,33 @@ class SharingInvariantsTest {
     @ParameterizedTest
     @EngineSource
     void type2Contiguous(EngineBinding engine) {
-        check(engine, ContiguousSharingOperator.NAME, MoraReference::contiguousCompression, MoraReference::interleaveDecompression, false);
+        check(
+                engine,
+                ContiguousSharingOperator.NAME,
+                MoraReference::contiguousCompression,
+                MoraReference::interleaveDecompression,
+                false);
     }
 
     @ParameterizedTest
     @EngineSource
     void type3ContiguousTile(EngineBinding engine) {
-        check(engine, ContiguousTileSharingOperator.NAME, MoraReference::contiguousCompression, MoraReference::tileDecompression, false);
+        check(
+                engine,
+                ContiguousTileSharingOperator.NAME,
+                MoraReference::contiguousCompression,
+                MoraReference::tileDecompression,
+                false);
     }
 
     @ParameterizedTest
     @EngineSource
     void type4CyclicInterleave(EngineBinding engine) {
-        check(engine, CyclicInterleaveSharingOperator.NAME, MoraReference::cyclicCompression, MoraReference::interleaveDecompression, true);
+        check(
+                engine,
+                CyclicInterleaveSharingOperator.NAME,
+                MoraReference::cyclicCompression,
+                MoraReference::interleaveDecompression,
+                true);
     }
 }

@@ -65,19 +65,23 @@ class SharingWorkedExamplesTest {
     @ParameterizedTest
     @EngineSource
     void rankOneRHatFour(EngineBinding engine) {
-        check(run(engine, "sharing", 1, 4),
+        check(
+                run(engine, "sharing", 1, 4),
                 new double[] {6, 8, 10, 12},
                 new double[] {100, 244, 388, 532, 100, 244, 388, 532},
                 matrix((o, i) -> M4[o % 4][i % 4]));
-        check(run(engine, "sharing-contiguous", 1, 4),
+        check(
+                run(engine, "sharing-contiguous", 1, 4),
                 new double[] {3, 7, 11, 15},
                 new double[] {110, 110, 254, 254, 398, 398, 542, 542},
                 matrix((o, i) -> M4[o / 2][i / 2]));
-        check(run(engine, "sharing-contiguous-tile", 1, 4),
+        check(
+                run(engine, "sharing-contiguous-tile", 1, 4),
                 new double[] {3, 7, 11, 15},
                 new double[] {110, 254, 398, 542, 110, 254, 398, 542},
                 matrix((o, i) -> M4[o % 4][i / 2]));
-        check(run(engine, "sharing-cyclic-interleave", 1, 4),
+        check(
+                run(engine, "sharing-cyclic-interleave", 1, 4),
                 new double[] {6, 8, 10, 12},
                 new double[] {100, 100, 244, 244, 388, 388, 532, 532},
                 matrix((o, i) -> M4[o / 2][i % 4]));
@@ -96,7 +100,8 @@ class SharingWorkedExamplesTest {
             {4, 6, 8, 10, 5, 6, 1, 2},
             {16, 18, 20, 22, 11, 12, 7, 8},
         };
-        check(run(engine, "sharing", 2, 6),
+        check(
+                run(engine, "sharing", 2, 6),
                 new double[] {8, 10, 4, 6, 8, 10},
                 new double[] {164, 440, 716, 992, 1268, 1544, 164, 440},
                 type1);
@@ -110,17 +115,15 @@ class SharingWorkedExamplesTest {
             {25, 25, 26, 26, 27, 28, 29, 30},
             {31, 31, 32, 32, 33, 34, 35, 36},
         };
-        check(run(engine, "sharing-contiguous", 2, 6),
+        check(
+                run(engine, "sharing-contiguous", 2, 6),
                 new double[] {3, 7, 5, 6, 7, 8},
                 new double[] {139, 139, 355, 355, 571, 787, 1003, 1219},
                 type2);
 
         // Not printed in §5: types 3 and 4 from the §4.3 table, g = [0,0,1,1,2,3,4,5] on both axes.
         double[][] type3 = matrix((o, i) -> M6[o % 6][MoraReference.group(8, 6, i)]);
-        check(run(engine, "sharing-contiguous-tile", 2, 6),
-                new double[] {3, 7, 5, 6, 7, 8},
-                times(type3),
-                type3);
+        check(run(engine, "sharing-contiguous-tile", 2, 6), new double[] {3, 7, 5, 6, 7, 8}, times(type3), type3);
         double[][] type4 = matrix((o, i) -> {
             double sum = 0;
             for (int p = 0; p < 12; p++) {
@@ -130,10 +133,7 @@ class SharingWorkedExamplesTest {
             }
             return sum;
         });
-        check(run(engine, "sharing-cyclic-interleave", 2, 6),
-                new double[] {8, 10, 4, 6, 8, 10},
-                times(type4),
-                type4);
+        check(run(engine, "sharing-cyclic-interleave", 2, 6), new double[] {8, 10, 4, 6, 8, 10}, times(type4), type4);
     }
 
     private static double[] times(double[][] delta) {

@@ -45,14 +45,21 @@ class TruncationTest {
             MoraHarness.setM(four, MoraReference.sequence(4, 4));
             try (NDManager scope = harness.manager().newSubManager();
                     Compression compression = four.operator().bind(four.shape(), scope)) {
-                Dense.assertClose(new double[][] {{1, 2, 3, 4}}, Dense.fromArray(compression.compress(Dense.toArray(scope, X))), 0, "c");
+                Dense.assertClose(
+                        new double[][] {{1, 2, 3, 4}},
+                        Dense.fromArray(compression.compress(Dense.toArray(scope, X))),
+                        0,
+                        "c");
             }
-            Dense.assertClose(new double[][] {{30, 70, 110, 150, 0, 0, 0, 0}}, harness.forward(four, X), 1e-5, "out, r̂ = 4");
-            Dense.assertClose(reference(8, 8, MoraReference.sequence(4, 4)), harness.deltaWeight(four), 0, "ΔW, r̂ = 4");
+            Dense.assertClose(
+                    new double[][] {{30, 70, 110, 150, 0, 0, 0, 0}}, harness.forward(four, X), 1e-5, "out, r̂ = 4");
+            Dense.assertClose(
+                    reference(8, 8, MoraReference.sequence(4, 4)), harness.deltaWeight(four), 0, "ΔW, r̂ = 4");
 
             MoraAdapter six = harness.adapter(MoraHarness.config(TruncationOperator.NAME, 2, false), 8, 8);
             MoraHarness.setM(six, MoraReference.sequence(6, 6));
-            Dense.assertClose(new double[][] {{91, 217, 343, 469, 595, 721, 0, 0}}, harness.forward(six, X), 1e-5, "out, r̂ = 6");
+            Dense.assertClose(
+                    new double[][] {{91, 217, 343, 469, 595, 721, 0, 0}}, harness.forward(six, X), 1e-5, "out, r̂ = 6");
         }
     }
 
@@ -60,8 +67,8 @@ class TruncationTest {
     @ParameterizedTest
     @EngineSource
     void identitiesHoldOnEveryShape(EngineBinding engine) {
-        OperatorInvariants.Spec spec =
-                new OperatorInvariants.Spec(TruncationOperator.NAME, r -> r, (d, k, r) -> true, TruncationTest::reference);
+        OperatorInvariants.Spec spec = new OperatorInvariants.Spec(
+                TruncationOperator.NAME, r -> r, (d, k, r) -> true, TruncationTest::reference);
         int[] counts = OperatorInvariants.checkAll(engine, spec);
         assertTrue(counts[0] >= 50, "shapes checked: " + counts[0]);
         assertEquals(0, counts[1], "no shape needs the generalisation");
@@ -91,13 +98,19 @@ class TruncationTest {
             try (NDArray slice = corner.deltaWeight(null)) {
                 slice.muli(0);
             }
-            Dense.assertClose(big, Dense.fromArray(corner.peftParameters().get(MoraAdapter.M_NAME).getArray()), 0,
+            Dense.assertClose(
+                    big,
+                    Dense.fromArray(
+                            corner.peftParameters().get(MoraAdapter.M_NAME).getArray()),
+                    0,
                     "a ΔW that is a corner of M shares no memory with it");
         }
     }
 
     @Test
     void truncationIsPaperOnly() {
-        assertTrue(MoraOperators.named(Plugins.defaults(), TruncationOperator.NAME).moraType().isEmpty());
+        assertTrue(MoraOperators.named(Plugins.defaults(), TruncationOperator.NAME)
+                .moraType()
+                .isEmpty());
     }
 }
