@@ -14,7 +14,11 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.jar.JarFile;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
@@ -34,6 +38,7 @@ class PublishedJarsIT {
     private static final String ROOT_PROPERTY = "peft4j.it.root";
 
     private static final List<String> LICENSE_FILES = List.of("LICENSE", "NOTICE");
+    private static final Pattern ARTIFACT_ID = Pattern.compile("<artifactId>([^<]+)</artifactId>");
 
     static List<Path> publishedModules() throws IOException {
         Path root = root();
@@ -45,6 +50,25 @@ class PublishedJarsIT {
                     .sorted()
                     .collect(Collectors.toList());
         }
+    }
+
+    /** The BOM users import and the build's modules cannot drift apart. */
+    @Test
+    void theBomListsExactlyThePublishedModules() throws IOException {
+        String bom = Files.readString(root().resolve("peft4j-bom/pom.xml"));
+        Set<String> listed = new TreeSet<>();
+        Matcher artifact = ARTIFACT_ID.matcher(bom.substring(bom.indexOf("<dependencyManagement>")));
+        while (artifact.find()) {
+            listed.add(artifact.group(1));
+        }
+        Set<String> published = new TreeSet<>();
+        for (Path module : publishedModules()) {
+            String pom = Files.readString(module.resolve("pom.xml"));
+            Matcher own = ARTIFACT_ID.matcher(pom.substring(pom.indexOf("</parent>")));
+            assertTrue(own.find(), module + "/pom.xml names no artifactId");
+            published.add(own.group(1));
+        }
+        assertEquals(published, listed, "peft4j-bom/pom.xml must list every published module and nothing else");
     }
 
     @Test
