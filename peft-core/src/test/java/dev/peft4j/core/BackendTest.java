@@ -70,7 +70,7 @@ class BackendTest {
         PeftException fromEnvironment = assertThrows(
                 PeftException.class, () -> Backend.select("auto", null, PLUGINS, Map.of("PEFT4J_ENGINE", "torch")));
         assertEquals(
-                "Unknown engine 'torch'. Available: [mxnet, pytorch]. Add the jar that provides it to the class path."
+                "Unknown engine 'torch'. Available: [mxnet, pytorch]. Did you mean 'pytorch'?"
                         + " ('torch' comes from the environment variable PEFT4J_ENGINE: correct or unset it)",
                 fromEnvironment.getMessage());
         System.setProperty("peft4j.device", "tpu");

@@ -159,8 +159,9 @@ public final class NamedPlugins<T> {
         String key = name == null ? null : name.toLowerCase(Locale.ROOT);
         T plugin = key == null ? null : byName.get(key);
         if (plugin == null) {
-            throw new PeftException("Unknown " + noun + " '" + name + "'. Available: " + byName.keySet() + ". "
-                    + FirstPartyPlugins.howToAdd(noun, key));
+            String suggestion = name == null ? "" : ClosestName.hint(name, byName.keySet());
+            throw new PeftException("Unknown " + noun + " '" + name + "'. Available: " + byName.keySet() + "."
+                    + (suggestion.isEmpty() ? " " + FirstPartyPlugins.howToAdd(noun, key) : suggestion));
         }
         return plugin;
     }

@@ -1,8 +1,6 @@
 package dev.peft4j.spi;
 
-import java.util.Comparator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -93,32 +91,7 @@ public record OptionSpec(String key, Type type, String defaultValue) {
             return new PeftException(
                     "Unknown option '" + key + "': the adapter method " + method + " takes no options");
         }
-        String closest = known.stream()
-                .min(Comparator.comparingInt(candidate -> distance(candidate, key.toLowerCase(Locale.ROOT))))
-                .orElseThrow();
         return new PeftException("Unknown option '" + key + "' for the adapter method " + method + ". Known: " + known
-                + (distance(closest, key.toLowerCase(Locale.ROOT)) <= Math.max(2, key.length() / 3)
-                        ? ". Did you mean '" + closest + "'?"
-                        : ""));
-    }
-
-    /** Levenshtein distance. */
-    private static int distance(String a, String b) {
-        int[] previous = new int[b.length() + 1];
-        int[] current = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) {
-            previous[j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            current[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-                current[j] = Math.min(substitution, Math.min(previous[j], current[j - 1]) + 1);
-            }
-            int[] swap = previous;
-            previous = current;
-            current = swap;
-        }
-        return previous[b.length()];
+                + "." + ClosestName.hint(key, known));
     }
 }

@@ -2,6 +2,7 @@ package dev.peft4j.spi;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
@@ -39,12 +40,25 @@ class OptionSpecTest {
                 error(Map.of("opperator", "rotation")));
         assertEquals(
                 "Unknown option 'colour' for the adapter method mora. Known: [epsilon, generalized, operator, "
-                        + "remora_types]",
+                        + "remora_types].",
                 error(Map.of("colour", "red")));
         assertEquals(
                 "Unknown option 'scale': the adapter method lora takes no options",
                 assertThrows(PeftException.class, () -> OptionSpec.check("lora", List.of(), Map.of("scale", "2")))
                         .getMessage());
+    }
+
+    @Test
+    void aMistypedPluginNameGetsTheClosestAvailableOne() {
+        assertEquals(
+                "pytorch", ClosestName.of("torch", List.of("mxnet", "pytorch")).orElseThrow());
+        assertEquals(
+                "lora", ClosestName.of("lorra", List.of("dora", "lora", "mora")).orElseThrow());
+        assertEquals(
+                "dora_eval_cache",
+                ClosestName.of("dora_eval_cahce", List.of("dora_eval_cache", "dora_epsilon"))
+                        .orElseThrow());
+        assertTrue(ClosestName.of("vera", List.of("alpha", "beta")).isEmpty(), "a different word is no typo");
     }
 
     @ParameterizedTest

@@ -64,7 +64,7 @@ class SharingRegistryTest {
         PeftException name = assertThrows(PeftException.class, () -> create(Map.of("operator", "sharing-5")));
         assertEquals(
                 "Unknown operator 'sharing-5'. Available: [sharing, sharing-contiguous, sharing-contiguous-tile, "
-                        + "sharing-cyclic-interleave]. Add the jar that provides it to the class path.",
+                        + "sharing-cyclic-interleave]. Did you mean 'sharing'?",
                 name.getMessage());
         PeftException type = assertThrows(PeftException.class, () -> create(Map.of("mora_type", "6")));
         assertTrue(
