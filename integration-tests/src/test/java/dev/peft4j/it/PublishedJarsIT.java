@@ -57,7 +57,8 @@ class PublishedJarsIT {
     void theBomListsExactlyThePublishedModules() throws IOException {
         String bom = Files.readString(root().resolve("peft4j-bom/pom.xml"));
         Set<String> listed = new TreeSet<>();
-        Matcher artifact = ARTIFACT_ID.matcher(bom.substring(bom.indexOf("<dependencyManagement>")));
+        Matcher artifact = ARTIFACT_ID.matcher(
+                bom.substring(bom.indexOf("<dependencyManagement>"), bom.indexOf("</dependencyManagement>")));
         while (artifact.find()) {
             listed.add(artifact.group(1));
         }
