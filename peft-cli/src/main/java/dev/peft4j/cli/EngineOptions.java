@@ -3,7 +3,10 @@ package dev.peft4j.cli;
 import dev.peft4j.core.Backend;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.Plugins;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code --engine} and {@code --device}, for commands that compute. Without a flag the choice
@@ -12,6 +15,9 @@ import picocli.CommandLine.Option;
  * a refused choice names where it came from.
  */
 public final class EngineOptions {
+
+    @Spec(Spec.Target.MIXEE)
+    private CommandSpec command;
 
     @Option(names = "--engine", description = "auto, pytorch or mxnet (default: auto, or PEFT4J_ENGINE).")
     String engine;
@@ -24,10 +30,23 @@ public final class EngineOptions {
      *
      * @param plugins the plugin registry
      * @return the backend
+     * @throws ParameterException when {@code --engine} names no installed engine or {@code --device}
+     *     is no device name (status 2)
      * @throws PeftException when the engine or device cannot be used, naming the property or
      *     variable that chose it
      */
     public Backend backend(Plugins plugins) {
-        return Backend.select(engine, device, plugins);
+        if (engine != null && !engine.isBlank() && !Backend.AUTO.equalsIgnoreCase(engine.trim())) {
+            try {
+                plugins.engine(engine.trim());
+            } catch (PeftException e) { // an engine name no plugin has is a bad flag value, status 2
+                throw new ParameterException(command.commandLine(), "--engine: " + e.getMessage());
+            }
+        }
+        try {
+            return Backend.select(engine, device, plugins);
+        } catch (IllegalArgumentException e) { // only a flag's device word that is no device name
+            throw new ParameterException(command.commandLine(), "--device: " + e.getMessage());
+        }
     }
 }

@@ -57,7 +57,7 @@ class BenchCommandTest {
     void badSettingsAreClearErrors() {
         assertError(2, "--features 0 is out of range: it must be 1 to 16,384", "--features", "0");
         assertError(2, "--rounds 0 is out of range: it must be 1 to 100,000", "--rounds", "0");
-        assertError(1, "Unknown engine 'tensorflow'", "--engine", "tensorflow");
+        assertError(2, "Unknown engine 'tensorflow'", "--engine", "tensorflow");
     }
 
     private void assertError(int status, String message, String... options) {
