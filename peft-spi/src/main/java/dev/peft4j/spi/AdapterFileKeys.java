@@ -28,16 +28,6 @@ public record AdapterFileKeys(String source, Map<String, Object> values) {
     }
 
     /**
-     * Whether a key is present with a value other than {@code null}.
-     *
-     * @param key the key
-     * @return whether it is set
-     */
-    public boolean has(String key) {
-        return values.get(key) != null;
-    }
-
-    /**
      * A boolean key.
      *
      * @param key the key

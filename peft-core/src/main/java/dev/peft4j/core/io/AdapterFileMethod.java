@@ -141,23 +141,6 @@ public record AdapterFileMethod(AdapterFactory factory, AdapterConfig config, Li
         return new AdapterFileKeys(source, values);
     }
 
-    /**
-     * Refuses a file with keys nothing reads.
-     *
-     * @param source the file, for the message
-     * @throws PeftException naming the keys and the method
-     */
-    public void requireEveryKeyRead(String source) {
-        if (!unreadKeys.isEmpty()) {
-            throw new PeftException(source + ": " + String.join(", ", unreadKeys)
-                    + (unreadKeys.size() == 1 ? " is" : " are")
-                    + " set, but the adapter method '" + factory.name() + "' does not read "
-                    + (unreadKeys.size() == 1 ? "it" : "them") + ", so the adapter would not be what the file means. "
-                    + "Add the plugin of the method that reads " + (unreadKeys.size() == 1 ? "it" : "them")
-                    + ", or remove the key from the file if it is at its default");
-        }
-    }
-
     private static boolean isSet(JsonElement value) {
         return !(value.isJsonNull()
                 || StrictJson.bool(value).filter(b -> !b).isPresent()
