@@ -44,13 +44,14 @@ public final class DoraFactory implements AdapterFactory {
     }
 
     private static final AdapterFileFormat FORMAT = new DoraFileFormat();
+    private static final OptionSpec NORM_GRADIENT_OPTION =
+            new OptionSpec(NORM_GRADIENT, OptionSpec.Type.BOOLEAN, "false");
+    private static final OptionSpec EVAL_CACHE_OPTION = new OptionSpec(EVAL_CACHE, OptionSpec.Type.BOOLEAN, "false");
+    private static final OptionSpec EPSILON_OPTION = new OptionSpec(EPSILON, OptionSpec.Type.NUMBER, "0");
 
     @Override
     public List<OptionSpec> options() {
-        return List.of(
-                new OptionSpec(NORM_GRADIENT, OptionSpec.Type.BOOLEAN, "false"),
-                new OptionSpec(EVAL_CACHE, OptionSpec.Type.BOOLEAN, "false"),
-                new OptionSpec(EPSILON, OptionSpec.Type.NUMBER, "0"));
+        return List.of(NORM_GRADIENT_OPTION, EVAL_CACHE_OPTION, EPSILON_OPTION);
     }
 
     @Override
@@ -58,25 +59,18 @@ public final class DoraFactory implements AdapterFactory {
         return FORMAT;
     }
 
+    /** Reads each option through its declaration, so a factory called directly checks them too. */
     @Override
     public Adapter create(AdapterConfig config, AdapterTarget target, Plugins plugins) {
+        double epsilon = EPSILON_OPTION.numberValue(NAME, config);
+        if (epsilon < 0) {
+            throw new PeftException("The dora option " + EPSILON + " must be ≥ 0, got " + epsilon);
+        }
         return new DoraAdapter(
                 config,
                 target,
-                booleanOption(config, NORM_GRADIENT),
-                booleanOption(config, EVAL_CACHE),
-                epsilon(config));
-    }
-
-    private static boolean booleanOption(AdapterConfig config, String name) {
-        return Boolean.parseBoolean(config.option(name, "false"));
-    }
-
-    private static float epsilon(AdapterConfig config) {
-        float epsilon = Float.parseFloat(config.option(EPSILON, "0"));
-        if (!(epsilon >= 0) || Float.isInfinite(epsilon)) {
-            throw new PeftException("The dora option " + EPSILON + " must be finite and ≥ 0, got " + epsilon);
-        }
-        return epsilon;
+                NORM_GRADIENT_OPTION.booleanValue(NAME, config),
+                EVAL_CACHE_OPTION.booleanValue(NAME, config),
+                (float) epsilon);
     }
 }

@@ -62,6 +62,46 @@ public record OptionSpec(String key, Type type, String defaultValue) {
         }
     }
 
+    /**
+     * This option's value in a configuration, checked: the given value or the default.
+     *
+     * @param method the adapter method's name, for messages
+     * @param config the configuration
+     * @return the value as text, or {@code null} when absent without a default
+     * @throws PeftException when the value is not of this option's type
+     */
+    public String value(String method, AdapterConfig config) {
+        String value = config.option(key, defaultValue);
+        if (value != null) {
+            checkValue(method, value);
+        }
+        return value;
+    }
+
+    /**
+     * A {@link Type#BOOLEAN} option's value.
+     *
+     * @param method the adapter method's name, for messages
+     * @param config the configuration
+     * @return the value
+     * @throws PeftException when it is not {@code true} or {@code false}
+     */
+    public boolean booleanValue(String method, AdapterConfig config) {
+        return Boolean.parseBoolean(value(method, config));
+    }
+
+    /**
+     * A {@link Type#NUMBER} option's value.
+     *
+     * @param method the adapter method's name, for messages
+     * @param config the configuration
+     * @return the value
+     * @throws PeftException when it is not a finite number
+     */
+    public double numberValue(String method, AdapterConfig config) {
+        return Double.parseDouble(value(method, config));
+    }
+
     private void checkValue(String method, String value) {
         boolean valid = switch (type) {
             case BOOLEAN -> "true".equals(value) || "false".equals(value);
