@@ -1,6 +1,7 @@
 package dev.peft4j.core;
 
 import dev.peft4j.spi.AdapterConfig;
+import dev.peft4j.testkit.FullDeltaFactory;
 import dev.peft4j.testkit.adapter.AdapterConformanceTest;
 
 /** Runs the shared conformance test on the core's test-only adapter, checking the core's side. */

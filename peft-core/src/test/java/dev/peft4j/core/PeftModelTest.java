@@ -22,6 +22,7 @@ import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.testkit.Dense;
 import dev.peft4j.testkit.EngineSource;
+import dev.peft4j.testkit.FullDeltaFactory;
 import dev.peft4j.testkit.TestModels;
 import java.lang.reflect.Field;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package dev.peft4j.core;
+package dev.peft4j.testkit;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -8,7 +8,6 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
-import com.google.auto.service.AutoService;
 import dev.peft4j.spi.AbstractAdapter;
 import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
@@ -17,11 +16,16 @@ import dev.peft4j.spi.AdapterTarget;
 import dev.peft4j.spi.Plugins;
 import java.util.Map;
 
-/** A test-only method with a full (d, k) update D (stored as {@code lora_A.weight}), starting at zero: the simplest adapter there is. */
-@AutoService(AdapterFactory.class)
+/**
+ * A test-only adapter method, {@code full-delta}: a full (d, k) update D starting at zero (stored as
+ * {@code lora_A.weight}), the simplest adapter there is, with restarts. It is not registered: a test
+ * module that wants it lists {@code dev.peft4j.testkit.FullDeltaFactory} in its {@code
+ * src/test/resources/META-INF/services/dev.peft4j.spi.AdapterFactory}.
+ */
 public final class FullDeltaFactory implements AdapterFactory {
 
-    static final String NAME = "full-delta";
+    /** The method's registry name. */
+    public static final String NAME = "full-delta";
     /** The update's tensor name: PEFT's {@code lora_A.weight}, so that PEFT directories recognise the module. */
     static final String DELTA_NAME = "lora_A.weight";
 
