@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.peft4j.core.io.AdapterFileMethod;
 import dev.peft4j.core.io.PeftAdapterConfig;
 import dev.peft4j.core.io.PeftConfigFile;
-import dev.peft4j.core.io.SafetensorsFile;
+import dev.peft4j.safetensors.SafetensorsFile;
 import dev.peft4j.spi.PeftException;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -3,7 +3,7 @@ package dev.peft4j.cli;
 import dev.peft4j.core.io.AdapterDirectory;
 import dev.peft4j.core.io.AdapterModule;
 import dev.peft4j.core.io.PeftAdapterConfig;
-import dev.peft4j.core.io.TensorSpec;
+import dev.peft4j.safetensors.TensorSpec;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterFileFormat;
 import dev.peft4j.spi.PeftException;

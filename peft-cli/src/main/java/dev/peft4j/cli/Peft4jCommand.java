@@ -1,6 +1,5 @@
 package dev.peft4j.cli;
 
-import dev.peft4j.cli.memorize.MemorizeCommand;
 import dev.peft4j.spi.Plugins;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.peft4j.core.io.AdapterDirectory;
 import dev.peft4j.core.io.PeftAdapterConfig;
-import dev.peft4j.core.io.SafetensorsDtype;
+import dev.peft4j.safetensors.SafetensorsDtype;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,10 +1,10 @@
 package dev.peft4j.cli;
 
 import ai.djl.ndarray.types.Shape;
-import dev.peft4j.core.io.SafetensorsDtype;
-import dev.peft4j.core.io.SafetensorsWriter;
 import dev.peft4j.core.io.StagedDirectory;
-import dev.peft4j.core.io.TensorSpec;
+import dev.peft4j.safetensors.SafetensorsDtype;
+import dev.peft4j.safetensors.SafetensorsWriter;
+import dev.peft4j.safetensors.TensorSpec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;

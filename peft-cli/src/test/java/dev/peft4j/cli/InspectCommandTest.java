@@ -8,7 +8,7 @@ import com.google.gson.JsonPrimitive;
 import dev.peft4j.cli.MergeFiles.Tensor;
 import dev.peft4j.core.io.AdapterDirectory;
 import dev.peft4j.core.io.PeftAdapterConfig;
-import dev.peft4j.core.io.SafetensorsDtype;
+import dev.peft4j.safetensors.SafetensorsDtype;
 import dev.peft4j.testkit.PeftFixtures;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Ctrl-C (SIGTERM here, which runs the same shutdown hooks) while an output is being written
  * leaves no hidden temporary file or staging directory behind: the merge's file (through {@link
- * dev.peft4j.core.io.AtomicFile}) and memorize's and bench's output sets (a staged directory).
+ * dev.peft4j.safetensors.AtomicFile}) and memorize's and bench's output sets (a staged directory).
  * The child signals when its temporary output exists, so nothing depends on timing.
  */
 class InterruptCleanupTest {

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.peft4j.core.io.PeftAdapterConfig;
-import dev.peft4j.core.io.SafetensorsDtype;
-import dev.peft4j.core.io.SafetensorsFile;
+import dev.peft4j.safetensors.SafetensorsDtype;
+import dev.peft4j.safetensors.SafetensorsFile;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.testkit.EngineSource;
 import java.nio.file.Files;

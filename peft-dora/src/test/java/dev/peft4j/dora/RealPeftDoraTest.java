@@ -8,7 +8,7 @@ import dev.peft4j.core.ModuleTree;
 import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.io.PathMap;
 import dev.peft4j.core.io.PeftAdapters;
-import dev.peft4j.core.io.SafetensorsFile;
+import dev.peft4j.safetensors.SafetensorsFile;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.testkit.Dense;
 import dev.peft4j.testkit.EngineSource;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.peft4j.core.io.AdapterDirectory;
-import dev.peft4j.core.io.TensorSpec;
+import dev.peft4j.safetensors.TensorSpec;
 import dev.peft4j.spi.Plugins;
 import dev.peft4j.testkit.adapter.AdapterFiles;
 import java.io.IOException;

@@ -14,7 +14,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.peft4j.core.io.AdapterDirectory;
 import dev.peft4j.core.io.AdapterModule;
 import dev.peft4j.core.io.PeftAdapterConfig;
-import dev.peft4j.core.io.SafetensorsFile;
+import dev.peft4j.safetensors.SafetensorsFile;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.Plugins;
 import dev.peft4j.testkit.EngineSource;

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import dev.peft4j.core.ModuleTree;
-import dev.peft4j.core.io.TensorSpec;
+import dev.peft4j.safetensors.TensorSpec;
 import dev.peft4j.spi.PeftException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

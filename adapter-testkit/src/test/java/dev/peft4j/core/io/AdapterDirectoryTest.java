@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.types.Shape;
+import dev.peft4j.safetensors.SafetensorsDtype;
+import dev.peft4j.safetensors.TensorSpec;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.Plugins;
 import dev.peft4j.testkit.adapter.AdapterFiles;

@@ -1,6 +1,7 @@
 package dev.peft4j.core.io;
 
 import ai.djl.ndarray.types.Shape;
+import dev.peft4j.safetensors.SafetensorsFile;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterFileFormat;
 import dev.peft4j.spi.PeftException;

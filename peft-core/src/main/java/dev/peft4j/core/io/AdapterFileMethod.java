@@ -1,6 +1,7 @@
 package dev.peft4j.core.io;
 
 import com.google.gson.JsonElement;
+import dev.peft4j.safetensors.StrictJson;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterFactory;
 import dev.peft4j.spi.AdapterFileFormat;

@@ -3,6 +3,8 @@ package dev.peft4j.core.io;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import dev.peft4j.safetensors.SafetensorsFile;
+import dev.peft4j.safetensors.TensorSpec;
 import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterTarget;

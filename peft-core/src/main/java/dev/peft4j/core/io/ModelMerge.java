@@ -3,6 +3,8 @@ package dev.peft4j.core.io;
 import ai.djl.ndarray.NDManager;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import dev.peft4j.safetensors.SafetensorsFile;
+import dev.peft4j.safetensors.StrictJson;
 import dev.peft4j.spi.PeftException;
 import java.io.IOException;
 import java.io.Reader;

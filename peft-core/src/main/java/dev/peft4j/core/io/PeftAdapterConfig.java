@@ -2,6 +2,7 @@ package dev.peft4j.core.io;
 
 import com.google.gson.JsonElement;
 import dev.peft4j.core.TargetModules;
+import dev.peft4j.safetensors.StrictJson;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.WeightInit;
 import java.util.Collections;

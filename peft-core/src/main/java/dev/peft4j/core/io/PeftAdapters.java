@@ -10,6 +10,8 @@ import dev.peft4j.core.AdaptedLinear;
 import dev.peft4j.core.ModuleTree;
 import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.TargetModules;
+import dev.peft4j.safetensors.SafetensorsFile;
+import dev.peft4j.safetensors.SafetensorsWriter;
 import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterFactory;

@@ -6,6 +6,8 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
+import dev.peft4j.safetensors.AtomicFile;
+import dev.peft4j.safetensors.StrictJson;
 import dev.peft4j.spi.PeftException;
 import java.io.IOException;
 import java.io.StringReader;
@@ -72,10 +74,7 @@ public final class PeftConfigFile {
                 .disableHtmlEscaping()
                 .create()
                 .toJson(toJson(config));
-        try (AtomicFile atomic = AtomicFile.create(file)) {
-            atomic.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)), 0);
-            atomic.commit();
-        }
+        AtomicFile.write(file, text.getBytes(StandardCharsets.UTF_8));
     }
 
     /**

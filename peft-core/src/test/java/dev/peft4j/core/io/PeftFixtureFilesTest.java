@@ -2,6 +2,8 @@ package dev.peft4j.core.io;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.peft4j.safetensors.SafetensorsFile;
+import dev.peft4j.safetensors.SafetensorsWriter;
 import dev.peft4j.testkit.PeftFixtures;
 import java.io.IOException;
 import java.nio.file.Files;

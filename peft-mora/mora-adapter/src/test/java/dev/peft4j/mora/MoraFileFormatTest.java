@@ -4,7 +4,7 @@ import static dev.peft4j.testkit.adapter.AdapterFiles.f32;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.peft4j.core.io.AdapterDirectory;
-import dev.peft4j.core.io.TensorSpec;
+import dev.peft4j.safetensors.TensorSpec;
 import dev.peft4j.spi.Plugins;
 import dev.peft4j.testkit.adapter.AdapterFiles;
 import java.io.IOException;
