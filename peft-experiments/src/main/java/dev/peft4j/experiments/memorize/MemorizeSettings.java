@@ -1,7 +1,8 @@
 package dev.peft4j.experiments.memorize;
 
 /**
- * The experiment's settings shared by every run.
+ * The experiment's settings shared by every run; a count that is not positive is an {@link
+ * IllegalArgumentException}.
  *
  * @param pairs N, the number of UUID pairs
  * @param hidden the model's hidden width
@@ -11,11 +12,6 @@ package dev.peft4j.experiments.memorize;
  */
 public record MemorizeSettings(int pairs, int hidden, int steps, int batch, long seed) {
 
-    /**
-     * Validates the settings.
-     *
-     * @throws IllegalArgumentException when a count is not positive
-     */
     public MemorizeSettings {
         requirePositive("pairs", pairs);
         requirePositive("hidden", hidden);
