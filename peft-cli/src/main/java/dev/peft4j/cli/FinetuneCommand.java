@@ -6,9 +6,7 @@ import dev.peft4j.core.io.AdapterDirectory;
 import dev.peft4j.core.io.PeftConfigFile;
 import dev.peft4j.models.CausalLm;
 import dev.peft4j.models.text.Tokenizer;
-import dev.peft4j.mora.spi.MoraOperators;
 import dev.peft4j.spi.AdapterFactory;
-import dev.peft4j.spi.OptionSpec;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.Plugins;
 import dev.peft4j.train.EvalSplit;
@@ -244,15 +242,12 @@ final class FinetuneCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The method, its options and the operator exist, before the model loads. */
+    /** The method exists and accepts its options (a named operator included), before the model loads. */
     private void checkAgainstThePlugins(FineTuneConfig config) {
         Plugins plugins = parent.plugins();
         try {
             AdapterFactory factory = plugins.adapter(config.method());
-            OptionSpec.check(factory.name(), factory.options(), config.options());
-            if (operator != null) {
-                MoraOperators.named(plugins, operator);
-            }
+            factory.check(config.adapterConfig(), plugins);
         } catch (PeftException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }

@@ -1,11 +1,10 @@
 package dev.peft4j.cli;
 
-import dev.peft4j.mora.spi.CompressionOperator;
-import dev.peft4j.mora.spi.MoraOperators;
 import dev.peft4j.spi.AdapterFactory;
 import dev.peft4j.spi.EngineAvailability;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.PluginProblem;
+import dev.peft4j.spi.PluginSection;
 import dev.peft4j.spi.Plugins;
 import java.io.PrintWriter;
 import java.util.List;
@@ -16,11 +15,11 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-/** {@code peft4j list}: every discovered adapter, operator and engine, with each engine's state. */
+/** {@code peft4j list}: every discovered adapter method, its sub-plugins (MoRA's operators) and engine, with each engine's state. */
 @Command(
         name = "list",
         mixinStandardHelpOptions = true,
-        description = "List the adapters, MoRA operators and engines found.")
+        description = "List the adapter methods, their sub-plugins and the engines found.")
 final class ListCommand implements Callable<Integer> {
 
     @ParentCommand
@@ -35,10 +34,12 @@ final class ListCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         out.println("Adapters:");
         printRows(out, plugins.adapters().stream().map(ListCommand::row).toList());
-        out.println("MoRA operators:");
-        printRows(
-                out,
-                MoraOperators.of(plugins).all().stream().map(ListCommand::row).toList());
+        for (AdapterFactory adapter : plugins.adapters()) {
+            for (PluginSection section : adapter.subPlugins(plugins)) {
+                out.println(section.title() + ":");
+                printRows(out, section.rows());
+            }
+        }
         out.println("Engines:");
         printRows(out, plugins.engines().stream().map(ListCommand::row).toList());
         if (!plugins.problems().isEmpty()) {
@@ -60,14 +61,6 @@ final class ListCommand implements Callable<Integer> {
 
     private static String row(AdapterFactory adapter) {
         return String.format("%-12s %s", adapter.name(), adapter.getClass().getName());
-    }
-
-    private static String row(CompressionOperator operator) {
-        String type = operator.moraType().isPresent()
-                ? "mora_type " + operator.moraType().getAsInt()
-                : "paper only";
-        return String.format(
-                "%-26s %-12s %s", operator.name(), type, operator.getClass().getName());
     }
 
     private static String row(EngineBinding engine) {

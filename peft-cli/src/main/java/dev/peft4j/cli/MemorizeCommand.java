@@ -13,7 +13,6 @@ import dev.peft4j.experiments.memorize.RunResult;
 import dev.peft4j.experiments.memorize.RunSpec;
 import dev.peft4j.experiments.memorize.UuidPairs;
 import dev.peft4j.models.ModelConfig;
-import dev.peft4j.mora.spi.MoraOperators;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.Plugins;
 import java.io.IOException;
@@ -115,7 +114,7 @@ public final class MemorizeCommand implements Callable<Integer> {
     Map<String, Float> learningRates = new LinkedHashMap<>();
 
     @Option(names = "--methods", split = ",", description = "Methods to run, each once (default: ${DEFAULT-VALUE}).")
-    List<String> methods = new ArrayList<>(List.of("fft", "lora", "dora", "mora"));
+    List<String> methods = new ArrayList<>(RunSpec.DEFAULT_METHODS);
 
     @Option(
             names = "--operator",
@@ -260,30 +259,23 @@ public final class MemorizeCommand implements Callable<Integer> {
                         spec.commandLine(), "--lr names unknown method '" + method + "'. Available: " + available);
             }
         }
-        if (operator != null) {
-            MoraOperators.named(plugins, operator);
+        List<RunSpec> runs = RunSpec.plan(
+                methods,
+                ranks,
+                method -> learningRates.getOrDefault(
+                        method, defaultLearningRates.getOrDefault(method, FALLBACK_LEARNING_RATE)),
+                operator);
+        if (operator != null && runs.stream().noneMatch(run -> operator.equals(run.operator()))) {
+            throw new ParameterException(
+                    spec.commandLine(),
+                    "--operator " + operator + " is set but none of the methods " + methods + " takes an operator");
         }
-        List<RunSpec> runs = new ArrayList<>();
-        for (String method : methods) {
-            float rate = learningRates.getOrDefault(
-                    method, defaultLearningRates.getOrDefault(method, FALLBACK_LEARNING_RATE));
-            if (RunSpec.FFT.equals(method)) {
-                runs.add(new RunSpec(method, null, ranks.get(0), rate));
-                continue;
-            }
-            for (int rank : ranks) {
-                String op = "mora".equals(method) ? moraOperator(rank, plugins) : null;
-                runs.add(new RunSpec(method, op, rank, rate));
+        for (RunSpec run : runs) {
+            if (!RunSpec.FFT.equals(run.method())) {
+                plugins.adapter(run.method()).check(run.adapterConfig(), plugins);
             }
         }
         return runs;
-    }
-
-    private String moraOperator(int rank, Plugins plugins) {
-        if (operator != null) {
-            return operator;
-        }
-        return MoraOperators.named(plugins, RunSpec.advisedOperator(rank)).name();
     }
 
     private static String deviceName(Backend backend) {

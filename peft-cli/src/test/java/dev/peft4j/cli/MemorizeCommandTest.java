@@ -107,7 +107,13 @@ class MemorizeCommandTest {
         assertError(2, "Unknown method 'vera'. Available: [dora, fft, ", "memorize", "--methods", "lora,vera");
         assertError(2, "--pairs 0 is out of range: it must be 1 to 200,000", "memorize", "--pairs", "0");
         assertError(2, "--rank -8 is out of range: it must be 1 to 4,096", "memorize", "--rank", "-8");
-        assertError(1, "Unknown operator 'nope'. Available: [", "memorize", "--operator", "nope");
+        assertError(1, "Unknown operator 'nope'. Available: [", "memorize", "--methods", "mora", "--operator", "nope");
+        assertError(
+                2,
+                "--operator sharing is set but none of the methods [lora] takes an operator",
+                "memorize",
+                "--operator",
+                "sharing");
         assertError(2, "--lr names unknown method 'sgd'", "memorize", "--lr", "sgd=0.1");
         Path file = Files.writeString(dir.resolve("a-file"), "x");
         assertError(

@@ -8,7 +8,6 @@ import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterFactory;
 import dev.peft4j.spi.AdapterTarget;
-import dev.peft4j.spi.OptionSpec;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.Plugins;
 import java.util.ArrayList;
@@ -101,7 +100,7 @@ public final class PeftModel {
             throw new PeftException("This model already has an adapter named '" + name + "'");
         }
         AdapterFactory factory = plugins.adapter(config.method());
-        OptionSpec.check(factory.name(), factory.options(), config.options());
+        factory.check(config, plugins);
         List<ModuleTree.LinearLayer> layers = ModuleTree.linearLayers(root);
         String outputLayer = root instanceof OutputLayerAware model
                 ? model.outputLayerPath()

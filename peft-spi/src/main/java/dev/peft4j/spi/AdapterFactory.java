@@ -46,4 +46,28 @@ public interface AdapterFactory {
     default AdapterFileFormat fileFormat() {
         return AdapterFileFormat.DEFAULT;
     }
+
+    /**
+     * Checks a configuration of this method before any adapter is made or any model loads: by
+     * default its option keys and value types against {@link #options()}. Methods whose options name
+     * further plugins (MoRA's operator) override this to look them up too, calling the default first.
+     *
+     * @param config a configuration whose method is this one
+     * @param plugins the registry the adapters would be made with
+     * @throws PeftException naming the offending option and what was expected
+     */
+    default void check(AdapterConfig config, Plugins plugins) {
+        OptionSpec.check(name(), options(), config.options());
+    }
+
+    /**
+     * The method's own kinds of sub-plugin found in a registry, for listings such as {@code peft4j
+     * list}; a method that has none returns an empty list (the default).
+     *
+     * @param plugins the registry
+     * @return one section per kind, in the order to show them
+     */
+    default List<PluginSection> subPlugins(Plugins plugins) {
+        return List.of();
+    }
 }

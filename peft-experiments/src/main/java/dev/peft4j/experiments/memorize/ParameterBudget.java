@@ -22,9 +22,8 @@ final class ParameterBudget {
     private ParameterBudget() {}
 
     /**
-     * A run's adapter configuration for some layers, balanced to LoRA's budget at the run's rank:
-     * rank r, alpha 2r, and for MoRA the run's operator with {@code generalized=true}, so that
-     * layers with k ≤ r̂ (small widths, narrow key/value projections) stay in its domain.
+     * A run's adapter configuration ({@link RunSpec#adapterConfig()}) for some layers, balanced to
+     * LoRA's budget at the run's rank.
      *
      * @param spec the run: method, operator and rank
      * @param layers the linear layers the adapter goes on
@@ -33,14 +32,9 @@ final class ParameterBudget {
      */
     static AdapterConfig forRun(RunSpec spec, List<ModuleTree.LinearLayer> layers, Plugins plugins) {
         AdapterFactory factory = plugins.adapter(spec.method());
-        AdapterConfig.Builder builder =
-                AdapterConfig.builder(spec.method()).setRank(spec.rank()).optAlpha(2f * spec.rank());
-        if (spec.operator() != null) {
-            builder.optOption("operator", spec.operator()).optOption("generalized", "true");
-        }
         List<AdapterTarget> targets =
                 layers.stream().map(ParameterBudget::target).toList();
-        return balance(factory, builder.build(), targets, loraBudget(spec.rank(), targets), plugins);
+        return balance(factory, spec.adapterConfig(), targets, loraBudget(spec.rank(), targets), plugins);
     }
 
     private static AdapterTarget target(ModuleTree.LinearLayer layer) {

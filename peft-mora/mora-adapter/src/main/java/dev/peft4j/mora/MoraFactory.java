@@ -1,12 +1,15 @@
 package dev.peft4j.mora;
 
 import com.google.auto.service.AutoService;
+import dev.peft4j.mora.spi.CompressionOperator;
+import dev.peft4j.mora.spi.MoraOperators;
 import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterFactory;
 import dev.peft4j.spi.AdapterFileFormat;
 import dev.peft4j.spi.AdapterTarget;
 import dev.peft4j.spi.OptionSpec;
+import dev.peft4j.spi.PluginSection;
 import dev.peft4j.spi.Plugins;
 import java.util.List;
 
@@ -41,6 +44,29 @@ public final class MoraFactory implements AdapterFactory {
     @Override
     public AdapterFileFormat fileFormat() {
         return FORMAT;
+    }
+
+    /** Also looks up the operator the options name or imply, and checks the other MoRA options' values. */
+    @Override
+    public void check(AdapterConfig config, Plugins plugins) {
+        AdapterFactory.super.check(config, plugins);
+        MoraOptions.of(config, plugins);
+    }
+
+    /** The compression operators, each with the official {@code mora_type} it computes. */
+    @Override
+    public List<PluginSection> subPlugins(Plugins plugins) {
+        return List.of(new PluginSection(
+                "MoRA operators",
+                MoraOperators.of(plugins).all().stream().map(MoraFactory::row).toList()));
+    }
+
+    private static String row(CompressionOperator operator) {
+        String type = operator.moraType().isPresent()
+                ? "mora_type " + operator.moraType().getAsInt()
+                : "paper only";
+        return String.format(
+                "%-26s %-12s %s", operator.name(), type, operator.getClass().getName());
     }
 
     @Override
