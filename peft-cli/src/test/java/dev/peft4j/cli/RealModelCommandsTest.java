@@ -12,7 +12,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code peft4j generate} and {@code peft4j perplexity} on the real stories260k (skipped without shared/models). */
+/** {@code peft4j generate} and {@code peft4j perplexity} on the real stories260k (skipped without the test data). */
 class RealModelCommandsTest {
 
     /** Greedy continuation of "Once upon a time" documented for the checkpoint (llama2.c, transformers). */

@@ -1,7 +1,6 @@
 package dev.peft4j.testkit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
@@ -17,8 +16,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The real Hugging Face PEFT adapters in {@code shared/fixtures/peft}, beside the repository
- * (never copied into it). Tests that need them are skipped where they are absent.
+ * The real adapters written by Hugging Face PEFT in the project's test data (see {@link TestData}).
+ * Tests that need them are skipped where they are absent.
  */
 public final class PeftFixtures {
 
@@ -28,26 +27,17 @@ public final class PeftFixtures {
     /** GPT-2, LoRA on the Conv1D c_attn, fan_in_fan_out true, PEFT 0.14.0. */
     public static final String GPT2 = "gpt2-lora-cattn-fifo";
 
-    private static final Path RELATIVE = Path.of("shared", "fixtures", "peft");
-
     private PeftFixtures() {}
 
     /**
-     * A fixture's directory, found by walking up from the working directory; skips the calling
-     * test when there is none.
+     * A fixture's directory in the project's test data (see {@link TestData}); skips the calling
+     * test when it is absent.
      *
      * @param name the fixture's directory name
      * @return the directory
      */
     public static Path adapter(String name) {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            Path candidate = dir.resolve(RELATIVE).resolve(name);
-            if (Files.isDirectory(candidate)) {
-                return candidate;
-            }
-        }
-        assumeTrue(false, "PEFT fixture " + name + " not found: no shared/fixtures/peft beside the repository");
-        throw new AssertionError("unreachable");
+        return TestData.directory("fixtures/peft/" + name);
     }
 
     /**

@@ -12,7 +12,7 @@ import java.nio.file.Path;
 
 /**
  * Reference data written by transformers and PEFT through {@code interop/run} into the test
- * resources (tiny random models, expected logits), and the real models in {@code shared/models}
+ * resources (tiny random models, expected logits), and the real models of the test data
  * beside the repository, which tests skip without.
  */
 public final class Reference {

@@ -1,13 +1,11 @@
 package dev.peft4j.models.testing;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
-import java.nio.file.Files;
+import dev.peft4j.testkit.TestData;
 import java.nio.file.Path;
 
 /**
- * The real Hugging Face models in {@code shared/models}, beside the repository (never copied into
- * it). Tests that need them are skipped where they are absent.
+ * The real Hugging Face models in the project's test data (see {@link TestData}). Tests that need
+ * them are skipped where they are absent.
  */
 public final class SharedModels {
 
@@ -17,25 +15,15 @@ public final class SharedModels {
     /** SmolLM2-135M-Instruct's configuration and tokenizer (byte-level BPE, ChatML template), no weights. */
     public static final String SMOLLM2 = "smollm2-135m-config";
 
-    private static final Path RELATIVE = Path.of("shared", "models");
-
     private SharedModels() {}
 
     /**
-     * A model's directory, found by walking up from the working directory; skips the calling test
-     * when there is none.
+     * A model's directory in the project's test data; skips the calling test when it is absent.
      *
      * @param name the model's directory name
      * @return the directory
      */
     public static Path model(String name) {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            Path candidate = dir.resolve(RELATIVE).resolve(name);
-            if (Files.isDirectory(candidate)) {
-                return candidate;
-            }
-        }
-        assumeTrue(false, "Model " + name + " not found: no shared/models/" + name + " beside the repository");
-        throw new AssertionError("unreachable");
+        return TestData.directory("models/" + name);
     }
 }

@@ -9,7 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * The real tokenizers of {@code shared/models} beside the repository, and small model directories
+ * The real tokenizers of the project's test data, and small model directories
  * written for a test. Tests that need a shared model are skipped where it is absent.
  */
 final class TestModels {
