@@ -110,6 +110,20 @@ class FileReaderFuzzIT {
                 CONFIG_NANOS);
     }
 
+    @Property(shrinking = ShrinkingMode.OFF)
+    void aRepeatedKeyIsAlwaysRefused(@ForAll long seed) {
+        assertRefusedForARepeatedKey(
+                FuzzedSafetensors.withARepeatedKey(seed), "repeated.safetensors", FileReaderFuzzIT::readSafetensors);
+        assertRefusedForARepeatedKey(configs.withARepeatedKey(seed), "repeated.json", FileReaderFuzzIT::readConfig);
+    }
+
+    private static void assertRefusedForARepeatedKey(byte[] bytes, String name, Consumer<Path> reader) {
+        Path file = write(bytes, name);
+        String message =
+                assertThrows(PeftException.class, () -> reader.accept(file)).getMessage();
+        assertTrue(message.contains("appears twice in one object"), message);
+    }
+
     @Example
     void aHugeDeclaredHeaderLengthIsRefusedWithoutAllocating() {
         for (long length : new long[] {SafetensorsFile.MAX_HEADER_BYTES, Long.MAX_VALUE, -8}) {

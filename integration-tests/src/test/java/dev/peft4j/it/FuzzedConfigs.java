@@ -92,6 +92,19 @@ final class FuzzedConfigs {
     }
 
     /**
+     * A valid file from a seed that then repeats one key, at the top or inside an object.
+     *
+     * @param seed the seed
+     * @return the bytes
+     */
+    byte[] withARepeatedKey(long seed) {
+        Random random = new Random(seed);
+        JsonObject object =
+                JsonParser.parseString(valid.get(random.nextInt(valid.size()))).getAsJsonObject();
+        return Hostile.repeatAKey(random, object).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
      * A file's bytes from a seed.
      *
      * @param seed the seed

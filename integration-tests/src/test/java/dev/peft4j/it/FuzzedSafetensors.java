@@ -34,12 +34,32 @@ final class FuzzedSafetensors {
     static byte[] of(long seed) {
         Random random = new Random(seed);
         JsonObject header = new JsonObject();
-        if (random.nextBoolean()) {
+        List<JsonObject> tensors = new ArrayList<>();
+        byte[] data = valid(random, header, tensors, random.nextBoolean());
+        return damage(random, header, tensors, data);
+    }
+
+    /**
+     * A valid file from a seed whose header then repeats one key (a tensor name, a tensor's field,
+     * a metadata key or {@code __metadata__} itself).
+     *
+     * @param seed the seed
+     * @return the bytes
+     */
+    static byte[] withARepeatedKey(long seed) {
+        Random random = new Random(seed);
+        JsonObject header = new JsonObject();
+        byte[] data = valid(random, header, new ArrayList<>(), true);
+        return file(Hostile.repeatAKey(random, header).getBytes(StandardCharsets.UTF_8), data);
+    }
+
+    /** Fills a valid header and its tables; returns the data. */
+    private static byte[] valid(Random random, JsonObject header, List<JsonObject> tensors, boolean withMetadata) {
+        if (withMetadata) {
             JsonObject metadata = new JsonObject();
             metadata.addProperty("format", "pt");
             header.add("__metadata__", metadata);
         }
-        List<JsonObject> tensors = new ArrayList<>();
         long offset = 0;
         for (int i = random.nextInt(5); i > 0; i--) {
             JsonObject tensor = new JsonObject();
@@ -61,7 +81,7 @@ final class FuzzedSafetensors {
         }
         byte[] data = new byte[(int) offset];
         random.nextBytes(data);
-        return damage(random, header, tensors, data);
+        return data;
     }
 
     private static byte[] damage(Random random, JsonObject header, List<JsonObject> tensors, byte[] data) {

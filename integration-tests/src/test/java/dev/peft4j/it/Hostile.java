@@ -8,6 +8,7 @@ import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 /** Values that file readers must survive: extreme numbers, wrong JSON types, deep nesting, bad bytes. */
@@ -204,5 +205,35 @@ final class Hostile {
             bytes[random.nextInt(bytes.length)] = (byte) random.nextInt(256);
         }
         return bytes;
+    }
+
+    /**
+     * The object's JSON text with one member written twice: one of its own or, at random, one of an
+     * object nested in it.
+     *
+     * @param random the source of choices
+     * @param object an object with at least one member
+     * @return the text, which no strict reader may accept
+     */
+    static String repeatAKey(Random random, JsonObject object) {
+        List<Map.Entry<String, JsonElement>> members = List.copyOf(object.entrySet());
+        int chosen = random.nextInt(members.size());
+        JsonElement value = members.get(chosen).getValue();
+        boolean nested = value.isJsonObject() && !value.getAsJsonObject().isEmpty() && random.nextBoolean();
+        StringBuilder text = new StringBuilder("{");
+        if (!nested) {
+            text.append(new JsonPrimitive(members.get(chosen).getKey()))
+                    .append(':')
+                    .append(value)
+                    .append(',');
+        }
+        for (int i = 0; i < members.size(); i++) {
+            Map.Entry<String, JsonElement> member = members.get(i);
+            text.append(i > 0 ? "," : "")
+                    .append(new JsonPrimitive(member.getKey()))
+                    .append(':');
+            text.append(i == chosen && nested ? repeatAKey(random, value.getAsJsonObject()) : member.getValue());
+        }
+        return text.append('}').toString();
     }
 }

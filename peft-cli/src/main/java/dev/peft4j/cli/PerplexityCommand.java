@@ -5,10 +5,12 @@ import com.google.gson.JsonObject;
 import dev.peft4j.models.CausalLm;
 import dev.peft4j.models.Perplexity;
 import dev.peft4j.models.text.Tokenizer;
+import dev.peft4j.safetensors.StrictJson;
 import dev.peft4j.spi.PeftException;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.StringReader;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -127,9 +129,9 @@ final class PerplexityCommand implements Callable<Integer> {
     private static String text(String line, Path file, int number) {
         JsonObject object;
         try {
-            object = com.google.gson.JsonParser.parseString(line).getAsJsonObject();
-        } catch (RuntimeException e) {
-            throw new PeftException(file + ":" + number + ": not a JSON object; expected {\"text\": \"...\"}", e);
+            object = StrictJson.parseObject(new StringReader(line), file + ":" + number);
+        } catch (PeftException e) {
+            throw new PeftException(e.getMessage() + "; expected one JSON object per line, {\"text\": \"...\"}", e);
         }
         if (!object.has("text")) {
             throw new PeftException(file + ":" + number + ": expected a \"text\" key, found keys " + object.keySet()

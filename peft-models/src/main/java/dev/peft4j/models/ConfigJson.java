@@ -2,9 +2,8 @@ package dev.peft4j.models;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
+import dev.peft4j.safetensors.StrictJson;
 import dev.peft4j.spi.PeftException;
 import java.io.IOException;
 import java.io.Reader;
@@ -35,17 +34,13 @@ final class ConfigJson {
      */
     static ConfigJson read(Path file) {
         try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            JsonElement element = JsonParser.parseReader(reader);
-            if (!element.isJsonObject()) {
-                throw new PeftException(file + " is malformed: expected a JSON object");
-            }
-            return new ConfigJson(element.getAsJsonObject(), file.toString());
+            return new ConfigJson(StrictJson.parseObject(reader, file.toString()), file.toString());
         } catch (NoSuchFileException e) {
             throw new PeftException(
                     "No " + file.getFileName() + " in " + file.getParent()
                             + ": a Hugging Face model directory holds config.json and model.safetensors",
                     e);
-        } catch (IOException | JsonParseException e) {
+        } catch (IOException e) {
             throw new PeftException("Cannot read " + file + ": " + e.getMessage(), e);
         }
     }

@@ -80,6 +80,15 @@ class LoadingErrorsTest {
     }
 
     @Test
+    void aRepeatedKeyInConfigJsonIsRefused() throws IOException {
+        Path model = copyOf("tiny-qwen2");
+        Path config = model.resolve("config.json");
+        Files.writeString(config, Files.readString(config).replaceFirst("\\{", "{\"hidden_size\": 1, "));
+        String message = loadError(model);
+        assertTrue(message.contains(config + " is malformed JSON: the key \"hidden_size\" appears twice"), message);
+    }
+
+    @Test
     void unsupportedModelTypeListsTheSupportedOnes() throws IOException {
         Path model = copyOf("tiny-qwen2");
         editConfig(model, "model_type", new com.google.gson.JsonPrimitive("falcon"));

@@ -1,10 +1,12 @@
 package dev.peft4j.safetensors;
 
+import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
+import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
+import com.google.gson.JsonSyntaxException;
 import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
@@ -17,7 +19,12 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Strict JSON parsing (RFC 8259, one top-level object) and typed access to its values. */
+/**
+ * Strict JSON parsing (RFC 8259, one top-level object) and typed access to its values. An object
+ * that repeats a member name is refused: RFC 8259 (section 4) leaves its meaning open, and a reader
+ * that keeps the last value would silently hide the first (two declarations of one tensor in a
+ * safetensors header, two {@code r} in a config).
+ */
 public final class StrictJson {
 
     private static final Pattern INTEGER = Pattern.compile("-?(0|[1-9][0-9]*)");
@@ -39,7 +46,7 @@ public final class StrictJson {
         JsonReader json = new JsonReader(reader);
         json.setStrictness(Strictness.STRICT);
         try {
-            JsonElement element = JsonParser.parseReader(json);
+            JsonElement element = parseTree(json);
             if (json.peek() != JsonToken.END_DOCUMENT) {
                 throw new PeftException(source + " is malformed: text follows the JSON object");
             }
@@ -49,6 +56,112 @@ public final class StrictJson {
             return element.getAsJsonObject();
         } catch (JsonParseException | IOException e) {
             throw new PeftException(source + " is malformed JSON: " + describe(e), e);
+        }
+    }
+
+    /**
+     * Reads one JSON value from a reader, as Gson's {@code JsonParser.parseReader} does, but refuses
+     * a repeated member name in any object. Numbers keep their literal text.
+     *
+     * @param json the reader, positioned before the value; its strictness and nesting limit apply
+     * @return the value
+     * @throws JsonParseException when the text is malformed, ends early, nests too deep or repeats a
+     *     member name (the message names the key and its JSON path)
+     */
+    public static JsonElement parseTree(JsonReader json) {
+        try {
+            return value(json);
+        } catch (IOException e) {
+            throw new JsonSyntaxException(e);
+        }
+    }
+
+    private static JsonElement value(JsonReader json) throws IOException {
+        return switch (json.peek()) {
+            case BEGIN_OBJECT -> {
+                JsonObject object = new JsonObject();
+                json.beginObject();
+                while (json.hasNext()) {
+                    String name = json.nextName();
+                    if (object.has(name)) {
+                        throw new DuplicateKeyException(name, json);
+                    }
+                    object.add(name, value(json));
+                }
+                json.endObject();
+                yield object;
+            }
+            case BEGIN_ARRAY -> {
+                JsonArray array = new JsonArray();
+                json.beginArray();
+                while (json.hasNext()) {
+                    array.add(value(json));
+                }
+                json.endArray();
+                yield array;
+            }
+            case STRING -> new JsonPrimitive(json.nextString());
+            case NUMBER -> new JsonPrimitive(new LiteralNumber(json.nextString()));
+            case BOOLEAN -> new JsonPrimitive(json.nextBoolean());
+            case NULL -> {
+                json.nextNull();
+                yield JsonNull.INSTANCE;
+            }
+            default ->
+                throw new JsonSyntaxException(
+                        "Unexpected " + json.peek() + json.toString().substring(10));
+        };
+    }
+
+    /** A member name that appears twice in one object. */
+    private static final class DuplicateKeyException extends JsonParseException {
+        private static final long serialVersionUID = 1L;
+
+        DuplicateKeyException(String name, JsonReader json) {
+            super("the key \"" + name + "\" appears twice in one object (" + json.getPreviousPath()
+                    + "); every key must be unique");
+        }
+    }
+
+    /**
+     * A JSON number kept as its literal text; integer values outside {@code long} saturate, so no
+     * huge exponent is ever expanded.
+     */
+    private static final class LiteralNumber extends Number {
+        private static final long serialVersionUID = 1L;
+        private final String text;
+
+        LiteralNumber(String text) {
+            this.text = text;
+        }
+
+        @Override
+        public int intValue() {
+            return (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, longValue()));
+        }
+
+        @Override
+        public long longValue() {
+            try {
+                return Long.parseLong(text);
+            } catch (NumberFormatException notALong) {
+                return (long) doubleValue();
+            }
+        }
+
+        @Override
+        public float floatValue() {
+            return Float.parseFloat(text);
+        }
+
+        @Override
+        public double doubleValue() {
+            return Double.parseDouble(text);
+        }
+
+        @Override
+        public String toString() {
+            return text;
         }
     }
 
@@ -64,6 +177,9 @@ public final class StrictJson {
     }
 
     private static String describe(Exception failure) {
+        if (failure instanceof DuplicateKeyException) {
+            return failure.getMessage();
+        }
         Matcher location = LOCATION.matcher(String.valueOf(failure.getMessage()));
         String where = location.find() ? " at line " + location.group(1) + ", column " + location.group(2) : "";
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {

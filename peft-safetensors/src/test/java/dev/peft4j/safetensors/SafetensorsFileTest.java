@@ -207,6 +207,29 @@ class SafetensorsFileTest {
     }
 
     @Test
+    void aTensorDeclaredTwiceFailsNamingIt() throws IOException {
+        // The second declaration would win in a reader that keeps the last key, leaving [0, 4) to no tensor.
+        String header = "{\"q.weight\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                + "\"q.weight\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}";
+        assertMessage(
+                openFails(header, new byte[8]),
+                "bad.safetensors",
+                "the key \"q.weight\" appears twice in one object ($.q.weight)");
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "{\"a\":{\"dtype\":\"F32\",\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+                "{\"__metadata__\":{\"format\":\"pt\",\"format\":\"np\"},"
+                        + "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+                "{\"__metadata__\":{},\"__metadata__\":{},\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}"
+            })
+    void aRepeatedKeyAnywhereInTheHeaderFails(String header) throws IOException {
+        assertMessage(openFails(header, new byte[4]), "bad.safetensors", "appears twice in one object");
+    }
+
+    @Test
     void aHeaderThatIsNotUtf8Fails() throws IOException {
         byte[] header = {'{', '"', (byte) 0xC3, '"', ':', '1', '}', ' '};
         Path file = SafetensorsBytes.write(dir.resolve("latin.safetensors"), header.length, header, new byte[0]);

@@ -8,15 +8,16 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import dev.peft4j.core.io.StagedDirectory;
 import dev.peft4j.core.train.RestartableAdamW;
 import dev.peft4j.models.CausalLm;
 import dev.peft4j.safetensors.SafetensorsFile;
 import dev.peft4j.safetensors.SafetensorsWriter;
+import dev.peft4j.safetensors.StrictJson;
 import dev.peft4j.spi.PeftException;
 import java.io.IOException;
+import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -156,15 +157,15 @@ final class TrainingCheckpoint {
 
     private static JsonObject readState(Path file) {
         try {
-            JsonObject state = JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8))
-                    .getAsJsonObject();
+            JsonObject state = StrictJson.parseObject(
+                    new StringReader(Files.readString(file, StandardCharsets.UTF_8)), file.toString());
             for (String key : new String[] {"step", "tokens", "seconds", "trainLoss", "evalLoss", "settings"}) {
                 if (!state.has(key)) {
                     throw new PeftException(file + " has no \"" + key + "\"; it is not a peft4j training checkpoint");
                 }
             }
             return state;
-        } catch (IOException | JsonParseException | IllegalStateException e) {
+        } catch (IOException | PeftException e) {
             throw new PeftException(
                     "Cannot read " + file + ": " + e.getMessage()
                             + "; --resume takes a checkpoint-N directory written by peft4j finetune",

@@ -164,6 +164,18 @@ class PeftConfigFileTest {
     }
 
     @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "{\"r\": 8, \"lora_alpha\": 16, \"r\": 64}|r|$.r",
+                "{\"r\": 8, \"target_modules\": [\"q\"], \"peft4j_options\": {\"a\": \"1\", \"a\": \"2\"}}|a|$.peft4j_options.a"
+            })
+    void aRepeatedKeyFailsNamingIt(String spec) throws IOException {
+        String[] parts = spec.split("\\|");
+        assertContains(
+                "the key \"" + parts[1] + "\" appears twice in one object (" + parts[2] + ")", readFails(parts[0]));
+    }
+
+    @ParameterizedTest
     @CsvSource(
             delimiter = '|',
             value = {

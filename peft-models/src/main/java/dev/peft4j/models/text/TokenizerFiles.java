@@ -3,12 +3,8 @@ package dev.peft4j.models.text;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
-import com.google.gson.Strictness;
-import com.google.gson.stream.JsonReader;
-import com.google.gson.stream.JsonToken;
+import dev.peft4j.safetensors.StrictJson;
 import dev.peft4j.spi.PeftException;
 import java.io.IOException;
 import java.io.Reader;
@@ -39,20 +35,11 @@ final class TokenizerFiles {
      */
     static Optional<JsonObject> readObject(Path file) {
         try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            JsonReader json = new JsonReader(reader);
-            json.setStrictness(Strictness.STRICT);
-            JsonElement element = JsonParser.parseReader(json);
-            if (json.peek() != JsonToken.END_DOCUMENT) {
-                throw new PeftException(file + " is malformed: text follows the JSON object");
-            }
-            if (!element.isJsonObject()) {
-                throw new PeftException(file + " is malformed: expected a JSON object");
-            }
-            return Optional.of(element.getAsJsonObject());
+            return Optional.of(StrictJson.parseObject(reader, file.toString()));
         } catch (NoSuchFileException e) {
             return Optional.empty();
-        } catch (JsonParseException | IOException e) {
-            throw new PeftException(file + " is malformed JSON: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new PeftException("Cannot read " + file + ": " + e.getMessage(), e);
         }
     }
 

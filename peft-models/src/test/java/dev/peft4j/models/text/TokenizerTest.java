@@ -233,6 +233,14 @@ class TokenizerTest {
     }
 
     @Test
+    void aRepeatedKeyInATokenizerFileIsNamed() throws IOException {
+        write("tokenizer.json", WORD_LEVEL);
+        Path file = write("tokenizer_config.json", "{\"eos_token\": \"</s>\", \"eos_token\": \"<eos>\"}");
+        PeftException error = assertThrows(PeftException.class, () -> Tokenizer.load(dir));
+        assertContains(file + " is malformed JSON: the key \"eos_token\" appears twice in one object", error);
+    }
+
+    @Test
     void aBadTokenIdInConfigIsNamed() throws IOException {
         write("tokenizer.json", WORD_LEVEL);
         Path file = write("config.json", "{\"eos_token_id\": [2, \"x\"]}");

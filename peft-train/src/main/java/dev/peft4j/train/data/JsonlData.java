@@ -4,7 +4,6 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
 import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
@@ -12,6 +11,7 @@ import com.google.gson.stream.JsonToken;
 import dev.peft4j.models.text.ChatMessage;
 import dev.peft4j.models.text.ChatTemplate;
 import dev.peft4j.models.text.Tokenizer;
+import dev.peft4j.safetensors.StrictJson;
 import dev.peft4j.spi.PeftException;
 import java.io.IOException;
 import java.io.StringReader;
@@ -249,7 +249,7 @@ public final class JsonlData {
         reader.setStrictness(Strictness.STRICT);
         JsonElement element;
         try {
-            element = JsonParser.parseReader(reader);
+            element = StrictJson.parseTree(reader);
         } catch (JsonParseException e) {
             throw new PeftException(where + ": not valid JSON: " + gsonMessage(e), e);
         }

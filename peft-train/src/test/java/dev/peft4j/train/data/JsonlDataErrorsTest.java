@@ -93,6 +93,13 @@ class JsonlDataErrorsTest {
     }
 
     @Test
+    void aRepeatedKeyIsNotValidJson() throws IOException {
+        assertContains(
+                "not valid JSON: the key \"completion\" appears twice in one object ($.completion)",
+                secondLineFails("{\"prompt\": \"a\", \"completion\": \"b\", \"completion\": \"c\"}"));
+    }
+
+    @Test
     void notAnObject() throws IOException {
         String array = secondLineFails("[\"text\", \"hello\"]");
         assertContains("expected a JSON object", array);
