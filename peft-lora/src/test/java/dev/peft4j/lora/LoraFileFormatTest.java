@@ -13,6 +13,9 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** LoRA's file format: which files it claims, and what it checks in each module. */
 class LoraFileFormatTest {
@@ -91,5 +94,60 @@ class LoraFileFormatTest {
                                 f32("h.0.q.lora_A.weight", 8, 8),
                                 f32("h.0.q.lora_B.weight", 8, 8))
                         .subList(0, 2));
+    }
+
+    private List<String> problemsOfAValidModuleWith(String keys) throws IOException {
+        return problems(
+                "{\"peft_type\": \"LORA\", \"r\": 2, \"target_modules\": [\"q\"], " + keys + "}",
+                f32("h.0.q.lora_A.weight", 2, 4),
+                f32("h.0.q.lora_B.weight", 4, 2));
+    }
+
+    @ParameterizedTest
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "pissa         | PiSSA rewrote the base weights as W0 − s·B₀A₀",
+                "pissa_niter_4 | PiSSA rewrote the base weights as W0 − s·B₀A₀",
+                "olora         | OLoRA rewrote the base weights as W0 − s·B₀A₀",
+                "corda         | CorDA rewrote the base weights as W0 − s·B₀A₀",
+                "loftq         | LoftQ replaced the base weights by their quantised approximation",
+                "shiny         | is an initialisation peft4j does not know"
+            })
+    void anInitialisationThatRewritesTheBaseIsAProblem(String init, String explanation) throws IOException {
+        List<String> problems = problemsOfAValidModuleWith("\"init_lora_weights\": \"" + init + "\"");
+        assertEquals(1, problems.size(), problems::toString);
+        assertTrue(problems.get(0).startsWith("init_lora_weights = \"" + init + "\""), problems.get(0));
+        assertTrue(problems.get(0).contains(explanation), problems.get(0));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"true", "false", "\"gaussian\"", "\"eva\"", "\"orthogonal\""})
+    void anInitialisationThatLeavesTheBaseAloneIsNoProblem(String init) throws IOException {
+        assertEquals(List.of(), problemsOfAValidModuleWith("\"init_lora_weights\": " + init));
+    }
+
+    @ParameterizedTest
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "\"layer_replication\": [[0, 2], [1, 3]] | layer_replication = [[0,2],[1,3]] changes what the adapter"
+                        + " computes and is not implemented; it would need the base model's layers rebuilt",
+                "\"loftq_config\": {\"loftq_bits\": 4}  | loftq_config = {\"loftq_bits\":4} changes what the adapter",
+                "\"target_parameters\": [\"experts.w\"]  | target_parameters = [\"experts.w\"] changes what",
+                "\"alora_invocation_tokens\": [1, 2]  | alora_invocation_tokens = [1,2] changes what",
+                "\"use_qalora\": true                 | use_qalora = true changes what"
+            })
+    void aKeyThatChangesTheMeaningIsNamedWithWhatItWouldNeed(String keys, String expected) throws IOException {
+        List<String> problems = problemsOfAValidModuleWith(keys);
+        assertEquals(1, problems.size(), problems::toString);
+        assertTrue(problems.get(0).startsWith(expected), problems.get(0));
+    }
+
+    @Test
+    void emptyDefaultsOfThoseKeysAreNoProblem() throws IOException {
+        assertEquals(
+                List.of(),
+                problemsOfAValidModuleWith("\"layer_replication\": null, \"loftq_config\": {}, \"use_qalora\": false"));
     }
 }

@@ -56,10 +56,7 @@ public final class AdapterDirectory implements AutoCloseable {
         this.config = config;
         this.method = method;
         this.weights = weights;
-        List<String> found = new ArrayList<>();
-        method.unreadKeys()
-                .forEach(key -> found.add(key + " is set, but the adapter method '"
-                        + method.factory().name() + "' does not read it: its meaning would be lost"));
+        List<String> found = new ArrayList<>(method.unsupportedSettings());
         Map<String, Map<String, String>> byModule = new LinkedHashMap<>();
         Map<String, String> saved = new LinkedHashMap<>();
         for (String name : weights.tensors().keySet()) {

@@ -22,14 +22,17 @@ import java.util.Set;
  * gives: the method the file records as {@value PeftAdapterConfig#PEFT4J_METHOD}, else the one
  * whose {@link AdapterFileFormat} claims the file most strongly (a variant's flag such as {@code
  * use_dora} over plain LoRA). A key the file sets that neither the common LoRA keys nor the method
- * read would lose its meaning; it is kept in {@link #unreadKeys()}, which loading and merging refuse.
+ * read would lose its meaning, and some values of read keys ({@code init_lora_weights = "pissa"})
+ * change what the tensors mean in ways peft4j does not implement; both are kept in {@link
+ * #unsupportedSettings()}, which loading and merging refuse.
  *
  * @param factory the method
  * @param config the configuration: the common keys, the options the method reads from its own
  *     keys, and the options peft4j saved (which take precedence)
- * @param unreadKeys {@code key = value} for each key the file sets that nothing reads
+ * @param unsupportedSettings one sentence per setting that peft4j cannot honour, naming the key, its
+ *     value and what would be needed
  */
-public record AdapterFileMethod(AdapterFactory factory, AdapterConfig config, List<String> unreadKeys) {
+public record AdapterFileMethod(AdapterFactory factory, AdapterConfig config, List<String> unsupportedSettings) {
 
     /** Keys that only describe how a file was made, never what the adapter computes. */
     private static final Set<String> INFORMATIONAL_KEYS = Set.of(
@@ -48,10 +51,10 @@ public record AdapterFileMethod(AdapterFactory factory, AdapterConfig config, Li
      *
      * @param factory the method
      * @param config the configuration
-     * @param unreadKeys the keys nothing reads
+     * @param unsupportedSettings the settings peft4j cannot honour
      */
     public AdapterFileMethod {
-        unreadKeys = List.copyOf(unreadKeys);
+        unsupportedSettings = List.copyOf(unsupportedSettings);
     }
 
     /**
@@ -79,23 +82,30 @@ public record AdapterFileMethod(AdapterFactory factory, AdapterConfig config, Li
             throw new PeftException(source + ": " + e.getMessage(), e);
         }
         return new AdapterFileMethod(
-                factory, file.adapterConfig(factory.name(), options), setKeys(file, format.keys()));
+                factory,
+                file.adapterConfig(factory.name(), options),
+                UnimplementedSettings.problems(
+                        file.initLoraWeights(), unreadSettings(file, format.keys()), factory.name()));
     }
 
     private static PeftException unclaimed(PeftAdapterConfig file, String source) {
-        List<String> set = setKeys(file, Set.of());
+        List<String> set = unreadSettings(file, Set.of()).entrySet().stream()
+                .map(key -> key.getKey() + " = " + StrictJson.preview(key.getValue()))
+                .toList();
         return new PeftException(source + ": no installed adapter method reads this LoRA-type file"
                 + (set.isEmpty() ? "" : ", which sets " + String.join(", ", set))
                 + ". Add the jar of its method (plain LoRA: dev.peft4j:peft-lora)");
     }
 
-    /** {@code key = value} of each key beyond the modelled ones that the file sets and that is not among {@code read}. */
-    private static List<String> setKeys(PeftAdapterConfig file, Set<String> read) {
-        return file.otherKeys().entrySet().stream()
-                .filter(key -> !INFORMATIONAL_KEYS.contains(key.getKey()) && !read.contains(key.getKey()))
-                .filter(key -> isSet(key.getValue()))
-                .map(key -> key.getKey() + " = " + StrictJson.preview(key.getValue()))
-                .toList();
+    /** Each key beyond the modelled ones that the file sets and that is not among {@code read}, with its value. */
+    private static Map<String, JsonElement> unreadSettings(PeftAdapterConfig file, Set<String> read) {
+        Map<String, JsonElement> unread = new LinkedHashMap<>();
+        file.otherKeys().forEach((key, value) -> {
+            if (!INFORMATIONAL_KEYS.contains(key) && !read.contains(key) && isSet(value)) {
+                unread.put(key, value);
+            }
+        });
+        return unread;
     }
 
     /**
