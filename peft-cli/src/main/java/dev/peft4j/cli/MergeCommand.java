@@ -40,9 +40,8 @@ final class MergeCommand implements Callable<Integer> {
             names = "--base",
             required = true,
             paramLabel = "BASE",
-            description =
-                    "The base weights: a .safetensors file, or a model directory (model.safetensors, or shards with "
-                            + "model.safetensors.index.json).")
+            description = "The base weights: a .safetensors file, a model directory (model.safetensors, or shards with "
+                    + "model.safetensors.index.json), or the .json index of a sharded checkpoint.")
     private Path base;
 
     @Option(
@@ -58,7 +57,7 @@ final class MergeCommand implements Callable<Integer> {
             paramLabel = "OUT",
             description =
                     "The merged weights to write (atomically; never the base): a file for a file, a new directory for a "
-                            + "model directory, holding the merged shards, the index and the model's other files.")
+                            + "model directory or an index, holding the merged shards, the index and the model's other files.")
     private Path out;
 
     @Option(
@@ -75,7 +74,8 @@ final class MergeCommand implements Callable<Integer> {
     public Integer call() {
         PathMap pathMap = PathMap.parse(prefixMap);
         CommandPaths paths = parent.paths().readsFileOrDirectory("--base", base).readsDirectory("--adapter", adapter);
-        boolean modelDirectory = Files.isDirectory(base);
+        boolean modelDirectory =
+                Files.isDirectory(base) || base.getFileName().toString().endsWith(".json");
         (modelDirectory ? paths.writesNewDirectory("--out", out) : paths.writesFile("--out", out)).check();
         Plugins plugins = parent.plugins();
         StreamingMerge.Options options = new StreamingMerge.Options(pathMap, plugins);

@@ -11,6 +11,7 @@ import dev.peft4j.safetensors.SafetensorsDtype;
 import dev.peft4j.safetensors.SafetensorsFile;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.testkit.EngineSource;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -102,6 +103,62 @@ class MergeCommandTest {
         assertEquals(1, result.err().strip().lines().count(), result.err());
         assertFalse(Files.exists(output));
         assertEquals(List.of("adapter", "model.safetensors"), MergeFiles.fileNames(dir));
+    }
+
+    @Test
+    void anIndexFileAsBaseMergesEveryShardIntoANewDirectory() throws IOException {
+        Path sharded = Files.createDirectory(dir.resolve("sharded"));
+        Random random = new Random(5);
+        MergeFiles.write(
+                sharded.resolve("model-00001-of-00002.safetensors"),
+                List.of(floats("h.0.q.weight", SafetensorsDtype.F32, MergeFiles.exact(random, 48, 0.5f), 6, 8)),
+                Map.of());
+        MergeFiles.write(
+                sharded.resolve("model-00002-of-00002.safetensors"),
+                List.of(floats("h.0.v.weight", SafetensorsDtype.F32, MergeFiles.exact(random, 48, 0.5f), 6, 8)),
+                Map.of());
+        Path index = Files.writeString(
+                sharded.resolve("model.safetensors.index.json"),
+                "{\"metadata\": {\"total_size\": 384}, \"weight_map\": {"
+                        + "\"h.0.q.weight\": \"model-00001-of-00002.safetensors\","
+                        + " \"h.0.v.weight\": \"model-00002-of-00002.safetensors\"}}");
+        Path out = dir.resolve("merged-model");
+        CommandRunner.Result result = CommandRunner.run(
+                "merge",
+                "--base",
+                index.toString(),
+                "--adapter",
+                adapter.toString(),
+                "--out",
+                out.toString(),
+                "--prefix-map",
+                "model=");
+        assertEquals(0, result.status(), result.err());
+        assertTrue(result.out().startsWith("Wrote " + out + ": 2 weights merged"), result.out());
+        assertEquals(
+                List.of(
+                        "model-00001-of-00002.safetensors",
+                        "model-00002-of-00002.safetensors",
+                        "model.safetensors.index.json"),
+                MergeFiles.fileNames(out));
+    }
+
+    @Test
+    void aDirectoryWithoutWeightsIsAOneLineErrorThatSaysWhatWasExpected() throws IOException {
+        Path empty = Files.createDirectory(dir.resolve("empty-model"));
+        CommandRunner.Result result = CommandRunner.run(
+                "merge",
+                "--base",
+                empty.toString(),
+                "--adapter",
+                adapter.toString(),
+                "--out",
+                dir.resolve("merged-model").toString());
+        assertEquals(1, result.status());
+        assertEquals(
+                "peft4j: No model.safetensors or model.safetensors.index.json in " + empty + "; --base takes a model"
+                        + " directory, the index of a sharded checkpoint, or one .safetensors file",
+                result.err().strip());
     }
 
     @Test

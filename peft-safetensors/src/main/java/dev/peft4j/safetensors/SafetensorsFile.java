@@ -10,6 +10,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -54,9 +55,13 @@ public final class SafetensorsFile implements AutoCloseable {
             throw new PeftException(path + " is truncated: it has " + fileSize
                     + " bytes, a safetensors file starts with an 8-byte header length");
         }
-        long headerLength =
-                readFully(LENGTH_PREFIX_BYTES, 0, "the header length").getLong();
+        ByteBuffer prefix = readFully(LENGTH_PREFIX_BYTES, 0, "the header length");
+        long headerLength = prefix.getLong(0);
         if (headerLength < 2 || headerLength > MAX_HEADER_BYTES) {
+            String kind = otherFormat(prefix);
+            if (kind != null) {
+                throw new PeftException(path + " is " + kind + ", not a safetensors file");
+            }
             throw new PeftException(path + ": header length " + Long.toUnsignedString(headerLength) + " is outside [2, "
                     + MAX_HEADER_BYTES + "]; the file is corrupt or not safetensors");
         }
@@ -73,6 +78,27 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     /**
+     * What a file whose first bytes cannot start a safetensors file is instead, when its first bytes
+     * tell: JSON text (a sharded checkpoint's index, a config), a zip archive as {@code torch.save}
+     * writes, or a Python pickle.
+     */
+    private static String otherFormat(ByteBuffer prefix) {
+        int first = prefix.get(0) & 0xFF;
+        if (first == '{' || first == '[') {
+            return "JSON text (a sharded checkpoint's model.safetensors.index.json? give the model directory"
+                    + " or the index where a model is expected)";
+        }
+        if (first == 'P' && prefix.get(1) == 'K' && prefix.get(2) == 3 && prefix.get(3) == 4) {
+            return "a zip archive, as PyTorch's torch.save writes (.bin, .pt): peft4j never unpickles;"
+                    + " convert it with safetensors.torch.save_file";
+        }
+        if (first == 0x80) {
+            return "a Python pickle: peft4j never unpickles; convert it with safetensors.torch.save_file";
+        }
+        return null;
+    }
+
+    /**
      * Opens a file and validates its header.
      *
      * @param file the {@code .safetensors} file
@@ -80,6 +106,9 @@ public final class SafetensorsFile implements AutoCloseable {
      * @throws PeftException when the file is missing, unreadable or not valid safetensors
      */
     public static SafetensorsFile open(Path file) {
+        if (Files.isDirectory(file)) {
+            throw new PeftException(file + " is a directory; expected a .safetensors file");
+        }
         FileChannel channel;
         try {
             channel = FileChannel.open(file, StandardOpenOption.READ);
