@@ -62,6 +62,22 @@ final class MergeFiles {
     }
 
     /**
+     * An F64 tensor.
+     *
+     * @param name its name
+     * @param values row-major values
+     * @param shape the dimensions
+     * @return the tensor
+     */
+    static Tensor doubles(String name, double[] values, long... shape) {
+        ByteBuffer bytes = ByteBuffer.allocate(values.length * Double.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        for (double value : values) {
+            bytes.putDouble(value);
+        }
+        return tensor(name, SafetensorsDtype.F64, bytes.array(), shape);
+    }
+
+    /**
      * A tensor of 64-bit integers.
      *
      * @param name its name

@@ -3,6 +3,7 @@ package dev.peft4j.core.io;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import dev.peft4j.safetensors.SafetensorsDtype;
 import dev.peft4j.safetensors.SafetensorsFile;
 import dev.peft4j.safetensors.TensorSpec;
 import dev.peft4j.spi.Adapter;
@@ -36,9 +37,16 @@ final class MergePlan {
      * @param adapter an uninitialised adapter for the weight's shape
      * @param tensors the adapter file's tensor for each of the adapter's PEFT parameters
      * @param fanInFanOut whether the base weight is stored (in, out)
+     * @param computeType the type the merge computes in: float64 when the base weight or any of the
+     *     module's adapter tensors is F64, float32 otherwise (F16 and BF16 are widened)
      */
     record ModuleMerge(
-            String baseTensor, String modulePath, Adapter adapter, Map<String, String> tensors, boolean fanInFanOut) {}
+            String baseTensor,
+            String modulePath,
+            Adapter adapter,
+            Map<String, String> tensors,
+            boolean fanInFanOut,
+            DataType computeType) {}
 
     private final Map<String, ModuleMerge> merges;
     private final Map<String, String> replacements;
@@ -150,8 +158,13 @@ final class MergePlan {
         int d = Math.toIntExact(shape.get(fanInFanOut ? 1 : 0));
         int k = Math.toIntExact(shape.get(fanInFanOut ? 0 : 1));
         AdapterConfig config = adapter.moduleConfig(path);
-        Adapter created = plugins.adapter(config.method())
-                .create(config, AdapterTarget.of(path, k, d, DataType.FLOAT32), plugins);
+        boolean wide = weight.dtype() == SafetensorsDtype.F64
+                || module.tensors().values().stream()
+                        .anyMatch(tensor ->
+                                adapter.weights().floatingTensor(tensor).dtype() == SafetensorsDtype.F64);
+        DataType computeType = wide ? DataType.FLOAT64 : DataType.FLOAT32;
+        Adapter created =
+                plugins.adapter(config.method()).create(config, AdapterTarget.of(path, k, d, computeType), plugins);
         Map<String, String> tensors = new LinkedHashMap<>();
         for (Map.Entry<String, Parameter> parameter : created.peftParameters().entrySet()) {
             String name = parameter.getKey();
@@ -169,7 +182,7 @@ final class MergePlan {
             }
             tensors.put(name, tensor);
         }
-        return new ModuleMerge(target, path, created, tensors, fanInFanOut);
+        return new ModuleMerge(target, path, created, tensors, fanInFanOut, computeType);
     }
 
     private static TensorSpec baseTensor(SafetensorsFile base, String name, String forWhat) {

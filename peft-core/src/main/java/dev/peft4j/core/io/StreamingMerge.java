@@ -192,16 +192,16 @@ public final class StreamingMerge {
         return new Summary(merged, replaced, specs.size() - merged - replaced);
     }
 
-    /** W0 + ΔW in float32, in the stored layout, owned by {@code scope}. */
+    /** W0 + ΔW in the merge's compute type (the wider of the base's and the adapter's), in the stored layout, owned by {@code scope}. */
     private NDArray merge(MergePlan.ModuleMerge merge, NDManager scope) {
-        NDArray weight = staging.read(base, merge.baseTensor(), scope).toType(DataType.FLOAT32, false);
+        DataType type = merge.computeType();
+        NDArray weight = staging.read(base, merge.baseTensor(), scope).toType(type, false);
         Adapter adapter = merge.adapter();
         adapter.freezeParameters(true);
-        adapter.initialize(
-                scope, DataType.FLOAT32, new Shape(1, adapter.target().inFeatures()));
+        adapter.initialize(scope, type, new Shape(1, adapter.target().inFeatures()));
         for (Map.Entry<String, Parameter> parameter : adapter.peftParameters().entrySet()) {
             NDArray value = staging.read(weights, merge.tensors().get(parameter.getKey()), scope);
-            value.toType(DataType.FLOAT32, false).copyTo(parameter.getValue().getArray());
+            value.toType(type, false).copyTo(parameter.getValue().getArray());
         }
         return StoredWeights.merge(adapter, weight, merge.fanInFanOut());
     }
