@@ -2,6 +2,7 @@ package dev.peft4j.it;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import dev.peft4j.safetensors.SafetensorsDtype;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.stream.Stream;
 
 /**
  * Safetensors files for fuzzing the reader: a valid file built from a seed (up to four tensors of
@@ -20,7 +22,16 @@ import java.util.Random;
 final class FuzzedSafetensors {
 
     private static final Map<String, Integer> DTYPES = Map.of("F32", 4, "F16", 2, "BF16", 2, "F64", 8);
-    private static final List<String> DTYPE_NAMES = List.of("F32", "F16", "BF16", "F64", "I8", "U8", "BOOL", "f32", "");
+    /** The four valid float types first, then every other type the format defines, then names it does not. */
+    private static final List<String> DTYPE_NAMES = Stream.concat(
+                    Stream.of("F32", "F16", "BF16", "F64"),
+                    Stream.concat(
+                            SafetensorsDtype.defined().stream()
+                                    .map(SafetensorsDtype::name)
+                                    .filter(name -> !DTYPES.containsKey(name)),
+                            Stream.of("f32", "", "NEW_TYPE", "F8 E4M3", "é")))
+            .toList();
+
     private static final List<String> FIELDS = List.of("dtype", "shape", "data_offsets");
 
     private FuzzedSafetensors() {}

@@ -12,6 +12,7 @@ import dev.peft4j.safetensors.SafetensorsFile;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.testkit.EngineSource;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -159,6 +160,50 @@ class MergeCommandTest {
                 "peft4j: No model.safetensors or model.safetensors.index.json in " + empty + "; --base takes a model"
                         + " directory, the index of a sharded checkpoint, or one .safetensors file",
                 result.err().strip());
+    }
+
+    @Test
+    void anFp8TensorIsCopiedBitForBitAndOnlyMergingIntoItIsRefused() throws IOException {
+        byte[] fp8 = new byte[48];
+        new Random(9).nextBytes(fp8);
+        Path mixed = MergeFiles.write(
+                dir.resolve("mixed.safetensors"),
+                List.of(
+                        floats("h.0.q.weight", SafetensorsDtype.F32, MergeFiles.exact(new Random(4), 48, 0.5f), 6, 8),
+                        MergeFiles.tensor("h.0.v.weight", SafetensorsDtype.F8_E4M3, fp8, 6, 8)),
+                Map.of());
+        Path qOnly = MergeFiles.adapter(
+                dir.resolve("q-adapter"),
+                PeftAdapterConfig.builder()
+                        .setR(2)
+                        .setTargetModules(List.of("q"))
+                        .build(),
+                List.of(
+                        floats("h.0.q.lora_A.weight", SafetensorsDtype.F32, gaussian(new Random(5), 16, 1), 2, 8),
+                        floats("h.0.q.lora_B.weight", SafetensorsDtype.F32, gaussian(new Random(6), 12, 1), 6, 2)));
+        CommandRunner.Result merged = CommandRunner.run(
+                "merge", "--base", mixed.toString(), "--adapter", qOnly.toString(), "--out", output.toString());
+        assertEquals(0, merged.status(), merged.err());
+        try (SafetensorsFile out = SafetensorsFile.open(output)) {
+            assertEquals(SafetensorsDtype.F8_E4M3, out.tensor("h.0.v.weight").dtype());
+            assertEquals(ByteBuffer.wrap(fp8), out.readBytes("h.0.v.weight"));
+        }
+        CommandRunner.Result refused = CommandRunner.run(
+                "merge",
+                "--base",
+                mixed.toString(),
+                "--adapter",
+                adapter.toString(),
+                "--out",
+                dir.resolve("other.safetensors").toString(),
+                "--prefix-map",
+                "model=");
+        assertEquals(1, refused.status());
+        assertTrue(
+                refused.err()
+                        .startsWith("peft4j: Tensor 'h.0.v.weight' of " + mixed + " is F8_E4M3, not a"
+                                + " floating-point tensor"),
+                refused.err());
     }
 
     @Test

@@ -51,10 +51,10 @@ final class MergeFiles {
     static Tensor floats(String name, SafetensorsDtype dtype, float[] values, long... shape) {
         ByteBuffer bytes = ByteBuffer.allocate(values.length * dtype.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
         for (float value : values) {
-            switch (dtype) {
-                case F32 -> bytes.putFloat(value);
-                case F16 -> bytes.putShort(halfBits(value));
-                case BF16 -> bytes.putShort(bfloat16Bits(value));
+            switch (dtype.name()) {
+                case "F32" -> bytes.putFloat(value);
+                case "F16" -> bytes.putShort(halfBits(value));
+                case "BF16" -> bytes.putShort(bfloat16Bits(value));
                 default -> throw new IllegalArgumentException(dtype.toString());
             }
         }
@@ -93,7 +93,16 @@ final class MergeFiles {
         return tensor(name, SafetensorsDtype.I64, bytes.array(), shape);
     }
 
-    private static Tensor tensor(String name, SafetensorsDtype dtype, byte[] bytes, long... shape) {
+    /**
+     * A tensor of any dtype from its stored bytes.
+     *
+     * @param name its name
+     * @param dtype its type
+     * @param bytes the stored bytes
+     * @param shape the dimensions
+     * @return the tensor
+     */
+    static Tensor tensor(String name, SafetensorsDtype dtype, byte[] bytes, long... shape) {
         TensorSpec spec = new TensorSpec(name, dtype, new Shape(shape));
         if (spec.byteSize() != bytes.length) {
             throw new IllegalArgumentException(name + ": " + bytes.length + " bytes for " + spec);

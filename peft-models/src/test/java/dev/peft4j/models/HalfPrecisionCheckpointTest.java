@@ -21,7 +21,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * F16 and BF16 checkpoints load as float32 holding exactly the stored values: each parameter
@@ -37,10 +37,9 @@ class HalfPrecisionCheckpointTest {
     Path dir;
 
     @ParameterizedTest
-    @EnumSource(
-            value = SafetensorsDtype.class,
-            names = {"F16", "BF16"})
-    void halfPrecisionWeightsLoadAsTheirExactValues(SafetensorsDtype dtype) throws IOException {
+    @ValueSource(strings = {"F16", "BF16"})
+    void halfPrecisionWeightsLoadAsTheirExactValues(String dtypeName) throws IOException {
+        SafetensorsDtype dtype = SafetensorsDtype.byName(dtypeName).orElseThrow();
         Path original = Reference.resource("tiny-qwen2");
         Path converted = dir.resolve("tiny-qwen2-" + dtype);
         Files.createDirectories(converted);

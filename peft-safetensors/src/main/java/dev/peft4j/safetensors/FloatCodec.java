@@ -36,27 +36,21 @@ public final class FloatCodec {
     public static void decode(ByteBuffer bytes, SafetensorsDtype dtype, FloatBuffer target) {
         ByteBuffer data = bytes.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         int count = data.remaining() / dtype.byteSize();
-        switch (dtype) {
-            case F32 -> target.put(data.asFloatBuffer());
-            case F64 -> {
-                DoubleBuffer doubles = data.asDoubleBuffer();
-                for (int i = 0; i < count; i++) {
-                    target.put((float) doubles.get(i));
-                }
+        if (dtype == SafetensorsDtype.F32) {
+            target.put(data.asFloatBuffer());
+        } else if (dtype == SafetensorsDtype.F64) {
+            DoubleBuffer doubles = data.asDoubleBuffer();
+            for (int i = 0; i < count; i++) {
+                target.put((float) doubles.get(i));
             }
-            case BF16 -> {
-                ShortBuffer shorts = data.asShortBuffer();
-                for (int i = 0; i < count; i++) {
-                    target.put(bfloat16ToFloat(shorts.get(i)));
-                }
+        } else if (dtype == SafetensorsDtype.BF16 || dtype == SafetensorsDtype.F16) {
+            ShortBuffer shorts = data.asShortBuffer();
+            boolean brain = dtype == SafetensorsDtype.BF16;
+            for (int i = 0; i < count; i++) {
+                target.put(brain ? bfloat16ToFloat(shorts.get(i)) : halfToFloat(shorts.get(i)));
             }
-            case F16 -> {
-                ShortBuffer shorts = data.asShortBuffer();
-                for (int i = 0; i < count; i++) {
-                    target.put(halfToFloat(shorts.get(i)));
-                }
-            }
-            default -> throw new IllegalArgumentException(dtype + " is not a floating-point type");
+        } else {
+            throw new IllegalArgumentException(dtype + " is not a floating-point type");
         }
     }
 

@@ -184,26 +184,43 @@ record SafetensorsHeader(Map<String, String> metadata, Map<String, SafetensorsHe
                 .flatMap(StrictJson::string)
                 .orElseThrow(() -> new PeftException(
                         where + " must have a string 'dtype', found " + StrictJson.preview(object.get("dtype"))));
-        SafetensorsDtype dtype = SafetensorsDtype.byName(dtypeName)
-                .orElseThrow(() -> new PeftException("Unsupported dtype " + dtypeName + " for tensor '" + name + "' in "
-                        + file + "; peft4j reads " + Arrays.toString(SafetensorsDtype.values())));
         long[] shape = nonNegativeLongs(object.get("shape"), -1, where, "'shape'");
         long[] offsets = nonNegativeLongs(object.get("data_offsets"), 2, where, "'data_offsets'");
-        TensorSpec spec;
-        try {
-            spec = new TensorSpec(name, dtype, new Shape(shape));
-        } catch (PeftException e) {
-            throw new PeftException(file + ": " + e.getMessage(), e);
-        }
         if (offsets[0] > offsets[1]) {
             throw new PeftException(where + " has data_offsets " + Arrays.toString(offsets) + "; begin must be ≤ end");
         }
+        TensorSpec spec;
+        try {
+            SafetensorsDtype dtype = SafetensorsDtype.byName(dtypeName)
+                    .orElseGet(() -> opaque(dtypeName, new Shape(shape), offsets[1] - offsets[0]));
+            spec = new TensorSpec(name, dtype, new Shape(shape));
+        } catch (PeftException e) {
+            throw new PeftException(where + ": " + e.getMessage(), e);
+        }
+        SafetensorsDtype dtype = spec.dtype();
         if (offsets[1] - offsets[0] != spec.byteSize()) {
             throw new PeftException(where + " of dtype " + dtype + " and shape " + spec.shape() + " needs "
                     + spec.byteSize() + " bytes, but its data_offsets " + Arrays.toString(offsets) + " span "
                     + (offsets[1] - offsets[0]));
         }
         return new Entry(spec, offsets[0], offsets[1]);
+    }
+
+    /**
+     * A dtype the format does not define, its element size taken from the tensor's bytes: the bytes
+     * must hold a whole number of bits per element (any size for an empty tensor).
+     */
+    private static SafetensorsDtype opaque(String name, Shape shape, long bytes) {
+        long elements = shape.size();
+        if (elements == 0) {
+            return SafetensorsDtype.opaque(name, Byte.SIZE);
+        }
+        if (bytes == 0 || (bytes * Byte.SIZE) % elements != 0 || bytes * Byte.SIZE / elements > Integer.MAX_VALUE) {
+            throw new PeftException("dtype " + name + ", which the safetensors format does not define, spans " + bytes
+                    + " bytes for " + elements + " elements: no whole number of bits per element, so its size"
+                    + " cannot follow from its offsets");
+        }
+        return SafetensorsDtype.opaque(name, (int) (bytes * Byte.SIZE / elements));
     }
 
     private static long[] nonNegativeLongs(JsonElement value, int length, String where, String field) {

@@ -20,7 +20,8 @@ public record TensorSpec(String name, SafetensorsDtype dtype, Shape shape) {
      * @param name the tensor's name, for example {@code base_model.model.h.0.attn.c_attn.lora_A.weight}
      * @param dtype the element type
      * @param shape the dimensions, each ≥ 0; an empty shape is a scalar
-     * @throws PeftException when a dimension is negative or the size overflows a {@code long}
+     * @throws PeftException when a dimension is negative, the size overflows a {@code long}, or packed
+     *     elements do not fill whole bytes
      */
     public TensorSpec {
         Objects.requireNonNull(name, "name");
@@ -41,7 +42,7 @@ public record TensorSpec(String name, SafetensorsDtype dtype, Shape shape) {
     /**
      * The bytes the tensor's data takes.
      *
-     * @return element count × element size
+     * @return element count × element bits / 8
      */
     public long byteSize() {
         return byteSize(name, dtype, shape);
@@ -65,7 +66,7 @@ public record TensorSpec(String name, SafetensorsDtype dtype, Shape shape) {
 
     private static long byteSize(String name, SafetensorsDtype dtype, Shape shape) {
         try {
-            return Math.multiplyExact(elementCount(name, shape), dtype.byteSize());
+            return dtype.bytesFor(elementCount(name, shape));
         } catch (ArithmeticException e) {
             throw new PeftException(
                     "Tensor '" + name + "' of shape " + shape + " and dtype " + dtype + " is too large to address", e);

@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -269,14 +270,52 @@ class SafetensorsFileTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"F8_E4M3", "F8_E5M2", "C64", "f32", "i64"})
-    void anUnsupportedDtypeFails(String dtype) throws IOException {
-        String header = "{\"ids\":{\"dtype\":\"" + dtype + "\",\"shape\":[1],\"data_offsets\":[0,8]}}";
-        assertMessage(
-                openFails(header, new byte[8]),
-                "Unsupported dtype " + dtype + " for tensor 'ids'",
-                "bad.safetensors",
-                "[U64, I64, F64, F32, U32, I32, BF16, F16, U16, I16, I8, U8, BOOL]");
+    @ValueSource(
+            strings = {
+                "F8_E4M3:8:8",
+                "F8_E5M2:8:8",
+                "F8_E8M0:8:8",
+                "C64:2:16",
+                "F4:8:4",
+                "F6_E2M3:4:3",
+                "F6_E3M2:4:3",
+                "F3_E1M1:8:3",
+                "f32:2:8"
+            })
+    void everyOtherDtypeIsCarriedAsOpaqueBytes(String spec) throws IOException {
+        String[] parts = spec.split(":");
+        String dtype = parts[0];
+        int elements = Integer.parseInt(parts[1]);
+        int bytes = Integer.parseInt(parts[2]);
+        String header = "{\"q.weight\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                + "\"scales\":{\"dtype\":\"" + dtype + "\",\"shape\":[" + elements + "],\"data_offsets\":[4,"
+                + (4 + bytes) + "]}}";
+        byte[] data = new byte[4 + bytes];
+        new Random(1).nextBytes(data);
+        Path file = SafetensorsBytes.write(dir.resolve("opaque.safetensors"), header, data);
+        try (SafetensorsFile opened = SafetensorsFile.open(file)) {
+            TensorSpec scales = opened.tensor("scales");
+            assertEquals(dtype, scales.dtype().name());
+            assertEquals(bytes, scales.byteSize());
+            assertEquals(8 * bytes / elements, scales.dtype().bits());
+            assertEquals(ByteBuffer.wrap(data, 4, bytes), opened.readBytes("scales"), "the bytes, as stored");
+            assertMessage(
+                    assertThrows(PeftException.class, () -> opened.readFloats("scales")),
+                    "Tensor 'scales' of " + file + " is " + dtype + ", not a floating-point tensor");
+            assertEquals(1, opened.readFloats("q.weight").length, "the other tensors read as usual");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "{\"dtype\":\"F4\",\"shape\":[3],\"data_offsets\":[0,2]}",
+                "{\"dtype\":\"NEW\",\"shape\":[3],\"data_offsets\":[0,2]}",
+                "{\"dtype\":\"\",\"shape\":[1],\"data_offsets\":[0,2]}",
+                "{\"dtype\":\"a b\",\"shape\":[1],\"data_offsets\":[0,2]}"
+            })
+    void aDtypeWhoseSizeCannotBeKnownFails(String tensor) throws IOException {
+        assertMessage(openFails("{\"t\":" + tensor + "}", new byte[2]), "bad.safetensors: tensor 't'");
     }
 
     @Test
