@@ -34,6 +34,7 @@ final class AdapterDescription {
     static String of(AdapterDirectory adapter, Plugins plugins) {
         PeftAdapterConfig config = adapter.config();
         List<String> problems = new ArrayList<>(adapter.problems());
+        problems.addAll(adapter.nonFiniteTensors());
         AdapterFileFormat format = adapter.method().factory().fileFormat();
         StringBuilder text = new StringBuilder();
         text.append("PEFT adapter ").append(adapter.path()).append('\n');

@@ -13,6 +13,7 @@ import dev.peft4j.testkit.PeftFixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -132,6 +133,44 @@ class InspectCommandTest {
                         .matcher(out)
                         .find(),
                 out);
+    }
+
+    @Test
+    void nanAndInfValuesAreProblemsAndModulesComeInNaturalOrder() {
+        float[] withNan = new float[2 * 16];
+        withNan[5] = Float.NaN;
+        float[] withInf = new float[12 * 2];
+        withInf[23] = Float.NEGATIVE_INFINITY;
+        List<Tensor> tensors = new ArrayList<>();
+        for (int layer : new int[] {10, 2, 1}) {
+            tensors.add(
+                    layer == 2
+                            ? floats("h.2.q.lora_A.weight", SafetensorsDtype.F32, withNan, 2, 16)
+                            : f32("h." + layer + ".q.lora_A.weight", 2, 16));
+            tensors.add(
+                    layer == 10
+                            ? floats("h.10.q.lora_B.weight", SafetensorsDtype.F32, withInf, 12, 2)
+                            : f32("h." + layer + ".q.lora_B.weight", 12, 2));
+        }
+        Path adapter = MergeFiles.adapter(
+                dir.resolve("nan"),
+                PeftAdapterConfig.builder()
+                        .setR(2)
+                        .setTargetModules(List.of("q"))
+                        .build(),
+                tensors);
+        CommandRunner.Result result = inspect(adapter);
+        assertEquals(0, result.status(), result.err());
+        String out = result.out();
+        assertLines(
+                out,
+                "2 problems:",
+                "  - tensor 'base_model.model.h.2.q.lora_A.weight' holds NaN or Inf (first at flat index 5 of 32)",
+                "  - tensor 'base_model.model.h.10.q.lora_B.weight' holds NaN or Inf (first at flat index 23 of 24)");
+        int first = out.indexOf("  h.1.q ");
+        int second = out.indexOf("  h.2.q ");
+        int tenth = out.indexOf("  h.10.q ");
+        assertTrue(0 < first && first < second && second < tenth, "h.1, h.2, h.10 in that order:\n" + out);
     }
 
     @Test

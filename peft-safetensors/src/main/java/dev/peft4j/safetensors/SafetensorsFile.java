@@ -6,6 +6,7 @@ import dev.peft4j.spi.PeftException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -17,6 +18,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.OptionalLong;
 
 /**
  * A safetensors file opened for reading one tensor at a time.
@@ -210,6 +212,35 @@ public final class SafetensorsFile implements AutoCloseable {
         return FloatCodec.toFloats(
                 readData(entry, ByteBuffer.allocate(checkedSize(entry))),
                 entry.spec().dtype());
+    }
+
+    /**
+     * Where a floating-point tensor first holds NaN or ±Inf, judged in its stored precision (an F64
+     * value beyond float32's range is finite).
+     *
+     * @param name the tensor's name
+     * @return the flat row-major index of the first non-finite value, or empty when all are finite
+     * @throws PeftException when the tensor is missing, not a floating-point tensor, or cannot be read
+     */
+    public OptionalLong firstNonFinite(String name) {
+        SafetensorsHeader.Entry entry = floatingEntry(name);
+        ByteBuffer bytes = readData(entry, ByteBuffer.allocate(checkedSize(entry)));
+        if (entry.spec().dtype() == SafetensorsDtype.F64) {
+            DoubleBuffer doubles = bytes.order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer();
+            for (int i = 0; i < doubles.limit(); i++) {
+                if (!Double.isFinite(doubles.get(i))) {
+                    return OptionalLong.of(i);
+                }
+            }
+            return OptionalLong.empty();
+        }
+        float[] values = FloatCodec.toFloats(bytes, entry.spec().dtype());
+        for (int i = 0; i < values.length; i++) {
+            if (!Float.isFinite(values[i])) {
+                return OptionalLong.of(i);
+            }
+        }
+        return OptionalLong.empty();
     }
 
     /**

@@ -94,8 +94,10 @@ class AdapterDirectoryTest {
         assertEquals(
                 List.of(
                         "use_dora = true is set, but the adapter method 'full-delta' does not read it: its meaning would be lost",
-                        "layer_replication = [[0,2]] is set, but the adapter method 'full-delta' does not read it: its meaning "
-                                + "would be lost"),
+                        "layer_replication = [[0,2]] changes what the adapter computes and is not implemented; it would"
+                                + " need the base model's layers rebuilt in the replicated order PEFT's layer_replication"
+                                + " makes before the adapter applies; peft4j loads the layers as stored, so the adapted"
+                                + " modules would not line up"),
                 problems(directory));
     }
 

@@ -2,6 +2,7 @@ package dev.peft4j.core.io;
 
 import ai.djl.ndarray.types.Shape;
 import dev.peft4j.safetensors.SafetensorsFile;
+import dev.peft4j.safetensors.TensorSpec;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterFileFormat;
 import dev.peft4j.spi.PeftException;
@@ -15,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * A Hugging Face PEFT adapter directory opened for reading: {@code adapter_config.json} parsed and
@@ -57,8 +59,8 @@ public final class AdapterDirectory implements AutoCloseable {
         this.method = method;
         this.weights = weights;
         List<String> found = new ArrayList<>(method.unsupportedSettings());
-        Map<String, Map<String, String>> byModule = new LinkedHashMap<>();
-        Map<String, String> saved = new LinkedHashMap<>();
+        Map<String, Map<String, String>> byModule = new TreeMap<>(NaturalPathOrder.INSTANCE);
+        Map<String, String> saved = new TreeMap<>(NaturalPathOrder.INSTANCE);
         for (String name : weights.tensors().keySet()) {
             classify(name, byModule, saved, found);
         }
@@ -72,7 +74,7 @@ public final class AdapterDirectory implements AutoCloseable {
                 .forEach(module -> format.problems(stored(module), moduleConfig(module.path()))
                         .forEach(problem -> found.add("module '" + module.path() + "': " + problem)));
         this.modules = Collections.unmodifiableMap(grouped);
-        this.savedTensors = Collections.unmodifiableMap(saved);
+        this.savedTensors = Collections.unmodifiableMap(new LinkedHashMap<>(saved));
         this.problems = List.copyOf(found);
     }
 
@@ -181,7 +183,26 @@ public final class AdapterDirectory implements AutoCloseable {
     }
 
     /**
-     * The adapted modules, by module path, in file order.
+     * The adapter's tensors that hold NaN or ±Inf, read in full (so not part of {@link #problems()},
+     * which comes from the headers alone); {@code peft4j inspect} lists them, and merging refuses them.
+     *
+     * @return one problem per such tensor, naming it and the first bad element's flat index
+     * @throws PeftException when a tensor cannot be read
+     */
+    public List<String> nonFiniteTensors() {
+        List<String> found = new ArrayList<>();
+        for (TensorSpec spec : weights.tensors().values()) {
+            if (spec.dtype().isFloatingPoint()) {
+                weights.firstNonFinite(spec.name())
+                        .ifPresent(index -> found.add("tensor '" + spec.name() + "' holds NaN or Inf (first at flat"
+                                + " index " + index + " of " + spec.elementCount() + ")"));
+            }
+        }
+        return found;
+    }
+
+    /**
+     * The adapted modules, by module path, in natural path order ({@code h.2} before {@code h.10}).
      *
      * @return the modules
      */
@@ -190,7 +211,7 @@ public final class AdapterDirectory implements AutoCloseable {
     }
 
     /**
-     * The tensors of modules stored whole ({@code modules_to_save}), in file order.
+     * The tensors of modules stored whole ({@code modules_to_save}), in natural path order.
      *
      * @return parameter path in the base model (e.g. {@code classifier.weight}) → tensor name
      */

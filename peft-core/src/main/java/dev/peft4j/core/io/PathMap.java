@@ -56,7 +56,8 @@ public record PathMap(List<PathMap.Rule> rules) {
     }
 
     /**
-     * Parses rules written {@code FROM=TO}.
+     * Parses rules written {@code FROM=TO}. Prefixes are whole dotted segments, so one trailing dot
+     * on either side means the same as none: {@code transformer.=} is {@code transformer=}.
      *
      * @param rules the rules, for example {@code transformer=model.transformer}
      * @return the map
@@ -69,9 +70,14 @@ public record PathMap(List<PathMap.Rule> rules) {
             if (equals < 0) {
                 throw new IllegalArgumentException("Path map rule '" + rule + "' must be written FROM=TO");
             }
-            parsed.add(new Rule(rule.substring(0, equals), rule.substring(equals + 1)));
+            parsed.add(new Rule(
+                    withoutTrailingDot(rule.substring(0, equals)), withoutTrailingDot(rule.substring(equals + 1))));
         }
         return new PathMap(parsed);
+    }
+
+    private static String withoutTrailingDot(String prefix) {
+        return prefix.endsWith(".") ? prefix.substring(0, prefix.length() - 1) : prefix;
     }
 
     /**

@@ -33,6 +33,17 @@ class PathMapTest {
         IllegalArgumentException noEquals =
                 assertThrows(IllegalArgumentException.class, () -> PathMap.parse(List.of("a.b")));
         assertEquals("Path map rule 'a.b' must be written FROM=TO", noEquals.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> PathMap.parse(List.of("a.=b")));
+        assertThrows(IllegalArgumentException.class, () -> PathMap.parse(List.of(".a=b")));
+        assertThrows(IllegalArgumentException.class, () -> PathMap.parse(List.of("a..=b")));
+    }
+
+    @Test
+    void aTrailingDotMeansTheSameAsNone() {
+        PathMap dotted = PathMap.parse(List.of("transformer.=", "=model."));
+        PathMap plain = PathMap.parse(List.of("transformer=", "=model"));
+        for (String path : List.of("transformer.h.0.attn.c_attn", "score", "transformer")) {
+            assertEquals(plain.apply(path), dotted.apply(path), path);
+        }
+        assertEquals("h.0.attn.c_attn", dotted.apply("transformer.h.0.attn.c_attn"));
     }
 }
