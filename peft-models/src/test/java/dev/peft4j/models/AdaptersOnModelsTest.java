@@ -2,6 +2,7 @@ package dev.peft4j.models;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
@@ -15,11 +16,13 @@ import dev.peft4j.core.io.StreamingMerge;
 import dev.peft4j.models.testing.Reference;
 import dev.peft4j.models.testing.SharedModels;
 import dev.peft4j.spi.AdapterConfig;
+import dev.peft4j.spi.PeftException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -150,5 +153,33 @@ class AdaptersOnModelsTest {
             worst = Math.max(worst, Math.abs(a[i] - b[i]));
         }
         return worst;
+    }
+
+    @Test
+    void anAdapterHoldingNanIsNotLoaded(@TempDir Path dir) {
+        Path adapter = dir.resolve("adapter");
+        try (CausalLm lm = CausalLm.load(Reference.resource("tiny-qwen2"), ReferenceLogitsTest.backend("pytorch"))) {
+            lm.peft()
+                    .addAdapter(
+                            "default", AdapterConfig.builder("lora").setRank(2).build(), TargetModules.names("q_proj"));
+            NDArray b = lm.peft()
+                    .layers()
+                    .values()
+                    .iterator()
+                    .next()
+                    .adapters()
+                    .get("default")
+                    .peftParameters()
+                    .get("lora_B.weight")
+                    .getArray();
+            b.intern(b.getManager().full(b.getShape(), Float.NaN));
+            lm.saveAdapter("default", adapter);
+        }
+        try (CausalLm lm = CausalLm.load(Reference.resource("tiny-qwen2"), ReferenceLogitsTest.backend("pytorch"))) {
+            String message = assertThrows(PeftException.class, () -> lm.loadAdapter("default", adapter))
+                    .getMessage();
+            assertTrue(message.contains("is inconsistent, so it is not loaded"), message);
+            assertTrue(message.contains("lora_B.weight' holds NaN or Inf (first at flat index 0"), message);
+        }
     }
 }

@@ -21,6 +21,7 @@ import dev.peft4j.spi.WeightInit;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -153,13 +154,15 @@ public final class PeftAdapters {
      * @param directory the PEFT directory
      * @param peftToModel rewrites the PEFT model's module paths into this model's
      * @throws PeftException when the adapter is inconsistent ({@link AdapterDirectory#problems()}),
-     *     a module or parameter is missing from the model, or a shape differs
+     *     holds NaN or Inf ({@link AdapterDirectory#nonFiniteTensors()}), a module or parameter is missing from the model, or a shape differs
      */
     public static void load(PeftModel model, String adapterName, Path directory, PathMap peftToModel) {
         try (AdapterDirectory files = AdapterDirectory.open(directory, model.plugins())) {
-            if (!files.problems().isEmpty()) {
+            List<String> problems = new ArrayList<>(files.problems());
+            problems.addAll(files.nonFiniteTensors());
+            if (!problems.isEmpty()) {
                 throw new PeftException("Adapter " + directory + " is inconsistent, so it is not loaded: "
-                        + String.join("; ", files.problems()));
+                        + String.join("; ", problems));
             }
             AdapterConfig.Builder config = files.method().config().toBuilder();
             Map<String, String> modulePaths = new LinkedHashMap<>();
