@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.peft4j.core.io.PeftAdapterConfig;
 import dev.peft4j.safetensors.SafetensorsDtype;
 import dev.peft4j.safetensors.SafetensorsFile;
+import dev.peft4j.safetensors.SafetensorsWriter;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.testkit.EngineSource;
 import java.io.IOException;
@@ -204,6 +205,31 @@ class MergeCommandTest {
                         .startsWith("peft4j: Tensor 'h.0.v.weight' of " + mixed + " is F8_E4M3, not a"
                                 + " floating-point tensor"),
                 refused.err());
+    }
+
+    @Test
+    void aBaseWithoutMetadataGivesAnOutputWithoutMetadata() {
+        Path bare = dir.resolve("bare.safetensors");
+        try (SafetensorsFile file = SafetensorsFile.open(base);
+                SafetensorsWriter writer = SafetensorsWriter.createInOrder(
+                        bare, List.copyOf(file.tensors().values()), null)) {
+            file.tensors().keySet().forEach(name -> writer.copy(file, name));
+            writer.commit();
+        }
+        CommandRunner.Result result = CommandRunner.run(
+                "merge",
+                "--base",
+                bare.toString(),
+                "--adapter",
+                adapter.toString(),
+                "--out",
+                output.toString(),
+                "--prefix-map",
+                "model=");
+        assertEquals(0, result.status(), result.err());
+        try (SafetensorsFile out = SafetensorsFile.open(output)) {
+            assertFalse(out.hasMetadata(), "an absent __metadata__ stays absent");
+        }
     }
 
     @Test

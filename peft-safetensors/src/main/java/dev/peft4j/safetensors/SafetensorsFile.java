@@ -146,7 +146,16 @@ public final class SafetensorsFile implements AutoCloseable {
      * @return the strings by key, empty when the header has none
      */
     public Map<String, String> metadata() {
-        return header.metadata();
+        return header.metadata() == null ? Map.of() : header.metadata();
+    }
+
+    /**
+     * Whether the header has a {@code __metadata__} entry at all (an empty one counts).
+     *
+     * @return whether it has
+     */
+    public boolean hasMetadata() {
+        return header.metadata() != null;
     }
 
     /**

@@ -26,7 +26,8 @@ import java.util.Optional;
  * and the byte range in the data section. Parsing validates everything a reader relies on;
  * {@link #layout} builds the header Python's safetensors would write for the same tensors.
  *
- * @param metadata the {@code __metadata__} strings, in header order
+ * @param metadata the {@code __metadata__} strings, in header order, or {@code null} when the
+ *     header has no {@code __metadata__} (written back without one)
  * @param entries the tensors by name, in header order
  * @param dataSize the size of the data section in bytes
  */
@@ -48,7 +49,7 @@ record SafetensorsHeader(Map<String, String> metadata, Map<String, SafetensorsHe
     record Entry(TensorSpec spec, long begin, long end) {}
 
     SafetensorsHeader {
-        metadata = Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
+        metadata = metadata == null ? null : Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
         entries = Collections.unmodifiableMap(new LinkedHashMap<>(entries));
     }
 
@@ -64,11 +65,11 @@ record SafetensorsHeader(Map<String, String> metadata, Map<String, SafetensorsHe
      */
     static SafetensorsHeader parse(String json, long dataSize, String file) {
         JsonObject root = StrictJson.parseObject(new StringReader(json), "The JSON header of " + file);
-        Map<String, String> metadata = new LinkedHashMap<>();
+        Map<String, String> metadata = null;
         Map<String, Entry> entries = new LinkedHashMap<>();
         for (Map.Entry<String, JsonElement> member : root.entrySet()) {
             if (METADATA_KEY.equals(member.getKey())) {
-                metadata.putAll(parseMetadata(member.getValue(), file));
+                metadata = parseMetadata(member.getValue(), file);
             } else {
                 Entry entry = parseEntry(member.getKey(), member.getValue(), file);
                 checkRange(entry, dataSize, file);
@@ -98,7 +99,7 @@ record SafetensorsHeader(Map<String, String> metadata, Map<String, SafetensorsHe
      * Lays tensors out contiguously from offset 0 in the given order, for example another file's.
      *
      * @param specs the tensors, each name once, in the order their data follows the header
-     * @param metadata the {@code __metadata__} strings
+     * @param metadata the {@code __metadata__} strings, or {@code null} for none
      * @return the header
      * @throws PeftException when a name repeats or is {@code __metadata__}
      */
@@ -127,11 +128,13 @@ record SafetensorsHeader(Map<String, String> metadata, Map<String, SafetensorsHe
         StringWriter text = new StringWriter();
         try (JsonWriter json = new JsonWriter(text)) {
             json.beginObject();
-            json.name(METADATA_KEY).beginObject();
-            for (Map.Entry<String, String> item : metadata.entrySet()) {
-                json.name(item.getKey()).value(item.getValue());
+            if (metadata != null) {
+                json.name(METADATA_KEY).beginObject();
+                for (Map.Entry<String, String> item : metadata.entrySet()) {
+                    json.name(item.getKey()).value(item.getValue());
+                }
+                json.endObject();
             }
-            json.endObject();
             for (Entry entry : entries.values()) {
                 json.name(entry.spec().name()).beginObject();
                 json.name("dtype").value(entry.spec().dtype().name());

@@ -66,17 +66,18 @@ public final class SafetensorsWriter implements AutoCloseable {
     }
 
     /**
-     * Starts a file whose tensors are laid out in the order given rather than Python's, to
-     * reproduce another file's layout (a merged model keeps its base's).
+     * Starts a file that reproduces another file's layout (a merged model keeps its base's): the
+     * tensors in the order given rather than Python's, and the metadata exactly as given, with no
+     * {@code "format": "pt"} added.
      *
      * @param target the file to create or replace on commit
      * @param tensors every tensor the file will hold, each name once, in the order their data follows the header
-     * @param metadata {@code __metadata__} strings besides {@code "format": "pt"}, which they may override
+     * @param metadata the {@code __metadata__} strings, or {@code null} to write no {@code __metadata__}
      * @return the writer; commit it, and close it in every case
      * @throws PeftException as {@link #create}
      */
     public static SafetensorsWriter createInOrder(Path target, List<TensorSpec> tensors, Map<String, String> metadata) {
-        return start(target, SafetensorsHeader.inOrder(tensors, withFormat(metadata)));
+        return start(target, SafetensorsHeader.inOrder(tensors, metadata));
     }
 
     private static Map<String, String> withFormat(Map<String, String> metadata) {

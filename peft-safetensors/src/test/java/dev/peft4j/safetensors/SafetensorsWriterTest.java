@@ -215,6 +215,27 @@ class SafetensorsWriterTest {
     }
 
     @Test
+    void aFileWithoutMetadataIsReproducedWithoutMetadata() throws IOException {
+        String json = "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}";
+        byte[] data = new byte[8];
+        new Random(8).nextBytes(data);
+        Path source = SafetensorsBytes.write(
+                dir.resolve("bare.safetensors"), json + " ".repeat((8 - json.length() % 8) % 8), data);
+        Path copy = dir.resolve("copy.safetensors");
+        try (SafetensorsFile file = SafetensorsFile.open(source);
+                SafetensorsWriter writer = SafetensorsWriter.createInOrder(
+                        copy, List.copyOf(file.tensors().values()), file.hasMetadata() ? file.metadata() : null)) {
+            assertFalse(file.hasMetadata());
+            writer.copy(file, "w");
+            writer.commit();
+        }
+        assertEquals(-1, Files.mismatch(source, copy), "no __metadata__ added");
+        try (SafetensorsFile file = SafetensorsFile.open(copy)) {
+            assertEquals(Map.of(), file.metadata());
+        }
+    }
+
+    @Test
     void copyingATensorOfAnotherDtypeOrShapeFails() throws IOException {
         Path source = dir.resolve("source.safetensors");
         write(source, pythonTensors(), Map.of());

@@ -160,7 +160,8 @@ public final class StreamingMerge {
 
     private Summary write(Path output) {
         List<TensorSpec> specs = List.copyOf(base.tensors().values());
-        try (SafetensorsWriter writer = SafetensorsWriter.createInOrder(output, specs, base.metadata())) {
+        try (SafetensorsWriter writer =
+                SafetensorsWriter.createInOrder(output, specs, base.hasMetadata() ? base.metadata() : null)) {
             for (TensorSpec spec : specs) {
                 MergePlan.ModuleMerge merge = plan.merges().get(spec.name());
                 String replacement = plan.replacements().get(spec.name());
