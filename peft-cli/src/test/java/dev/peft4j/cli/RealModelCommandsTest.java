@@ -110,8 +110,18 @@ class RealModelCommandsTest {
         Files.writeString(data, "not json\n");
         result = CommandRunner.run("perplexity", "--model", stories260k().toString(), "--data", data.toString());
         assertEquals(1, result.status());
-        assertTrue(result.err().contains(data + ":1: not a JSON object; expected {\"text\": \"...\"}"), result.err());
+        assertTrue(
+                result.err()
+                        .contains(data + ":1 is malformed JSON: syntax error at line 1, column 1; expected one JSON"
+                                + " object per line, {\"text\": \"...\"}"),
+                result.err());
         assertTrue(!result.err().contains("gson"), "no parser internals: " + result.err());
+
+        Files.writeString(data, "{\"text\": \"a\", \"text\": \"b\"}\n");
+        result = CommandRunner.run("perplexity", "--model", stories260k().toString(), "--data", data.toString());
+        assertTrue(
+                result.err().contains(data + ":1 is malformed JSON: the key \"text\" appears twice in one object"),
+                result.err());
     }
 
     @Test

@@ -14,6 +14,7 @@ import dev.peft4j.lora.LowRankBranch;
 import dev.peft4j.spi.AbstractAdapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterTarget;
+import dev.peft4j.spi.InPlace;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.TensorChecks;
 import java.util.LinkedHashMap;
@@ -94,7 +95,7 @@ public final class DoraAdapter extends AbstractAdapter {
     public void attachToBase(NDArray baseWeight) {
         NDArray norms = rowNorms(baseWeight.add(branch.deltaWeight()));
         requirePositiveFinite(norms, "initialising the magnitude");
-        norms.toType(magnitude.getArray().getDataType(), false).copyTo(magnitude.getArray());
+        InPlace.copy(norms.toType(magnitude.getArray().getDataType(), false), magnitude.getArray());
     }
 
     @Override

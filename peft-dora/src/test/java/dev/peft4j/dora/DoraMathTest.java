@@ -18,11 +18,11 @@ import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterTarget;
 import dev.peft4j.spi.EngineBinding;
+import dev.peft4j.spi.InPlace;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.testkit.Dense;
 import dev.peft4j.testkit.EngineSource;
 import dev.peft4j.testkit.FreedMemory;
-import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Map;
@@ -58,7 +58,7 @@ class DoraMathTest {
                 flat[i * rows[0].length + j] = (float) rows[i][j];
             }
         }
-        parameter.getArray().set(FloatBuffer.wrap(flat));
+        InPlace.copy(flat, parameter.getArray());
     }
 
     private static double[] vector(Parameter parameter) {
@@ -161,9 +161,9 @@ class DoraMathTest {
             DoraAdapter dropping = new DoraAdapter(withDropout, adapter.target(), false, false, 0);
             dropping.initialize(manager, DataType.FLOAT32, new Shape(1, 2));
             adapter.peftParameters()
-                    .forEach((name, parameter) -> parameter
-                            .getArray()
-                            .copyTo(dropping.peftParameters().get(name).getArray()));
+                    .forEach((name, parameter) -> InPlace.copy(
+                            parameter.getArray(),
+                            dropping.peftParameters().get(name).getArray()));
             double s = 2;
             double[][] a = values(adapter, "lora_A.weight");
             double[][] b = values(adapter, "lora_B.weight");
@@ -335,7 +335,7 @@ class DoraMathTest {
                 NDArray m =
                         adapter.peftParameters().get("lora_magnitude_vector").getArray();
                 NDArray updated = m.mul(2);
-                updated.copyTo(m);
+                InPlace.copy(updated, m);
             }
             float[] afterStep = layer(cached, x, weight, false).toFloatArray();
             assertFalse(Arrays.equals(first, afterStep), "the step changed the output");

@@ -10,11 +10,11 @@ import dev.peft4j.core.io.PathMap;
 import dev.peft4j.core.io.PeftAdapters;
 import dev.peft4j.safetensors.SafetensorsFile;
 import dev.peft4j.spi.EngineBinding;
+import dev.peft4j.spi.InPlace;
 import dev.peft4j.testkit.Dense;
 import dev.peft4j.testkit.EngineSource;
 import dev.peft4j.testkit.TestModels;
 import java.net.URISyntaxException;
-import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,7 +45,7 @@ class RealPeftDoraTest {
             Block model = TestModels.namedChain(manager, 64, modules);
             for (String module : modules) {
                 Parameter weight = ModuleTree.parameter(model, module + ".weight");
-                weight.getArray().set(FloatBuffer.wrap(base.readFloats(module + ".weight")));
+                InPlace.copy(base.readFloats(module + ".weight"), weight.getArray());
             }
             PeftModel peft = PeftModel.wrap(model);
             PeftAdapters.load(peft, "peft", fixture("adapter_config.json").getParent(), PathMap.identity());

@@ -19,11 +19,11 @@ import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterTarget;
 import dev.peft4j.spi.EngineBinding;
+import dev.peft4j.spi.InPlace;
 import dev.peft4j.spi.WeightInit;
 import dev.peft4j.testkit.Dense;
 import dev.peft4j.testkit.EngineSource;
 import dev.peft4j.testkit.TestModels;
-import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -42,7 +42,7 @@ class LoraMathTest {
                 flat[i * values[0].length + j] = (float) values[i][j];
             }
         }
-        parameter.getArray().set(FloatBuffer.wrap(flat));
+        InPlace.copy(flat, parameter.getArray());
     }
 
     /** The adapted layer computes x·(W0 + s·B·A)ᵀ + b to 1e-5, with s = α/r and α/√r. */

@@ -13,6 +13,7 @@ import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterFactory;
 import dev.peft4j.spi.AdapterTarget;
+import dev.peft4j.spi.InPlace;
 import dev.peft4j.spi.Plugins;
 import java.util.Map;
 
@@ -67,7 +68,7 @@ public final class FullDeltaFactory implements AdapterFactory {
         @Override
         public void restart() {
             NDArray d = delta.getArray();
-            d.zerosLike().copyTo(d);
+            InPlace.zero(d);
         }
 
         @Override

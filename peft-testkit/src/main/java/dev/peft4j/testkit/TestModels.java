@@ -13,7 +13,7 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import java.nio.FloatBuffer;
+import dev.peft4j.spi.InPlace;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -141,7 +141,7 @@ public final class TestModels {
         for (int i = 0; i < values.length; i++) {
             values[i] = (float) (random.nextGaussian() * std);
         }
-        parameter.getArray().set(FloatBuffer.wrap(values));
+        InPlace.copy(values, parameter.getArray());
     }
 
     /**

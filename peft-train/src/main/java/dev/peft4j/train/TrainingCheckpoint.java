@@ -15,6 +15,7 @@ import dev.peft4j.models.CausalLm;
 import dev.peft4j.safetensors.SafetensorsFile;
 import dev.peft4j.safetensors.SafetensorsWriter;
 import dev.peft4j.safetensors.StrictJson;
+import dev.peft4j.spi.InPlace;
 import dev.peft4j.spi.PeftException;
 import java.io.IOException;
 import java.io.StringReader;
@@ -129,7 +130,7 @@ final class TrainingCheckpoint {
                 if (!adapter.tensors().containsKey(tensor)) {
                     throw new PeftException(checkpoint + " has no adapter tensor " + tensor);
                 }
-                array.set(adapter.readFloats(tensor));
+                InPlace.copy(adapter.readFloats(tensor), array);
                 if (moments.tensors().containsKey(entry.getKey() + MEAN)) {
                     optimizer.restore(
                             entry.getValue().getId(),

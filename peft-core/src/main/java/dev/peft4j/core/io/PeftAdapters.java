@@ -16,6 +16,7 @@ import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterFactory;
 import dev.peft4j.spi.AdapterFileFormat;
+import dev.peft4j.spi.InPlace;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.WeightInit;
 import java.io.IOException;
@@ -225,7 +226,7 @@ public final class PeftAdapters {
                 throw new PeftException("Tensor " + tensor + " in " + weights.path() + " has shape " + value.getShape()
                         + ", but the model's parameter has shape " + target.getShape());
             }
-            value.toType(target.getDataType(), false).copyTo(target);
+            InPlace.copy(value.toType(target.getDataType(), false), target);
         }
     }
 

@@ -11,6 +11,7 @@ import dev.peft4j.safetensors.SafetensorsFile;
 import dev.peft4j.safetensors.SafetensorsWriter;
 import dev.peft4j.safetensors.TensorSpec;
 import dev.peft4j.spi.Adapter;
+import dev.peft4j.spi.InPlace;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.Plugins;
 import dev.peft4j.spi.TensorChecks;
@@ -202,7 +203,7 @@ public final class StreamingMerge {
         adapter.initialize(scope, type, new Shape(1, adapter.target().inFeatures()));
         for (Map.Entry<String, Parameter> parameter : adapter.peftParameters().entrySet()) {
             NDArray value = staging.read(weights, merge.tensors().get(parameter.getKey()), scope);
-            value.toType(type, false).copyTo(parameter.getValue().getArray());
+            InPlace.copy(value.toType(type, false), parameter.getValue().getArray());
         }
         return StoredWeights.merge(adapter, weight, merge.fanInFanOut());
     }

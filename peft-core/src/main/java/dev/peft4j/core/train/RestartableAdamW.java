@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.ParameterTracker;
 import ai.djl.training.tracker.Tracker;
+import dev.peft4j.spi.InPlace;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Optional;
@@ -154,8 +155,8 @@ public final class RestartableAdamW extends Optimizer implements AutoCloseable {
         }
         clearState(parameterId);
         State state = new State(weight);
-        state.mean.set(moments.mean());
-        state.variance.set(moments.variance());
+        InPlace.copy(moments.mean(), state.mean);
+        InPlace.copy(moments.variance(), state.variance);
         state.steps = moments.steps();
         states.put(new StateKey(parameterId, weight.getDevice()), state);
     }

@@ -7,7 +7,7 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
-import java.nio.FloatBuffer;
+import dev.peft4j.spi.InPlace;
 import java.util.Random;
 
 /**
@@ -52,7 +52,7 @@ final class MemorizeModel {
                     values[i] = (float) (random.nextGaussian() * std);
                 }
             }
-            parameter.getArray().set(FloatBuffer.wrap(values));
+            InPlace.copy(values, parameter.getArray());
         }
         return block;
     }

@@ -19,8 +19,8 @@ import dev.peft4j.mora.spi.MoraOperators;
 import dev.peft4j.spi.AbstractAdapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterTarget;
+import dev.peft4j.spi.InPlace;
 import dev.peft4j.spi.PeftException;
-import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalInt;
@@ -129,9 +129,7 @@ public final class MoraAdapter extends AbstractAdapter {
      * parameter keeps its array, so an optimizer's references to it stay valid.
      */
     public void resetM() {
-        NDArray value = m.getArray();
-        value.set(ByteBuffer.allocate(
-                Math.toIntExact(value.size() * value.getDataType().getNumOfBytes())));
+        InPlace.zero(m.getArray());
     }
 
     /**

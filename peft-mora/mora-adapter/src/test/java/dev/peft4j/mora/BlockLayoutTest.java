@@ -9,10 +9,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.peft4j.mora.spi.CompressionShape;
 import dev.peft4j.spi.EngineBinding;
+import dev.peft4j.spi.InPlace;
 import dev.peft4j.testkit.Dense;
 import dev.peft4j.testkit.EngineSource;
 import dev.peft4j.testkit.MoraReference;
-import java.nio.FloatBuffer;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 
@@ -98,7 +98,7 @@ class BlockLayoutTest {
             }
         }
         NDArray array = manager.zeros(new Shape(blocks, rows, r));
-        array.set(FloatBuffer.wrap(flat));
+        InPlace.copy(flat, array);
         return array;
     }
 }

@@ -13,9 +13,9 @@ import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterTarget;
 import dev.peft4j.spi.EngineBinding;
+import dev.peft4j.spi.InPlace;
 import dev.peft4j.spi.Plugins;
 import dev.peft4j.testkit.Dense;
-import java.nio.FloatBuffer;
 
 /** MoRA adapters on one engine, created through the registry, with plain-Java inputs and outputs. */
 public final class MoraHarness implements AutoCloseable {
@@ -87,7 +87,7 @@ public final class MoraHarness implements AutoCloseable {
                 flat[i * m.length + j] = (float) m[i][j];
             }
         }
-        adapter.peftParameters().get(MoraAdapter.M_NAME).getArray().set(FloatBuffer.wrap(flat));
+        InPlace.copy(flat, adapter.peftParameters().get(MoraAdapter.M_NAME).getArray());
     }
 
     /**
