@@ -162,7 +162,7 @@ class PublishedJarsIT {
         return ModuleFinder.of(jar).findAll().iterator().next().descriptor();
     }
 
-    private static Path root() {
+    static Path root() {
         String value = System.getProperty(ROOT_PROPERTY);
         if (value == null || !Files.isRegularFile(Path.of(value, "pom.xml"))) {
             throw new IllegalStateException("System property " + ROOT_PROPERTY

@@ -69,8 +69,11 @@ final class ListCommand implements Callable<Integer> {
             return String.format("%-12s unusable: %s", engine.name(), availability.reason());
         }
         String devices = engine.devices().stream().map(Object::toString).collect(Collectors.joining(", "));
+        String library = engine.nativeLibrary()
+                .map(path -> String.format("%n  %-12s library: %s", "", path))
+                .orElse("");
         return String.format(
-                "%-12s usable   %s %s, devices: %s",
-                engine.name(), engine.djlEngineName(), engine.engine().getVersion(), devices);
+                "%-12s usable   %s %s, devices: %s%s",
+                engine.name(), engine.djlEngineName(), engine.engine().getVersion(), devices, library);
     }
 }

@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.peft4j.spi.AdapterFactory;
 import dev.peft4j.testkit.PluginJars;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,6 +40,16 @@ class ListCommandTest {
                 out);
         assertTrue(
                 Pattern.compile("(?m)^  mxnet +usable +MXNet 1\\.9\\.\\d, devices: cpu\\(\\)$")
+                        .matcher(out)
+                        .find(),
+                out);
+        Matcher library = Pattern.compile("(?m)^  pytorch .*\n +library: (\\S+) \\(libtorch 2\\.7\\.1, extracted"
+                        + " from pytorch-native-cpu\\)$")
+                .matcher(out);
+        assertTrue(library.find(), out);
+        assertTrue(Files.isRegularFile(Path.of(library.group(1)).resolve(System.mapLibraryName("torch"))), out);
+        assertTrue(
+                Pattern.compile("(?m)^  mxnet .*\n +library: \\S*mxnet\\S* \\(extracted from mxnet-native-mkl\\)$")
                         .matcher(out)
                         .find(),
                 out);

@@ -25,8 +25,21 @@ public abstract class DjlEngineBinding implements EngineBinding {
      *
      * @param resource a resource path inside the jar
      * @param artifact the Maven coordinates to add when it is missing
+     * @param overrideVariable an environment variable that, when set, points DJL at a library
+     *     installed elsewhere, so the jar is not needed; {@code null} when none can replace it
      */
-    public record NativeJar(String resource, String artifact) {}
+    public record NativeJar(String resource, String artifact, String overrideVariable) {
+
+        /**
+         * A jar nothing can replace.
+         *
+         * @param resource a resource path inside the jar
+         * @param artifact the Maven coordinates to add when it is missing
+         */
+        public NativeJar(String resource, String artifact) {
+            this(resource, artifact, null);
+        }
+    }
 
     private final String name;
     private final String djlEngineName;
@@ -87,7 +100,8 @@ public abstract class DjlEngineBinding implements EngineBinding {
             return EngineAvailability.unavailable(version.get());
         }
         for (NativeJar jar : nativeJars) {
-            if (resources.getResource(jar.resource()) == null) {
+            boolean overridden = jar.overrideVariable() != null && System.getenv(jar.overrideVariable()) != null;
+            if (!overridden && resources.getResource(jar.resource()) == null) {
                 return EngineAvailability.unavailable("its native library jar is not on the class path: add "
                         + jar.artifact()
                         + " (this platform is "

@@ -3,6 +3,7 @@ package dev.peft4j.spi;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Binds a DJL engine to peft4j; found by {@link Plugins} from its {@code META-INF/services} entry.
@@ -52,6 +53,18 @@ public interface EngineBinding {
             throw new PeftException("Engine '" + name() + "' is not usable: " + availability.reason());
         }
         return Engine.getEngine(djlEngineName());
+    }
+
+    /**
+     * Where the engine's native library was loaded from, and what chose it (a jar, or an
+     * environment variable naming a library the user installed, such as a CUDA build); loads the
+     * engine.
+     *
+     * @return the description, or empty when the binding cannot tell
+     * @throws PeftException when the engine cannot run
+     */
+    default Optional<String> nativeLibrary() {
+        return Optional.empty();
     }
 
     /**
