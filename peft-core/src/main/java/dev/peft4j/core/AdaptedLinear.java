@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
@@ -133,6 +134,12 @@ public final class AdaptedLinear extends AbstractBlock {
         NDArray w = weight.getArray();
         adapter.initialize(w.getManager(), w.getDataType(), new Shape(1, inFeatures()));
         try (NDScope ignored = new NDScope()) {
+            if (bias == null && adapter.deltaBias().isPresent()) {
+                adapter.peftParameters().values().forEach(Parameter::close);
+                throw new PeftException(
+                        "Layer '" + path + "' has no bias, but " + adapter
+                                + " trains one to merge into it (lora_bias); use it on layers with a bias, or without lora_bias");
+            }
             adapter.attachToBase(w);
         }
         adapters.put(name, addChildBlock(name, adapter));
@@ -192,6 +199,7 @@ public final class AdaptedLinear extends AbstractBlock {
             String name = entry.getKey();
             if (!disabled.contains(name) && !merged.contains(name)) {
                 replaceWeight(entry.getValue()::merge);
+                addDeltaBias(entry.getValue(), 1);
                 merged.add(name);
             }
         }
@@ -210,8 +218,13 @@ public final class AdaptedLinear extends AbstractBlock {
                     "Layer '" + path + "' has merged adapters " + merged + ": unmerge before restarting");
         }
         Adapter adapter = adapters.get(name);
-        // restart before the weight changes: a method without restarts throws and leaves the layer as it was
-        replaceWeight(adapter::merge, adapter::restart);
+        try (NDScope ignored = new NDScope()) {
+            // Δb before the restart zeroes the adapter; restart before the weight changes: a method without
+            // restarts throws and leaves the layer as it was
+            Optional<NDArray> deltaBias = adapter.deltaBias().map(NDArray::duplicate);
+            replaceWeight(adapter::merge, adapter::restart);
+            deltaBias.ifPresent(delta -> replaceBias(delta, 1));
+        }
     }
 
     /**
@@ -236,6 +249,7 @@ public final class AdaptedLinear extends AbstractBlock {
         while (!merged.isEmpty()) {
             String name = merged.remove(merged.size() - 1);
             replaceWeight(adapters.get(name)::unmerge);
+            addDeltaBias(adapters.get(name), -1);
         }
     }
 
@@ -255,6 +269,21 @@ public final class AdaptedLinear extends AbstractBlock {
             w.intern(updated);
         }
         invalidateCaches();
+    }
+
+    /** Adds (sign 1) or removes (sign -1) an adapter's bias update, for methods that have one. */
+    private void addDeltaBias(Adapter adapter, int sign) {
+        try (NDScope ignored = new NDScope()) {
+            adapter.deltaBias().ifPresent(delta -> replaceBias(delta, sign));
+        }
+    }
+
+    private void replaceBias(NDArray delta, int sign) {
+        NDArray b = bias.getArray();
+        try (NDScope ignored = new NDScope()) {
+            NDArray updated = (sign > 0 ? b.add(delta) : b.sub(delta)).stopGradient();
+            b.intern(updated.getDataType() == b.getDataType() ? updated : updated.toType(b.getDataType(), false));
+        }
     }
 
     /** Drops what the adapters cache from their parameters or the base weight. */

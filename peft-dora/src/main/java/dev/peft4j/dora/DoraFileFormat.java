@@ -67,7 +67,17 @@ public final class DoraFileFormat extends LoraFileFormat {
     }
 
     @Override
-    protected Set<String> keptTensors() {
+    public Set<String> keys() {
+        return Set.of(USE_DORA);
+    }
+
+    @Override
+    public Map<String, String> options(AdapterFileKeys keys, Map<String, String> savedOptions) {
+        return Map.of();
+    }
+
+    @Override
+    protected Set<String> keptTensors(AdapterConfig config) {
         return Set.of(LowRankBranch.A_NAME, LowRankBranch.B_NAME, DoraAdapter.MAGNITUDE_NAME, MAGNITUDE_WEIGHT_NAME);
     }
 

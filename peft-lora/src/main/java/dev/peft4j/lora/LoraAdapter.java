@@ -2,33 +2,51 @@ package dev.peft4j.lora;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
 import dev.peft4j.spi.AbstractAdapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterTarget;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * LoRA on one linear layer (docs/math.md §2): {@code h = x·W0ᵀ + b + s·(dropout(x)·Aᵀ)·Bᵀ} and {@code
- * ΔW = s·B·A}. It has r·(d + k) trainable values.
+ * ΔW = s·B·A}. It has r·(d + k) trainable values. With PEFT's {@code lora_bias}, B has a bias b_B (d,
+ * starting at zero): the branch adds {@code s·b_B} and merging adds it to the layer's bias, d more
+ * trainable values.
  */
 public final class LoraAdapter extends AbstractAdapter {
 
+    /** PEFT's tensor name of B's bias. */
+    public static final String B_BIAS_NAME = "lora_B.bias";
+
     private final LowRankBranch branch;
+    private final Parameter bBias;
 
     /**
      * Creates an uninitialised adapter.
      *
      * @param config the configuration
      * @param target the layer
+     * @param loraBias whether B has a bias (PEFT's {@code lora_bias})
      */
-    public LoraAdapter(AdapterConfig config, AdapterTarget target) {
+    public LoraAdapter(AdapterConfig config, AdapterTarget target, boolean loraBias) {
         super(config, target);
         this.branch = new LowRankBranch(config, target);
         branch.peftParameters().values().forEach(this::addParameter);
+        this.bBias = loraBias
+                ? addParameter(Parameter.builder()
+                        .setName("lora_B_bias")
+                        .setType(Parameter.Type.BIAS)
+                        .optShape(new Shape(target.outFeatures()))
+                        .optInitializer(Initializer.ZEROS)
+                        .build())
+                : null;
     }
 
     @Override
@@ -38,7 +56,13 @@ public final class LoraAdapter extends AbstractAdapter {
         if (training && config().dropout() > 0) {
             input = Dropout.dropout(input, config().dropout(), true).head();
         }
-        return new NDList(branch.forward(store, input, training));
+        NDArray out = branch.forward(store, input, training);
+        if (bBias != null) {
+            NDArray bias = store.getValue(bBias, input.getDevice(), training);
+            // the scaling as an array: DJL's PyTorch mul(Number) wraps a buffer the GC may free before backward
+            out = out.add(bias.mul(out.getManager().create(branch.scaling())));
+        }
+        return new NDList(out);
     }
 
     @Override
@@ -47,12 +71,22 @@ public final class LoraAdapter extends AbstractAdapter {
     }
 
     @Override
+    public Optional<NDArray> deltaBias() {
+        return bBias == null ? Optional.empty() : Optional.of(bBias.getArray().mul(branch.scaling()));
+    }
+
+    @Override
     public Map<String, Parameter> peftParameters() {
-        return branch.peftParameters();
+        Map<String, Parameter> parameters = branch.peftParameters();
+        if (bBias != null) {
+            parameters.put(B_BIAS_NAME, bBias);
+        }
+        return parameters;
     }
 
     @Override
     public String toString() {
-        return "LoraAdapter(" + target().path() + ", r=" + config().rank() + ", s=" + branch.scaling() + ")";
+        return "LoraAdapter(" + target().path() + ", r=" + config().rank() + ", s=" + branch.scaling()
+                + (bBias == null ? "" : ", lora_bias") + ")";
     }
 }

@@ -16,8 +16,9 @@ import java.util.Set;
 /**
  * LoRA in PEFT's format: any LoRA-type file whose {@code use_dora} is not true; per module {@code
  * lora_A.weight} A (r, k) and {@code lora_B.weight} B (d, r), r as the configuration gives it for
- * the module ({@code rank_pattern} applied). The checks and the description of the two factors
- * serve the methods built on them (DoRA) too.
+ * the module ({@code rank_pattern} applied), and with {@code "lora_bias": true} B's bias {@code
+ * lora_B.bias} (d). The checks and the description of the two factors serve the methods built on
+ * them (DoRA) too.
  */
 public class LoraFileFormat implements AdapterFileFormat {
 
@@ -31,12 +32,17 @@ public class LoraFileFormat implements AdapterFileFormat {
 
     @Override
     public Set<String> keys() {
-        return Set.of(USE_DORA);
+        return Set.of(USE_DORA, LoraFactory.LORA_BIAS);
+    }
+
+    @Override
+    public Map<String, String> options(AdapterFileKeys keys, Map<String, String> savedOptions) {
+        return keys.flag(LoraFactory.LORA_BIAS) ? Map.of(LoraFactory.LORA_BIAS, "true") : Map.of();
     }
 
     @Override
     public Map<String, Object> configKeys(Map<String, String> options) {
-        return Map.of(USE_DORA, false);
+        return Map.of(USE_DORA, false, LoraFactory.LORA_BIAS, Boolean.parseBoolean(options.get(LoraFactory.LORA_BIAS)));
     }
 
     @Override
@@ -50,9 +56,20 @@ public class LoraFileFormat implements AdapterFileFormat {
         if (b == null) {
             problems.add(LowRankBranch.B_NAME + " is missing");
         }
+        Set<String> kept = keptTensors(config);
         module.shapes().keySet().stream()
-                .filter(name -> !keptTensors().contains(name))
-                .forEach(name -> problems.add("tensor " + name + " is not one that " + methodName() + " stores"));
+                .filter(name -> !kept.contains(name))
+                .forEach(name -> problems.add("tensor " + name + " is not one that " + methodName() + " stores"
+                        + (name.equals(LoraAdapter.B_BIAS_NAME) ? " unless lora_bias is true" : "")));
+        Shape bias = module.shapes().get(LoraAdapter.B_BIAS_NAME);
+        if (kept.contains(LoraAdapter.B_BIAS_NAME)) {
+            if (bias == null) {
+                problems.add(LoraAdapter.B_BIAS_NAME + " is missing (lora_bias is true)");
+            } else if (b != null && b.dimension() == 2 && !bias.equals(new Shape(b.get(0)))) {
+                problems.add(LoraAdapter.B_BIAS_NAME + " has shape " + bias + ", expected (" + b.get(0) + ") to match "
+                        + LowRankBranch.B_NAME + "'s rows");
+            }
+        }
         boolean aIsMatrix = isMatrix(a, LowRankBranch.A_NAME, problems);
         boolean bIsMatrix = isMatrix(b, LowRankBranch.B_NAME, problems);
         if (a == null || !aIsMatrix || !bIsMatrix) {
@@ -92,10 +109,13 @@ public class LoraFileFormat implements AdapterFileFormat {
     /**
      * The tensor names a module of this method holds; others are reported.
      *
+     * @param config the module's configuration
      * @return the names
      */
-    protected Set<String> keptTensors() {
-        return Set.of(LowRankBranch.A_NAME, LowRankBranch.B_NAME);
+    protected Set<String> keptTensors(AdapterConfig config) {
+        return Boolean.parseBoolean(config.options().get(LoraFactory.LORA_BIAS))
+                ? Set.of(LowRankBranch.A_NAME, LowRankBranch.B_NAME, LoraAdapter.B_BIAS_NAME)
+                : Set.of(LowRankBranch.A_NAME, LowRankBranch.B_NAME);
     }
 
     /**

@@ -150,4 +150,37 @@ class LoraFileFormatTest {
                 List.of(),
                 problemsOfAValidModuleWith("\"layer_replication\": null, \"loftq_config\": {}, \"use_qalora\": false"));
     }
+
+    @Test
+    void loraBiasNeedsBsBiasOfOneValuePerRow() throws IOException {
+        String withBias = "{\"peft_type\": \"LORA\", \"r\": 2, \"target_modules\": [\"q\"], \"lora_bias\": true}";
+        assertEquals(
+                List.of(),
+                problems(
+                        withBias,
+                        f32("h.0.q.lora_A.weight", 2, 4),
+                        f32("h.0.q.lora_B.weight", 6, 2),
+                        f32("h.0.q.lora_B.bias", 6)));
+        assertEquals(
+                List.of("module 'h.0.q': lora_B.bias is missing (lora_bias is true)"),
+                problems(withBias, f32("h.0.q.lora_A.weight", 2, 4), f32("h.0.q.lora_B.weight", 6, 2)));
+        assertEquals(
+                List.of("module 'h.0.q': lora_B.bias has shape (5), expected (6) to match lora_B.weight's rows"),
+                problems(
+                        withBias,
+                        f32("h.0.q.lora_A.weight", 2, 4),
+                        f32("h.0.q.lora_B.weight", 6, 2),
+                        f32("h.0.q.lora_B.bias", 5)));
+        assertEquals(
+                List.of("module 'h.0.q': tensor lora_B.bias is not one that LoRA stores unless lora_bias is true"),
+                problemsOfAValidModuleWithBias());
+    }
+
+    private List<String> problemsOfAValidModuleWithBias() throws IOException {
+        return problems(
+                "{\"peft_type\": \"LORA\", \"r\": 2, \"target_modules\": [\"q\"]}",
+                f32("h.0.q.lora_A.weight", 2, 4),
+                f32("h.0.q.lora_B.weight", 4, 2),
+                f32("h.0.q.lora_B.bias", 4));
+    }
 }

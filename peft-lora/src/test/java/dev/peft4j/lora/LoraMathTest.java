@@ -104,7 +104,7 @@ class LoraMathTest {
             int r = 4;
             AdapterTarget target = AdapterTarget.of("layer", k, 32, DataType.FLOAT32);
             LoraAdapter kaiming =
-                    new LoraAdapter(AdapterConfig.builder("lora").setRank(r).build(), target);
+                    new LoraAdapter(AdapterConfig.builder("lora").setRank(r).build(), target, false);
             kaiming.initialize(manager, DataType.FLOAT32, new Shape(1, k));
             float[] a = kaiming.peftParameters().get("lora_A.weight").getArray().toFloatArray();
             double bound = 1 / Math.sqrt(k);
@@ -122,7 +122,8 @@ class LoraMathTest {
                             .setRank(r)
                             .optInit(WeightInit.GAUSSIAN)
                             .build(),
-                    target);
+                    target,
+                    false);
             gaussian.initialize(manager, DataType.FLOAT32, new Shape(1, k));
             assertEquals(
                     1.0 / r,
@@ -157,7 +158,7 @@ class LoraMathTest {
                     .optAlpha(2 * n)
                     .optDropout(p)
                     .build();
-            LoraAdapter adapter = new LoraAdapter(config, AdapterTarget.of("layer", n, n, DataType.FLOAT32));
+            LoraAdapter adapter = new LoraAdapter(config, AdapterTarget.of("layer", n, n, DataType.FLOAT32), false);
             adapter.initialize(manager, DataType.FLOAT32, new Shape(1, n));
             double[][] identity = new double[n][n];
             for (int i = 0; i < n; i++) {

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A trainable adapter for one linear layer, as a DJL {@link Block}.
@@ -104,6 +105,16 @@ public interface Adapter extends Block {
      */
     default NDArray merge(NDArray baseWeight) {
         return baseWeight.add(deltaWeight(baseWeight));
+    }
+
+    /**
+     * The update Δb (d) the merged layer adds to its bias, for methods with a trainable bias term
+     * (LoRA's {@code lora_bias}: {@code s·b_B}); merging needs the layer to have a bias.
+     *
+     * @return Δb, or empty when the method leaves the bias alone (the default)
+     */
+    default Optional<NDArray> deltaBias() {
+        return Optional.empty();
     }
 
     /**

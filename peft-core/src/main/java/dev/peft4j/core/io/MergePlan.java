@@ -39,6 +39,8 @@ final class MergePlan {
      * @param fanInFanOut whether the base weight is stored (in, out)
      * @param computeType the type the merge computes in: float64 when the base weight or any of the
      *     module's adapter tensors is F64, float32 otherwise (F16 and BF16 are widened)
+     * @param biasTensor the base bias the adapter's bias term merges into ({@code P.bias}), or
+     *     {@code null} when the method has none
      */
     record ModuleMerge(
             String baseTensor,
@@ -46,13 +48,17 @@ final class MergePlan {
             Adapter adapter,
             Map<String, String> tensors,
             boolean fanInFanOut,
-            DataType computeType) {}
+            DataType computeType,
+            String biasTensor) {}
 
     private final Map<String, ModuleMerge> merges;
+    private final Map<String, ModuleMerge> biasMerges;
     private final Map<String, String> replacements;
 
-    private MergePlan(Map<String, ModuleMerge> merges, Map<String, String> replacements) {
+    private MergePlan(
+            Map<String, ModuleMerge> merges, Map<String, ModuleMerge> biasMerges, Map<String, String> replacements) {
         this.merges = Collections.unmodifiableMap(merges);
+        this.biasMerges = Collections.unmodifiableMap(biasMerges);
         this.replacements = Collections.unmodifiableMap(replacements);
     }
 
@@ -81,6 +87,7 @@ final class MergePlan {
                     + String.join("; ", adapter.problems()));
         }
         Map<String, ModuleMerge> merges = new LinkedHashMap<>();
+        Map<String, ModuleMerge> biasMerges = new LinkedHashMap<>();
         for (AdapterModule module : adapter.modules().values()) {
             if (!inThisFile.test(pathMap.apply(module.path()) + ".weight")) {
                 continue;
@@ -90,6 +97,9 @@ final class MergePlan {
             if (other != null) {
                 throw new PeftException("Adapted modules '" + other.modulePath() + "' and '" + module.path()
                         + "' both map to base tensor '" + merge.baseTensor() + "'");
+            }
+            if (merge.biasTensor() != null) {
+                biasMerges.put(merge.biasTensor(), merge);
             }
         }
         Map<String, String> replacements = new LinkedHashMap<>();
@@ -105,13 +115,14 @@ final class MergePlan {
                         "Adapter tensor '" + tensor + "' has shape " + saved.shape() + " but base tensor '" + target
                                 + "' has " + replaced.shape() + "; a saved tensor replaces its base tensor whole");
             }
-            if (merges.containsKey(target)) {
+            ModuleMerge merged = merges.containsKey(target) ? merges.get(target) : biasMerges.get(target);
+            if (merged != null) {
                 throw new PeftException("Base tensor '" + target + "' would be merged with module '"
-                        + merges.get(target).modulePath() + "' and replaced by the saved tensor '" + tensor + "'");
+                        + merged.modulePath() + "' and replaced by the saved tensor '" + tensor + "'");
             }
             replacements.put(target, tensor);
         });
-        return new MergePlan(merges, replacements);
+        return new MergePlan(merges, biasMerges, replacements);
     }
 
     /**
@@ -121,6 +132,15 @@ final class MergePlan {
      */
     Map<String, ModuleMerge> merges() {
         return merges;
+    }
+
+    /**
+     * The merges whose adapter also updates a base bias, by that bias tensor.
+     *
+     * @return base bias name → the module's merge
+     */
+    Map<String, ModuleMerge> biasMerges() {
+        return biasMerges;
     }
 
     /**
@@ -182,7 +202,16 @@ final class MergePlan {
             }
             tensors.put(name, tensor);
         }
-        return new ModuleMerge(target, path, created, tensors, fanInFanOut, computeType);
+        String bias = null;
+        if (created.peftParameters().values().stream().anyMatch(p -> p.getType() == Parameter.Type.BIAS)) {
+            bias = pathMap.apply(path) + ".bias";
+            TensorSpec biasSpec = baseTensor(base, bias, "the bias term of adapted module '" + path + "' (lora_bias)");
+            if (!biasSpec.shape().equals(new Shape(d))) {
+                throw new PeftException("Base tensor '" + bias + "' has shape " + biasSpec.shape() + ", but module '"
+                        + path + "' has d = " + d + " outputs");
+            }
+        }
+        return new ModuleMerge(target, path, created, tensors, fanInFanOut, computeType, bias);
     }
 
     private static TensorSpec baseTensor(SafetensorsFile base, String name, String forWhat) {

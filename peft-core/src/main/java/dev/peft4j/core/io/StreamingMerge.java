@@ -165,13 +165,21 @@ public final class StreamingMerge {
                 SafetensorsWriter.createInOrder(output, specs, base.hasMetadata() ? base.metadata() : null)) {
             for (TensorSpec spec : specs) {
                 MergePlan.ModuleMerge merge = plan.merges().get(spec.name());
+                MergePlan.ModuleMerge biasMerge = plan.biasMerges().get(spec.name());
                 String replacement = plan.replacements().get(spec.name());
-                if (merge == null && replacement == null) {
+                if (merge == null && biasMerge == null && replacement == null) {
                     writer.copy(base, spec.name());
                     continue;
                 }
                 try (NDManager scope = manager.newSubManager()) {
-                    if (merge != null) {
+                    if (biasMerge != null) {
+                        writeChecked(
+                                writer,
+                                spec,
+                                mergeBias(biasMerge, scope),
+                                "The merged bias of module '" + biasMerge.modulePath() + "' (base tensor '"
+                                        + spec.name() + "')");
+                    } else if (merge != null) {
                         writeChecked(
                                 writer,
                                 spec,
@@ -191,21 +199,35 @@ public final class StreamingMerge {
         }
         int merged = plan.merges().size();
         int replaced = plan.replacements().size();
-        return new Summary(merged, replaced, specs.size() - merged - replaced);
+        return new Summary(
+                merged, replaced, specs.size() - merged - plan.biasMerges().size() - replaced);
     }
 
     /** W0 + ΔW in the merge's compute type (the wider of the base's and the adapter's), in the stored layout, owned by {@code scope}. */
     private NDArray merge(MergePlan.ModuleMerge merge, NDManager scope) {
+        NDArray weight = staging.read(base, merge.baseTensor(), scope).toType(merge.computeType(), false);
+        return StoredWeights.merge(loaded(merge, scope), weight, merge.fanInFanOut());
+    }
+
+    /** b + Δb of a module whose method has a bias term, in the merge's compute type, owned by {@code scope}. */
+    private NDArray mergeBias(MergePlan.ModuleMerge merge, NDManager scope) {
+        NDArray bias = staging.read(base, merge.biasTensor(), scope).toType(merge.computeType(), false);
+        return bias.add(loaded(merge, scope).deltaBias().orElseThrow());
+    }
+
+    /** The module's adapter, initialised in {@code scope} and filled with the file's values. */
+    private Adapter loaded(MergePlan.ModuleMerge merge, NDManager scope) {
         DataType type = merge.computeType();
-        NDArray weight = staging.read(base, merge.baseTensor(), scope).toType(type, false);
         Adapter adapter = merge.adapter();
+        // a module with a bias term is loaded twice (for its weight and its bias), each time in a new scope
+        adapter.peftParameters().values().forEach(Parameter::close);
         adapter.freezeParameters(true);
         adapter.initialize(scope, type, new Shape(1, adapter.target().inFeatures()));
         for (Map.Entry<String, Parameter> parameter : adapter.peftParameters().entrySet()) {
             NDArray value = staging.read(weights, merge.tensors().get(parameter.getKey()), scope);
             InPlace.copy(value.toType(type, false), parameter.getValue().getArray());
         }
-        return StoredWeights.merge(adapter, weight, merge.fanInFanOut());
+        return adapter;
     }
 
     /** Writes values in the declared dtype, after checking that they and their cast are finite. */
