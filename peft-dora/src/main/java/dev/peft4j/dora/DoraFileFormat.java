@@ -32,6 +32,11 @@ public final class DoraFileFormat extends LoraFileFormat {
     }
 
     @Override
+    public boolean isEmbedding(StoredModule module) {
+        return false;
+    }
+
+    @Override
     public List<String> storedNames(String parameterName) {
         return DoraAdapter.MAGNITUDE_NAME.equals(parameterName)
                 ? List.of(DoraAdapter.MAGNITUDE_NAME, MAGNITUDE_WEIGHT_NAME)
@@ -77,7 +82,7 @@ public final class DoraFileFormat extends LoraFileFormat {
     }
 
     @Override
-    protected Set<String> keptTensors(AdapterConfig config) {
+    protected Set<String> keptTensors(AdapterConfig config, boolean embedding) {
         return Set.of(LowRankBranch.A_NAME, LowRankBranch.B_NAME, DoraAdapter.MAGNITUDE_NAME, MAGNITUDE_WEIGHT_NAME);
     }
 

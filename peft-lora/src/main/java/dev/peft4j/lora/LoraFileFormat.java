@@ -22,6 +22,12 @@ import java.util.Set;
  */
 public class LoraFileFormat implements AdapterFileFormat {
 
+    /** PEFT's name of A for LoRA on an embedding (r, V). */
+    public static final String EMBEDDING_A_NAME = "lora_embedding_A";
+
+    /** PEFT's name of B for LoRA on an embedding (D, r). */
+    public static final String EMBEDDING_B_NAME = "lora_embedding_B";
+
     /** PEFT's flag of the DoRA variant, which plain LoRA writes as false. */
     public static final String USE_DORA = "use_dora";
 
@@ -48,42 +54,69 @@ public class LoraFileFormat implements AdapterFileFormat {
     @Override
     public List<String> problems(StoredModule module, AdapterConfig config) {
         List<String> problems = new ArrayList<>();
-        Shape a = module.shapes().get(LowRankBranch.A_NAME);
-        Shape b = module.shapes().get(LowRankBranch.B_NAME);
+        boolean embedding = isEmbedding(module);
+        String aName = embedding ? EMBEDDING_A_NAME : LowRankBranch.A_NAME;
+        String bName = embedding ? EMBEDDING_B_NAME : LowRankBranch.B_NAME;
+        Shape a = module.shapes().get(aName);
+        Shape b = module.shapes().get(bName);
+        if (a != null && a.dimension() == 4) {
+            problems.add("is a convolution (" + aName + " has shape " + a + "): peft4j does not support LoRA on"
+                    + " convolutional layers");
+            return problems;
+        }
         if (a == null) {
-            problems.add(LowRankBranch.A_NAME + " is missing");
+            problems.add(aName + " is missing");
         }
         if (b == null) {
-            problems.add(LowRankBranch.B_NAME + " is missing");
+            problems.add(bName + " is missing");
         }
-        Set<String> kept = keptTensors(config);
+        Set<String> kept = keptTensors(config, embedding);
         module.shapes().keySet().stream()
                 .filter(name -> !kept.contains(name))
-                .forEach(name -> problems.add("tensor " + name + " is not one that " + methodName() + " stores"
-                        + (name.equals(LoraAdapter.B_BIAS_NAME) ? " unless lora_bias is true" : "")));
+                .forEach(name -> problems.add("tensor " + name + " is not one that " + methodName()
+                        + (embedding ? " stores for an embedding" : " stores")
+                        + (name.equals(LoraAdapter.B_BIAS_NAME) && !embedding ? " unless lora_bias is true" : "")));
         Shape bias = module.shapes().get(LoraAdapter.B_BIAS_NAME);
         if (kept.contains(LoraAdapter.B_BIAS_NAME)) {
             if (bias == null) {
                 problems.add(LoraAdapter.B_BIAS_NAME + " is missing (lora_bias is true)");
             } else if (b != null && b.dimension() == 2 && !bias.equals(new Shape(b.get(0)))) {
                 problems.add(LoraAdapter.B_BIAS_NAME + " has shape " + bias + ", expected (" + b.get(0) + ") to match "
-                        + LowRankBranch.B_NAME + "'s rows");
+                        + bName + "'s rows");
             }
         }
-        boolean aIsMatrix = isMatrix(a, LowRankBranch.A_NAME, problems);
-        boolean bIsMatrix = isMatrix(b, LowRankBranch.B_NAME, problems);
+        boolean aIsMatrix = isMatrix(a, aName, problems);
+        boolean bIsMatrix = isMatrix(b, bName, problems);
         if (a == null || !aIsMatrix || !bIsMatrix) {
             return problems;
         }
         if (a.get(0) != config.rank()) {
-            problems.add(LowRankBranch.A_NAME + " has shape " + a + " but the config gives r = " + config.rank()
+            problems.add(aName + " has shape " + a + " but the config gives r = " + config.rank()
                     + " for this module (rank_pattern applied)");
         }
         if (b != null && b.get(1) != a.get(0)) {
-            problems.add(LowRankBranch.B_NAME + " has shape " + b + "; its columns must equal " + LowRankBranch.A_NAME
-                    + "'s " + a.get(0) + " rows");
+            problems.add(bName + " has shape " + b + "; its columns must equal " + aName + "'s " + a.get(0) + " rows");
         }
         return problems;
+    }
+
+    /**
+     * PEFT's LoRA on an embedding (V, D) stores A as {@code lora_embedding_A} (r, V) and B as {@code
+     * lora_embedding_B} (D, r), without {@code .weight}; the update is {@code ΔE = s·(B·A)ᵀ}, LoRA on
+     * the linear map {@code Eᵀ}.
+     */
+    @Override
+    public boolean isEmbedding(StoredModule module) {
+        return module.shapes().containsKey(EMBEDDING_A_NAME) || module.shapes().containsKey(EMBEDDING_B_NAME);
+    }
+
+    @Override
+    public List<String> storedNames(String parameterName) {
+        return switch (parameterName) {
+            case LowRankBranch.A_NAME -> List.of(LowRankBranch.A_NAME, EMBEDDING_A_NAME);
+            case LowRankBranch.B_NAME -> List.of(LowRankBranch.B_NAME, EMBEDDING_B_NAME);
+            default -> List.of(parameterName);
+        };
     }
 
     @Override
@@ -94,8 +127,9 @@ public class LoraFileFormat implements AdapterFileFormat {
 
     @Override
     public Map<String, Object> describe(StoredModule module, AdapterConfig config) {
-        Shape a = module.shapes().get(LowRankBranch.A_NAME);
-        Shape b = module.shapes().get(LowRankBranch.B_NAME);
+        boolean embedding = isEmbedding(module);
+        Shape a = module.shapes().get(embedding ? EMBEDDING_A_NAME : LowRankBranch.A_NAME);
+        Shape b = module.shapes().get(embedding ? EMBEDDING_B_NAME : LowRankBranch.B_NAME);
         Map<String, Object> row = new LinkedHashMap<>();
         row.put(">r", a != null ? dimension(a, 0) : dimension(b, 1));
         row.put(">scaling", config.scaling());
@@ -110,9 +144,13 @@ public class LoraFileFormat implements AdapterFileFormat {
      * The tensor names a module of this method holds; others are reported.
      *
      * @param config the module's configuration
+     * @param embedding whether the module adapts an embedding
      * @return the names
      */
-    protected Set<String> keptTensors(AdapterConfig config) {
+    protected Set<String> keptTensors(AdapterConfig config, boolean embedding) {
+        if (embedding) {
+            return Set.of(EMBEDDING_A_NAME, EMBEDDING_B_NAME);
+        }
         return Boolean.parseBoolean(config.options().get(LoraFactory.LORA_BIAS))
                 ? Set.of(LowRankBranch.A_NAME, LowRankBranch.B_NAME, LoraAdapter.B_BIAS_NAME)
                 : Set.of(LowRankBranch.A_NAME, LowRankBranch.B_NAME);

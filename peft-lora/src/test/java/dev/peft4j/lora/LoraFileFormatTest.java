@@ -2,11 +2,18 @@ package dev.peft4j.lora;
 
 import static dev.peft4j.testkit.adapter.AdapterFiles.f32;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.NDManager;
+import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.io.AdapterDirectory;
+import dev.peft4j.core.io.PathMap;
+import dev.peft4j.core.io.PeftAdapters;
 import dev.peft4j.safetensors.TensorSpec;
+import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.Plugins;
+import dev.peft4j.testkit.TestModels;
 import dev.peft4j.testkit.adapter.AdapterFiles;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -55,9 +62,7 @@ class LoraFileFormatTest {
                 "module 'h.1.v': lora_B.weight has shape (5, 3); its columns must equal lora_A.weight's 2 rows",
                 "module 'h.2.q': lora_A.weight has shape (4); expected a matrix",
                 "module 'h.2.v': tensor lora_magnitude_vector is not one that LoRA stores",
-                "module 'h.3.q': lora_A.weight is missing",
-                "module 'h.3.q': lora_B.weight is missing",
-                "module 'h.3.q': tensor lora_embedding_A is not one that LoRA stores",
+                "module 'h.3.q': lora_embedding_B is missing",
                 "module 'h.4.q': tensor lora_row_scale is not one that LoRA stores");
         List<String> problems = problems(
                 CONFIG + "}",
@@ -182,5 +187,59 @@ class LoraFileFormatTest {
                 f32("h.0.q.lora_A.weight", 2, 4),
                 f32("h.0.q.lora_B.weight", 4, 2),
                 f32("h.0.q.lora_B.bias", 4));
+    }
+
+    @Test
+    void loraOnAnEmbeddingIsReadAsPeftStoresIt() throws IOException {
+        String config = "{\"peft_type\": \"LORA\", \"r\": 2, \"target_modules\": [\"embed_tokens\"]}";
+        assertEquals(
+                List.of(),
+                problems(
+                        config,
+                        f32("model.embed_tokens.lora_embedding_A", 2, 10),
+                        f32("model.embed_tokens.lora_embedding_B", 6, 2)));
+        assertEquals(
+                List.of("module 'model.embed_tokens': lora_embedding_B has shape (6, 3); its columns must equal"
+                        + " lora_embedding_A's 2 rows"),
+                problems(
+                        config,
+                        f32("model.embed_tokens.lora_embedding_A", 2, 10),
+                        f32("model.embed_tokens.lora_embedding_B", 6, 3)));
+        assertEquals(
+                List.of("module 'model.embed_tokens': tensor lora_A.weight is not one that LoRA stores for an"
+                        + " embedding"),
+                problems(
+                        config,
+                        f32("model.embed_tokens.lora_embedding_A", 2, 10),
+                        f32("model.embed_tokens.lora_embedding_B", 6, 2),
+                        f32("model.embed_tokens.lora_A.weight", 2, 10)));
+    }
+
+    @Test
+    void loraOnAConvolutionIsNamedAsUnsupported() throws IOException {
+        assertEquals(
+                List.of("module 'conv1': is a convolution (lora_A.weight has shape (2, 3, 3, 3)): peft4j does not"
+                        + " support LoRA on convolutional layers"),
+                problems(
+                        "{\"peft_type\": \"LORA\", \"r\": 2, \"target_modules\": [\"conv1\"]}",
+                        f32("conv1.lora_A.weight", 2, 3, 3, 3),
+                        f32("conv1.lora_B.weight", 8, 2, 1, 1)));
+    }
+
+    @Test
+    void anEmbeddingAdapterIsNotLoadedIntoAModelAndSaysWhy() throws IOException {
+        Path adapter = AdapterFiles.write(
+                dir,
+                "{\"peft_type\": \"LORA\", \"r\": 2, \"target_modules\": [\"embed_tokens\"]}",
+                f32("embed_tokens.lora_embedding_A", 2, 10),
+                f32("embed_tokens.lora_embedding_B", 6, 2));
+        try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
+            PeftModel model = PeftModel.wrap(TestModels.mlp(manager, 1, 4, 5));
+            String message = assertThrows(
+                            PeftException.class, () -> PeftAdapters.load(model, "default", adapter, PathMap.identity()))
+                    .getMessage();
+            assertTrue(
+                    message.contains("adapts the embedding [embed_tokens]; peft4j merges LoRA on embeddings"), message);
+        }
     }
 }

@@ -101,6 +101,18 @@ public interface AdapterFileFormat {
     }
 
     /**
+     * Whether a stored module adapts an embedding table E (V, D) rather than a linear weight. Its
+     * adapter is then the method's adapter on the linear map W = Eᵀ (d = D outputs, k = V inputs),
+     * so merging it writes {@code E + ΔWᵀ}, as for a weight stored (in, out).
+     *
+     * @param module the module's tensors
+     * @return whether it is an embedding; false by default
+     */
+    default boolean isEmbedding(StoredModule module) {
+        return false;
+    }
+
+    /**
      * What is wrong with one stored module beyond missing tensors, one sentence each, for {@code
      * inspect} and before a merge.
      *

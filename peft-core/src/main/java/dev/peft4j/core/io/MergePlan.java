@@ -169,11 +169,14 @@ final class MergePlan {
         String path = module.path();
         String target = pathMap.apply(path) + ".weight";
         TensorSpec weight = baseTensor(base, target, "the adapted module '" + path + "', whose weight it is");
-        boolean fanInFanOut = adapter.config().fanInFanOut();
+        boolean embedding = adapter.method().factory().fileFormat().isEmbedding(adapter.stored(module));
+        // an embedding table (V, D) is the linear map Eᵀ stored (in, out); fan_in_fan_out applies to linear layers
+        boolean fanInFanOut = embedding || adapter.config().fanInFanOut();
         Shape shape = weight.shape();
         if (shape.dimension() != 2) {
             throw new PeftException("Base tensor '" + target + "' has shape " + shape + ", but the adapted module '"
-                    + path + "' needs a matrix: (out, in), or (in, out) with fan_in_fan_out");
+                    + path + "' needs a matrix: (out, in), or (in, out) with fan_in_fan_out"
+                    + (embedding ? "; an embedding table is (num_embeddings, embedding_dim)" : ""));
         }
         int d = Math.toIntExact(shape.get(fanInFanOut ? 1 : 0));
         int k = Math.toIntExact(shape.get(fanInFanOut ? 0 : 1));

@@ -165,6 +165,15 @@ public final class PeftAdapters {
                 throw new PeftException("Adapter " + directory + " is inconsistent, so it is not loaded: "
                         + String.join("; ", problems));
             }
+            List<String> embeddings = files.modules().values().stream()
+                    .filter(module -> files.method().factory().fileFormat().isEmbedding(files.stored(module)))
+                    .map(AdapterModule::path)
+                    .toList();
+            if (!embeddings.isEmpty()) {
+                throw new PeftException("Adapter " + directory + " adapts the embedding " + embeddings
+                        + "; peft4j merges LoRA on embeddings into model files (peft4j merge) but does not load"
+                        + " it into a model: adapters load onto linear layers");
+            }
             AdapterConfig.Builder config = files.method().config().toBuilder();
             Map<String, String> modulePaths = new LinkedHashMap<>();
             for (String peftPath : files.modules().keySet()) {
