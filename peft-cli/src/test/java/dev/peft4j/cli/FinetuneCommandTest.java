@@ -195,7 +195,7 @@ class FinetuneCommandTest {
         Files.writeString(used.resolve("notes.txt"), "mine");
         String[][] cases = {
             {"--method", "lorra"}, {"Unknown adapter 'lorra'"},
-            {"--option", "foo=bar"}, {"Unknown option 'foo': the adapter method lora takes no options"},
+            {"--option", "foo=bar"}, {"Unknown option 'foo' for the adapter method lora. Known: [lora_bias]"},
             {"--method", "dora", "--option", "dora_eval_cahce=true"}, {"Did you mean 'dora_eval_cache'?"},
             {"--method", "mora", "--operator", "nosuch"}, {"Unknown operator 'nosuch'"},
             {"--eval-fraction", "1.5"}, {"--eval-fraction must be in (0, 1), got 1.5"},
