@@ -18,6 +18,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.peft4j.core.AdaptedLayer;
 import dev.peft4j.core.AdaptedLinear;
 import dev.peft4j.core.Backend;
 import dev.peft4j.core.PeftModel;
@@ -414,7 +415,7 @@ public final class Peft4jSide {
             PeftModel peft = lm.peft();
             peft.addAdapter("default", config, TargetModules.names(targets));
             List<ai.djl.nn.Parameter> parameters = new ArrayList<>();
-            for (AdaptedLinear layer : peft.layers().values()) {
+            for (AdaptedLayer layer : peft.layers().values()) {
                 parameters.addAll(layer.adapters().get("default").peftParameters().values());
             }
             result.put("trainable_params", parameters.stream().mapToLong(p -> p.getArray().size()).sum());

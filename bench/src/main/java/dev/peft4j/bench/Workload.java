@@ -18,7 +18,7 @@ import ai.djl.training.Trainer;
 import ai.djl.training.initializer.ConstantInitializer;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.training.tracker.Tracker;
-import dev.peft4j.core.AdaptedLinear;
+import dev.peft4j.core.AdaptedLayer;
 import dev.peft4j.core.Backend;
 import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.TargetModules;
@@ -351,7 +351,7 @@ public final class Workload implements AutoCloseable {
         return peft;
     }
 
-    private AdaptedLinear layer() {
+    private AdaptedLayer layer() {
         return requirePeft().layers().values().iterator().next();
     }
 

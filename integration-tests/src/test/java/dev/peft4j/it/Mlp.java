@@ -2,7 +2,7 @@ package dev.peft4j.it;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import dev.peft4j.core.AdaptedLinear;
+import dev.peft4j.core.AdaptedLayer;
 import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.TargetModules;
 import dev.peft4j.spi.Adapter;
@@ -85,7 +85,7 @@ final class Mlp {
      */
     static void randomizeAdapters(PeftModel model, long seed) {
         Random random = new Random(seed);
-        for (AdaptedLinear layer : model.layers().values()) {
+        for (AdaptedLayer layer : model.layers().values()) {
             for (Adapter adapter : layer.adapters().values()) {
                 adapter.peftParameters().values().forEach(p -> TestModels.randomize(p, random, 0.5));
                 adapter.invalidateCaches();

@@ -11,7 +11,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import dev.peft4j.cli.CommandRunner;
-import dev.peft4j.core.AdaptedLinear;
+import dev.peft4j.core.AdaptedLayer;
 import dev.peft4j.core.Backend;
 import dev.peft4j.core.ModuleTree;
 import dev.peft4j.core.PeftModel;
@@ -106,7 +106,7 @@ class ThirdPartyPluginIT {
                     Matrix.combination(plugins, ThirdPartyPlugin.ADAPTER).config(),
                     plugins);
             Mlp.randomizeAdapters(peft, 21);
-            for (AdaptedLinear layer : peft.layers().values()) {
+            for (AdaptedLayer layer : peft.layers().values()) {
                 Adapter adapter = layer.adapters().get(Mlp.ADAPTER);
                 Map<String, Parameter> parameters = adapter.peftParameters();
                 double[][] a = Dense.fromArray(parameters.get("lora_A.weight").getArray());

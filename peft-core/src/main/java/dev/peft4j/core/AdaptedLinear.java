@@ -2,350 +2,70 @@ package dev.peft4j.core;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
-import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.peft4j.spi.Adapter;
-import dev.peft4j.spi.PeftException;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
 import java.util.function.BooleanSupplier;
-import java.util.function.UnaryOperator;
 
 /**
  * A frozen DJL {@link Linear} layer with named adapters on top: {@code h = x·W0ᵀ + Σ adapter(x) +
- * b} over the enabled, unmerged adapters.
- *
- * <p>Merging writes the enabled adapters into the base weight in place, so the forward is one
- * matmul again; unmerging restores W0 to fp32 round-off. Thread safety: concurrent inference
- * forwards are safe; adding adapters, enabling, merging, unmerging and training need exclusive
- * access.
+ * b} over the enabled, unmerged adapters (see {@link AdaptedLayer}).
  */
-public final class AdaptedLinear extends AbstractBlock {
-
-    private final String path;
-    private final Linear base;
-    private final Parameter weight;
-    private final Parameter bias;
-    private final Map<String, Adapter> adapters = new LinkedHashMap<>();
-    private final Set<String> disabled = new LinkedHashSet<>();
-    private final List<String> merged = new ArrayList<>();
-    private final BooleanSupplier modelCanLearn;
+public final class AdaptedLinear extends AdaptedLayer {
 
     /**
      * Wraps an initialised linear layer and freezes its parameters.
      *
      * @param path the layer's module path
      * @param base the layer
-     * @param modelCanLearn whether any layer of the model has an adapter that trains (enabled and
-     *     not merged), asked only to explain a training forward that could not learn
+     * @param modelCanLearn whether any layer of the model has an adapter that trains
      */
     AdaptedLinear(String path, Linear base, BooleanSupplier modelCanLearn) {
-        this.path = path;
-        this.modelCanLearn = modelCanLearn;
-        this.base = addChildBlock("base", base);
-        this.weight = base.getParameters().get("weight");
-        this.bias = base.getParameters().get("bias");
-        if (weight == null || !weight.isInitialized()) {
-            throw new PeftException("Linear layer '" + path
-                    + "' is not initialised: initialise or load the model before adding adapters");
-        }
-        base.freezeParameters(true);
+        super(
+                path,
+                base,
+                base.getParameters().get("weight"),
+                base.getParameters().get("bias"),
+                modelCanLearn);
         // a layer whose weights were set directly (loaded, not initialised) has no recorded input shape
         this.inputShapes = base.isInitialized() ? base.getInputShapes() : new Shape[] {new Shape(1, inFeatures())};
     }
 
-    /**
-     * The wrapped layer, which holds the base weight and bias.
-     *
-     * @return the linear layer
-     */
-    Linear base() {
-        return base;
-    }
-
-    /**
-     * The layer's module path.
-     *
-     * @return the path
-     */
-    public String path() {
-        return path;
-    }
-
-    /**
-     * k, the input features.
-     *
-     * @return k
-     */
+    @Override
     public int inFeatures() {
-        return Math.toIntExact(weight.getShape().get(1));
+        return Math.toIntExact(weight().getShape().get(1));
     }
 
-    /**
-     * d, the output features.
-     *
-     * @return d
-     */
+    @Override
     public int outFeatures() {
-        return Math.toIntExact(weight.getShape().get(0));
+        return Math.toIntExact(weight().getShape().get(0));
     }
 
-    /**
-     * The base weight W (d, k): W0, or W0 with the merged adapters in it.
-     *
-     * @return the weight parameter
-     */
-    public Parameter weight() {
-        return weight;
+    @Override
+    protected NDArray linearMap(NDArray stored) {
+        return stored;
     }
 
-    /**
-     * The adapters by name, in the order they were added.
-     *
-     * @return the adapters
-     */
-    public Map<String, Adapter> adapters() {
-        return Collections.unmodifiableMap(adapters);
-    }
-
-    /**
-     * Adds and initialises an adapter next to the base weight's arrays.
-     *
-     * @param name the adapter's name
-     * @param adapter the adapter
-     */
-    void addAdapter(String name, Adapter adapter) {
-        if (adapters.containsKey(name)) {
-            throw new PeftException("Layer '" + path + "' already has an adapter named '" + name + "'");
-        }
-        NDArray w = weight.getArray();
-        adapter.initialize(w.getManager(), w.getDataType(), new Shape(1, inFeatures()));
-        try (NDScope ignored = new NDScope()) {
-            if (bias == null && adapter.deltaBias().isPresent()) {
-                adapter.peftParameters().values().forEach(Parameter::close);
-                throw new PeftException(
-                        "Layer '" + path + "' has no bias, but " + adapter
-                                + " trains one to merge into it (lora_bias); use it on layers with a bias, or without lora_bias");
-            }
-            adapter.attachToBase(w);
-        }
-        adapters.put(name, addChildBlock(name, adapter));
-    }
-
-    /**
-     * Enables or disables one adapter; a disabled adapter adds nothing.
-     *
-     * @param name the adapter's name
-     * @param enabled whether it contributes
-     */
-    void setEnabled(String name, boolean enabled) {
-        requireAdapter(name);
-        if (merged.contains(name)) {
-            throw new PeftException("Adapter '" + name + "' is merged into layer '" + path
-                    + "': unmerge before enabling or disabling it");
-        }
-        if (enabled) {
-            disabled.remove(name);
-        } else {
-            disabled.add(name);
-        }
-    }
-
-    /**
-     * Whether an adapter is enabled.
-     *
-     * @param name the adapter's name
-     * @return whether it contributes
-     */
-    public boolean isEnabled(String name) {
-        requireAdapter(name);
-        return !disabled.contains(name);
-    }
-
-    /**
-     * Whether an adapter of this layer trains: it is enabled and not merged.
-     *
-     * @return whether the layer can learn
-     */
-    boolean canLearn() {
-        return adapters.keySet().stream().anyMatch(name -> !disabled.contains(name) && !merged.contains(name));
-    }
-
-    /**
-     * Whether any adapter is merged into the base weight.
-     *
-     * @return whether merged
-     */
-    public boolean isMerged() {
-        return !merged.isEmpty();
-    }
-
-    /** Merges every enabled, unmerged adapter into the base weight, in the order they were added. */
-    void merge() {
-        for (Map.Entry<String, Adapter> entry : adapters.entrySet()) {
-            String name = entry.getKey();
-            if (!disabled.contains(name) && !merged.contains(name)) {
-                replaceWeight(entry.getValue()::merge);
-                addDeltaBias(entry.getValue(), 1);
-                merged.add(name);
-            }
-        }
-    }
-
-    /**
-     * Merges one adapter into the base weight for good and restarts it: W0 ← W0 + ΔW, then the
-     * adapter returns to a zero update. The layer's output is unchanged.
-     *
-     * @param name the adapter
-     */
-    void mergeAndRestart(String name) {
-        requireAdapter(name);
-        if (isMerged()) {
-            throw new PeftException(
-                    "Layer '" + path + "' has merged adapters " + merged + ": unmerge before restarting");
-        }
-        Adapter adapter = adapters.get(name);
-        try (NDScope ignored = new NDScope()) {
-            // Δb before the restart zeroes the adapter; restart before the weight changes: a method without
-            // restarts throws and leaves the layer as it was
-            Optional<NDArray> deltaBias = adapter.deltaBias().map(NDArray::duplicate);
-            replaceWeight(adapter::merge, adapter::restart);
-            deltaBias.ifPresent(delta -> replaceBias(delta, 1));
-        }
-    }
-
-    /**
-     * Releases every adapter's parameters and caches and hands back the wrapped layer, for
-     * {@link PeftModel#mergeAndUnload}; this block is unusable afterwards.
-     *
-     * @return the linear layer, holding the current (merged) weight
-     */
-    Linear unload() {
-        for (Adapter adapter : adapters.values()) {
-            adapter.invalidateCaches();
-            adapter.peftParameters().values().forEach(Parameter::close);
-        }
-        adapters.clear();
-        disabled.clear();
-        merged.clear();
-        return base;
-    }
-
-    /** Unmerges the merged adapters in reverse order, restoring W0. */
-    void unmerge() {
-        while (!merged.isEmpty()) {
-            String name = merged.remove(merged.size() - 1);
-            replaceWeight(adapters.get(name)::unmerge);
-            addDeltaBias(adapters.get(name), -1);
-        }
-    }
-
-    private void replaceWeight(UnaryOperator<NDArray> update) {
-        replaceWeight(update, () -> {});
-    }
-
-    /** Computes the new weight, runs {@code beforeCommit}, then writes the weight; nothing changes when either throws. */
-    private void replaceWeight(UnaryOperator<NDArray> update, Runnable beforeCommit) {
-        NDArray w = weight.getArray();
-        try (NDScope ignored = new NDScope()) {
-            NDArray updated = update.apply(w).stopGradient();
-            beforeCommit.run();
-            if (updated.getDataType() != w.getDataType()) {
-                updated = updated.toType(w.getDataType(), false);
-            }
-            w.intern(updated);
-        }
-        invalidateCaches();
-    }
-
-    /** Adds (sign 1) or removes (sign -1) an adapter's bias update, for methods that have one. */
-    private void addDeltaBias(Adapter adapter, int sign) {
-        try (NDScope ignored = new NDScope()) {
-            adapter.deltaBias().ifPresent(delta -> replaceBias(delta, sign));
-        }
-    }
-
-    private void replaceBias(NDArray delta, int sign) {
-        NDArray b = bias.getArray();
-        try (NDScope ignored = new NDScope()) {
-            NDArray updated = (sign > 0 ? b.add(delta) : b.sub(delta)).stopGradient();
-            b.intern(updated.getDataType() == b.getDataType() ? updated : updated.toType(b.getDataType(), false));
-        }
-    }
-
-    /** Drops what the adapters cache from their parameters or the base weight. */
-    void invalidateCaches() {
-        adapters.values().forEach(Adapter::invalidateCaches);
-    }
-
-    private void requireAdapter(String name) {
-        if (!adapters.containsKey(name)) {
-            throw new PeftException(
-                    "Layer '" + path + "' has no adapter named '" + name + "'. Adapters: " + adapters.keySet());
-        }
+    @Override
+    protected NDArray stored(NDArray linear) {
+        return linear;
     }
 
     @Override
     protected NDList forwardInternal(
             ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
-        if (weight.getArray().isReleased()) {
-            throw new PeftException("Layer '" + path + "' has no weights any more: the model (or the NDManager that "
-                    + "holds its parameters) was closed. Use a model only inside its try-with-resources block");
-        }
-        NDArray w = store.getValue(weight, x.getDevice(), training);
-        NDArray b = store.getValue(bias, x.getDevice(), training);
-        List<Adapter> active = new ArrayList<>(adapters.size());
-        adapters.forEach((name, adapter) -> {
-            if (!disabled.contains(name) && !merged.contains(name)) {
-                active.add(adapter);
-            }
-        });
+        List<Adapter> active = activeAdapters(training);
+        NDArray w = store.getValue(weight(), x.getDevice(), training);
+        NDArray b = bias() == null ? null : store.getValue(bias(), x.getDevice(), training);
         if (active.isEmpty()) {
-            if (training && !merged.isEmpty() && !modelCanLearn.getAsBoolean()) {
-                throw new PeftException("A training forward with every adapter merged into the base weights (layer '"
-                        + path + "': " + merged + "): nothing can learn. Call unmerge() before training");
-            }
             return Linear.linear(x, w, b);
         }
         NDArray baseOutput = Linear.linear(x, w).head();
-        NDList adapterInputs = Adapter.inputs(x, baseOutput, w);
-        NDArray out = baseOutput;
-        for (Adapter adapter : active) {
-            out = out.add(
-                    adapter.forward(store, adapterInputs, training, params).head());
-        }
+        NDArray out = addAdapters(store, active, Adapter.inputs(x, baseOutput, w), training, params);
         return new NDList(b == null ? out : out.add(b));
-    }
-
-    @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-        base.initialize(manager, dataType, inputShapes);
-        for (Adapter adapter : adapters.values()) {
-            adapter.initialize(manager, dataType, inputShapes);
-        }
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return base.getOutputShapes(inputShapes);
-    }
-
-    @Override
-    public String toString() {
-        return "AdaptedLinear(" + path + ", " + adapters.values() + (isMerged() ? ", merged " + merged : "") + ")";
     }
 }

@@ -1,13 +1,11 @@
 package dev.peft4j.core;
 
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterFactory;
-import dev.peft4j.spi.AdapterTarget;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.Plugins;
 import java.util.ArrayList;
@@ -16,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * A DJL model with parameter-efficient adapters: the entry point of peft4j.
  *
  * <p>Wrapping freezes every parameter of the model. {@link #addAdapter} puts an adapter of the
- * configured method on each targeted linear layer; only adapter parameters train. The adapters can
+ * configured method on each targeted linear layer (or embedding); only adapter parameters train. The adapters can
  * be merged into the base weights (one matmul per layer again), unmerged, enabled and disabled by
  * name.
  *
@@ -46,7 +45,7 @@ public final class PeftModel {
 
     private final Plugins plugins;
     private Block root;
-    private final Map<String, AdaptedLinear> layers = new LinkedHashMap<>();
+    private final Map<String, AdaptedLayer> layers = new LinkedHashMap<>();
     private final Map<String, AdapterConfig> configs = new LinkedHashMap<>();
     private boolean unloaded;
 
@@ -82,14 +81,16 @@ public final class PeftModel {
     }
 
     /**
-     * Adds an adapter to every targeted linear layer.
+     * Adds an adapter to every targeted layer: linear layers, and embeddings for methods that
+     * support them ({@link AdapterFactory#supportsEmbeddings()}).
      *
      * @param name the adapter's name, unique in this model
      * @param config the method and its settings
      * @param targets which linear layers
      * @return this model
      * @throws PeftException when the name is taken, the method is unknown, an option is not one of
-     *     the method's or has the wrong type, nothing matches or the adapters were unloaded
+     *     the method's or has the wrong type, nothing matches, an embedding is targeted by a method
+     *     that does not support embeddings or the adapters were unloaded
      */
     public PeftModel addAdapter(String name, AdapterConfig config, TargetModules targets) {
         requireWrapping();
@@ -101,14 +102,14 @@ public final class PeftModel {
         }
         AdapterFactory factory = plugins.adapter(config.method());
         factory.check(config, plugins);
-        List<ModuleTree.LinearLayer> layers = ModuleTree.linearLayers(root);
-        String outputLayer = root instanceof OutputLayerAware model
-                ? model.outputLayerPath()
-                : layers.isEmpty() ? null : layers.get(layers.size() - 1).path();
-        List<ModuleTree.LinearLayer> selected = targets.select(layers, outputLayer);
+        List<ModuleTree.Layer> layers = ModuleTree.layers(root);
+        List<ModuleTree.Layer> selected = root instanceof OutputLayerAware model
+                ? targets.select(layers, model.outputLayerPath())
+                : targets.select(layers);
+        requireEmbeddingSupport(factory, selected);
         List<Adapter> created = new ArrayList<>(selected.size());
-        for (ModuleTree.LinearLayer layer : selected) {
-            created.add(factory.create(config.forModule(layer.path()), targetOf(layer), plugins));
+        for (ModuleTree.Layer layer : selected) {
+            created.add(factory.create(config.forModule(layer.path()), layer.target(), plugins));
         }
         for (int i = 0; i < selected.size(); i++) {
             adaptedLayer(selected.get(i)).addAdapter(name, created.get(i));
@@ -118,26 +119,26 @@ public final class PeftModel {
         return this;
     }
 
-    private static AdapterTarget targetOf(ModuleTree.LinearLayer layer) {
-        Parameter weight = layer.block() instanceof AdaptedLinear adapted
-                ? adapted.weight()
-                : layer.block().getParameters().get("weight");
-        Shape shape = weight.getShape();
-        return AdapterTarget.of(
-                layer.path(),
-                Math.toIntExact(shape.get(1)),
-                Math.toIntExact(shape.get(0)),
-                weight.getArray().getDataType());
+    private static void requireEmbeddingSupport(AdapterFactory factory, List<ModuleTree.Layer> selected) {
+        List<String> embeddings = selected.stream()
+                .filter(ModuleTree.Layer::embedding)
+                .map(ModuleTree.Layer::path)
+                .toList();
+        if (!embeddings.isEmpty() && !factory.supportsEmbeddings()) {
+            throw new PeftException("The targets include the embedding" + (embeddings.size() == 1 ? " " : "s ")
+                    + embeddings + ", but method '" + factory.name()
+                    + "' adapts linear layers only; target linear layers, or use lora on embeddings");
+        }
     }
 
-    private AdaptedLinear adaptedLayer(ModuleTree.LinearLayer layer) {
-        if (layer.block() instanceof AdaptedLinear adapted) {
+    private AdaptedLayer adaptedLayer(ModuleTree.Layer layer) {
+        if (layer.block() instanceof AdaptedLayer adapted) {
             return adapted;
         }
-        AdaptedLinear adapted = new AdaptedLinear(
-                layer.path(),
-                (Linear) layer.block(),
-                () -> layers.values().stream().anyMatch(AdaptedLinear::canLearn));
+        BooleanSupplier modelCanLearn = () -> layers.values().stream().anyMatch(AdaptedLayer::canLearn);
+        AdaptedLayer adapted = layer.embedding()
+                ? new AdaptedEmbedding(layer.path(), layer.block(), layer.weight(), modelCanLearn)
+                : new AdaptedLinear(layer.path(), (Linear) layer.block(), modelCanLearn);
         if (layer.parent() == null) {
             root = adapted;
         } else {
@@ -167,11 +168,11 @@ public final class PeftModel {
     }
 
     /**
-     * The adapted layers by module path, in forward order.
+     * The adapted layers (linear layers and embeddings) by module path, in forward order.
      *
      * @return the layers
      */
-    public Map<String, AdaptedLinear> layers() {
+    public Map<String, AdaptedLayer> layers() {
         return Collections.unmodifiableMap(layers);
     }
 
@@ -203,7 +204,7 @@ public final class PeftModel {
      */
     public void setAdapterEnabled(String name, boolean enabled) {
         requireAdapter(name);
-        for (AdaptedLinear layer : layers.values()) {
+        for (AdaptedLayer layer : layers.values()) {
             if (layer.adapters().containsKey(name)) {
                 layer.setEnabled(name, enabled);
             }
@@ -213,18 +214,18 @@ public final class PeftModel {
     /** Merges every enabled adapter into the base weights: W ← W0 + ΔW. */
     public void merge() {
         requireOpen();
-        layers.values().forEach(AdaptedLinear::merge);
+        layers.values().forEach(AdaptedLayer::merge);
     }
 
     /** Restores the base weights W0 from the merged ones. */
     public void unmerge() {
         requireOpen();
-        layers.values().forEach(AdaptedLinear::unmerge);
+        layers.values().forEach(AdaptedLayer::unmerge);
     }
 
     /**
      * Merges every enabled adapter into the base weights and takes the adapters out, as PEFT's
-     * {@code merge_and_unload}: each adapted layer becomes the DJL {@link Linear} it wrapped, under
+     * {@code merge_and_unload}: each adapted layer becomes the layer it wrapped, under
      * its original child name, so the parameters have the names they had before wrapping and hold
      * W0 + ΔW. Disabled adapters are dropped. The adapters' parameters are released; the base
      * parameters stay frozen, as wrapping left them ({@code freezeParameters(false)} to train them).
@@ -236,10 +237,10 @@ public final class PeftModel {
      */
     public Block mergeAndUnload() {
         requireWrapping();
-        for (ModuleTree.LinearLayer layer : ModuleTree.linearLayers(root)) {
-            if (layer.block() instanceof AdaptedLinear adapted) {
+        for (ModuleTree.Layer layer : ModuleTree.layers(root)) {
+            if (layer.block() instanceof AdaptedLayer adapted) {
                 adapted.merge();
-                Linear base = adapted.unload();
+                Block base = adapted.unload();
                 if (layer.parent() == null) {
                     root = base;
                 } else {
@@ -265,7 +266,7 @@ public final class PeftModel {
     public List<Parameter> mergeAndRestart(String name) {
         requireAdapter(name);
         List<Parameter> restarted = new ArrayList<>();
-        for (AdaptedLinear layer : layers.values()) {
+        for (AdaptedLayer layer : layers.values()) {
             Adapter adapter = layer.adapters().get(name);
             if (adapter != null) {
                 layer.mergeAndRestart(name);
@@ -281,7 +282,7 @@ public final class PeftModel {
      * that follows an eval forward, or loading values.
      */
     public void invalidateCaches() {
-        layers.values().forEach(AdaptedLinear::invalidateCaches);
+        layers.values().forEach(AdaptedLayer::invalidateCaches);
     }
 
     /**

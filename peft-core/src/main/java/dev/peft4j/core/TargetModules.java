@@ -7,11 +7,11 @@ import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
 /**
- * Which linear layers get an adapter, with the semantics of PEFT's {@code target_modules}: a list
- * of names, each matching a module path exactly or as its last dotted segments; one regular
- * expression matched against the whole path; or {@code all-linear}, every linear layer except the
- * output layer (the one an {@link OutputLayerAware} model names, else the last linear layer in
- * forward order).
+ * Which layers get an adapter, with the semantics of PEFT's {@code target_modules}: a list of
+ * names, each matching a module path exactly or as its last dotted segments; one regular expression
+ * matched against the whole path; or {@code all-linear}, every linear layer except the output layer
+ * (the one an {@link OutputLayerAware} model names, else the last linear layer in forward order).
+ * Names and expressions select embeddings too ({@code embed_tokens}); all-linear never does.
  */
 public final class TargetModules {
 
@@ -91,39 +91,40 @@ public final class TargetModules {
     }
 
     /**
-     * The layers selected among a model's linear layers, the last one being the output layer.
+     * The layers selected among a model's layers, the last linear one being the output layer.
      *
-     * @param layers the model's linear layers in forward order
+     * @param layers the model's layers in forward order
      * @return the selected ones, in the same order
      * @throws PeftException naming the pattern and listing the layers when nothing matches
      */
-    public List<ModuleTree.LinearLayer> select(List<ModuleTree.LinearLayer> layers) {
+    public List<ModuleTree.Layer> select(List<ModuleTree.Layer> layers) {
+        List<ModuleTree.Layer> linear =
+                layers.stream().filter(layer -> !layer.embedding()).toList();
         return select(
-                layers, layers.isEmpty() ? null : layers.get(layers.size() - 1).path());
+                layers, linear.isEmpty() ? null : linear.get(linear.size() - 1).path());
     }
 
     /**
-     * The layers selected among a model's linear layers.
+     * The layers selected among a model's layers.
      *
-     * @param layers the model's linear layers in forward order
+     * @param layers the model's layers (linear and embeddings) in forward order
      * @param outputLayerPath the output layer's path, which all-linear leaves out (it need not be
      *     among the linear layers), or {@code null} for none
      * @return the selected ones, in the same order
      * @throws PeftException naming the pattern and listing the layers when nothing matches
      */
-    public List<ModuleTree.LinearLayer> select(List<ModuleTree.LinearLayer> layers, String outputLayerPath) {
-        List<ModuleTree.LinearLayer> selected = new ArrayList<>();
-        for (ModuleTree.LinearLayer layer : layers) {
+    public List<ModuleTree.Layer> select(List<ModuleTree.Layer> layers, String outputLayerPath) {
+        List<ModuleTree.Layer> selected = new ArrayList<>();
+        for (ModuleTree.Layer layer : layers) {
             boolean isOutputLayer = layer.path().equals(outputLayerPath);
-            if (allLinear ? !isOutputLayer : matches(layer.path())) {
+            if (allLinear ? !isOutputLayer && !layer.embedding() : matches(layer.path())) {
                 selected.add(layer);
             }
         }
         if (selected.isEmpty()) {
-            List<String> paths =
-                    layers.stream().map(ModuleTree.LinearLayer::path).toList();
+            List<String> paths = layers.stream().map(ModuleTree.Layer::path).toList();
             throw new PeftException(
-                    "Target modules " + this + " matched no linear layer. Linear layers found: " + paths);
+                    "Target modules " + this + " matched no layer. Linear layers and embeddings found: " + paths);
         }
         return selected;
     }

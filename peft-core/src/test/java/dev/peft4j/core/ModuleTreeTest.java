@@ -52,14 +52,14 @@ class ModuleTreeTest {
                 .add(new SequentialBlock().add(Linear.builder().setUnits(4).build()))
                 .add(Linear.builder().setUnits(2).build());
         List<String> paths = ModuleTree.linearLayers(model).stream()
-                .map(ModuleTree.LinearLayer::path)
+                .map(ModuleTree.Layer::path)
                 .toList();
         assertEquals(List.of("0.q_proj", "0.v_proj", "2.0", "3"), paths);
     }
 
     @Test
     void aLinearRootHasTheEmptyPath() {
-        List<ModuleTree.LinearLayer> layers =
+        List<ModuleTree.Layer> layers =
                 ModuleTree.linearLayers(Linear.builder().setUnits(2).build());
         assertEquals(1, layers.size());
         assertEquals("", layers.get(0).path());

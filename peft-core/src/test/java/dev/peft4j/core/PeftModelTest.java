@@ -97,7 +97,7 @@ class PeftModelTest {
 
     private static void randomizeAdapter(PeftModel peft, String name, long seed) {
         Random random = new Random(seed);
-        for (AdaptedLinear layer : peft.layers().values()) {
+        for (AdaptedLayer layer : peft.layers().values()) {
             layer.adapters().get(name).peftParameters().values().forEach(p -> TestModels.randomize(p, random, 1));
         }
     }
@@ -304,5 +304,36 @@ class PeftModelTest {
                 PeftException.class,
                 () -> PeftModel.wrap(Linear.builder().setUnits(3).build()));
         assertTrue(error.getMessage().startsWith("Initialise or load the model"), error.getMessage());
+    }
+
+    @ParameterizedTest
+    @EngineSource
+    void anEmbeddingIsALayerOnlyForMethodsThatSupportEmbeddings(EngineBinding engine) {
+        try (NDManager manager =
+                NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
+            Block model = TestModels.embeddingThenLinear(manager, 1, 5, 4, 3);
+            List<ModuleTree.Layer> layers = ModuleTree.layers(model);
+            assertEquals(
+                    List.of("0", "1"),
+                    layers.stream().map(ModuleTree.Layer::path).toList());
+            assertTrue(layers.get(0).embedding() && !layers.get(1).embedding());
+            assertEquals(
+                    dev.peft4j.spi.AdapterTarget.embedding("0", 5, 4, DataType.FLOAT32),
+                    layers.get(0).target());
+            PeftModel peft = PeftModel.wrap(model);
+            PeftException error = assertThrows(
+                    PeftException.class, () -> peft.addAdapter("default", DELTA, TargetModules.names("0", "1")));
+            assertEquals(
+                    "The targets include the embedding [0], but method 'full-delta' adapts linear layers only; "
+                            + "target linear layers, or use lora on embeddings",
+                    error.getMessage());
+            assertTrue(peft.layers().isEmpty(), "nothing was half added");
+            assertEquals(
+                    List.of("1"),
+                    TargetModules.allLinear().select(layers, null).stream()
+                            .map(ModuleTree.Layer::path)
+                            .toList(),
+                    "all-linear never takes an embedding");
+        }
     }
 }

@@ -11,13 +11,13 @@ import org.junit.jupiter.api.Test;
 
 class TargetModulesTest {
 
-    private static final List<ModuleTree.LinearLayer> LAYERS = ModuleTree.linearLayers(new SequentialBlock()
+    private static final List<ModuleTree.Layer> LAYERS = ModuleTree.linearLayers(new SequentialBlock()
             .add(new ModuleTreeTest.Attention(4))
             .add(new ModuleTreeTest.Attention(4))
             .add(Linear.builder().setUnits(2).build()));
 
     private static List<String> select(TargetModules targets) {
-        return targets.select(LAYERS).stream().map(ModuleTree.LinearLayer::path).toList();
+        return targets.select(LAYERS).stream().map(ModuleTree.Layer::path).toList();
     }
 
     @Test
@@ -46,7 +46,7 @@ class TargetModulesTest {
     void aPatternThatMatchesNothingNamesItAndListsTheLayers() {
         PeftException error = assertThrows(PeftException.class, () -> select(TargetModules.names("k_proj", "o_proj")));
         assertEquals(
-                "Target modules [k_proj, o_proj] matched no linear layer. Linear layers found: "
+                "Target modules [k_proj, o_proj] matched no layer. Linear layers and embeddings found: "
                         + "[0.q_proj, 0.v_proj, 1.q_proj, 1.v_proj, 2]",
                 error.getMessage());
     }

@@ -11,6 +11,7 @@ import ai.djl.util.PairList;
 import dev.peft4j.spi.AbstractAdapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterTarget;
+import dev.peft4j.spi.PeftException;
 import java.util.Map;
 import java.util.Optional;
 
@@ -19,6 +20,10 @@ import java.util.Optional;
  * ΔW = s·B·A}. It has r·(d + k) trainable values. With PEFT's {@code lora_bias}, B has a bias b_B (d,
  * starting at zero): the branch adds {@code s·b_B} and merging adds it to the layer's bias, d more
  * trainable values.
+ *
+ * <p>On an embedding E (V, D) it is LoRA on the linear map Eᵀ: {@code h = E[ids] + s·Aᵀ[ids]·Bᵀ}
+ * with A (r, V) and B (D, r), and {@code ΔE = s·(B·A)ᵀ}; as in PEFT there is no dropout and no
+ * {@code lora_bias} there.
  */
 public final class LoraAdapter extends AbstractAdapter {
 
@@ -37,6 +42,10 @@ public final class LoraAdapter extends AbstractAdapter {
      */
     public LoraAdapter(AdapterConfig config, AdapterTarget target, boolean loraBias) {
         super(config, target);
+        if (loraBias && target.embedding()) {
+            throw new PeftException("lora_bias is for linear layers; '" + target.path()
+                    + "' is an embedding, which has no bias: leave lora_bias off or target linear layers only");
+        }
         this.branch = new LowRankBranch(config, target);
         branch.peftParameters().values().forEach(this::addParameter);
         this.bBias = loraBias
@@ -53,6 +62,9 @@ public final class LoraAdapter extends AbstractAdapter {
     protected NDList forwardInternal(
             ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray input = inputs.get(INPUT);
+        if (target().embedding()) {
+            return new NDList(branch.forwardOnIds(store, input, training));
+        }
         if (training && config().dropout() > 0) {
             input = Dropout.dropout(input, config().dropout(), true).head();
         }

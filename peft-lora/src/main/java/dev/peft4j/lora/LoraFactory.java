@@ -12,7 +12,8 @@ import java.util.List;
 
 /**
  * The {@code lora} adapter method. Option: {@value #LORA_BIAS} ({@code true}/{@code false},
- * default false), PEFT's {@code lora_bias}: B has a trainable bias (see {@link LoraAdapter}).
+ * default false), PEFT's {@code lora_bias}: B has a trainable bias (see {@link LoraAdapter}). LoRA
+ * works on embeddings too.
  */
 @AutoService(AdapterFactory.class)
 public final class LoraFactory implements AdapterFactory {
@@ -34,6 +35,11 @@ public final class LoraFactory implements AdapterFactory {
     @Override
     public Adapter create(AdapterConfig config, AdapterTarget target, Plugins plugins) {
         return new LoraAdapter(config, target, LORA_BIAS_OPTION.booleanValue(NAME, config));
+    }
+
+    @Override
+    public boolean supportsEmbeddings() {
+        return true;
     }
 
     @Override

@@ -1,6 +1,8 @@
 package dev.peft4j.lora;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
+import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterFileFormat;
 import dev.peft4j.spi.AdapterFileKeys;
@@ -108,6 +110,21 @@ public class LoraFileFormat implements AdapterFileFormat {
     @Override
     public boolean isEmbedding(StoredModule module) {
         return module.shapes().containsKey(EMBEDDING_A_NAME) || module.shapes().containsKey(EMBEDDING_B_NAME);
+    }
+
+    /** On an embedding, A and B go under PEFT's embedding names; everything else under its own. */
+    @Override
+    public Map<String, NDArray> tensors(Adapter adapter) {
+        Map<String, NDArray> tensors = new LinkedHashMap<>();
+        adapter.peftParameters().forEach((name, parameter) -> {
+            String stored = !adapter.target().embedding()
+                    ? name
+                    : name.equals(LowRankBranch.A_NAME)
+                            ? EMBEDDING_A_NAME
+                            : name.equals(LowRankBranch.B_NAME) ? EMBEDDING_B_NAME : name;
+            tensors.put(stored, parameter.getArray());
+        });
+        return tensors;
     }
 
     @Override

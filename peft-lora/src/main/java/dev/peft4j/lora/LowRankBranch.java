@@ -4,7 +4,9 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
@@ -32,7 +34,9 @@ public final class LowRankBranch {
     private final float scaling;
 
     /**
-     * Creates the branch's parameters: A initialised as the configuration says, B at zero.
+     * Creates the branch's parameters: on a linear layer A initialised as the configuration says
+     * and B at zero; on an embedding, as PEFT does, A at zero and B standard normal (the initialisation
+     * of {@code nn.Embedding}).
      *
      * @param config the rank, α, rsLoRA and initialisation
      * @param target the layer's shape
@@ -43,13 +47,14 @@ public final class LowRankBranch {
                 .setName("lora_A")
                 .setType(Parameter.Type.WEIGHT)
                 .optShape(new Shape(r, target.inFeatures()))
-                .optInitializer(initializerOfA(config.init(), r, target.inFeatures()))
+                .optInitializer(
+                        target.embedding() ? Initializer.ZEROS : initializerOfA(config.init(), r, target.inFeatures()))
                 .build();
         b = Parameter.builder()
                 .setName("lora_B")
                 .setType(Parameter.Type.WEIGHT)
                 .optShape(new Shape(target.outFeatures(), r))
-                .optInitializer(Initializer.ZEROS)
+                .optInitializer(target.embedding() ? new NormalInitializer(1f) : Initializer.ZEROS)
                 .build();
         scaling = config.scaling();
     }
@@ -76,6 +81,28 @@ public final class LowRankBranch {
         NDArray projected = Linear.linear(input, aValue).head();
         // the scaling as an array: DJL's PyTorch mul(Number) wraps a buffer the GC may free before the backward pass
         // reads it
+        NDArray reduced = projected.mul(projected.getManager().create(scaling));
+        return Linear.linear(reduced, bValue).head();
+    }
+
+    /**
+     * The branch's output on an embedding, {@code s·Aᵀ[ids]·Bᵀ}: the rows of Aᵀ (V, r) looked up
+     * by token id, which is x·Aᵀ for the one-hot x, without forming x.
+     *
+     * @param store the parameter store of the forward pass
+     * @param ids token ids (…), integer
+     * @param training whether this is a training pass
+     * @return (…, D)
+     */
+    public NDArray forwardOnIds(ParameterStore store, NDArray ids, boolean training) {
+        NDArray aValue = store.getValue(a, ids.getDevice(), training);
+        NDArray bValue = store.getValue(b, ids.getDevice(), training);
+        // Results join their first operand's manager: keep the transposed view in the ids', not A's.
+        NDArray columns = aValue.transpose();
+        columns.attach(ids.getManager());
+        NDArray projected =
+                Embedding.embedding(ids, columns, SparseFormat.DENSE).singletonOrThrow();
+        // the scaling as an array, as in forward(…)
         NDArray reduced = projected.mul(projected.getManager().create(scaling));
         return Linear.linear(reduced, bValue).head();
     }

@@ -10,7 +10,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
 import com.google.gson.JsonParser;
-import dev.peft4j.core.AdaptedLinear;
+import dev.peft4j.core.AdaptedLayer;
 import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.TargetModules;
 import dev.peft4j.core.io.PathMap;
@@ -65,7 +65,7 @@ class LoraBiasTest {
             Parameter bias = mlp.getChildren().get(0).getValue().getParameters().get("bias");
             PeftModel peft = PeftModel.wrap(mlp);
             peft.addAdapter("default", config(), TargetModules.names("0"));
-            AdaptedLinear layer = peft.layers().get("0");
+            AdaptedLayer layer = peft.layers().get("0");
             LoraAdapter adapter = (LoraAdapter) layer.adapters().get("default");
             assertEquals(R * (K + D) + D, adapter.trainableParameterCount(), "A, B and b_B");
             Random random = new Random(5);

@@ -17,7 +17,7 @@ import ai.djl.nn.Block;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
-import dev.peft4j.core.AdaptedLinear;
+import dev.peft4j.core.AdaptedLayer;
 import dev.peft4j.core.ModuleTree;
 import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.TargetModules;
@@ -53,7 +53,7 @@ class MergeAndUnloadTest {
                         AdapterConfig.builder("lora").setRank(3).optAlpha(6).build(),
                         TargetModules.names("0", "4"));
         Random random = new Random(seed);
-        for (AdaptedLinear layer : peft.layers().values()) {
+        for (AdaptedLayer layer : peft.layers().values()) {
             // B starts at zero; random values make ΔW matter
             TestModels.randomize(
                     layer.adapters().get("default").peftParameters().get(LowRankBranch.B_NAME), random, 1.0);

@@ -1,7 +1,9 @@
 package dev.peft4j.models;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
+import dev.peft4j.core.LookupTable;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -54,19 +56,20 @@ final class Backbone extends Module {
     }
 
     /**
-     * The token embedding (V, D), which a tied output layer reuses.
+     * The token embedding's table (V, D), which a tied output layer reuses; the table of the base
+     * embedding when LoRA is on it.
      *
-     * @return the embedding
+     * @return the table
      */
-    TokenEmbedding embedding() {
-        return (TokenEmbedding) module(EMBEDDING);
+    Parameter embeddingTable() {
+        return ((LookupTable) children.valueAt(EMBEDDING)).table();
     }
 
     @Override
     NDArray forward(ParameterStore store, NDArray ids, ForwardContext context) {
-        NDArray hidden = embedding().forward(store, ids, context);
+        NDArray hidden = child(EMBEDDING, store, ids, context);
         if (architecture == Architecture.GPT2) {
-            hidden = hidden.add(module(1).forward(store, context.positions(), context));
+            hidden = hidden.add(child(EMBEDDING + 1, store, context.positions(), context));
         }
         return module(normIndex).forward(store, module(layersIndex).forward(store, hidden, context), context);
     }

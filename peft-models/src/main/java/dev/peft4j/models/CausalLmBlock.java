@@ -84,7 +84,7 @@ public final class CausalLmBlock extends AbstractBlock implements OutputLayerAwa
             boolean training,
             PairList<String, Object> params,
             boolean lastOnly) {
-        if (backbone().embedding().weight().getArray().isReleased()) {
+        if (backbone().embeddingTable().getArray().isReleased()) {
             throw new PeftException("The model's weights were released: its CausalLm (or DJL Model) was closed. "
                     + "Use a model only inside its try-with-resources block");
         }
@@ -117,7 +117,7 @@ public final class CausalLmBlock extends AbstractBlock implements OutputLayerAwa
             hidden = hidden.get(":, -1:, :");
         }
         if (config.tieWordEmbeddings()) {
-            NDArray embedding = store.getValue(backbone().embedding().weight(), hidden.getDevice(), training);
+            NDArray embedding = store.getValue(backbone().embeddingTable(), hidden.getDevice(), training);
             return Linear.linear(hidden, embedding).singletonOrThrow();
         }
         Block head = children.valueAt(1);

@@ -27,7 +27,7 @@ abstract class Module extends AbstractBlock {
     abstract NDArray forward(ParameterStore store, NDArray hidden, ForwardContext context);
 
     /**
-     * Runs child {@code index} (a linear layer, or an adapter-wrapped one) on one array.
+     * Runs child {@code index} (a linear layer or embedding, or an adapter-wrapped one) on one array.
      *
      * @param index the child's position
      * @param store the parameter store

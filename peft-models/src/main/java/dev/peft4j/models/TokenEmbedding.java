@@ -1,36 +1,41 @@
 package dev.peft4j.models;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Embedding;
 import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import dev.peft4j.core.LookupTable;
 
-/** A lookup table (rows, D) named {@code weight}: token embeddings, or GPT-2's learned positions. */
-final class TokenEmbedding extends Module {
+/**
+ * A lookup table (rows, D) named {@code weight}: token embeddings, or GPT-2's learned positions. Its
+ * forward takes row ids (B, T), integer, and gives (B, T, D); as a {@link LookupTable} it can carry
+ * LoRA ({@code target_modules: embed_tokens}).
+ */
+final class TokenEmbedding extends AbstractBlock implements LookupTable {
 
-    private final Parameter weight = parameter("weight");
+    private final Parameter weight = addParameter(
+            Parameter.builder().setName("weight").setType(Parameter.Type.WEIGHT).build());
 
-    /**
-     * The table.
-     *
-     * @return the weight parameter (rows, D)
-     */
-    Parameter weight() {
+    @Override
+    public Parameter table() {
         return weight;
     }
 
-    /**
-     * Looks rows up.
-     *
-     * @param store the parameter store
-     * @param ids row ids (B, T), integer
-     * @param context the forward
-     * @return (B, T, D)
-     */
     @Override
-    NDArray forward(ParameterStore store, NDArray ids, ForwardContext context) {
-        NDArray table = store.getValue(weight, ids.getDevice(), context.training());
-        return Embedding.embedding(ids, table, SparseFormat.DENSE).singletonOrThrow();
+    protected NDList forwardInternal(
+            ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray ids = inputs.singletonOrThrow();
+        NDArray table = store.getValue(weight, ids.getDevice(), training);
+        return Embedding.embedding(ids, table, SparseFormat.DENSE);
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {inputShapes[0].add(weight.getShape().get(1))};
     }
 }

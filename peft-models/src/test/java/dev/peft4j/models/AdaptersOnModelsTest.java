@@ -9,7 +9,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.peft4j.core.AdaptedLinear;
+import dev.peft4j.core.AdaptedLayer;
 import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.TargetModules;
 import dev.peft4j.core.io.StreamingMerge;
@@ -89,7 +89,7 @@ class AdaptersOnModelsTest {
                             "default",
                             AdapterConfig.builder("lora").setRank(4).optAlpha(8).build(),
                             TargetModules.names("c_attn", "c_fc"));
-            for (AdaptedLinear layer : lm.peft().layers().values()) {
+            for (AdaptedLayer layer : lm.peft().layers().values()) {
                 NDArray b = layer.adapters()
                         .get("default")
                         .peftParameters()

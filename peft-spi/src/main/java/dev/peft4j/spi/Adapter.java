@@ -8,12 +8,17 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A trainable adapter for one linear layer, as a DJL {@link Block}.
+ * A trainable adapter for one linear layer (or embedding), as a DJL {@link Block}.
  *
  * <p>Its forward takes {@code NDList(x, baseOutput, baseWeight)}: the layer input x of shape
  * (…, k), the frozen layer's output without bias {@code x·W0ᵀ} of shape (…, d), and W0 of shape
  * (d, k). It returns the single array (…, d) that the layer adds to {@code x·W0ᵀ + b}. With
  * dropout off, {@code x·W0ᵀ + forward(x) == x·merge(W0)ᵀ} for every input.
+ *
+ * <p>On an embedding with table E (V, D) ({@link AdapterTarget#embedding()}, only for methods whose
+ * {@link AdapterFactory#supportsEmbeddings()} is true) x is the one-hot form of the token ids, so
+ * the first input is the ids themselves (…), integer; the base output is {@code E[ids]} (…, D) and
+ * W0 is {@code Eᵀ} (D, V). The adapter returns (…, D) to add to {@code E[ids]}.
  *
  * <p>Adapters are not thread-safe for training; concurrent inference forwards are safe as long as
  * nobody merges, unmerges or trains at the same time.

@@ -18,7 +18,8 @@ public interface AdapterFactory {
     String name();
 
     /**
-     * Creates an uninitialised adapter for one linear layer.
+     * Creates an uninitialised adapter for one linear layer, or one embedding when {@link
+     * #supportsEmbeddings()}.
      *
      * @param config the method's configuration
      * @param target the layer
@@ -27,6 +28,16 @@ public interface AdapterFactory {
      * @throws PeftException when the configuration does not fit the layer
      */
     Adapter create(AdapterConfig config, AdapterTarget target, Plugins plugins);
+
+    /**
+     * Whether this method's adapters work on embeddings ({@link AdapterTarget#embedding()}); a
+     * model refuses to put an adapter of a method that does not on an embedding.
+     *
+     * @return false by default
+     */
+    default boolean supportsEmbeddings() {
+        return false;
+    }
 
     /**
      * The options this method accepts in {@link AdapterConfig#options()}; any other key, or a value

@@ -1,5 +1,6 @@
 package dev.peft4j.testkit;
 
+import ai.djl.modality.nlp.embedding.TrainableWordEmbedding;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -43,6 +44,33 @@ public final class TestModels {
             block.add(Linear.builder().setUnits(widths[i]).build());
         }
         block.initialize(manager, DataType.FLOAT32, new Shape(1, widths[0]));
+        randomize(block, new Random(seed), 1.0);
+        return block;
+    }
+
+    /**
+     * A DJL {@link TrainableWordEmbedding} (V, D) followed by a linear layer: token ids (B, T) →
+     * (B, T, out). The embedding has the module path {@code 0}, its table the parameter name {@code
+     * embedding}; the linear layer is {@code 1}.
+     *
+     * @param manager owns the weights
+     * @param seed the weights' seed
+     * @param vocabulary V
+     * @param dimension D
+     * @param out the linear layer's output width
+     * @return the initialised model
+     */
+    public static SequentialBlock embeddingThenLinear(
+            NDManager manager, long seed, int vocabulary, int dimension, int out) {
+        List<String> words = new ArrayList<>();
+        for (int i = 0; i < vocabulary; i++) {
+            words.add("w" + i);
+        }
+        NDArray table = manager.zeros(new Shape(vocabulary, dimension));
+        SequentialBlock block = new SequentialBlock()
+                .add(TrainableWordEmbedding.fromPretrained(table, words))
+                .add(Linear.builder().setUnits(out).build());
+        block.initialize(manager, DataType.FLOAT32, new Shape(1, 1));
         randomize(block, new Random(seed), 1.0);
         return block;
     }

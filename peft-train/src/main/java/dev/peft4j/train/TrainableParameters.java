@@ -1,7 +1,7 @@
 package dev.peft4j.train;
 
 import ai.djl.nn.Parameter;
-import dev.peft4j.core.AdaptedLinear;
+import dev.peft4j.core.AdaptedLayer;
 import dev.peft4j.core.PeftModel;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -21,7 +21,7 @@ final class TrainableParameters {
      */
     static Map<String, Parameter> of(PeftModel peft, String adapterName) {
         Map<String, Parameter> parameters = new LinkedHashMap<>();
-        for (AdaptedLinear layer : peft.layers().values()) {
+        for (AdaptedLayer layer : peft.layers().values()) {
             var adapter = layer.adapters().get(adapterName);
             if (adapter != null) {
                 adapter.peftParameters()

@@ -15,7 +15,7 @@ import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
 import ai.djl.training.tracker.Tracker;
-import dev.peft4j.core.AdaptedLinear;
+import dev.peft4j.core.AdaptedLayer;
 import dev.peft4j.core.Backend;
 import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.TargetModules;
@@ -113,7 +113,7 @@ public abstract class AdapterConformanceTest {
 
     private static void randomizeAdapters(PeftModel peft, long seed) {
         Random random = new Random(seed);
-        for (AdaptedLinear layer : peft.layers().values()) {
+        for (AdaptedLayer layer : peft.layers().values()) {
             for (Adapter adapter : layer.adapters().values()) {
                 adapter.peftParameters().values().forEach(p -> TestModels.randomize(p, random, 0.5));
             }
@@ -135,7 +135,7 @@ public abstract class AdapterConformanceTest {
             peft.addAdapter("default", config(), TargetModules.regex(".*"));
             double[][] wrapped = Dense.fromArray(TestModels.predict(peft.block(), x));
             Dense.assertClose(base, wrapped, 1e-6, "output with a fresh adapter");
-            for (AdaptedLinear layer : peft.layers().values()) {
+            for (AdaptedLayer layer : peft.layers().values()) {
                 Adapter adapter = layer.adapters().get("default");
                 double[][] delta =
                         Dense.fromArray(adapter.deltaWeight(layer.weight().getArray()));
@@ -192,7 +192,7 @@ public abstract class AdapterConformanceTest {
         try (NDManager manager = backend(engine).newManager()) {
             PeftModel peft = adapted(manager);
             long expected = 0;
-            for (AdaptedLinear layer : peft.layers().values()) {
+            for (AdaptedLayer layer : peft.layers().values()) {
                 long perLayer = expectedTrainableParameters(layer.outFeatures(), layer.inFeatures());
                 assertEquals(perLayer, layer.adapters().get("default").trainableParameterCount(), layer.path());
                 expected += perLayer;
@@ -246,7 +246,7 @@ public abstract class AdapterConformanceTest {
                     Dense.fromArray(TestModels.predict(peft.block(), x)),
                     mergeTolerance(),
                     "output after a restart");
-            for (AdaptedLinear layer : peft.layers().values()) {
+            for (AdaptedLayer layer : peft.layers().values()) {
                 Adapter adapter = layer.adapters().get("default");
                 double[][] delta =
                         Dense.fromArray(adapter.deltaWeight(layer.weight().getArray()));
@@ -301,7 +301,7 @@ public abstract class AdapterConformanceTest {
             PeftAdapters.save(saved, "default", dir.resolve("adapter"), PathMap.identity(), "test-mlp");
             PeftModel loaded = PeftModel.wrap(TestModels.mlp(manager, 11, WIDTHS), plugins());
             PeftAdapters.load(loaded, "default", dir.resolve("adapter"), PathMap.identity());
-            for (Map.Entry<String, AdaptedLinear> layer : saved.layers().entrySet()) {
+            for (Map.Entry<String, AdaptedLayer> layer : saved.layers().entrySet()) {
                 Adapter original = layer.getValue().adapters().get("default");
                 Adapter copy = loaded.layers().get(layer.getKey()).adapters().get("default");
                 assertEquals(

@@ -6,7 +6,7 @@ import ai.djl.nn.Parameter;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
-import dev.peft4j.core.AdaptedLinear;
+import dev.peft4j.core.AdaptedLayer;
 import dev.peft4j.core.ModuleTree;
 import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.TargetModules;
@@ -25,7 +25,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -89,7 +88,7 @@ public final class PeftAdapters {
             PeftModel model, String adapterName, Path directory, PathMap modelToPeft, BaseModel baseModel) {
         AdapterConfig config = model.adapterConfig(adapterName);
         Map<String, Adapter> adapters = new LinkedHashMap<>();
-        for (AdaptedLinear layer : model.layers().values()) {
+        for (AdaptedLayer layer : model.layers().values()) {
             Adapter adapter = layer.adapters().get(adapterName);
             if (adapter != null) {
                 adapters.put(modelToPeft.apply(layer.path()), adapter);
@@ -165,15 +164,6 @@ public final class PeftAdapters {
                 throw new PeftException("Adapter " + directory + " is inconsistent, so it is not loaded: "
                         + String.join("; ", problems));
             }
-            List<String> embeddings = files.modules().values().stream()
-                    .filter(module -> files.method().factory().fileFormat().isEmbedding(files.stored(module)))
-                    .map(AdapterModule::path)
-                    .toList();
-            if (!embeddings.isEmpty()) {
-                throw new PeftException("Adapter " + directory + " adapts the embedding " + embeddings
-                        + "; peft4j merges LoRA on embeddings into model files (peft4j merge) but does not load"
-                        + " it into a model: adapters load onto linear layers");
-            }
             AdapterConfig.Builder config = files.method().config().toBuilder();
             Map<String, String> modulePaths = new LinkedHashMap<>();
             for (String peftPath : files.modules().keySet()) {
@@ -183,7 +173,7 @@ public final class PeftAdapters {
                 config.optRankPattern(Pattern.quote(path), module.rank())
                         .optAlphaPattern(Pattern.quote(path), module.alpha());
             }
-            requireLinearLayers(model, modulePaths.keySet(), directory);
+            requireLayers(model, files, modulePaths, directory);
             String exactly = modulePaths.keySet().stream().map(Pattern::quote).collect(Collectors.joining("|"));
             model.addAdapter(adapterName, config.build(), TargetModules.regex(exactly));
             Set<String> consumed = new HashSet<>();
@@ -209,19 +199,35 @@ public final class PeftAdapters {
         }
     }
 
-    /** Every adapted module of the file is a linear layer of the model, or one message says which are not. */
-    private static void requireLinearLayers(PeftModel model, Set<String> modules, Path directory) {
-        Set<String> layers = new LinkedHashSet<>();
-        ModuleTree.linearLayers(model.block()).forEach(layer -> layers.add(layer.path()));
-        List<String> missing =
-                modules.stream().filter(module -> !layers.contains(module)).toList();
+    /**
+     * Every adapted module of the file is a layer of the model of the same kind (linear layer or
+     * embedding), or one message says which are not.
+     */
+    private static void requireLayers(
+            PeftModel model, AdapterDirectory files, Map<String, String> modulePaths, Path directory) {
+        Map<String, Boolean> layers = new LinkedHashMap<>();
+        ModuleTree.layers(model.block()).forEach(layer -> layers.put(layer.path(), layer.embedding()));
+        List<String> missing = modulePaths.keySet().stream()
+                .filter(module -> !layers.containsKey(module))
+                .toList();
         if (!missing.isEmpty()) {
             throw new PeftException("The adapter in " + directory + " adapts " + missing.size() + " module"
-                    + (missing.size() == 1 ? "" : "s") + " that the model has no linear layer for, such as "
-                    + missing.subList(0, Math.min(3, missing.size())) + "; the model's linear layers are named like "
-                    + layers.stream().limit(3).toList() + ". Is it an adapter for another model? If only the names "
-                    + "differ, map them with a PathMap (peft4j merge: --prefix-map)");
+                    + (missing.size() == 1 ? "" : "s")
+                    + " that the model has no linear layer or embedding for, such as "
+                    + missing.subList(0, Math.min(3, missing.size())) + "; the model's layers are named like "
+                    + layers.keySet().stream().limit(3).toList() + ". Is it an adapter for another model? If only the "
+                    + "names differ, map them with a PathMap (peft4j merge: --prefix-map)");
         }
+        AdapterFileFormat format = files.method().factory().fileFormat();
+        modulePaths.forEach((path, peftPath) -> {
+            boolean storedEmbedding =
+                    format.isEmbedding(files.stored(files.modules().get(peftPath)));
+            if (storedEmbedding != layers.get(path)) {
+                throw new PeftException("The adapter in " + directory + " stores " + peftPath + " as "
+                        + (storedEmbedding ? "an embedding" : "a linear layer") + ", but the model's " + path + " is "
+                        + (storedEmbedding ? "a linear layer" : "an embedding") + ": the adapter is for another model");
+            }
+        });
     }
 
     private static void copy(SafetensorsFile weights, String tensor, Parameter parameter) {

@@ -10,7 +10,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import ai.djl.training.tracker.Tracker;
-import dev.peft4j.core.AdaptedLinear;
+import dev.peft4j.core.AdaptedLayer;
 import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.TargetModules;
 import dev.peft4j.spi.AdapterConfig;
@@ -32,7 +32,7 @@ class AdapterRestartsTest {
             PeftModel peft = PeftModel.wrap(TestModels.mlp(manager, 1, 4, 5, 3));
             peft.addAdapter(
                     "default", AdapterConfig.builder("full-delta").setRank(1).build(), TargetModules.names("0"));
-            AdaptedLinear layer = peft.layers().get("0");
+            AdaptedLayer layer = peft.layers().get("0");
             Parameter delta = layer.adapters().get("default").peftParameters().get("lora_A.weight");
             double[][] w0 = Dense.fromArray(layer.weight().getArray());
             RestartableAdamW optimizer = RestartableAdamW.builder()

@@ -1,7 +1,5 @@
 package dev.peft4j.experiments.memorize;
 
-import ai.djl.ndarray.types.DataType;
-import ai.djl.nn.Parameter;
 import dev.peft4j.core.ModuleTree;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterFactory;
@@ -30,20 +28,11 @@ final class ParameterBudget {
      * @param plugins where the method is looked up
      * @return the balanced configuration
      */
-    static AdapterConfig forRun(RunSpec spec, List<ModuleTree.LinearLayer> layers, Plugins plugins) {
+    static AdapterConfig forRun(RunSpec spec, List<ModuleTree.Layer> layers, Plugins plugins) {
         AdapterFactory factory = plugins.adapter(spec.method());
         List<AdapterTarget> targets =
-                layers.stream().map(ParameterBudget::target).toList();
+                layers.stream().map(ModuleTree.Layer::target).toList();
         return balance(factory, spec.adapterConfig(), targets, loraBudget(spec.rank(), targets), plugins);
-    }
-
-    private static AdapterTarget target(ModuleTree.LinearLayer layer) {
-        Parameter weight = layer.block().getParameters().get("weight");
-        return AdapterTarget.of(
-                layer.path(),
-                Math.toIntExact(weight.getShape().get(1)),
-                Math.toIntExact(weight.getShape().get(0)),
-                DataType.FLOAT32);
     }
 
     /**

@@ -151,7 +151,7 @@ public final class PretrainedMemorizeRun {
 
     private PeftModel adapt(CausalLmBlock block, RunSpec spec) {
         TargetModules targets = TargetModules.allLinear();
-        List<ModuleTree.LinearLayer> layers = targets.select(ModuleTree.linearLayers(block), block.outputLayerPath());
+        List<ModuleTree.Layer> layers = targets.select(ModuleTree.linearLayers(block), block.outputLayerPath());
         AdapterConfig config = ParameterBudget.forRun(spec, layers, plugins);
         return PeftModel.wrap(block, plugins).addAdapter(ADAPTER, config, targets);
     }
