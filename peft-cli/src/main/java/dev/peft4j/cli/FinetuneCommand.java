@@ -103,7 +103,8 @@ final class FinetuneCommand implements Callable<Integer> {
             names = "--target",
             defaultValue = "q_proj,v_proj",
             split = ",",
-            description = "Module names, or all-linear (default: q_proj,v_proj).")
+            description = "Module names (linear layers; embed_tokens or wte for LoRA on the embedding), or all-linear"
+                    + " (default: q_proj,v_proj).")
     private List<String> targets = new ArrayList<>();
 
     @Option(names = "--operator", description = "MoRA's compression operator (sharing, rotation, …).")

@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.peft4j.safetensors.SafetensorsFile;
 import dev.peft4j.testkit.Stories260k;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -138,6 +140,53 @@ class FinetuneCommandTest {
         assertEquals(
                 report.getAsJsonArray("trainLoss").size(),
                 resumedReport.getAsJsonArray("trainLoss").size());
+    }
+
+    /** LoRA on the token embedding trains from A = 0 and is stored as PEFT stores it. */
+    @Test
+    void finetuneTrainsLoraOnTheEmbedding() throws IOException {
+        Path data = Files.writeString(dir.resolve("train.jsonl"), DATA);
+        Path out = dir.resolve("out");
+        CommandRunner.Result result = CommandRunner.run(
+                "finetune",
+                "--model",
+                stories260k(),
+                "--data",
+                data.toString(),
+                "--out",
+                out.toString(),
+                "--steps",
+                "6",
+                "--lr",
+                "1e-2",
+                "--batch",
+                "2",
+                "--target",
+                "embed_tokens,q_proj",
+                "--rank",
+                "4",
+                "--engine",
+                "pytorch");
+        assertEquals(0, result.status(), result.err());
+        try (SafetensorsFile file = SafetensorsFile.open(out.resolve("adapter/adapter_model.safetensors"))) {
+            String a = "base_model.model.model.embed_tokens.lora_embedding_A";
+            assertEquals(new Shape(4, 512), file.tensor(a).shape());
+            assertEquals(
+                    new Shape(64, 4),
+                    file.tensor("base_model.model.model.embed_tokens.lora_embedding_B")
+                            .shape());
+            double trained = 0;
+            for (float value : file.readFloats(a)) {
+                trained = Math.max(trained, Math.abs(value));
+            }
+            assertTrue(trained > 1e-4, "A started at zero and trained: max |A| = " + trained);
+        }
+        JsonObject report = JsonParser.parseString(Files.readString(out.resolve("report.json")))
+                .getAsJsonObject();
+        var losses = report.getAsJsonArray("trainLoss");
+        double first = losses.get(0).getAsJsonArray().get(1).getAsDouble();
+        double last = losses.get(losses.size() - 1).getAsJsonArray().get(1).getAsDouble();
+        assertTrue(last < first, "the training loss falls: " + first + " → " + last);
     }
 
     @Test

@@ -23,6 +23,7 @@ import dev.peft4j.core.io.PeftAdapters;
 import dev.peft4j.safetensors.SafetensorsFile;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.EngineBinding;
+import dev.peft4j.spi.InPlace;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.testkit.Dense;
 import dev.peft4j.testkit.EngineSource;
@@ -186,6 +187,41 @@ class EmbeddingLoraMathTest {
                             PeftException.class, () -> PeftAdapters.load(other, "default", adapterDir, swapped))
                     .getMessage();
             assertTrue(message.contains("stores 0 as an embedding, but the model's 1 is a linear layer"), message);
+        }
+    }
+
+    /** docs/math.md §2's embedding example: V = 3, D = 2, r = 1, s = 2. */
+    @ParameterizedTest
+    @EngineSource
+    void theWorkedExampleOfTheDocs(EngineBinding engine) {
+        try (NDManager manager =
+                NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
+            SequentialBlock model = TestModels.embeddingThenLinear(manager, 3, 3, 2, OUT);
+            PeftModel peft = PeftModel.wrap(model);
+            peft.addAdapter(
+                    "default",
+                    AdapterConfig.builder("lora").setRank(1).optAlpha(2).build(),
+                    TargetModules.names("0"));
+            AdaptedLayer layer = peft.layers().get("0");
+            LoraAdapter adapter = (LoraAdapter) layer.adapters().get("default");
+            InPlace.copy(
+                    new float[] {1, 0, -1},
+                    adapter.peftParameters().get(LowRankBranch.A_NAME).getArray());
+            InPlace.copy(
+                    new float[] {0.5f, 1},
+                    adapter.peftParameters().get(LowRankBranch.B_NAME).getArray());
+            Dense.assertClose(
+                    new double[][] {{1, 2}, {0, 0}, {-1, -2}},
+                    Dense.fromArray(adapter.deltaWeight(null).transpose()),
+                    1e-6,
+                    "ΔE = s·(B·A)ᵀ");
+            double[][] table = Dense.fromArray(layer.weight().getArray());
+            NDArray ids = manager.create(new long[] {0, 1, 2}).reshape(1, 3);
+            ParameterStore store = new ParameterStore(manager, false);
+            double[][] rows = Dense.fromArray(
+                    layer.forward(store, new NDList(ids), false).head().reshape(3, 2));
+            Dense.assertClose(
+                    Dense.add(table, 1, new double[][] {{1, 2}, {0, 0}, {-1, -2}}), rows, 1e-6, "E[ids] + ΔE[ids]");
         }
     }
 }
