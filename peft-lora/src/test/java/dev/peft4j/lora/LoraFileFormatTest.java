@@ -227,19 +227,22 @@ class LoraFileFormatTest {
     }
 
     @Test
-    void anEmbeddingAdapterIsNotLoadedIntoAModelAndSaysWhy() throws IOException {
+    void anEmbeddingModuleDoesNotLoadOntoALinearLayerOfTheSamePath() throws IOException {
         Path adapter = AdapterFiles.write(
                 dir,
-                "{\"peft_type\": \"LORA\", \"r\": 2, \"target_modules\": [\"embed_tokens\"]}",
-                f32("embed_tokens.lora_embedding_A", 2, 10),
-                f32("embed_tokens.lora_embedding_B", 6, 2));
+                "{\"peft_type\": \"LORA\", \"r\": 2, \"target_modules\": [\"0\"]}",
+                f32("0.lora_embedding_A", 2, 4),
+                f32("0.lora_embedding_B", 5, 2));
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             PeftModel model = PeftModel.wrap(TestModels.mlp(manager, 1, 4, 5));
             String message = assertThrows(
                             PeftException.class, () -> PeftAdapters.load(model, "default", adapter, PathMap.identity()))
                     .getMessage();
             assertTrue(
-                    message.contains("adapts the embedding [embed_tokens]; peft4j merges LoRA on embeddings"), message);
+                    message.endsWith("stores 0 as an embedding, but the model's 0 is a linear layer: the adapter is for"
+                            + " another model"),
+                    message);
+            assertTrue(model.layers().isEmpty(), "nothing was added");
         }
     }
 }
