@@ -211,43 +211,91 @@ public final class Peft4jSide {
     }
 
     /** Median times of a LoRA and a DoRA layer (d = k = 1024, 256 tokens, r = 8, fp32): a train step and an eval forward. */
+    /** The layer-level peer cases: every method at d = k ∈ {1024, 4096}, r ∈ {8, 64}, 256 tokens. */
+    static final String[] TIMED_METHODS = {"lora", "dora", "mora_sharing", "mora_rotation"};
+    static final int[] TIMED_FEATURES = {1024, 4096};
+    static final int[] TIMED_RANKS = {8, 64};
+    static final int TIMED_TOKENS = 256;
+
+    /**
+     * Medians of a train step and an eval forward per case, as interop/checks.py's peft_timing does on
+     * PEFT: each shape's cases run twice in turn and the warm second pass is kept. Every call owns what
+     * it creates (x and y are attached to the call's manager, as the bench's Workload does), so
+     * temporaries are freed per call as PyTorch frees them by reference count. Also records MoRA's r̂
+     * per case (m_&lt;case&gt;) for the Python side.
+     */
     static void timing(Path out) throws Exception {
         Map<String, Double> medians = new LinkedHashMap<>();
         Backend backend = Backend.select("pytorch", "cpu", Plugins.defaults());
-        // Each method twice, in turn; the second, warm measurement is kept.
-        for (String method : new String[] {"lora", "dora", "lora", "dora"}) {
-            try (Model model = backend.newModel("timing")) {
-                NDManager manager = model.getNDManager();
-                Linear linear = Linear.builder().setUnits(1024).build();
-                linear.initialize(manager, DataType.FLOAT32, new Shape(1, 1024));
-                PeftModel peft = PeftModel.wrap(linear).addAdapter("default",
-                        AdapterConfig.builder(method).setRank(8).optAlpha(16).build(), TargetModules.regex(".*"));
-                model.setBlock(peft.block());
-                NDArray x = manager.randomNormal(new Shape(256, 1024));
-                NDArray y = manager.randomNormal(new Shape(256, 1024));
-                RestartableAdamW optimizer = RestartableAdamW.builder().build();
-                try (Trainer trainer = model.newTrainer(new DefaultTrainingConfig(new GcSafeL2Loss()).optOptimizer(optimizer))) {
-                    medians.put(method + "_train_step_ms", median(() -> {
-                        try (GradientCollector collector = trainer.newGradientCollector()) {
-                            NDArray loss = trainer.getLoss().evaluate(new NDList(y), trainer.forward(new NDList(x)));
-                            collector.backward(loss);
-                            loss.getFloat();
-                        }
-                        trainer.step();
-                    }, manager));
+        for (int d : TIMED_FEATURES) {
+            int warmup = d >= 4096 ? 3 : 10;
+            int runs = d >= 4096 ? 10 : 40;
+            for (int pass = 0; pass < 2; pass++) {
+                for (int r : TIMED_RANKS) {
+                    for (String method : TIMED_METHODS) {
+                        String name = method + "_d" + d + "_r" + r;
+                        timeCase(backend, method, d, r, warmup, runs, pass == 1 ? medians : new LinkedHashMap<>(), name);
+                    }
                 }
-                medians.put(method + "_eval_forward_ms", median(() -> peft.block()
-                        .forward(new ParameterStore(manager, false), new NDList(x), false).head().getFloat(0L, 0L), manager));
             }
         }
         Files.writeString(out, new GsonBuilder().setPrettyPrinting().create().toJson(medians), StandardCharsets.UTF_8);
         System.out.println(medians);
     }
 
-    private static double median(Runnable body, NDManager manager) {
-        double[] times = new double[40];
-        for (int i = -10; i < times.length; i++) {
-            try (NDManager scope = manager.newSubManager()) {
+    private static AdapterConfig timedConfig(String method, int r) {
+        return switch (method) {
+            case "lora", "dora" -> AdapterConfig.builder(method).setRank(r).optAlpha(2 * r).build();
+            case "mora_sharing" -> AdapterConfig.builder("mora").setRank(r).optOption("mora_type", "1").build();
+            case "mora_rotation" -> AdapterConfig.builder("mora").setRank(r).optOption("mora_type", "6").build();
+            default -> throw new IllegalArgumentException(method);
+        };
+    }
+
+    private static void timeCase(Backend backend, String method, int d, int r, int warmup, int runs,
+            Map<String, Double> medians, String name) throws Exception {
+        try (Model model = backend.newModel("timing")) {
+            NDManager manager = model.getNDManager();
+            Linear linear = Linear.builder().setUnits(d).build();
+            linear.initialize(manager, DataType.FLOAT32, new Shape(1, d));
+            PeftModel peft = PeftModel.wrap(linear).addAdapter("default", timedConfig(method, r), TargetModules.regex(".*"));
+            var adapter = ((AdaptedLayer) peft.block()).adapters().get("default");
+            for (var parameter : adapter.peftParameters().values()) {
+                NDArray value = parameter.getArray();
+                dev.peft4j.spi.InPlace.copy(
+                        value.getManager().randomNormal(0, 0.01f, value.getShape(), value.getDataType()), value);
+            }
+            if (method.startsWith("mora")) {
+                medians.put("m_" + name, (double) adapter.peftParameters().get("lora_A.weight").getShape().get(0));
+            }
+            model.setBlock(peft.block());
+            NDArray x = manager.randomNormal(new Shape(TIMED_TOKENS, d));
+            NDArray y = manager.randomNormal(new Shape(TIMED_TOKENS, d));
+            RestartableAdamW optimizer = RestartableAdamW.builder().build();
+            try (Trainer trainer = model.newTrainer(new DefaultTrainingConfig(new GcSafeL2Loss()).optOptimizer(optimizer))) {
+                medians.put(name + "_train_step_ms", median(() -> {
+                    try (GradientCollector collector = trainer.newGradientCollector()) {
+                        NDArray loss = trainer.getLoss().evaluate(new NDList(y), trainer.forward(new NDList(x)));
+                        collector.backward(loss);
+                        loss.getFloat();
+                    }
+                    trainer.step();
+                }, manager, warmup, runs, x, y));
+            }
+            medians.put(name + "_eval_forward_ms", median(() -> peft.block()
+                    .forward(new ParameterStore(x.getManager(), false), new NDList(x), false).head().getFloat(0L, 0L),
+                    manager, warmup, runs, x, y));
+        }
+    }
+
+    /** The median time of a call; each call runs in its own sub-manager, with the inputs attached to it. */
+    private static double median(Runnable body, NDManager manager, int warmup, int runs, NDArray... inputs) {
+        double[] times = new double[runs];
+        for (int i = -warmup; i < runs; i++) {
+            try (NDManager call = manager.newSubManager()) {
+                for (NDArray input : inputs) {
+                    input.tempAttach(call);
+                }
                 long start = System.nanoTime();
                 body.run();
                 if (i >= 0) {

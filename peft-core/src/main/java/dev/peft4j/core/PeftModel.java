@@ -6,6 +6,7 @@ import ai.djl.nn.core.Linear;
 import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterFactory;
+import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.Plugins;
 import java.util.ArrayList;
@@ -77,7 +78,22 @@ public final class PeftModel {
             throw new PeftException(
                     "Initialise or load the model before wrapping it: its parameters have no values yet");
         }
+        prepareEngine(root, plugins);
         return new PeftModel(root, plugins);
+    }
+
+    /**
+     * Lets the binding of the model's engine prepare it (the PyTorch binding keeps libtorch's
+     * thread count, which DJL's first capability query would otherwise drop to 1).
+     */
+    private static void prepareEngine(Block root, Plugins plugins) {
+        root.getParameters().values().stream().findFirst().ifPresent(parameter -> {
+            String engine = parameter.getArray().getManager().getEngine().getEngineName();
+            plugins.engines().stream()
+                    .filter(binding -> binding.djlEngineName().equals(engine))
+                    .findFirst()
+                    .ifPresent(EngineBinding::engine);
+        });
     }
 
     /**

@@ -42,7 +42,9 @@ public interface EngineBinding {
     EngineAvailability availability();
 
     /**
-     * The loaded DJL engine.
+     * The loaded DJL engine. The first engine loaded this way becomes DJL's default engine unless
+     * the user chose one ({@code ai.djl.default_engine}, {@code DJL_DEFAULT_ENGINE}), so that DJL
+     * code that names no engine (every {@code Trainer}) does not load a second engine.
      *
      * @return the engine
      * @throws PeftException when the engine cannot run, with the reason
@@ -52,6 +54,7 @@ public interface EngineBinding {
         if (!availability.usable()) {
             throw new PeftException("Engine '" + name() + "' is not usable: " + availability.reason());
         }
+        DefaultDjlEngine.preferIfUnchosen(djlEngineName());
         return Engine.getEngine(djlEngineName());
     }
 

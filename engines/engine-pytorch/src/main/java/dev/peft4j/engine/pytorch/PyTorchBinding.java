@@ -1,5 +1,7 @@
 package dev.peft4j.engine.pytorch;
 
+import ai.djl.engine.Engine;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.pytorch.jni.LibUtils;
 import com.google.auto.service.AutoService;
 import dev.peft4j.spi.DjlEngineBinding;
@@ -19,6 +21,9 @@ public final class PyTorchBinding extends DjlEngineBinding {
 
     /** DJL's environment variable for a libtorch directory installed outside Maven. */
     public static final String LIBRARY_PATH_VARIABLE = "PYTORCH_LIBRARY_PATH";
+
+    /** libtorch's intra-op thread count when the engine was first asked for; 0 before. */
+    private static int threads;
 
     /** Creates the binding, looking for the native jars on this class's class path. */
     public PyTorchBinding() {
@@ -42,6 +47,29 @@ public final class PyTorchBinding extends DjlEngineBinding {
                                 LIBRARY_PATH_VARIABLE),
                         new NativeJar("jnilib/pytorch.properties", "ai.djl.pytorch:pytorch-jni:2.7.1-0.35.0")),
                 resources);
+    }
+
+    /**
+     * The engine, with libtorch's intra-op thread count as it was the first time this was called.
+     * Loading MXNet's native library into the same process (both engines in one run) drops that
+     * count to one through the OpenMP runtime they share; every later PyTorch operation would run on
+     * one core. This puts it back.
+     *
+     * @return the engine
+     */
+    @Override
+    public Engine engine() {
+        Engine engine = super.engine();
+        keepThreadCount();
+        return engine;
+    }
+
+    private static synchronized void keepThreadCount() {
+        if (threads == 0) {
+            threads = JniUtils.getNumThreads();
+        } else if (JniUtils.getNumThreads() != threads) {
+            JniUtils.setNumThreads(threads);
+        }
     }
 
     @Override
