@@ -72,7 +72,7 @@ public final class AdaptedEmbedding extends AdaptedLayer implements LookupTable 
         // Results join their first operand's manager: keep the transposed view in the ids', not the table's.
         NDArray linearMap = store.getValue(weight(), ids.getDevice(), training).transpose();
         linearMap.attach(ids.getManager());
-        return new NDList(addAdapters(
-                store, active, Adapter.inputs(ids, baseOutput.singletonOrThrow(), linearMap), training, params));
+        NDArray rows = baseOutput.singletonOrThrow();
+        return new NDList(addAdapters(store, active, rows, Adapter.inputs(ids, rows, linearMap), training, params));
     }
 }

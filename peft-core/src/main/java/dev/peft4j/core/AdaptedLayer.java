@@ -350,25 +350,32 @@ public abstract class AdaptedLayer extends AbstractBlock {
     }
 
     /**
-     * The sum of the active adapters' outputs added to the base output.
+     * The active adapters' outputs added to the layer's output. Outside training they are added in
+     * place, into {@code layerOutput} (an array of the layer's own, not an input or a parameter) or,
+     * when that is the base output the adapters read, into the first sum; a training forward keeps
+     * every array for the backward pass.
      *
      * @param store the parameter store
      * @param active the active adapters
+     * @param layerOutput what the adapters' outputs are added to
      * @param adapterInputs the adapters' inputs ({@link Adapter#inputs})
      * @param training whether this is a training forward
      * @param params DJL's forward parameters
-     * @return base output plus every adapter's output
+     * @return the layer output plus every adapter's output
      */
     protected static NDArray addAdapters(
             ParameterStore store,
             List<Adapter> active,
+            NDArray layerOutput,
             NDList adapterInputs,
             boolean training,
             PairList<String, Object> params) {
-        NDArray out = adapterInputs.get(Adapter.BASE_OUTPUT);
+        NDArray out = layerOutput;
         for (Adapter adapter : active) {
-            out = out.add(
-                    adapter.forward(store, adapterInputs, training, params).head());
+            NDArray update =
+                    adapter.forward(store, adapterInputs, training, params).head();
+            boolean adaptersReadIt = out == adapterInputs.get(Adapter.BASE_OUTPUT);
+            out = training || adaptersReadIt ? out.add(update) : out.addi(update);
         }
         return out;
     }

@@ -61,11 +61,13 @@ public final class AdaptedLinear extends AdaptedLayer {
         List<Adapter> active = activeAdapters(training);
         NDArray w = store.getValue(weight(), x.getDevice(), training);
         NDArray b = bias() == null ? null : store.getValue(bias(), x.getDevice(), training);
-        if (active.isEmpty()) {
-            return Linear.linear(x, w, b);
+        if (active.stream().noneMatch(Adapter::usesBaseOutput)) {
+            // x·W0ᵀ + b in one fused operation; no adapter reads the bias-free x·W0ᵀ
+            NDArray out = Linear.linear(x, w, b).head();
+            return new NDList(addAdapters(store, active, out, Adapter.inputs(x, null, w), training, params));
         }
         NDArray baseOutput = Linear.linear(x, w).head();
-        NDArray out = addAdapters(store, active, Adapter.inputs(x, baseOutput, w), training, params);
-        return new NDList(b == null ? out : out.add(b));
+        NDArray out = addAdapters(store, active, baseOutput, Adapter.inputs(x, baseOutput, w), training, params);
+        return new NDList(b == null ? out : training ? out.add(b) : out.addi(b));
     }
 }

@@ -77,6 +77,12 @@ public final class LoraAdapter extends AbstractAdapter {
         return new NDList(out);
     }
 
+    /** LoRA's branch reads x only. */
+    @Override
+    public boolean usesBaseOutput() {
+        return false;
+    }
+
     @Override
     public NDArray deltaWeight(NDArray baseWeight) {
         return branch.deltaWeight();

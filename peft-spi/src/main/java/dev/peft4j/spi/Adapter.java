@@ -11,8 +11,8 @@ import java.util.Optional;
  * A trainable adapter for one linear layer (or embedding), as a DJL {@link Block}.
  *
  * <p>Its forward takes {@code NDList(x, baseOutput, baseWeight)}: the layer input x of shape
- * (…, k), the frozen layer's output without bias {@code x·W0ᵀ} of shape (…, d), and W0 of shape
- * (d, k). It returns the single array (…, d) that the layer adds to {@code x·W0ᵀ + b}. With
+ * (…, k), the frozen layer's output without bias {@code x·W0ᵀ} of shape (…, d) ({@code null} for
+ * adapters whose {@link #usesBaseOutput()} is false), and W0 of shape (d, k). It returns the single array (…, d) that the layer adds to {@code x·W0ᵀ + b}. With
  * dropout off, {@code x·W0ᵀ + forward(x) == x·merge(W0)ᵀ} for every input.
  *
  * <p>On an embedding with table E (V, D) ({@link AdapterTarget#embedding()}, only for methods whose
@@ -41,12 +41,23 @@ public interface Adapter extends Block {
      * Packs the forward's inputs in their documented order.
      *
      * @param input x (…, k)
-     * @param baseOutput {@code x·W0ᵀ} without bias (…, d)
+     * @param baseOutput {@code x·W0ᵀ} without bias (…, d), or {@code null} when no adapter reads it
      * @param baseWeight W0 (d, k)
      * @return the inputs
      */
     static NDList inputs(NDArray input, NDArray baseOutput, NDArray baseWeight) {
         return new NDList(input, baseOutput, baseWeight);
+    }
+
+    /**
+     * Whether the forward reads the base output {@code x·W0ᵀ} ({@link #BASE_OUTPUT}). A layer whose
+     * active adapters all return false computes {@code x·W0ᵀ + b} in one fused operation and passes
+     * {@code null} in that slot, as LoRA's and MoRA's forwards never read it; DoRA's does.
+     *
+     * @return true by default
+     */
+    default boolean usesBaseOutput() {
+        return true;
     }
 
     /**

@@ -222,6 +222,12 @@ public final class MoraAdapter extends AbstractAdapter {
         }
     }
 
+    /** MoRA's branch reads x only. */
+    @Override
+    public boolean usesBaseOutput() {
+        return false;
+    }
+
     @Override
     protected NDList forwardInternal(
             ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
