@@ -123,7 +123,8 @@ public final class DoraAdapter extends AbstractAdapter {
      */
     private NDArray scale(ParameterStore store, NDArray input, NDArray baseWeight, boolean training) {
         if (training) {
-            invalidateCaches();
+            // the parameters change with every step; ‖W0‖ does not
+            dropCachedScale();
         } else if (evalCache) {
             synchronized (this) {
                 if (cachedScale == null) {
@@ -175,12 +176,16 @@ public final class DoraAdapter extends AbstractAdapter {
         return baseNorms;
     }
 
-    @Override
-    public synchronized void invalidateCaches() {
+    private synchronized void dropCachedScale() {
         if (cachedScale != null) {
             cachedScale.close();
             cachedScale = null;
         }
+    }
+
+    @Override
+    public synchronized void invalidateCaches() {
+        dropCachedScale();
         if (baseNorms != null) {
             baseNorms.close();
             baseNorms = null;
