@@ -170,6 +170,35 @@ public abstract class AdaptedLayer extends AbstractBlock {
     }
 
     /**
+     * Removes one adapter and releases its parameters and caches.
+     *
+     * @param name the adapter's name
+     * @throws PeftException when it is merged into the weight
+     */
+    void deleteAdapter(String name) {
+        requireUnmerged(name);
+        Adapter adapter = adapters.remove(name);
+        disabled.remove(name);
+        adapter.invalidateCaches();
+        adapter.peftParameters().values().forEach(Parameter::close);
+        BlockSurgery.removeChild(this, adapter);
+    }
+
+    /**
+     * Checks that an adapter of this layer is not merged into its weight.
+     *
+     * @param name the adapter's name
+     * @throws PeftException when it is unknown or merged
+     */
+    void requireUnmerged(String name) {
+        requireAdapter(name);
+        if (merged.contains(name)) {
+            throw new PeftException(
+                    "Adapter '" + name + "' is merged into layer '" + path + "': unmerge before deleting it");
+        }
+    }
+
+    /**
      * Enables or disables one adapter; a disabled adapter adds nothing.
      *
      * @param name the adapter's name

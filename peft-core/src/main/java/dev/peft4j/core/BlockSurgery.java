@@ -78,6 +78,29 @@ final class BlockSurgery {
         }
     }
 
+    /**
+     * Takes a child out of its parent's child list.
+     *
+     * @param parent the parent, a DJL AbstractBlock
+     * @param child the child to remove
+     * @throws PeftException when the parent does not hold it
+     */
+    static void removeChild(AbstractBlock parent, Block child) {
+        try {
+            BlockList children = (BlockList) CHILDREN.get(parent);
+            for (int i = 0; i < children.size(); i++) {
+                if (children.valueAt(i) == child) {
+                    children.remove(i);
+                    return;
+                }
+            }
+            throw new PeftException(parent.getClass().getName() + " does not hold " + child);
+        } catch (IllegalAccessException e) {
+            throw new PeftException(
+                    "Cannot remove a child of " + parent.getClass().getName() + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Every block of a tree, each once. */
     private static Set<Block> blocks(Block root) {
         Set<Block> found = Collections.newSetFromMap(new IdentityHashMap<>());

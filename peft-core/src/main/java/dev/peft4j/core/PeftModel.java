@@ -227,6 +227,60 @@ public final class PeftModel {
         }
     }
 
+    /**
+     * Makes the given adapters the active ones, as PEFT's {@code set_adapter}: they are enabled in
+     * every layer, every other adapter is disabled.
+     *
+     * @param names the adapters to activate, at least one
+     * @throws PeftException naming an unknown adapter and listing the loaded ones, or when an
+     *     adapter is merged
+     */
+    public void setActiveAdapters(String... names) {
+        if (names.length == 0) {
+            throw new IllegalArgumentException("Name at least one adapter to activate; to turn all off, disable them");
+        }
+        Set<String> active = Set.of(names);
+        active.forEach(this::requireAdapter);
+        for (String name : configs.keySet()) {
+            setAdapterEnabled(name, active.contains(name));
+        }
+    }
+
+    /**
+     * The adapters that are enabled, in the order they were added.
+     *
+     * @return the names
+     */
+    public List<String> activeAdapters() {
+        return configs.keySet().stream()
+                .filter(name -> layers.values().stream()
+                        .anyMatch(layer -> layer.adapters().containsKey(name) && layer.isEnabled(name)))
+                .toList();
+    }
+
+    /**
+     * Removes an adapter from every layer and releases its parameters, as PEFT's {@code
+     * delete_adapter}; the other adapters and the base weights are untouched.
+     *
+     * @param name the adapter
+     * @throws PeftException naming an unknown adapter, or when it is merged (unmerge first)
+     */
+    public void deleteAdapter(String name) {
+        requireAdapter(name);
+        for (AdaptedLayer layer : layers.values()) {
+            if (layer.adapters().containsKey(name)) {
+                layer.requireUnmerged(name);
+            }
+        }
+        for (AdaptedLayer layer : layers.values()) {
+            if (layer.adapters().containsKey(name)) {
+                layer.deleteAdapter(name);
+            }
+        }
+        configs.remove(name);
+        LOG.info("Deleted adapter '{}'", name);
+    }
+
     /** Merges every enabled adapter into the base weights: W ← W0 + ΔW. */
     public void merge() {
         requireOpen();

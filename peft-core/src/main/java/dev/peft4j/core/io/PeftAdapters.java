@@ -2,6 +2,7 @@ package dev.peft4j.core.io;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -200,6 +201,85 @@ public final class PeftAdapters {
     }
 
     /**
+     * Replaces the values of a loaded adapter with those of a PEFT directory, in place: the model
+     * is not re-wrapped and the base weights are not read again (hot-swap). Everything is checked
+     * before any value changes: the file's method, modules, ranks, scalings and method options must
+     * be the adapter's, and every tensor's shape its parameter's.
+     *
+     * @param model the model
+     * @param adapterName the loaded adapter to overwrite
+     * @param directory the PEFT directory with the new values
+     * @param peftToModel rewrites the PEFT model's module paths into this model's
+     * @throws PeftException naming the unknown adapter, the differing method, module, rank,
+     *     scaling, option or shape, or when the file is inconsistent or holds NaN or Inf
+     */
+    public static void hotSwap(PeftModel model, String adapterName, Path directory, PathMap peftToModel) {
+        AdapterConfig loaded = model.adapterConfig(adapterName);
+        try (AdapterDirectory files = AdapterDirectory.open(directory, model.plugins())) {
+            List<String> problems = new ArrayList<>(files.problems());
+            problems.addAll(files.nonFiniteTensors());
+            if (!problems.isEmpty()) {
+                throw new PeftException("Adapter " + directory + " is inconsistent, so it is not swapped in: "
+                        + String.join("; ", problems));
+            }
+            String method = files.method().factory().name();
+            if (!method.equals(loaded.method())) {
+                throw new PeftException("Adapter '" + adapterName + "' is " + loaded.method() + ", but " + directory
+                        + " holds a " + method + " adapter: hot-swap replaces values only; load it under another name");
+            }
+            Map<String, Adapter> adapters = new LinkedHashMap<>();
+            model.layers().forEach((path, layer) -> {
+                if (layer.adapters().containsKey(adapterName)) {
+                    adapters.put(path, layer.adapters().get(adapterName));
+                }
+            });
+            Map<String, String> modulePaths = new LinkedHashMap<>();
+            files.modules().keySet().forEach(peftPath -> modulePaths.put(peftToModel.apply(peftPath), peftPath));
+            if (!modulePaths.keySet().equals(adapters.keySet())) {
+                throw new PeftException("Adapter '" + adapterName + "' is on " + adapters.size() + " modules and "
+                        + directory + " adapts " + modulePaths.size() + "; only in the model: "
+                        + difference(adapters.keySet(), modulePaths.keySet()) + ", only in the file: "
+                        + difference(modulePaths.keySet(), adapters.keySet()));
+            }
+            Map<Parameter, String> copies = new LinkedHashMap<>();
+            adapters.forEach((path, adapter) -> {
+                String peftPath = modulePaths.get(path);
+                AdapterConfig stored = files.moduleConfig(peftPath);
+                if (stored.rank() != adapter.config().rank()
+                        || stored.scaling() != adapter.config().scaling()) {
+                    throw new PeftException("Module " + path + " of adapter '" + adapterName + "' has r = "
+                            + adapter.config().rank() + ", scaling "
+                            + adapter.config().scaling() + "; " + directory
+                            + " has r = " + stored.rank() + ", scaling " + stored.scaling());
+                }
+                if (!stored.options().equals(adapter.currentOptions())) {
+                    throw new PeftException("Adapter '" + adapterName + "' has the options " + adapter.currentOptions()
+                            + "; " + directory + " has " + stored.options());
+                }
+                AdapterModule module = files.modules().get(peftPath);
+                adapter.peftParameters().forEach((name, parameter) -> {
+                    String tensor = files.tensor(module, name)
+                            .orElseThrow(() -> new PeftException(
+                                    files.weights().path() + " has no tensor for " + name + " of module " + peftPath));
+                    Shape shape = files.weights().tensor(tensor).shape();
+                    if (!shape.equals(parameter.getShape())) {
+                        throw new PeftException(
+                                "Tensor " + tensor + " in " + files.weights().path() + " has shape " + shape
+                                        + ", but adapter '" + adapterName + "' has " + parameter.getShape());
+                    }
+                    copies.put(parameter, tensor);
+                });
+            });
+            copies.forEach((parameter, tensor) -> copy(files.weights(), tensor, parameter));
+            adapters.values().forEach(Adapter::invalidateCaches);
+        }
+    }
+
+    private static List<String> difference(Set<String> a, Set<String> b) {
+        return a.stream().filter(path -> !b.contains(path)).limit(3).toList();
+    }
+
+    /**
      * Every adapted module of the file is a layer of the model of the same kind (linear layer or
      * embedding), or one message says which are not.
      */
@@ -246,7 +326,7 @@ public final class PeftAdapters {
     }
 
     /** A module path as a regular expression that matches it literally, in Python's syntax too. */
-    private static String escape(String path) {
+    static String escape(String path) {
         return REGEX_SPECIALS.matcher(path).replaceAll("\\\\$0");
     }
 }
