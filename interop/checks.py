@@ -6,6 +6,7 @@ import json
 import logging
 import math
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -384,6 +385,75 @@ def peer_speed():
     if missed:
         raise AssertionError(f"{len(missed)} of {len(lines)} ratios above {PEER_GOAL}:\n    {detail}")
     return f"every ratio <= {PEER_GOAL}:\n    {detail}"
+
+
+# ---------------------------------------------------------------------------------------------
+# peft4j combine against PEFT's add_weighted_adapter
+
+def lora_delta(directory, module, scaling):
+    """s·B·A of one module of a saved LoRA adapter, float64."""
+    tensors = load_file(directory / "adapter_model.safetensors")
+    prefix = f"base_model.model.{module}."
+    return scaling * tensors[prefix + "lora_B.weight"].double() @ tensors[prefix + "lora_A.weight"].double()
+
+
+def best_rank(matrix, rank):
+    """The best rank-r approximation of a matrix (Eckart–Young), by torch.linalg.svd in float64."""
+    u, sv, vh = torch.linalg.svd(matrix.double(), full_matrices=False)
+    return u[:, :rank] @ torch.diag(sv[:rank]) @ vh[:rank]
+
+
+@check
+def combine_matches_peft_add_weighted_adapter():
+    """Two PEFT LoRA adapters (r 4 and 4, α 8 and 12, then r 2 for cat/svd) combined by PEFT and by
+    `peft4j combine`; every module's ΔW of the results must agree."""
+    from peft import PeftModel
+    sources = []
+    for name, r, alpha, seed in (("one", 4, 8, 0), ("two", 4, 12, 1), ("three", 2, 6, 2)):
+        model = get_peft_model(tiny("llama"), LoraConfig(r=r, lora_alpha=alpha, target_modules=["q_proj", "v_proj"]))
+        torch.manual_seed(seed)
+        with torch.no_grad():
+            for parameter_name, parameter in model.named_parameters():
+                if "lora_" in parameter_name:
+                    parameter.normal_(0, 0.1)
+        directory = WORK / f"combine-{name}"
+        model.save_pretrained(directory)
+        sources.append(directory)
+    lines = []
+    cases = (("linear", [0, 1], [0.6, 0.9], None), ("cat", [0, 2], [0.6, -0.4], None), ("svd", [0, 2], [0.6, 0.4], 3))
+    for kind, chosen, weights, rank in cases:
+        peft_model = PeftModel.from_pretrained(tiny("llama"), sources[chosen[0]], adapter_name="a0")
+        peft_model.load_adapter(sources[chosen[1]], adapter_name="a1")
+        peft_model.add_weighted_adapter(["a0", "a1"], weights, "combined", combination_type=kind, svd_rank=rank)
+        # ΔW straight from PEFT's layers (its save_pretrained refuses the non-contiguous svd factors)
+        theirs = {name[len("base_model.model."):]: module.get_delta_weight("combined").double()
+                  for name, module in peft_model.named_modules()
+                  if hasattr(module, "lora_A") and "combined" in module.lora_A}
+        ours = WORK / f"combine-peft4j-{kind}"
+        args = ["combine", "--adapter", sources[chosen[0]], "--adapter", sources[chosen[1]],
+                "--weights", ",".join(map(str, weights)), "--type", kind, "--out", ours]
+        if rank is not None:
+            args += ["--rank", rank]
+        peft4j(*args)
+        modules = sorted(theirs)
+        if kind == "svd":
+            # PEFT 0.17.1 weights each ΔW_i (which already holds s_i) by w_i·s_i; peft4j's svd is the best
+            # rank-R approximation of Σ w_i·ΔW_i, as cat is Σ w_i·ΔW_i exactly. Check each against its definition.
+            scalings = [json.loads((sources[i] / "adapter_config.json").read_text()) for i in chosen]
+            scalings = [c["lora_alpha"] / c["r"] for c in scalings]
+            peft_gap = max((theirs[m] - best_rank(sum(w * s * lora_delta(sources[i], m, s) for i, w, s in zip(
+                chosen, weights, scalings)), rank)).abs().max().item() for m in modules)
+            theirs = {m: best_rank(sum(w * lora_delta(sources[i], m, s) for i, w, s in zip(chosen, weights, scalings)),
+                                   rank) for m in modules}
+            if peft_gap > 1e-5:
+                raise AssertionError(f"PEFT's svd is not the rank-{rank} SVD of Σ w_i·s_i·ΔW_i ({peft_gap:.1e})")
+            lines.append(f"PEFT's svd = the rank-{rank} SVD of Σ w_i·s_i·ΔW_i (s_i twice) within {peft_gap:.1e}")
+        worst = max((theirs[m] - lora_delta(ours, m, 1.0)).abs().max().item() for m in modules)
+        scale = max(theirs[m].abs().max().item() for m in modules)
+        if worst > 1e-5 * max(scale, 1):
+            raise AssertionError(f"{kind}: PEFT's and peft4j's ΔW differ by {worst:.2e} (max |ΔW| {scale:.3f})")
+        lines.append(f"{kind}: {len(modules)} modules, max |ΔW| difference {worst:.1e} (max |ΔW| {scale:.3f})")
+    return "; ".join(lines)
 
 
 # ---------------------------------------------------------------------------------------------

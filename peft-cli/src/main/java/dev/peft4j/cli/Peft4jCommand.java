@@ -15,6 +15,7 @@ import picocli.CommandLine.Option;
             ListCommand.class,
             InspectCommand.class,
             MergeCommand.class,
+            CombineCommand.class,
             GenerateCommand.class,
             PerplexityCommand.class,
             FinetuneCommand.class,
