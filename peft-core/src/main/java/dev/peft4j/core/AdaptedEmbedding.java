@@ -61,18 +61,20 @@ public final class AdaptedEmbedding extends AdaptedLayer implements LookupTable 
     }
 
     @Override
-    protected NDList forwardInternal(
-            ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray ids = inputs.singletonOrThrow();
-        List<Adapter> active = activeAdapters(training);
-        NDList baseOutput = base().forward(store, inputs, training, params);
+    protected NDArray compute(
+            ParameterStore store,
+            NDArray ids,
+            List<Adapter> active,
+            boolean training,
+            PairList<String, Object> params) {
+        NDList baseOutput = base().forward(store, new NDList(ids), training, params);
         if (active.isEmpty()) {
-            return baseOutput;
+            return baseOutput.singletonOrThrow();
         }
         // Results join their first operand's manager: keep the transposed view in the ids', not the table's.
         NDArray linearMap = store.getValue(weight(), ids.getDevice(), training).transpose();
         linearMap.attach(ids.getManager());
         NDArray rows = baseOutput.singletonOrThrow();
-        return new NDList(addAdapters(store, active, rows, Adapter.inputs(ids, rows, linearMap), training, params));
+        return addAdapters(store, active, rows, Adapter.inputs(ids, rows, linearMap), training, params);
     }
 }

@@ -1,9 +1,11 @@
 package dev.peft4j.core;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
@@ -376,6 +378,77 @@ public abstract class AdaptedLayer extends AbstractBlock {
                     + "': " + merged + "): nothing can learn. Call unmerge() before training");
         }
         return active;
+    }
+
+    /**
+     * The layer's output for an input with a given set of adapters.
+     *
+     * @param store the parameter store
+     * @param input x (…, k), or the token ids of an embedding
+     * @param active the adapters to add, possibly none
+     * @param training whether this is a training forward
+     * @param params DJL's forward parameters
+     * @return the output (…, d)
+     */
+    protected abstract NDArray compute(
+            ParameterStore store,
+            NDArray input,
+            List<Adapter> active,
+            boolean training,
+            PairList<String, Object> params);
+
+    /**
+     * Runs the layer: with the active adapters, or, inside {@link RowAdapters#use}, each row of the
+     * batch (axis 0) with the adapter it names (or none), in groups of rows that share one.
+     */
+    @Override
+    protected final NDList forwardInternal(
+            ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray input = inputs.singletonOrThrow();
+        List<String> rows = RowAdapters.current();
+        if (rows == null) {
+            return new NDList(compute(store, input, activeAdapters(training), training, params));
+        }
+        activeAdapters(false); // checks that the layer still has its weights
+        if (training) {
+            throw new PeftException("Per-row adapters are for inference; layer '" + path + "' got a training forward");
+        }
+        if (isMerged()) {
+            throw new PeftException("Layer '" + path + "' has merged adapters " + merged
+                    + ": unmerge before running rows with different adapters");
+        }
+        long batch = input.getShape().get(0);
+        if (batch != rows.size()) {
+            throw new PeftException("The batch has " + batch + " rows at layer '" + path + "' but " + rows.size()
+                    + " adapter names were given, one per row");
+        }
+        Map<String, List<Integer>> groups = new LinkedHashMap<>();
+        for (int row = 0; row < rows.size(); row++) {
+            groups.computeIfAbsent(rows.get(row), name -> new ArrayList<>()).add(row);
+        }
+        if (groups.size() == 1) {
+            return new NDList(compute(store, input, adaptersNamed(rows.get(0)), false, params));
+        }
+        NDList outputs = new NDList();
+        long[] order = new long[rows.size()];
+        int position = 0;
+        for (Map.Entry<String, List<Integer>> group : groups.entrySet()) {
+            long[] indices =
+                    group.getValue().stream().mapToLong(Integer::longValue).toArray();
+            for (long index : indices) {
+                order[(int) index] = position++;
+            }
+            NDArray part = input.get(new NDIndex("{}", input.getManager().create(indices)));
+            outputs.add(compute(store, part, adaptersNamed(group.getKey()), false, params));
+        }
+        NDArray joined = NDArrays.concat(outputs, 0);
+        return new NDList(joined.get(new NDIndex("{}", input.getManager().create(order))));
+    }
+
+    /** The named adapter of this layer as the list to run, or none for {@code null} or a layer without it. */
+    private List<Adapter> adaptersNamed(String name) {
+        Adapter adapter = name == null ? null : adapters.get(name);
+        return adapter == null ? List.of() : List.of(adapter);
     }
 
     /**

@@ -1,7 +1,6 @@
 package dev.peft4j.core;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
@@ -55,19 +54,17 @@ public final class AdaptedLinear extends AdaptedLayer {
     }
 
     @Override
-    protected NDList forwardInternal(
-            ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray x = inputs.singletonOrThrow();
-        List<Adapter> active = activeAdapters(training);
+    protected NDArray compute(
+            ParameterStore store, NDArray x, List<Adapter> active, boolean training, PairList<String, Object> params) {
         NDArray w = store.getValue(weight(), x.getDevice(), training);
         NDArray b = bias() == null ? null : store.getValue(bias(), x.getDevice(), training);
         if (active.stream().noneMatch(Adapter::usesBaseOutput)) {
             // x·W0ᵀ + b in one fused operation; no adapter reads the bias-free x·W0ᵀ
             NDArray out = Linear.linear(x, w, b).head();
-            return new NDList(addAdapters(store, active, out, Adapter.inputs(x, null, w), training, params));
+            return addAdapters(store, active, out, Adapter.inputs(x, null, w), training, params);
         }
         NDArray baseOutput = Linear.linear(x, w).head();
         NDArray out = addAdapters(store, active, baseOutput, Adapter.inputs(x, baseOutput, w), training, params);
-        return new NDList(b == null ? out : training ? out.add(b) : out.addi(b));
+        return b == null ? out : training ? out.add(b) : out.addi(b);
     }
 }

@@ -281,6 +281,32 @@ public final class PeftModel {
         LOG.info("Deleted adapter '{}'", name);
     }
 
+    /**
+     * Runs each row of the inference batches this thread forwards inside the returned scope with its
+     * own adapter, as PEFT's {@code adapter_names}: every adapted layer runs each group of rows that
+     * name the same adapter with that adapter alone (whether enabled or not), and rows named {@code
+     * null} on the base weights. The output equals running each row alone with its adapter.
+     *
+     * <pre>{@code
+     * try (RowAdapters rows = peft.useRowAdapters(Arrays.asList("support", "legal", null, "support"))) {
+     *     logits = model.forward(batchOf4);
+     * }
+     * }</pre>
+     *
+     * @param names one adapter name per row of axis 0, {@code null} for none
+     * @return the scope, to close when the forwards are done
+     * @throws PeftException naming an unknown adapter and listing the loaded ones; a layer refuses a
+     *     training forward, a batch whose row count differs and merged adapters
+     */
+    public RowAdapters useRowAdapters(List<String> names) {
+        requireOpen();
+        if (names.isEmpty()) {
+            throw new IllegalArgumentException("Give one adapter name (or null) per row");
+        }
+        names.stream().filter(java.util.Objects::nonNull).forEach(this::requireAdapter);
+        return RowAdapters.use(names);
+    }
+
     /** Merges every enabled adapter into the base weights: W ← W0 + ΔW. */
     public void merge() {
         requireOpen();
