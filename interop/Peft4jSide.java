@@ -39,6 +39,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -62,6 +63,7 @@ public final class Peft4jSide {
             case "logits" -> logits(Path.of(args[1]), Path.of(args[2]));
             case "peer" -> peer(Path.of(args[1]), Path.of(args[2]));
             case "train-peer" -> trainPeer(Path.of(args[1]), Path.of(args[2]));
+            case "mixed-batch" -> mixedBatch(Path.of(args[1]), Path.of(args[2]));
             default -> throw new IllegalArgumentException("unknown command " + args[0]);
         }
     }
@@ -443,6 +445,58 @@ public final class Peft4jSide {
      * ["all-linear"], "rank", "alpha", "lr", "ids": [[...]], "warmup", "runs"}. Writes JSON to {@code out}:
      * step times, losses, trainable parameters and RSS (before load, after load, peak).
      */
+    /**
+     * The cost of a mixed-adapter batch (issue 18): four LoRA adapters (r = 8 on q_proj, v_proj, random B)
+     * on the model; the same batch of 8 rows × 128 tokens as an eval forward with every row on adapter
+     * "a", and with the rows naming a, b, c, d, a, b, c, d; medians of interleaved runs. Writes
+     * {"one_adapter_ms", "four_adapters_ms"}.
+     */
+    static void mixedBatch(Path modelDirectory, Path out) throws Exception {
+        Backend backend = Backend.select("pytorch", "cpu", Plugins.defaults());
+        Map<String, Object> result = new LinkedHashMap<>();
+        try (CausalLm lm = CausalLm.load(modelDirectory, backend)) {
+            PeftModel peft = lm.peft();
+            List<String> names = List.of("a", "b", "c", "d");
+            for (String name : names) {
+                peft.addAdapter(name, AdapterConfig.builder("lora").setRank(8).optAlpha(16).build(),
+                        TargetModules.names("q_proj", "v_proj"));
+                for (AdaptedLayer layer : peft.layers().values()) {
+                    NDArray b = layer.adapters().get(name).peftParameters().get("lora_B.weight").getArray();
+                    dev.peft4j.spi.InPlace.copy(b.getManager().randomNormal(0, 0.02f, b.getShape(), b.getDataType()), b);
+                }
+            }
+            List<String> one = java.util.Collections.nCopies(8, "a");
+            List<String> four = List.of("a", "b", "c", "d", "a", "b", "c", "d");
+            Random random = new Random(5);
+            long[] ids = new long[8 * 128];
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = random.nextInt(lm.config().vocabSize());
+            }
+            List<Double> oneTimes = new ArrayList<>();
+            List<Double> fourTimes = new ArrayList<>();
+            for (int i = 0; i < 7; i++) {
+                for (List<String> rows : List.of(one, four)) {
+                    try (NDManager scope = lm.newManager();
+                            dev.peft4j.core.RowAdapters ignored = peft.useRowAdapters(rows)) {
+                        NDArray input = scope.create(ids, new Shape(8, 128));
+                        long start = System.nanoTime();
+                        lm.logits(input, null).getFloat(0L, 0L, 0L);
+                        double ms = (System.nanoTime() - start) / 1e6;
+                        if (i >= 2) {
+                            (rows == one ? oneTimes : fourTimes).add(ms);
+                        }
+                    }
+                }
+            }
+            Collections.sort(oneTimes);
+            Collections.sort(fourTimes);
+            result.put("one_adapter_ms", oneTimes.get(oneTimes.size() / 2));
+            result.put("four_adapters_ms", fourTimes.get(fourTimes.size() / 2));
+        }
+        Files.writeString(out, new GsonBuilder().setPrettyPrinting().create().toJson(result), StandardCharsets.UTF_8);
+        System.out.println(result);
+    }
+
     static void trainPeer(Path specFile, Path out) throws Exception {
         JsonObject spec = JsonParser.parseString(Files.readString(specFile, StandardCharsets.UTF_8)).getAsJsonObject();
         Map<String, Object> result = new LinkedHashMap<>();

@@ -592,6 +592,20 @@ def informational(ratio, detail):
 
 
 @check
+def smollm2_mixed_adapter_batch_cost():
+    """Issue 18: a batch of 8 rows over 4 LoRA adapters costs at most 1.3x the same batch on one adapter."""
+    out = WORK / "mixed-batch.json"
+    java_side("mixed-batch", smollm2_random(), out)
+    result = json.loads(out.read_text())
+    ratio = result["four_adapters_ms"] / result["one_adapter_ms"]
+    detail = (f"8 x 128 tokens, LoRA r=8 on q_proj,v_proj: one adapter {result['one_adapter_ms']:.0f} ms, "
+              f"rows over four adapters {result['four_adapters_ms']:.0f} ms (medians of 5), ratio {ratio:.2f}")
+    if ratio > 1.3:
+        raise AssertionError(detail + " > 1.3")
+    return detail
+
+
+@check
 def smollm2_eval_forward_speed():
     peer = peer_measurements()
     ours, theirs = peer["peft4j"], peer["transformers"]
