@@ -8,9 +8,12 @@ import dev.peft4j.models.text.ChatTemplate;
 import dev.peft4j.models.text.Tokenizer;
 import dev.peft4j.spi.PeftException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -41,10 +44,25 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Option(
             names = "--prompt",
-            required = true,
             paramLabel = "TEXT",
             description = "The prompt (repeatable: the prompts are generated together as one batch).")
     private List<String> prompts = new ArrayList<>();
+
+    @Option(
+            names = "--prompts",
+            paramLabel = "FILE",
+            description =
+                    "A JSONL file of prompts, one {\"prompt\": \"...\"} per line, optionally with \"adapter\": NAME"
+                            + " to generate that prompt with that adapter only (\"none\" for the base model).")
+    private Path promptFile;
+
+    @Option(
+            names = "--use",
+            paramLabel = "NAME",
+            description =
+                    "The adapter each prompt runs with (a name given as --adapter NAME=DIR, or none for the base"
+                            + " model): once for every prompt, or once per prompt in order (default: every adapter, adding up).")
+    private List<String> uses = new ArrayList<>();
 
     @Option(names = "--chat", description = "Render each prompt as a user message with the model's chat template.")
     private boolean chat;
@@ -80,6 +98,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Sampling seed (default: 0).")
     private long seed;
 
+    /** The adapter name of the base model, for --use and the "adapter" of --prompts lines. */
+    private static final String NONE = "none";
+
     /** GenerationConfig's names of the values and the flags that set them, for messages. */
     private static final Map<String, String> FLAG_NAMES = Map.of(
             "maxNewTokens", "--max-new-tokens", "temperature", "--temperature", "topK", "--top-k", "topP", "--top-p");
@@ -96,7 +117,12 @@ final class GenerateCommand implements Callable<Integer> {
             }
             throw new ParameterException(spec.commandLine(), message);
         }
-        modelOptions.declare(parent.paths()).check();
+        CommandPaths paths = modelOptions.declare(parent.paths());
+        if (promptFile != null) {
+            paths.readsFile("--prompts", promptFile);
+        }
+        paths.check();
+        List<String> rowAdapters = readPrompts();
         try (CausalLm lm = modelOptions.load(parent.plugins())) {
             Tokenizer tokenizer = lm.requireTokenizer();
             List<long[]> inputs = new ArrayList<>();
@@ -111,7 +137,9 @@ final class GenerateCommand implements Callable<Integer> {
                         + " positions (max_position_embeddings): give --max-new-tokens "
                         + Math.max(1, positions - longest) + " or less, or a shorter prompt");
             }
-            List<long[]> outputs = new Generator(lm).generateIds(inputs, config);
+            List<long[]> outputs = rowAdapters == null
+                    ? new Generator(lm).generateIds(inputs, config)
+                    : new Generator(lm).generateIds(inputs, config, rowAdapters);
             PrintWriter out = spec.commandLine().getOut();
             for (long[] output : outputs) {
                 out.println(tokenizer.decode(output, true));
@@ -119,6 +147,54 @@ final class GenerateCommand implements Callable<Integer> {
             out.flush();
         }
         return 0;
+    }
+
+    /**
+     * Adds the file's prompts to {@code prompts} and works out each prompt's adapter.
+     *
+     * @return one adapter name (or {@code null}) per prompt, or {@code null} when every adapter runs
+     */
+    private List<String> readPrompts() {
+        List<String> fromFile = new ArrayList<>();
+        if (promptFile != null) {
+            for (JsonlLines.Line line : JsonlLines.read(promptFile, "{\"prompt\": \"...\", \"adapter\": \"NAME\"}")) {
+                prompts.add(line.string("prompt", true));
+                fromFile.add(line.string("adapter", false));
+            }
+        }
+        if (prompts.isEmpty()) {
+            throw new ParameterException(spec.commandLine(), "Give a --prompt or a --prompts file");
+        }
+        boolean named = fromFile.stream().anyMatch(Objects::nonNull);
+        if (named && !uses.isEmpty()) {
+            throw new ParameterException(
+                    spec.commandLine(), "--use and the \"adapter\" of --prompts lines both pick adapters: give one");
+        }
+        List<String> picked;
+        if (named) {
+            int before = prompts.size() - fromFile.size();
+            picked = new ArrayList<>(Collections.nCopies(before, (String) null));
+            fromFile.forEach(name -> picked.add(name == null ? NONE : name));
+        } else if (uses.isEmpty()) {
+            return null;
+        } else if (uses.size() == 1) {
+            picked = new ArrayList<>(Collections.nCopies(prompts.size(), uses.get(0)));
+        } else if (uses.size() == prompts.size()) {
+            picked = new ArrayList<>(uses);
+        } else {
+            throw new ParameterException(
+                    spec.commandLine(),
+                    "--use is given " + uses.size() + " times for " + prompts.size()
+                            + " prompts: give it once, or once per prompt");
+        }
+        Set<String> loaded = modelOptions.adapterDirectories().keySet();
+        for (String name : picked) {
+            if (name != null && !NONE.equals(name) && !loaded.contains(name)) {
+                throw new PeftException("No adapter named '" + name + "'. Adapters: " + loaded
+                        + " (name them with --adapter NAME=DIR; none runs the base model)");
+            }
+        }
+        return picked.stream().map(name -> NONE.equals(name) ? null : name).toList();
     }
 
     private long[] chatPrompt(Tokenizer tokenizer, String prompt) {

@@ -1,19 +1,10 @@
 package dev.peft4j.cli;
 
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.peft4j.models.CausalLm;
 import dev.peft4j.models.Perplexity;
 import dev.peft4j.models.text.Tokenizer;
-import dev.peft4j.safetensors.StrictJson;
-import dev.peft4j.spi.PeftException;
-import java.io.BufferedReader;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.StringReader;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -105,42 +96,8 @@ final class PerplexityCommand implements Callable<Integer> {
 
     /** The "text" of every non-blank line; a bad line is an error naming the file and line number. */
     static List<String> readTexts(Path file) {
-        List<String> texts = new ArrayList<>();
-        try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            String line;
-            int number = 0;
-            while ((line = reader.readLine()) != null) {
-                number++;
-                if (!line.isBlank()) {
-                    texts.add(text(line, file, number));
-                }
-            }
-        } catch (CharacterCodingException e) {
-            throw new PeftException(file + " is not valid UTF-8 text", e);
-        } catch (IOException e) {
-            throw new PeftException("Cannot read " + file + ": " + e.getMessage(), e);
-        }
-        if (texts.isEmpty()) {
-            throw new PeftException(file + " has no lines to score: expected one {\"text\": ...} object per line");
-        }
-        return texts;
-    }
-
-    private static String text(String line, Path file, int number) {
-        JsonObject object;
-        try {
-            object = StrictJson.parseObject(new StringReader(line), file + ":" + number);
-        } catch (PeftException e) {
-            throw new PeftException(e.getMessage() + "; expected one JSON object per line, {\"text\": \"...\"}", e);
-        }
-        if (!object.has("text")) {
-            throw new PeftException(file + ":" + number + ": expected a \"text\" key, found keys " + object.keySet()
-                    + " (perplexity scores {\"text\": ...} lines only)");
-        }
-        JsonElement text = object.get("text");
-        if (!text.isJsonPrimitive() || !text.getAsJsonPrimitive().isString()) {
-            throw new PeftException(file + ":" + number + ": expected \"text\" to be a string, found " + text);
-        }
-        return text.getAsString();
+        return JsonlLines.read(file, "{\"text\": \"...\"}").stream()
+                .map(line -> line.string("text", true))
+                .toList();
     }
 }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
+import dev.peft4j.core.RowAdapters;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
@@ -28,6 +29,28 @@ public final class Generator {
      */
     public Generator(CausalLm lm) {
         this.lm = lm;
+    }
+
+    /**
+     * Continues each prompt of token ids, each with its own adapter ({@link
+     * dev.peft4j.core.PeftModel#useRowAdapters}): the prompts run as one batch, and every prompt's
+     * tokens equal those it gets alone with only its adapter.
+     *
+     * @param prompts the prompts' token ids, each non-empty
+     * @param config the decoding settings
+     * @param adapters one adapter name per prompt, {@code null} for the base model
+     * @return each prompt's new tokens, the stop token included when one ended it
+     * @throws IllegalArgumentException when there is no prompt, a prompt is empty or the counts differ
+     * @throws dev.peft4j.spi.PeftException naming an unknown adapter
+     */
+    public List<long[]> generateIds(List<long[]> prompts, GenerationConfig config, List<String> adapters) {
+        if (adapters.size() != prompts.size()) {
+            throw new IllegalArgumentException(
+                    "Give one adapter name (or null) per prompt: " + adapters.size() + " for " + prompts.size());
+        }
+        try (RowAdapters ignored = lm.peft().useRowAdapters(adapters)) {
+            return generateIds(prompts, config);
+        }
     }
 
     /**
