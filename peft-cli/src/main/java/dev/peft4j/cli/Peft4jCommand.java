@@ -16,6 +16,7 @@ import picocli.CommandLine.Option;
             InspectCommand.class,
             MergeCommand.class,
             CombineCommand.class,
+            AnalyzeCommand.class,
             GenerateCommand.class,
             PerplexityCommand.class,
             FinetuneCommand.class,

@@ -8,6 +8,7 @@ import dev.peft4j.spi.PeftException;
 import java.util.List;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.CommonOps_DDRM;
+import org.ejml.dense.row.SingularOps_DDRM;
 import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
 import org.ejml.interfaces.decomposition.QRDecomposition;
 import org.ejml.interfaces.decomposition.SingularValueDecomposition_F64;
@@ -24,6 +25,15 @@ final class LowRankSvd {
     private LowRankSvd() {}
 
     /**
+     * A singular value decomposition {@code M = U·diag(σ)·Vᵀ}, σ in descending order.
+     *
+     * @param u the left singular vectors as columns (d, n)
+     * @param singularValues σ (n)
+     * @param v the right singular vectors as columns (k, n)
+     */
+    record Svd(DMatrixRMaj u, double[] singularValues, DMatrixRMaj v) {}
+
+    /**
      * The truncated SVD of the weighted sum of the updates.
      *
      * @param factors each source's factors and weight
@@ -38,6 +48,19 @@ final class LowRankSvd {
         if (rank > Math.min(d, k)) {
             throw new PeftException("The SVD rank " + rank + " exceeds the module's size (" + d + ", " + k + ")");
         }
+        return factorsOf(decompose(factors), rank, first.a().getManager());
+    }
+
+    /**
+     * The SVD of {@code Σ w_i·s_i·B_i·A_i}, from the stacked factors.
+     *
+     * @param factors each source's factors and weight
+     * @return the decomposition, at most m = Σ r_i singular values
+     */
+    static Svd decompose(List<AdapterCombination.Factors> factors) {
+        AdapterCombination.Factors first = factors.get(0);
+        int d = Math.toIntExact(first.b().getShape().get(0));
+        int k = Math.toIntExact(first.a().getShape().get(1));
         int m = factors.stream().mapToInt(AdapterCombination.Factors::rank).sum();
         DMatrixRMaj stackedB = new DMatrixRMaj(d, m);
         DMatrixRMaj stackedA = new DMatrixRMaj(m, k);
@@ -50,25 +73,38 @@ final class LowRankSvd {
             CommonOps_DDRM.insert(a, stackedA, offset, 0);
             offset += f.rank();
         }
-        DMatrixRMaj u;
-        double[] singular;
-        DMatrixRMaj v;
-        if (m <= Math.min(d, k)) {
-            DMatrixRMaj[] qrB = thinQr(stackedB);
-            DMatrixRMaj[] qrA = thinQr(CommonOps_DDRM.transpose(stackedA, null));
-            DMatrixRMaj core = new DMatrixRMaj(m, m);
-            CommonOps_DDRM.multTransB(qrB[1], qrA[1], core);
-            SingularValueDecomposition_F64<DMatrixRMaj> svd = svd(core);
-            u = CommonOps_DDRM.mult(qrB[0], svd.getU(null, false), null);
-            v = CommonOps_DDRM.mult(qrA[0], svd.getV(null, false), null);
-            singular = svd.getSingularValues();
-        } else {
-            SingularValueDecomposition_F64<DMatrixRMaj> svd = svd(CommonOps_DDRM.mult(stackedB, stackedA, null));
-            u = svd.getU(null, false);
-            v = svd.getV(null, false);
-            singular = svd.getSingularValues();
+        if (m > Math.min(d, k)) {
+            return of(CommonOps_DDRM.mult(stackedB, stackedA, null));
         }
-        return factorsOf(u, singular, v, rank, first.a().getManager());
+        DMatrixRMaj[] qrB = thinQr(stackedB);
+        DMatrixRMaj[] qrA = thinQr(CommonOps_DDRM.transpose(stackedA, null));
+        DMatrixRMaj core = new DMatrixRMaj(m, m);
+        CommonOps_DDRM.multTransB(qrB[1], qrA[1], core);
+        Svd small = of(core);
+        return new Svd(
+                CommonOps_DDRM.mult(qrB[0], small.u(), null),
+                small.singularValues(),
+                CommonOps_DDRM.mult(qrA[0], small.v(), null));
+    }
+
+    /**
+     * The SVD of a dense matrix, σ in descending order.
+     *
+     * @param matrix the matrix
+     * @return the decomposition, min(rows, cols) singular values
+     * @throws PeftException when it does not converge
+     */
+    static Svd of(DMatrixRMaj matrix) {
+        SingularValueDecomposition_F64<DMatrixRMaj> svd = svd(matrix);
+        DMatrixRMaj u = svd.getU(null, false);
+        DMatrixRMaj w = svd.getW(null);
+        DMatrixRMaj v = svd.getV(null, false);
+        SingularOps_DDRM.descendingOrder(u, false, w, v, false);
+        double[] singular = new double[Math.min(w.numRows, w.numCols)];
+        for (int i = 0; i < singular.length; i++) {
+            singular[i] = w.get(i, i);
+        }
+        return new Svd(u, singular, v);
     }
 
     private static SingularValueDecomposition_F64<DMatrixRMaj> svd(DMatrixRMaj matrix) {
@@ -89,30 +125,25 @@ final class LowRankSvd {
         return new DMatrixRMaj[] {qr.getQ(null, true), qr.getR(null, true)};
     }
 
-    /** B = U_R·Σ_R and A = V_Rᵀ, with the singular values in descending order. */
-    private static NDList factorsOf(DMatrixRMaj u, double[] singular, DMatrixRMaj v, int rank, NDManager manager) {
-        Integer[] order = new Integer[singular.length];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
-        java.util.Arrays.sort(order, (x, y) -> Double.compare(singular[y], singular[x]));
-        int d = u.numRows;
-        int k = v.numRows;
+    /** B = U_R·Σ_R and A = V_Rᵀ; ranks beyond the decomposition's are zero. */
+    private static NDList factorsOf(Svd svd, int rank, NDManager manager) {
+        int d = svd.u().numRows;
+        int k = svd.v().numRows;
         float[] b = new float[d * rank];
         float[] a = new float[rank * k];
-        for (int j = 0; j < Math.min(rank, order.length); j++) {
-            int column = order[j];
+        for (int j = 0; j < Math.min(rank, svd.singularValues().length); j++) {
             for (int i = 0; i < d; i++) {
-                b[i * rank + j] = (float) (u.get(i, column) * singular[column]);
+                b[i * rank + j] = (float) (svd.u().get(i, j) * svd.singularValues()[j]);
             }
             for (int i = 0; i < k; i++) {
-                a[j * k + i] = (float) v.get(i, column);
+                a[j * k + i] = (float) svd.v().get(i, j);
             }
         }
         return new NDList(manager.create(a, new Shape(rank, k)), manager.create(b, new Shape(d, rank)));
     }
 
-    private static DMatrixRMaj matrix(NDArray array) {
+    /** A 2-D array as a double matrix. */
+    static DMatrixRMaj matrix(NDArray array) {
         Shape shape = array.getShape();
         float[] values = array.toFloatArray();
         DMatrixRMaj matrix = new DMatrixRMaj(Math.toIntExact(shape.get(0)), Math.toIntExact(shape.get(1)));

@@ -1,5 +1,7 @@
 package dev.peft4j.core.io;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
@@ -9,6 +11,7 @@ import dev.peft4j.safetensors.TensorSpec;
 import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterTarget;
+import dev.peft4j.spi.InPlace;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.Plugins;
 import java.util.ArrayList;
@@ -17,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -49,7 +53,29 @@ final class MergePlan {
             Map<String, String> tensors,
             boolean fanInFanOut,
             DataType computeType,
-            String biasTensor) {}
+            String biasTensor) {
+
+        /**
+         * The module's adapter, initialised in {@code scope} in the compute type and filled with the
+         * adapter file's values; a module loaded again (for its weight and its bias) is re-initialised.
+         *
+         * @param scope owns the adapter's arrays
+         * @param read reads one adapter tensor by name, into {@code scope}
+         * @return the adapter
+         */
+        Adapter loaded(NDManager scope, Function<String, NDArray> read) {
+            adapter.peftParameters().values().forEach(Parameter::close);
+            adapter.freezeParameters(true);
+            adapter.initialize(scope, computeType, new Shape(1, adapter.target().inFeatures()));
+            for (Map.Entry<String, Parameter> parameter :
+                    adapter.peftParameters().entrySet()) {
+                NDArray value = read.apply(tensors.get(parameter.getKey()));
+                InPlace.copy(
+                        value.toType(computeType, false), parameter.getValue().getArray());
+            }
+            return adapter;
+        }
+    }
 
     private final Map<String, ModuleMerge> merges;
     private final Map<String, ModuleMerge> biasMerges;

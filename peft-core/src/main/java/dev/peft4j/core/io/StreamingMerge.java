@@ -4,14 +4,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Parameter;
 import dev.peft4j.core.StoredWeights;
 import dev.peft4j.safetensors.SafetensorsDtype;
 import dev.peft4j.safetensors.SafetensorsFile;
 import dev.peft4j.safetensors.SafetensorsWriter;
 import dev.peft4j.safetensors.TensorSpec;
 import dev.peft4j.spi.Adapter;
-import dev.peft4j.spi.InPlace;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.Plugins;
 import dev.peft4j.spi.TensorChecks;
@@ -19,7 +17,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.function.Predicate;
@@ -217,17 +214,7 @@ public final class StreamingMerge {
 
     /** The module's adapter, initialised in {@code scope} and filled with the file's values. */
     private Adapter loaded(MergePlan.ModuleMerge merge, NDManager scope) {
-        DataType type = merge.computeType();
-        Adapter adapter = merge.adapter();
-        // a module with a bias term is loaded twice (for its weight and its bias), each time in a new scope
-        adapter.peftParameters().values().forEach(Parameter::close);
-        adapter.freezeParameters(true);
-        adapter.initialize(scope, type, new Shape(1, adapter.target().inFeatures()));
-        for (Map.Entry<String, Parameter> parameter : adapter.peftParameters().entrySet()) {
-            NDArray value = staging.read(weights, merge.tensors().get(parameter.getKey()), scope);
-            InPlace.copy(value.toType(type, false), parameter.getValue().getArray());
-        }
-        return adapter;
+        return merge.loaded(scope, tensor -> staging.read(weights, tensor, scope));
     }
 
     /** Writes values in the declared dtype, after checking that they and their cast are finite. */
