@@ -64,8 +64,11 @@ public final class MemorizeCommand implements Callable<Integer> {
     static final int MAX_BATCH = 65_536;
     /** The highest rank. */
     static final int MAX_RANK = 4096;
+    /** With --model, the subdirectory of --out that holds each run's trained adapter. */
+    static final String ADAPTERS = "adapters";
+
     /** What the command writes into {@code --out}, which it replaces as a whole. */
-    static final Set<String> OUTPUTS = Set.of("report.json", "report.md", "curves.png");
+    static final Set<String> OUTPUTS = Set.of("report.json", "report.md", "curves.png", ADAPTERS);
 
     @ParentCommand
     private Peft4jCommand parent;
@@ -169,35 +172,49 @@ public final class MemorizeCommand implements Callable<Integer> {
         UuidPairs data = UuidPairs.generate(settings.pairs(), seed);
         boolean interactive = System.console() != null;
         RunProgress progress = (label, total) -> new ProgressBar(System.err, label, total, interactive)::update;
-        Function<RunSpec, RunResult> runner = pretrained
-                ? new PretrainedMemorizeRun(model, settings, data, backend, plugins, progress)::run
-                : new MemorizeRun(settings, data, backend, plugins, progress)::run;
         List<RunResult> results = new ArrayList<>();
-        for (RunSpec run : runs) {
-            RunResult result = runner.apply(run);
-            result.divergence().ifPresent(note -> {
-                spec.commandLine().getErr().println(System.lineSeparator() + "peft4j: " + note);
-                spec.commandLine().getErr().flush();
-            });
-            results.add(result);
+        MemorizeReport report;
+        // one staging directory for the whole output: the adapters (with --model) are trained into it
+        try (StagedDirectory staged = StagedDirectory.start(out)) {
+            Function<RunSpec, RunResult> runner = pretrained
+                    ? new PretrainedMemorizeRun(
+                            model,
+                            settings,
+                            data,
+                            backend,
+                            plugins,
+                            progress,
+                            staged.path().resolve(ADAPTERS))::run
+                    : new MemorizeRun(settings, data, backend, plugins, progress)::run;
+            for (RunSpec run : runs) {
+                RunResult result = runner.apply(run);
+                result.divergence().ifPresent(note -> {
+                    spec.commandLine().getErr().println(System.lineSeparator() + "peft4j: " + note);
+                    spec.commandLine().getErr().flush();
+                });
+                results.add(result);
+            }
+            report = new MemorizeReport(
+                    "memorize",
+                    settings.pairs(),
+                    seed,
+                    backend.engine().name(),
+                    deviceName(backend),
+                    pretrained ? model.toString() : null,
+                    settings.hidden(),
+                    settings.steps(),
+                    settings.batch(),
+                    results);
+            write(report, staged);
         }
-        MemorizeReport report = new MemorizeReport(
-                "memorize",
-                settings.pairs(),
-                seed,
-                backend.engine().name(),
-                deviceName(backend),
-                pretrained ? model.toString() : null,
-                settings.hidden(),
-                settings.steps(),
-                settings.batch(),
-                results);
-        write(report);
         stdout.println();
         stdout.print(report.table());
         stdout.printf(
-                "%nWrote %s, %s and %s%n",
-                out.resolve("report.json"), out.resolve("report.md"), out.resolve("curves.png"));
+                "%nWrote %s, %s and %s%s%n",
+                out.resolve("report.json"),
+                out.resolve("report.md"),
+                out.resolve("curves.png"),
+                pretrained ? ", and each run's adapter under " + out.resolve(ADAPTERS) : "");
         stdout.flush();
         return 0;
     }
@@ -229,8 +246,8 @@ public final class MemorizeCommand implements Callable<Integer> {
     }
 
     /** Writes the report, the chart and the table as one unit: the old set stays until the new one is complete. */
-    private void write(MemorizeReport report) {
-        try (StagedDirectory staged = StagedDirectory.start(out)) {
+    private void write(MemorizeReport report, StagedDirectory staged) {
+        try {
             Files.write(staged.path().resolve("report.json"), report.toJson().getBytes(StandardCharsets.UTF_8));
             Files.write(staged.path().resolve("curves.png"), AccuracyChart.png(report));
             Files.write(

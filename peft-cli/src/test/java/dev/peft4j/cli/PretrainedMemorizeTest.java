@@ -55,6 +55,11 @@ class PretrainedMemorizeTest {
                 dir.toString());
         assertEquals(0, result.status(), result.err());
         assertTrue(result.out().contains("| method | operator | rank | trainable params |"), result.out());
+        for (String adapter : List.of("lora-r8", "dora-r8", "mora-rotation-r8")) {
+            assertTrue(
+                    Files.isRegularFile(dir.resolve("adapters").resolve(adapter).resolve("adapter_config.json")),
+                    "each run's adapter is kept: " + adapter);
+        }
 
         JsonObject report = JsonParser.parseString(Files.readString(dir.resolve("report.json")))
                 .getAsJsonObject();

@@ -5,6 +5,8 @@ import dev.peft4j.core.Backend;
 import dev.peft4j.core.ModuleTree;
 import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.TargetModules;
+import dev.peft4j.core.io.PathMap;
+import dev.peft4j.core.io.PeftAdapters;
 import dev.peft4j.core.train.RestartableAdamW;
 import dev.peft4j.models.CausalLm;
 import dev.peft4j.models.CausalLmBlock;
@@ -62,6 +64,7 @@ public final class PretrainedMemorizeRun {
     private final Backend backend;
     private final Plugins plugins;
     private final RunProgress progress;
+    private final Path adapterDirectory;
 
     /**
      * Prepares runs sharing a model, settings and data.
@@ -72,6 +75,8 @@ public final class PretrainedMemorizeRun {
      * @param backend the engine and device
      * @param plugins where methods are looked up
      * @param progress where each run reports its steps
+     * @param adapterDirectory where each trained adapter is saved as a PEFT directory named by its
+     *     run ({@link #adapterName}), or {@code null} to keep none
      */
     public PretrainedMemorizeRun(
             Path model,
@@ -79,13 +84,25 @@ public final class PretrainedMemorizeRun {
             UuidPairs pairs,
             Backend backend,
             Plugins plugins,
-            RunProgress progress) {
+            RunProgress progress,
+            Path adapterDirectory) {
         this.model = model;
         this.settings = settings;
         this.pairs = pairs;
         this.backend = backend;
         this.plugins = plugins;
         this.progress = progress;
+        this.adapterDirectory = adapterDirectory;
+    }
+
+    /**
+     * The directory name a run's adapter is saved under: {@code lora-r8}, {@code mora-sharing-r8}.
+     *
+     * @param spec the run
+     * @return the name
+     */
+    public static String adapterName(RunSpec spec) {
+        return spec.method() + (spec.operator() == null ? "" : "-" + spec.operator()) + "-r" + spec.rank();
     }
 
     /**
@@ -144,6 +161,17 @@ public final class PretrainedMemorizeRun {
                     }
                     reporter.update(step, curve.progress(loss));
                 }
+            }
+            if (peft != null && adapterDirectory != null) {
+                PeftAdapters.save(
+                        peft,
+                        ADAPTER,
+                        adapterDirectory.resolve(adapterName(spec)),
+                        PathMap.identity(),
+                        new PeftAdapters.BaseModel(
+                                model.getFileName().toString(),
+                                "CAUSAL_LM",
+                                "gpt2".equals(lm.config().modelType())));
             }
             return curve.result(trainable, start);
         }
