@@ -69,6 +69,8 @@ final class AnalysisCharts {
                 .xAxisTitle("i (" + first + ")")
                 .yAxisTitle("j (" + second + ")")
                 .build();
+        chart.getStyler().setMin(0);
+        chart.getStyler().setMax(1);
         List<Integer> xs = new ArrayList<>();
         List<Integer> ys = new ArrayList<>();
         List<Number[]> cells = new ArrayList<>();
