@@ -64,6 +64,13 @@ final class CombineCommand implements Callable<Integer> {
     private Integer rank;
 
     @Option(
+            names = "--base",
+            paramLabel = "BASE",
+            description = "The base weights (a safetensors file or a model directory with model.safetensors): with"
+                    + " --type svd, combines adapters of any method (DoRA, MoRA) through their ΔW.")
+    private Path base;
+
+    @Option(
             names = "--out",
             required = true,
             paramLabel = "DIR",
@@ -85,6 +92,12 @@ final class CombineCommand implements Callable<Integer> {
         }
         CommandPaths paths = parent.paths();
         adapters.forEach(adapter -> paths.readsDirectory("--adapter", adapter));
+        if (base != null) {
+            if (combination != AdapterCombination.Type.SVD) {
+                throw new PeftException("--base is for --type svd; " + type + " combines LoRA factors");
+            }
+            paths.readsFileOrDirectory("--base", base);
+        }
         paths.replacesDirectory("--out", out, Set.of(PeftConfigFile.FILE_NAME, AdapterDirectory.WEIGHTS_FILE))
                 .check();
         List<AdapterCombination.Source> sources = new ArrayList<>();
@@ -94,7 +107,7 @@ final class CombineCommand implements Callable<Integer> {
         Backend backend = engineOptions.backend(parent.plugins());
         AdapterCombination.Summary summary;
         try (NDManager manager = backend.newManager()) {
-            summary = AdapterCombination.combine(sources, combination, rank, out, parent.plugins(), manager);
+            summary = AdapterCombination.combine(sources, combination, rank, base, out, parent.plugins(), manager);
         }
         PrintWriter stdout = spec.commandLine().getOut();
         stdout.printf(

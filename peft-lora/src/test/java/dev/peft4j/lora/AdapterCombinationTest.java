@@ -94,7 +94,7 @@ class AdapterCombinationTest {
 
     private Path combine(Type type, Integer rank, Source... sources) {
         Path out = dir.resolve("combined-" + type + "-" + rank);
-        AdapterCombination.combine(List.of(sources), type, rank, out, Plugins.defaults(), manager);
+        AdapterCombination.combine(List.of(sources), type, rank, null, out, Plugins.defaults(), manager);
         return out;
     }
 
@@ -193,6 +193,7 @@ class AdapterCombinationTest {
                         () -> AdapterCombination.combine(
                                 List.of(new Source(a, 1), new Source(dir.resolve("biased"), 1)),
                                 Type.CAT,
+                                null,
                                 null,
                                 refusedOut,
                                 Plugins.defaults(),

@@ -1,13 +1,8 @@
 package dev.peft4j.core.io;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import dev.peft4j.safetensors.SafetensorsFile;
-import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.Plugins;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,7 +14,7 @@ import org.ejml.dense.row.NormOps_DDRM;
  * What an adapter's update ΔW looks like, per adapted module, with the analyses of the LoRA paper
  * (Hu et al. 2021, §7) and the MoRA paper (Jiang et al. 2024, §3): the singular values of ΔW, its
  * effective rank, ‖ΔW‖_F and, with the base weights, the amplification factor. Any method is
- * analysed through ΔW ({@link Adapter#deltaWeight}); plain LoRA needs no base weights (ΔW = s·B·A
+ * analysed through ΔW ({@link dev.peft4j.spi.Adapter#deltaWeight}); plain LoRA needs no base weights (ΔW = s·B·A
  * is read from its factors), every other method does (DoRA's ΔW depends on W0, and a MoRA file
  * does not record d and k).
  *
@@ -100,7 +95,7 @@ public final class AdapterAnalysis {
             int r = top != null ? top : file.method().config().rank();
             List<Module> modules = base == null
                     ? fromFactors(file, method, threshold, r, scope)
-                    : fromBase(file, baseFile(base), plugins, threshold, r, scope);
+                    : fromBase(file, base, plugins, threshold, r, scope);
             return new Result(adapter, method, threshold, r, modules);
         }
     }
@@ -123,32 +118,10 @@ public final class AdapterAnalysis {
     private static List<Module> fromBase(
             AdapterDirectory file, Path base, Plugins plugins, double threshold, int top, NDManager scope) {
         List<Module> modules = new ArrayList<>();
-        try (SafetensorsFile weights = SafetensorsFile.open(base)) {
-            MergePlan plan = MergePlan.of(weights, file, PathMap.identity(), plugins, name -> true);
-            for (MergePlan.ModuleMerge merge : plan.merges().values()) {
-                try (NDManager module = scope.newSubManager()) {
-                    Adapter adapter =
-                            merge.loaded(module, tensor -> file.weights().read(tensor, module));
-                    NDArray stored = weights.read(merge.baseTensor(), module).toType(DataType.FLOAT64, false);
-                    NDArray w0 = merge.fanInFanOut() ? stored.transpose() : stored;
-                    NDArray delta = adapter.deltaWeight(w0.toType(merge.computeType(), false));
-                    DMatrixRMaj baseWeight = LowRankSvd.matrix(w0.toType(DataType.FLOAT32, false));
-                    LowRankSvd.Svd svd = LowRankSvd.of(LowRankSvd.matrix(delta.toType(DataType.FLOAT32, false)));
-                    modules.add(module(merge.modulePath(), svd, threshold, top, baseWeight));
-                }
-            }
-        }
+        DeltaWeights.of(file, base, plugins, scope)
+                .forEach((path, delta) ->
+                        modules.add(module(path, LowRankSvd.of(delta.delta()), threshold, top, delta.baseWeight())));
         return modules;
-    }
-
-    private static Path baseFile(Path base) {
-        Path file = Files.isDirectory(base) ? base.resolve(ModelMerge.WEIGHTS_FILE) : base;
-        if (!Files.isRegularFile(file)) {
-            throw new PeftException(base + " has no " + ModelMerge.WEIGHTS_FILE
-                    + "; expected a safetensors file or a model directory with one (a sharded checkpoint is not"
-                    + " analysed)");
-        }
-        return file;
     }
 
     private static Module module(String path, LowRankSvd.Svd svd, double threshold, int top, DMatrixRMaj baseWeight) {

@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.CommonOps_DDRM;
 
 /**
  * Combines LoRA adapters stored as PEFT directories into a new one, as PEFT's {@code
@@ -35,6 +37,11 @@ import java.util.Set;
  *       U_R·Σ_R}, {@code A = V_Rᵀ}, with R given or the largest r_i. It is computed from a thin QR of
  *       the stacked factors and the SVD of their (Σ r_i)-square core, never forming the (d, k) ΔW.
  * </ul>
+ *
+ * <p>With the base weights, {@code svd} combines adapters of any method: each ΔW_i is computed by
+ * its method from the file and W0 ({@link DeltaWeights}), and the rank-R approximation of the dense
+ * Σ w_i·ΔW_i becomes a LoRA adapter (DoRA's update depends on W0, so the result holds for that base).
+ * {@code linear} and {@code cat} need LoRA factors.
  *
  * <p>The result has {@code r = lora_alpha =} the new rank (scaling 1, as PEFT writes it) and no
  * rsLoRA; a module missing from some adapters combines the others. Everything is checked before the
@@ -94,17 +101,19 @@ public final class AdapterCombination {
      * @param sources the adapters and their weights, at least one
      * @param type the combination
      * @param svdRank the rank for {@code svd}, or {@code null} for the largest rank of the sources
+     * @param base the base weights (a safetensors file or a model directory with {@code
+     *     model.safetensors}) for {@code svd} of adapters other than plain LoRA, or {@code null}
      * @param out the directory to write; replaced when it exists
      * @param plugins the registry the files' methods are looked up in
      * @param manager computes the combination
      * @return what was written
-     * @throws PeftException when a source is not a consistent LoRA adapter (DoRA, MoRA and other
-     *     methods, or LoRA with lora_bias, are refused naming it), ranks differ for {@code linear},
+     * @throws PeftException when a source is inconsistent or, without a base or for {@code linear}
+     *     and {@code cat}, not plain LoRA (naming it), ranks differ for {@code linear},
      *     {@code w·s} is negative for {@code linear}, the sources disagree on {@code fan_in_fan_out}
      *     or a module's shapes, or the SVD rank is not positive
      */
     public static Summary combine(
-            List<Source> sources, Type type, Integer svdRank, Path out, Plugins plugins, NDManager manager) {
+            List<Source> sources, Type type, Integer svdRank, Path base, Path out, Plugins plugins, NDManager manager) {
         if (sources.isEmpty()) {
             throw new IllegalArgumentException("Give at least one adapter to combine");
         }
@@ -113,8 +122,9 @@ public final class AdapterCombination {
         }
         List<AdapterDirectory> files = new ArrayList<>();
         try (NDManager scope = manager.newSubManager()) {
+            boolean throughBase = base != null && type == Type.SVD;
             for (Source source : sources) {
-                files.add(openLora(source.directory(), plugins));
+                files.add(open(source.directory(), plugins, throughBase, type));
             }
             Set<String> modules = new LinkedHashSet<>();
             files.forEach(file -> modules.addAll(file.modules().keySet()));
@@ -126,7 +136,18 @@ public final class AdapterCombination {
                     .orElseThrow();
             Map<String, NDArray> tensors = new LinkedHashMap<>();
             Map<String, Integer> ranks = new LinkedHashMap<>();
-            for (String module : modules) {
+            if (throughBase) {
+                denseSvd(files, sources, base, svdRank == null ? largest : svdRank, plugins, scope)
+                        .forEach((module, factors) -> {
+                            String prefix = AdapterDirectory.TENSOR_PREFIX + module + ".";
+                            tensors.put(prefix + "lora_A.weight", factors.get(0));
+                            tensors.put(prefix + "lora_B.weight", factors.get(1));
+                            ranks.put(
+                                    module,
+                                    Math.toIntExact(factors.get(0).getShape().get(0)));
+                        });
+            }
+            for (String module : throughBase ? Set.<String>of() : modules) {
                 List<Factors> factors = new ArrayList<>();
                 for (int i = 0; i < files.size(); i++) {
                     if (files.get(i).modules().containsKey(module)) {
@@ -153,14 +174,14 @@ public final class AdapterCombination {
         }
     }
 
-    private static AdapterDirectory openLora(Path directory, Plugins plugins) {
+    private static AdapterDirectory open(Path directory, Plugins plugins, boolean throughBase, Type type) {
         AdapterDirectory file = AdapterDirectory.open(directory, plugins);
         List<String> problems = new ArrayList<>(file.problems());
         problems.addAll(file.nonFiniteTensors());
         String method = file.method().factory().name();
-        if (!problems.isEmpty()
-                || !LORA.equals(method)
-                || !file.method().config().options().isEmpty()) {
+        boolean plainLora =
+                LORA.equals(method) && file.method().config().options().isEmpty();
+        if (!problems.isEmpty() || (!plainLora && !throughBase)) {
             file.close();
             if (!problems.isEmpty()) {
                 throw new PeftException("Adapter " + directory + " is inconsistent, so it is not combined: "
@@ -168,9 +189,39 @@ public final class AdapterCombination {
             }
             throw new PeftException("Adapter " + directory + " is " + method
                     + (LORA.equals(method) ? " with " + file.method().config().options() : "")
-                    + ": only plain LoRA adapters combine (their update is the product of the stored factors)");
+                    + (type == Type.SVD
+                            ? ": its update comes from the method and the base weights; pass the base model (--base)"
+                            : ": linear and cat combine the factors of plain LoRA adapters; use svd with the base"
+                                    + " model (--base)"));
         }
         return file;
+    }
+
+    /** The rank-R LoRA factors (A, B) of Σ w_i·ΔW_i per module, each ΔW_i computed with the base weights. */
+    private static Map<String, NDList> denseSvd(
+            List<AdapterDirectory> files, List<Source> sources, Path base, int rank, Plugins plugins, NDManager scope) {
+        Map<String, DMatrixRMaj> sums = new LinkedHashMap<>();
+        for (int i = 0; i < files.size(); i++) {
+            double weight = sources.get(i).weight();
+            DeltaWeights.of(files.get(i), base, plugins, scope).forEach((module, delta) -> {
+                DMatrixRMaj weighted = delta.delta().copy();
+                CommonOps_DDRM.scale(weight, weighted);
+                DMatrixRMaj sum = sums.get(module);
+                if (sum != null && (sum.numRows != weighted.numRows || sum.numCols != weighted.numCols)) {
+                    throw new PeftException("Module " + module + " has different shapes in the adapters");
+                }
+                sums.put(module, sum == null ? weighted : CommonOps_DDRM.add(sum, weighted, null));
+            });
+        }
+        Map<String, NDList> factors = new LinkedHashMap<>();
+        sums.forEach((module, sum) -> {
+            if (rank > Math.min(sum.numRows, sum.numCols)) {
+                throw new PeftException("The SVD rank " + rank + " exceeds module " + module + "'s size (" + sum.numRows
+                        + ", " + sum.numCols + ")");
+            }
+            factors.put(module, LowRankSvd.factors(LowRankSvd.of(sum), rank, scope));
+        });
+        return factors;
     }
 
     private static void requireSameLayout(List<AdapterDirectory> files) {

@@ -48,7 +48,7 @@ final class LowRankSvd {
         if (rank > Math.min(d, k)) {
             throw new PeftException("The SVD rank " + rank + " exceeds the module's size (" + d + ", " + k + ")");
         }
-        return factorsOf(decompose(factors), rank, first.a().getManager());
+        return factors(decompose(factors), rank, first.a().getManager());
     }
 
     /**
@@ -125,8 +125,16 @@ final class LowRankSvd {
         return new DMatrixRMaj[] {qr.getQ(null, true), qr.getR(null, true)};
     }
 
-    /** B = U_R·Σ_R and A = V_Rᵀ; ranks beyond the decomposition's are zero. */
-    private static NDList factorsOf(Svd svd, int rank, NDManager manager) {
+    /**
+     * The rank-R LoRA factors of a decomposition: B = U_R·Σ_R and A = V_Rᵀ; ranks beyond the
+     * decomposition's are zero.
+     *
+     * @param svd the decomposition
+     * @param rank R
+     * @param manager owns the factors
+     * @return A (R, k) and B (d, R), float32
+     */
+    static NDList factors(Svd svd, int rank, NDManager manager) {
         int d = svd.u().numRows;
         int k = svd.v().numRows;
         float[] b = new float[d * rank];
