@@ -199,7 +199,7 @@ class AdapterCombinationTest {
                                 Plugins.defaults(),
                                 manager))
                 .getMessage();
-        assertTrue(refused.contains("only plain LoRA adapters combine"), refused);
+        assertTrue(refused.contains("linear and cat combine the factors of plain LoRA adapters"), refused);
         assertFalse(Files.exists(refusedOut), "nothing is written");
         assertEquals(
                 "Unknown combination type 'sum': expected linear, cat or svd",
