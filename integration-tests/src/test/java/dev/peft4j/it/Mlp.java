@@ -87,7 +87,7 @@ final class Mlp {
         Random random = new Random(seed);
         for (AdaptedLayer layer : model.layers().values()) {
             for (Adapter adapter : layer.adapters().values()) {
-                adapter.peftParameters().values().forEach(p -> TestModels.randomize(p, random, 0.5));
+                TestModels.randomize(adapter, random, 0.5);
                 adapter.invalidateCaches();
             }
         }

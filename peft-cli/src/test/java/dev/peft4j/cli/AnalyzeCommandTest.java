@@ -77,6 +77,12 @@ class AnalyzeCommandTest {
                 .getAsJsonObject();
     }
 
+    private static void compare(Path first, Path second, Path out) {
+        CommandRunner.Result result = CommandRunner.run(
+                "analyze", "--adapter", first.toString(), "--adapter", second.toString(), "--out", out.toString());
+        assertEquals(0, result.status(), result.err());
+    }
+
     @Test
     void theKnownSpectrumRankAndAmplificationAreReported() throws IOException {
         Path a = lora("a", 0, 1);
@@ -129,32 +135,12 @@ class AnalyzeCommandTest {
         Path same = lora("same", 1, 0);
         Path orthogonal = lora("orthogonal", 2, 3);
         Path out = dir.resolve("out");
-        assertEquals(
-                0,
-                CommandRunner.run(
-                                "analyze",
-                                "--adapter",
-                                a.toString(),
-                                "--adapter",
-                                same.toString(),
-                                "--out",
-                                out.toString())
-                        .status());
+        compare(a, same, out);
         JsonArray phi = analysis(out).getAsJsonArray("meanSubspaceSimilarity");
         assertEquals(1, phi.get(1).getAsJsonArray().get(1).getAsDouble(), 1e-6, "φ(2, 2): the same plane");
         assertEquals(0, phi.get(0).getAsJsonArray().get(0).getAsDouble(), 1e-6, "φ(1, 1): top direction e1 against e2");
         assertTrue(Files.size(out.resolve("similarity.png")) > 1000, "the φ grid is drawn");
-        assertEquals(
-                0,
-                CommandRunner.run(
-                                "analyze",
-                                "--adapter",
-                                a.toString(),
-                                "--adapter",
-                                orthogonal.toString(),
-                                "--out",
-                                out.toString())
-                        .status());
+        compare(a, orthogonal, out);
         JsonArray none = analysis(out).getAsJsonArray("meanSubspaceSimilarity");
         assertEquals(0, none.get(1).getAsJsonArray().get(1).getAsDouble(), 1e-6, "orthogonal planes");
     }

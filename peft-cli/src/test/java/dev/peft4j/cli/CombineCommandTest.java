@@ -40,13 +40,7 @@ class CombineCommandTest {
                             .build(),
                     TargetModules.names("0"));
             Random random = new Random(seed);
-            peft.layers()
-                    .get("0")
-                    .adapters()
-                    .get("default")
-                    .peftParameters()
-                    .values()
-                    .forEach(p -> TestModels.randomize(p, random, 1));
+            TestModels.randomize(peft.layers().get("0").adapters().get("default"), random, 1);
             Path out = dir.resolve(name);
             PeftAdapters.save(peft, "default", out, PathMap.identity(), "tiny");
             return out;
@@ -144,13 +138,7 @@ class CombineCommandTest {
             peft.addAdapter("mora", AdapterConfig.builder("mora").setRank(1).build(), TargetModules.names("0"));
             Random random = new Random(4);
             for (String name : List.of("dora", "mora")) {
-                peft.layers()
-                        .get("0")
-                        .adapters()
-                        .get(name)
-                        .peftParameters()
-                        .values()
-                        .forEach(p -> TestModels.randomize(p, random, 1));
+                TestModels.randomize(peft.layers().get("0").adapters().get(name), random, 1);
             }
             peft.invalidateCaches();
             SafetensorsWriter.save(

@@ -98,7 +98,7 @@ class PeftModelTest {
     private static void randomizeAdapter(PeftModel peft, String name, long seed) {
         Random random = new Random(seed);
         for (AdaptedLayer layer : peft.layers().values()) {
-            layer.adapters().get(name).peftParameters().values().forEach(p -> TestModels.randomize(p, random, 1));
+            TestModels.randomize(layer.adapters().get(name), random, 1);
         }
     }
 
@@ -237,13 +237,7 @@ class PeftModelTest {
             peft.addAdapter("first", DELTA, TargetModules.names("0", "2"));
             peft.addAdapter("second", DELTA, TargetModules.names("0"));
             randomizeAdapter(peft, "first", 5);
-            peft.layers()
-                    .get("0")
-                    .adapters()
-                    .get("second")
-                    .peftParameters()
-                    .values()
-                    .forEach(p -> TestModels.randomize(p, new Random(6), 1));
+            TestModels.randomize(peft.layers().get("0").adapters().get("second"), new Random(6), 1);
             double[][] both = Dense.fromArray(TestModels.predict(peft.block(), x));
 
             peft.setAdapterEnabled("first", false);

@@ -68,11 +68,7 @@ class AdapterCombinationTest {
         Random random = new Random(seed);
         peft.layers()
                 .values()
-                .forEach(layer -> layer.adapters()
-                        .get("default")
-                        .peftParameters()
-                        .values()
-                        .forEach(p -> TestModels.randomize(p, random, 1)));
+                .forEach(layer -> TestModels.randomize(layer.adapters().get("default"), random, 1));
         Path out = dir.resolve(name);
         PeftAdapters.save(peft, "default", out, PathMap.identity(), "tiny");
         return out;

@@ -14,6 +14,7 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.InPlace;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -152,6 +153,18 @@ public final class TestModels {
         for (Parameter parameter : block.getParameters().values()) {
             randomize(parameter, random, scale);
         }
+    }
+
+    /**
+     * Overwrites every trainable parameter of an adapter with normal random values times a scale,
+     * divided by √fan-in for matrices.
+     *
+     * @param adapter the adapter
+     * @param random the source
+     * @param scale the factor
+     */
+    public static void randomize(Adapter adapter, Random random, double scale) {
+        adapter.peftParameters().values().forEach(p -> randomize(p, random, scale));
     }
 
     /**

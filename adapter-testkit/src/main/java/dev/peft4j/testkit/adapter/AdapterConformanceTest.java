@@ -115,7 +115,7 @@ public abstract class AdapterConformanceTest {
         Random random = new Random(seed);
         for (AdaptedLayer layer : peft.layers().values()) {
             for (Adapter adapter : layer.adapters().values()) {
-                adapter.peftParameters().values().forEach(p -> TestModels.randomize(p, random, 0.5));
+                TestModels.randomize(adapter, random, 0.5);
             }
         }
     }
