@@ -48,7 +48,7 @@ import java.util.Random;
 
 /**
  * The Java side of the interop harness, run as a single source file against the CLI's class path:
- * {@code train}, {@code mora}, {@code timing}, {@code logits} (a peft-models CausalLm's logits, with an
+ * {@code train}, {@code mora}, {@code timing-server}, {@code logits} (a peft-models CausalLm's logits, with an
  * optional PEFT adapter), {@code peer} (speed and memory of a real-size model) and {@code train-peer} (one
  * LoRA training step of a real-size model). Outside the build and CI.
  */
@@ -59,7 +59,7 @@ public final class Peft4jSide {
         switch (args[0]) {
             case "train" -> train(Path.of(args[1]), args[2], Path.of(args[3]), List.of(args).subList(4, args.length));
             case "mora" -> mora(Path.of(args[1]));
-            case "timing" -> timing(Path.of(args[1]));
+            case "timing-server" -> timingServer();
             case "logits" -> logits(Path.of(args[1]), Path.of(args[2]));
             case "peer" -> peer(Path.of(args[1]), Path.of(args[2]));
             case "train-peer" -> trainPeer(Path.of(args[1]), Path.of(args[2]));
@@ -212,37 +212,103 @@ public final class Peft4jSide {
         return values;
     }
 
-    /** Median times of a LoRA and a DoRA layer (d = k = 1024, 256 tokens, r = 8, fp32): a train step and an eval forward. */
-    /** The layer-level peer cases: every method at d = k ∈ {1024, 4096}, r ∈ {8, 64}, 256 tokens. */
-    static final String[] TIMED_METHODS = {"lora", "dora", "mora_sharing", "mora_rotation"};
-    static final int[] TIMED_FEATURES = {1024, 4096};
-    static final int[] TIMED_RANKS = {8, 64};
-    static final int TIMED_TOKENS = 256;
-
     /**
-     * Medians of a train step and an eval forward per case, as interop/checks.py's peft_timing does on
-     * PEFT: each shape's cases run twice in turn and the warm second pass is kept. Every call owns what
-     * it creates (x and y are attached to the call's manager, as the bench's Workload does), so
-     * temporaries are freed per call as PyTorch frees them by reference count. Also records MoRA's r̂
-     * per case (m_&lt;case&gt;) for the Python side.
+     * Serves the layer-level peer timing (interop/checks.py's peer_speed) over stdin/stdout, one command
+     * per line, so that the two sides' runs interleave: {@code case METHOD D R} sets up a layer of d = k = D
+     * with an adapter of rank R and 256-token inputs (answering {"m": r̂} for MoRA, {} otherwise); {@code run
+     * train_step|eval_forward N} times N calls and answers their milliseconds as a JSON array; {@code quit}
+     * ends. Every call owns what it creates (x and y are attached to the call's manager, as the bench's
+     * Workload does), so temporaries are freed per call as PyTorch frees them by reference count.
      */
-    static void timing(Path out) throws Exception {
-        Map<String, Double> medians = new LinkedHashMap<>();
+    static void timingServer() throws Exception {
         Backend backend = Backend.select("pytorch", "cpu", Plugins.defaults());
-        for (int d : TIMED_FEATURES) {
-            int warmup = d >= 4096 ? 3 : 10;
-            int runs = d >= 4096 ? 10 : 40;
-            for (int pass = 0; pass < 2; pass++) {
-                for (int r : TIMED_RANKS) {
-                    for (String method : TIMED_METHODS) {
-                        String name = method + "_d" + d + "_r" + r;
-                        timeCase(backend, method, d, r, warmup, runs, pass == 1 ? medians : new LinkedHashMap<>(), name);
+        var in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8));
+        TimedCase current = null;
+        try {
+            for (String line = in.readLine(); line != null && !line.equals("quit"); line = in.readLine()) {
+                String[] words = line.trim().split(" ");
+                if (words[0].equals("case")) {
+                    if (current != null) {
+                        current.close();
                     }
+                    current = new TimedCase(backend, words[1], Integer.parseInt(words[2]), Integer.parseInt(words[3]));
+                    System.out.println(current.reducedRank > 0 ? "{\"m\": " + current.reducedRank + "}" : "{}");
+                } else {
+                    Runnable body = words[1].equals("train_step") ? current::trainStep : current::evalForward;
+                    System.out.println(Arrays.toString(current.times(body, Integer.parseInt(words[2]))));
                 }
+                System.out.flush();
+            }
+        } finally {
+            if (current != null) {
+                current.close();
             }
         }
-        Files.writeString(out, new GsonBuilder().setPrettyPrinting().create().toJson(medians), StandardCharsets.UTF_8);
-        System.out.println(medians);
+    }
+
+    /** One layer-level peer case: a d × d linear layer with an adapter, its trainer and its inputs. */
+    private static final class TimedCase implements AutoCloseable {
+        private static final int TOKENS = 256;
+        private final Model model;
+        private final PeftModel peft;
+        private final Trainer trainer;
+        private final NDArray x;
+        private final NDArray y;
+        private final long reducedRank;
+
+        TimedCase(Backend backend, String method, int d, int r) {
+            model = backend.newModel("timing");
+            NDManager manager = model.getNDManager();
+            Linear linear = Linear.builder().setUnits(d).build();
+            linear.initialize(manager, DataType.FLOAT32, new Shape(1, d));
+            peft = PeftModel.wrap(linear).addAdapter("default", timedConfig(method, r), TargetModules.regex(".*"));
+            var adapter = ((AdaptedLayer) peft.block()).adapters().get("default");
+            for (var parameter : adapter.peftParameters().values()) {
+                NDArray value = parameter.getArray();
+                dev.peft4j.spi.InPlace.copy(
+                        value.getManager().randomNormal(0, 0.01f, value.getShape(), value.getDataType()), value);
+            }
+            reducedRank = method.startsWith("mora") ? adapter.peftParameters().get("lora_A.weight").getShape().get(0) : 0;
+            model.setBlock(peft.block());
+            x = manager.randomNormal(new Shape(TOKENS, d));
+            y = manager.randomNormal(new Shape(TOKENS, d));
+            trainer = model.newTrainer(new DefaultTrainingConfig(new GcSafeL2Loss("mse", 1f))
+                    .optOptimizer(RestartableAdamW.builder().build()));
+        }
+
+        void trainStep() {
+            try (GradientCollector collector = trainer.newGradientCollector()) {
+                NDArray loss = trainer.getLoss().evaluate(new NDList(y), trainer.forward(new NDList(x)));
+                collector.backward(loss);
+                loss.getFloat();
+            }
+            trainer.step();
+        }
+
+        void evalForward() {
+            peft.block().forward(new ParameterStore(x.getManager(), false), new NDList(x), false).head().getFloat(0L, 0L);
+        }
+
+        /** The times of n calls in milliseconds; each call runs in its own sub-manager, with x and y attached to it. */
+        double[] times(Runnable body, int n) {
+            double[] times = new double[n];
+            for (int i = 0; i < n; i++) {
+                try (NDManager call = model.getNDManager().newSubManager()) {
+                    x.tempAttach(call);
+                    y.tempAttach(call);
+                    long start = System.nanoTime();
+                    body.run();
+                    times[i] = (System.nanoTime() - start) / 1e6;
+                }
+            }
+            return times;
+        }
+
+        @Override
+        public void close() {
+            trainer.close();
+            model.close();
+        }
     }
 
     private static AdapterConfig timedConfig(String method, int r) {
@@ -252,61 +318,6 @@ public final class Peft4jSide {
             case "mora_rotation" -> AdapterConfig.builder("mora").setRank(r).optOption("mora_type", "6").build();
             default -> throw new IllegalArgumentException(method);
         };
-    }
-
-    private static void timeCase(Backend backend, String method, int d, int r, int warmup, int runs,
-            Map<String, Double> medians, String name) throws Exception {
-        try (Model model = backend.newModel("timing")) {
-            NDManager manager = model.getNDManager();
-            Linear linear = Linear.builder().setUnits(d).build();
-            linear.initialize(manager, DataType.FLOAT32, new Shape(1, d));
-            PeftModel peft = PeftModel.wrap(linear).addAdapter("default", timedConfig(method, r), TargetModules.regex(".*"));
-            var adapter = ((AdaptedLayer) peft.block()).adapters().get("default");
-            for (var parameter : adapter.peftParameters().values()) {
-                NDArray value = parameter.getArray();
-                dev.peft4j.spi.InPlace.copy(
-                        value.getManager().randomNormal(0, 0.01f, value.getShape(), value.getDataType()), value);
-            }
-            if (method.startsWith("mora")) {
-                medians.put("m_" + name, (double) adapter.peftParameters().get("lora_A.weight").getShape().get(0));
-            }
-            model.setBlock(peft.block());
-            NDArray x = manager.randomNormal(new Shape(TIMED_TOKENS, d));
-            NDArray y = manager.randomNormal(new Shape(TIMED_TOKENS, d));
-            RestartableAdamW optimizer = RestartableAdamW.builder().build();
-            try (Trainer trainer = model.newTrainer(new DefaultTrainingConfig(new GcSafeL2Loss()).optOptimizer(optimizer))) {
-                medians.put(name + "_train_step_ms", median(() -> {
-                    try (GradientCollector collector = trainer.newGradientCollector()) {
-                        NDArray loss = trainer.getLoss().evaluate(new NDList(y), trainer.forward(new NDList(x)));
-                        collector.backward(loss);
-                        loss.getFloat();
-                    }
-                    trainer.step();
-                }, manager, warmup, runs, x, y));
-            }
-            medians.put(name + "_eval_forward_ms", median(() -> peft.block()
-                    .forward(new ParameterStore(x.getManager(), false), new NDList(x), false).head().getFloat(0L, 0L),
-                    manager, warmup, runs, x, y));
-        }
-    }
-
-    /** The median time of a call; each call runs in its own sub-manager, with the inputs attached to it. */
-    private static double median(Runnable body, NDManager manager, int warmup, int runs, NDArray... inputs) {
-        double[] times = new double[runs];
-        for (int i = -warmup; i < runs; i++) {
-            try (NDManager call = manager.newSubManager()) {
-                for (NDArray input : inputs) {
-                    input.tempAttach(call);
-                }
-                long start = System.nanoTime();
-                body.run();
-                if (i >= 0) {
-                    times[i] = (System.nanoTime() - start) / 1e6;
-                }
-            }
-        }
-        Arrays.sort(times);
-        return times[times.length / 2];
     }
 
     // -----------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import logging
 import math
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -330,51 +331,87 @@ def peer_layer(method, d, r, m_size):
     return model
 
 
-def peft_timing(sizes):
-    """PEFT's (and the MoRA reference's) medians for the cases of Peft4jSide.timing, in the same order."""
+PEER_CASES = [(method, d, r) for d in (1024, 4096) for r in (8, 64)
+              for method in ("lora", "dora", "mora_sharing", "mora_rotation")]
+
+
+class JavaTiming:
+    """peft4j's side of the peer timing: Peft4jSide's timing server, one JVM kept warm for every case."""
+
+    def __init__(self):
+        self.process = subprocess.Popen(
+            ["java", "-cp", JAVA_CP, str(ROOT / "interop" / "Peft4jSide.java"), "timing-server"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+    def ask(self, line):
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+        answer = self.process.stdout.readline()
+        if not answer:
+            raise AssertionError(f"the Java timing server stopped at '{line}'")
+        return json.loads(answer)
+
+    def close(self):
+        self.process.stdin.write("quit\n")
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+def peer_times(model, optimizer, x, y, what, n):
+    """The milliseconds of n calls of PEFT's (or the MoRA reference's) train step or eval forward."""
+    model.train(what == "train_step")
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        if what == "train_step":
+            torch.nn.functional.mse_loss(model(x), y).backward()
+            optimizer.step()
+            optimizer.zero_grad()
+        else:
+            with torch.no_grad():
+                model(x)
+        times.append((time.perf_counter() - start) * 1e3)
+    return times
+
+
+def interleaved_timing():
+    """Medians per case of both sides' train step and eval forward, the two sides taking turns in short
+    bursts (Java, then Python, then Java, ...) so that the machine's load falls on both alike; the first
+    burst of each is warm-up, and the JVM warms up once before the first case."""
     torch.set_num_threads(2)
-    medians = {}
-    for d in (1024, 4096):
-        warmup, runs = (3, 10) if d >= 4096 else (10, 40)
-        for keep in (False, True):  # every case twice, in turn; the warm second pass is kept
-            for r in (8, 64):
-                for method in ("lora", "dora", "mora_sharing", "mora_rotation"):
-                    name = f"{method}_d{d}_r{r}"
-                    model = peer_layer(method, d, r, int(sizes.get(f"m_{name}", 0)))
-                    x, y = torch.randn(256, d), torch.randn(256, d)
-                    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3)
-
-                    def step():
-                        loss = torch.nn.functional.mse_loss(model(x), y)
-                        loss.backward()
-                        optimizer.step()
-                        optimizer.zero_grad()
-
-                    def forward():
-                        with torch.no_grad():
-                            model(x)
-
-                    for what, body, training in (("train_step", step, True), ("eval_forward", forward, False)):
-                        model.train(training)
-                        times = []
-                        for i in range(warmup + runs):
-                            start = time.perf_counter()
-                            body()
-                            if i >= warmup:
-                                times.append((time.perf_counter() - start) * 1e3)
-                        if keep:
-                            medians[f"{name}_{what}_ms"] = sorted(times)[len(times) // 2]
-    return medians
+    java_side = JavaTiming()
+    ours, theirs = {}, {}
+    try:
+        java_side.ask("case lora 1024 8")  # the JVM's warm-up (JIT) before any timed case
+        for what in ("train_step", "eval_forward"):
+            java_side.ask(f"run {what} 50")
+        for method, d, r in PEER_CASES:
+            name = f"{method}_d{d}_r{r}"
+            sizes = java_side.ask(f"case {method} {d} {r}")
+            model = peer_layer(method, d, r, int(sizes.get("m", 0)))
+            x, y = torch.randn(256, d), torch.randn(256, d)
+            optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+            burst, bursts = (2, 6) if d >= 4096 else (5, 9)
+            for what in ("train_step", "eval_forward"):
+                mine, peer = [], []
+                for b in range(bursts):
+                    java_times = java_side.ask(f"run {what} {burst}")
+                    peer_run = peer_times(model, optimizer, x, y, what, burst)
+                    if b > 0:
+                        mine += java_times
+                        peer += peer_run
+                ours[f"{name}_{what}_ms"] = statistics.median(mine)
+                theirs[f"{name}_{what}_ms"] = statistics.median(peer)
+    finally:
+        java_side.close()
+    return ours, theirs
 
 
 @check
 def peer_speed():
-    out = WORK / "peft4j-timing.json"
-    java("timing", out)
-    ours = json.loads(out.read_text())
-    theirs = peft_timing(ours)
+    ours, theirs = interleaved_timing()
     lines, missed = [], []
-    for key in (key for key in ours if key.endswith("_ms")):
+    for key in ours:
         ratio = ours[key] / theirs[key]
         verdict = "PASS" if ratio <= PEER_GOAL else "MISS"
         lines.append(f"{verdict} {key[:-3]}: peft4j {ours[key]:.2f} ms, peer {theirs[key]:.2f} ms, ratio {ratio:.2f}")

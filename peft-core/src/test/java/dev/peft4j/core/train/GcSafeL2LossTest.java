@@ -1,5 +1,6 @@
 package dev.peft4j.core.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.Device;
@@ -43,6 +44,24 @@ class GcSafeL2LossTest {
                         1e-6f,
                         "dL/dprediction[" + i + "]");
             }
+        }
+    }
+
+    /** A perfect prediction has loss 0 and gradient 0, not NaN: the norm's gradient is taken at 0. */
+    @ParameterizedTest
+    @EngineSource
+    void aPerfectPredictionHasAZeroGradient(EngineBinding engine) {
+        try (NDManager manager =
+                NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
+            NDArray prediction = manager.create(LABEL, new Shape(2, 3));
+            prediction.setRequiresGradient(true);
+            try (GradientCollector collector = manager.getEngine().newGradientCollector()) {
+                NDArray loss = new GcSafeL2Loss()
+                        .evaluate(new NDList(manager.create(LABEL, new Shape(6))), new NDList(prediction));
+                assertEquals(0, loss.getFloat(), 0f);
+                collector.backward(loss);
+            }
+            assertArrayEquals(new float[6], prediction.getGradient().toFloatArray(), 0f);
         }
     }
 }
