@@ -53,7 +53,9 @@ final class GenerateCommand implements Callable<Integer> {
             paramLabel = "FILE",
             description =
                     "A JSONL file of prompts, one {\"prompt\": \"...\"} per line, optionally with \"adapter\": NAME"
-                            + " to generate that prompt with that adapter only (\"none\" for the base model).")
+                            + " to generate that prompt with that adapter only (\"none\" for the base model). When"
+                            + " any line names an adapter, every prompt without one runs the base model; when none"
+                            + " does, --use applies. Its prompts follow those of --prompt.")
     private Path promptFile;
 
     @Option(
@@ -99,7 +101,9 @@ final class GenerateCommand implements Callable<Integer> {
     private long seed;
 
     /** The adapter name of the base model, for --use and the "adapter" of --prompts lines. */
-    private static final String NONE = "none";
+    private static final String NONE = ModelOptions.BASE_MODEL;
+
+    private static final Set<String> PROMPT_KEYS = Set.of("prompt", "adapter");
 
     /** GenerationConfig's names of the values and the flags that set them, for messages. */
     private static final Map<String, String> FLAG_NAMES = Map.of(
@@ -155,11 +159,15 @@ final class GenerateCommand implements Callable<Integer> {
      * @return one adapter name (or {@code null}) per prompt, or {@code null} when every adapter runs
      */
     private List<String> readPrompts() {
+        Set<String> loaded = modelOptions.adapterDirectories().keySet();
         List<String> fromFile = new ArrayList<>();
         if (promptFile != null) {
             for (JsonlLines.Line line : JsonlLines.read(promptFile, "{\"prompt\": \"...\", \"adapter\": \"NAME\"}")) {
+                line.requireOnly(PROMPT_KEYS);
                 prompts.add(line.string("prompt", true));
-                fromFile.add(line.string("adapter", false));
+                String name = line.string("adapter", false);
+                requireLoaded(name, loaded, line.where() + ": ");
+                fromFile.add(name);
             }
         }
         if (prompts.isEmpty()) {
@@ -187,14 +195,15 @@ final class GenerateCommand implements Callable<Integer> {
                     "--use is given " + uses.size() + " times for " + prompts.size()
                             + " prompts: give it once, or once per prompt");
         }
-        Set<String> loaded = modelOptions.adapterDirectories().keySet();
-        for (String name : picked) {
-            if (name != null && !NONE.equals(name) && !loaded.contains(name)) {
-                throw new PeftException("No adapter named '" + name + "'. Adapters: " + loaded
-                        + " (name them with --adapter NAME=DIR; none runs the base model)");
-            }
-        }
+        picked.forEach(name -> requireLoaded(name, loaded, ""));
         return picked.stream().map(name -> NONE.equals(name) ? null : name).toList();
+    }
+
+    private static void requireLoaded(String name, Set<String> loaded, String where) {
+        if (name != null && !NONE.equals(name) && !loaded.contains(name)) {
+            throw new PeftException(where + "No adapter named '" + name + "'. Adapters: " + loaded
+                    + " (name them with --adapter NAME=DIR; none runs the base model)");
+        }
     }
 
     private long[] chatPrompt(Tokenizer tokenizer, String prompt) {

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /** A JSONL file of one object per line, read for a command; every error names the file and line. */
 final class JsonlLines {
@@ -45,6 +46,20 @@ final class JsonlLines {
                 throw new PeftException(where + ": expected \"" + key + "\" to be a string, found " + value);
             }
             return value.getAsString();
+        }
+
+        /**
+         * Checks that the line has no other members, so that a misspelt key is not silently ignored.
+         *
+         * @param keys the members a line may have
+         * @throws PeftException naming the line and the first other member
+         */
+        void requireOnly(Set<String> keys) {
+            for (String key : object.keySet()) {
+                if (!keys.contains(key)) {
+                    throw new PeftException(where + ": unknown key \"" + key + "\"; expected only " + keys);
+                }
+            }
         }
     }
 

@@ -33,6 +33,9 @@ final class ModelOptions {
                     + " up, unless generate's --use picks one per prompt).")
     List<String> adapters = new ArrayList<>();
 
+    /** The adapter name that stands for the base model (generate's --use); no adapter may take it. */
+    static final String BASE_MODEL = "none";
+
     /** NAME=DIR: a name of letters, digits, '_', '-' and '.', starting with a letter. */
     private static final Pattern NAMED = Pattern.compile("([A-Za-z][\\w.-]*)=(.+)");
 
@@ -71,6 +74,10 @@ final class ModelOptions {
             Matcher matcher = NAMED.matcher(adapters.get(i));
             String name = matcher.matches() ? matcher.group(1) : "adapter" + i;
             Path directory = Path.of(matcher.matches() ? matcher.group(2) : adapters.get(i));
+            if (BASE_MODEL.equals(name)) {
+                throw new PeftException("--adapter " + adapters.get(i) + ": the name '" + BASE_MODEL
+                        + "' stands for the base model; give the adapter another name");
+            }
             if (named.put(name, directory) != null) {
                 throw new PeftException("--adapter names '" + name + "' twice; give each adapter its own name");
             }

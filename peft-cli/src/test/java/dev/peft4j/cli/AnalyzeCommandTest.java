@@ -130,6 +130,49 @@ class AnalyzeCommandTest {
     }
 
     @Test
+    void anUntrainedAdapterHasRankZeroAndTooManyTopDirectionsAreRefused() throws IOException {
+        Path untrained;
+        try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
+            PeftModel peft = PeftModel.wrap(TestModels.mlp(manager, 1, N, N));
+            peft.addAdapter(
+                    "default",
+                    AdapterConfig.builder("lora").setRank(2).optAlpha(4).build(),
+                    TargetModules.names("0"));
+            untrained = dir.resolve("untrained");
+            PeftAdapters.save(peft, "default", untrained, PathMap.identity(), (String) null);
+        }
+        Path out = dir.resolve("out");
+        CommandRunner.Result result = CommandRunner.run(
+                "analyze", "--adapter", untrained.toString(), "--base", base().toString(), "--out", out.toString());
+        assertEquals(0, result.status(), result.err());
+        JsonObject module = analysis(out)
+                .getAsJsonArray("adapters")
+                .get(0)
+                .getAsJsonObject()
+                .getAsJsonArray("modules")
+                .get(0)
+                .getAsJsonObject();
+        assertEquals(0, module.get("thresholdRank").getAsInt(), "B = 0: ΔW = 0");
+        assertEquals(0, module.get("entropyRank").getAsDouble(), 0);
+        assertEquals(0, module.get("frobeniusNorm").getAsDouble(), 0);
+
+        CommandRunner.Result refused = CommandRunner.run(
+                "analyze",
+                "--adapter",
+                lora("a", 0, 1).toString(),
+                "--base",
+                base().toString(),
+                "--top",
+                String.valueOf(N + 1),
+                "--out",
+                dir.resolve("top").toString());
+        assertEquals(1, refused.status());
+        assertTrue(
+                refused.err().contains("--top " + (N + 1) + " exceeds module 0's size (" + N + ", " + N + ")"),
+                refused.err());
+    }
+
+    @Test
     void subspaceSimilarityIsOneForTheSameDirectionsAndZeroForOrthogonalOnes() throws IOException {
         Path a = lora("a", 0, 1);
         Path same = lora("same", 1, 0);

@@ -146,4 +146,38 @@ class GeneratePerPromptAdaptersTest {
         assertEquals(2, count.status(), count.err());
         assertTrue(count.err().contains("--use is given 2 times for 3 prompts"), count.err());
     }
+
+    @Test
+    void badPromptLinesAndTheReservedNameAreRefusedWithTheirPlace() throws IOException {
+        Path prompts = dir.resolve("prompts.jsonl");
+        Files.writeString(
+                prompts, "{\"prompt\": \"Hi\", \"adapter\": \"a\"}\n{\"prompt\": \"Ho\", \"adaptor\": \"a\"}\n");
+        CommandRunner.Result misspelt = CommandRunner.run(
+                "generate",
+                "--model",
+                Stories260k.directory().toString(),
+                "--adapter",
+                "a=" + a,
+                "--prompts",
+                prompts.toString());
+        assertEquals(1, misspelt.status());
+        assertTrue(misspelt.err().contains(prompts + ":2: unknown key \"adaptor\""), misspelt.err());
+
+        Files.writeString(prompts, "{\"prompt\": \"Hi\"}\n{\"prompt\": \"Ho\", \"adapter\": \"c\"}\n");
+        CommandRunner.Result unknown = CommandRunner.run(
+                "generate",
+                "--model",
+                Stories260k.directory().toString(),
+                "--adapter",
+                "a=" + a,
+                "--prompts",
+                prompts.toString());
+        assertEquals(1, unknown.status());
+        assertTrue(unknown.err().contains(prompts + ":2: No adapter named 'c'. Adapters: [a]"), unknown.err());
+
+        CommandRunner.Result reserved = CommandRunner.run(
+                "generate", "--model", Stories260k.directory().toString(), "--adapter", "none=" + a, "--prompt", "Hi");
+        assertEquals(1, reserved.status());
+        assertTrue(reserved.err().contains("the name 'none' stands for the base model"), reserved.err());
+    }
 }

@@ -141,6 +141,24 @@ class AdapterCombinationTest {
                 "default rank: the largest");
     }
 
+    @Test
+    void svdTakesZeroWeightsCapsItsRankAtTheSumOfRanksAndRefusesNonFiniteWeights() {
+        Path a = adapter("a", 2, 4, 1);
+        Path b = adapter("b", 3, 9, 2);
+        Path zero = combine(Type.SVD, 2, new Source(a, 1), new Source(b, 0));
+        Dense.assertClose(delta(a, 2), delta(zero, 1), 1e-5, "a zero weight leaves the other adapter's ΔW");
+
+        Path capped = combine(Type.SVD, 4, new Source(a, 1));
+        assertEquals(2, factor(capped, "lora_A.weight").length, "rank min(R, Σ r_i): no zero directions are written");
+        Dense.assertClose(delta(a, 2), delta(capped, 1), 1e-5, "the capped result is still exact");
+
+        for (double weight : new double[] {Double.NaN, Double.POSITIVE_INFINITY}) {
+            String message = assertThrows(PeftException.class, () -> new Source(a, weight))
+                    .getMessage();
+            assertTrue(message.contains("is " + weight + ": weights must be finite numbers"), message);
+        }
+    }
+
     /** The best rank-r approximation by a direct SVD of the dense matrix. */
     private static double[][] bestRank(double[][] m, int rank) {
         DMatrixRMaj matrix = new DMatrixRMaj(m);

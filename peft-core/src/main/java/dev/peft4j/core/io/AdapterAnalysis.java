@@ -143,6 +143,11 @@ public final class AdapterAnalysis {
                 entropy -= p * Math.log(p);
             }
         }
+        int size = Math.min(svd.u().numRows, svd.v().numRows);
+        if (top > size) {
+            throw new PeftException("--top " + top + " exceeds module " + path + "'s size (" + svd.u().numRows + ", "
+                    + svd.v().numRows + "): give at most " + size + " directions");
+        }
         int r = Math.min(top, sigma.length);
         DMatrixRMaj u = CommonOps_DDRM.extract(svd.u(), 0, svd.u().numRows, 0, r);
         DMatrixRMaj v = CommonOps_DDRM.extract(svd.v(), 0, svd.v().numRows, 0, r);

@@ -81,7 +81,21 @@ public final class AdapterCombination {
      * @param directory the PEFT adapter directory
      * @param weight w_i
      */
-    public record Source(Path directory, double weight) {}
+    public record Source(Path directory, double weight) {
+        /**
+         * Checks the weight.
+         *
+         * @param directory the PEFT adapter directory
+         * @param weight w_i
+         * @throws PeftException when the weight is NaN or infinite
+         */
+        public Source {
+            if (!Double.isFinite(weight)) {
+                throw new PeftException(
+                        "The weight of adapter " + directory + " is " + weight + ": weights must be finite numbers");
+            }
+        }
+    }
 
     /**
      * What was written.
@@ -118,7 +132,7 @@ public final class AdapterCombination {
             throw new IllegalArgumentException("Give at least one adapter to combine");
         }
         if (svdRank != null && svdRank <= 0) {
-            throw new PeftException("The SVD rank must be positive, got " + svdRank);
+            throw new PeftException("The SVD rank (--rank) must be positive, got " + svdRank);
         }
         List<AdapterDirectory> files = new ArrayList<>();
         try (NDManager scope = manager.newSubManager()) {
@@ -158,7 +172,7 @@ public final class AdapterCombination {
                 NDList combined = switch (type) {
                     case LINEAR -> linear(module, factors);
                     case CAT -> cat(factors);
-                    case SVD -> LowRankSvd.truncated(factors, svdRank == null ? largest : svdRank);
+                    case SVD -> LowRankSvd.truncated(module, factors, svdRank == null ? largest : svdRank);
                 };
                 boolean embedding = factors.get(0).embedding();
                 String prefix = AdapterDirectory.TENSOR_PREFIX + module + ".";
@@ -217,7 +231,7 @@ public final class AdapterCombination {
         sums.forEach((module, sum) -> {
             if (rank > Math.min(sum.numRows, sum.numCols)) {
                 throw new PeftException("The SVD rank " + rank + " exceeds module " + module + "'s size (" + sum.numRows
-                        + ", " + sum.numCols + ")");
+                        + ", " + sum.numCols + "): give --rank ≤ " + Math.min(sum.numRows, sum.numCols));
             }
             factors.put(module, LowRankSvd.factors(LowRankSvd.of(sum), rank, scope));
         });

@@ -10,7 +10,7 @@ import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.CommonOps_DDRM;
 import org.ejml.dense.row.SingularOps_DDRM;
 import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
-import org.ejml.interfaces.decomposition.QRDecomposition;
+import org.ejml.interfaces.decomposition.QRPDecomposition_F64;
 import org.ejml.interfaces.decomposition.SingularValueDecomposition_F64;
 
 /**
@@ -34,21 +34,27 @@ final class LowRankSvd {
     record Svd(DMatrixRMaj u, double[] singularValues, DMatrixRMaj v) {}
 
     /**
-     * The truncated SVD of the weighted sum of the updates.
+     * The truncated SVD of the weighted sum of the updates, at rank min(R, Σ r_i): the sum has no
+     * more singular directions than that.
      *
+     * @param module the module's path, for errors
      * @param factors each source's factors and weight
      * @param rank R
-     * @return A = V_Rᵀ (R, k) and B = U_R·Σ_R (d, R), float32, in the first factor's manager
+     * @return A = V_Rᵀ (R', k) and B = U_R·Σ_R (d, R'), R' = min(R, Σ r_i), float32, in the first
+     *     factor's manager
      * @throws PeftException when R exceeds d or k
      */
-    static NDList truncated(List<AdapterCombination.Factors> factors, int rank) {
+    static NDList truncated(String module, List<AdapterCombination.Factors> factors, int rank) {
         AdapterCombination.Factors first = factors.get(0);
         int d = Math.toIntExact(first.b().getShape().get(0));
         int k = Math.toIntExact(first.a().getShape().get(1));
         if (rank > Math.min(d, k)) {
-            throw new PeftException("The SVD rank " + rank + " exceeds the module's size (" + d + ", " + k + ")");
+            throw new PeftException("The SVD rank " + rank + " exceeds module " + module + "'s size (" + d + ", " + k
+                    + "): give --rank ≤ " + Math.min(d, k));
         }
-        return factors(decompose(factors), rank, first.a().getManager());
+        int sumOfRanks =
+                factors.stream().mapToInt(AdapterCombination.Factors::rank).sum();
+        return factors(decompose(factors), Math.min(rank, sumOfRanks), first.a().getManager());
     }
 
     /**
@@ -116,13 +122,18 @@ final class LowRankSvd {
         return svd;
     }
 
-    /** Q (rows, cols) and R (cols, cols) of a matrix with rows ≥ cols. */
+    /**
+     * Q (rows, cols) and R·Pᵀ (cols, cols) of a matrix with rows ≥ cols, from the column-pivoting QR
+     * {@code matrix·P = Q·R}: it also holds for rank-deficient factors (a zero weight, zero rows of an
+     * untrained B).
+     */
     private static DMatrixRMaj[] thinQr(DMatrixRMaj matrix) {
-        QRDecomposition<DMatrixRMaj> qr = DecompositionFactory_DDRM.qr(matrix.numRows, matrix.numCols);
+        QRPDecomposition_F64<DMatrixRMaj> qr = DecompositionFactory_DDRM.qrp(matrix.numRows, matrix.numCols);
         if (!qr.decompose(matrix.copy())) {
             throw new PeftException("The QR decomposition of the stacked factors failed");
         }
-        return new DMatrixRMaj[] {qr.getQ(null, true), qr.getR(null, true)};
+        DMatrixRMaj r = CommonOps_DDRM.multTransB(qr.getR(null, true), qr.getColPivotMatrix(null), null);
+        return new DMatrixRMaj[] {qr.getQ(null, true), r};
     }
 
     /**

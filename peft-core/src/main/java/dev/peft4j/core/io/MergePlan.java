@@ -194,7 +194,7 @@ final class MergePlan {
             AdapterModule module, SafetensorsFile base, AdapterDirectory adapter, PathMap pathMap, Plugins plugins) {
         String path = module.path();
         String target = pathMap.apply(path) + ".weight";
-        TensorSpec weight = baseTensor(base, target, "the adapted module '" + path + "', whose weight it is");
+        TensorSpec weight = baseTensor(base, target, "the weight of adapted module '" + path + "'");
         boolean embedding = adapter.method().factory().fileFormat().isEmbedding(adapter.stored(module));
         // an embedding table (V, D) is the linear map Eᵀ stored (in, out); fan_in_fan_out applies to linear layers
         boolean fanInFanOut = embedding || adapter.config().fanInFanOut();
@@ -246,7 +246,11 @@ final class MergePlan {
     private static TensorSpec baseTensor(SafetensorsFile base, String name, String forWhat) {
         TensorSpec spec = base.tensors().get(name);
         if (spec == null) {
-            throw new PeftException(base.path() + " has no tensor '" + name + "' for " + forWhat + similar(name, base));
+            String adapterFile = base.path().getFileName().toString().startsWith("adapter_model")
+                    ? " (it is an adapter file; --base takes the base model)"
+                    : "";
+            throw new PeftException(
+                    base.path() + " has no tensor '" + name + "' for " + forWhat + adapterFile + similar(name, base));
         }
         return base.floatingTensor(name);
     }
