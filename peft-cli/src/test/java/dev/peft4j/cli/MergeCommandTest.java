@@ -98,7 +98,8 @@ class MergeCommandTest {
         assertEquals(1, result.status());
         assertTrue(
                 result.err()
-                        .startsWith("peft4j: " + base + " has no tensor 'model.h.0.q.weight' for the adapted module "
+                        .startsWith("peft4j: " + base
+                                + " has no tensor 'model.h.0.q.weight' for the weight of adapted module "
                                 + "'model.h.0.q'"),
                 result.err());
         assertTrue(result.err().contains("prefix rule 'model='"), result.err());

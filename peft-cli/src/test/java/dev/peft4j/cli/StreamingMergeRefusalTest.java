@@ -96,7 +96,7 @@ class StreamingMergeRefusalTest {
                 engine,
                 base(SafetensorsDtype.F32, ""),
                 tensors,
-                "model.safetensors has no tensor 'h.1.q.weight' for the adapted module 'h.1.q'");
+                "model.safetensors has no tensor 'h.1.q.weight' for the weight of adapted module 'h.1.q'");
     }
 
     @ParameterizedTest
