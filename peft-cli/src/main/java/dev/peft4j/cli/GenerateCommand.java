@@ -103,6 +103,7 @@ final class GenerateCommand implements Callable<Integer> {
     /** The adapter name of the base model, for --use and the "adapter" of --prompts lines. */
     private static final String NONE = ModelOptions.BASE_MODEL;
 
+    /** The members a --prompts line may have. */
     private static final Set<String> PROMPT_KEYS = Set.of("prompt", "adapter");
 
     /** GenerationConfig's names of the values and the flags that set them, for messages. */
@@ -195,7 +196,7 @@ final class GenerateCommand implements Callable<Integer> {
                     "--use is given " + uses.size() + " times for " + prompts.size()
                             + " prompts: give it once, or once per prompt");
         }
-        picked.forEach(name -> requireLoaded(name, loaded, ""));
+        uses.forEach(name -> requireLoaded(name, loaded, ""));
         return picked.stream().map(name -> NONE.equals(name) ? null : name).toList();
     }
 

@@ -72,6 +72,17 @@ class AnalyzeCommandTest {
         }
     }
 
+    /** The first module of the first adapter in analysis.json. */
+    private JsonObject firstModule(Path out) throws IOException {
+        return analysis(out)
+                .getAsJsonArray("adapters")
+                .get(0)
+                .getAsJsonObject()
+                .getAsJsonArray("modules")
+                .get(0)
+                .getAsJsonObject();
+    }
+
     private JsonObject analysis(Path out) throws IOException {
         return JsonParser.parseString(Files.readString(out.resolve("analysis.json")))
                 .getAsJsonObject();
@@ -91,13 +102,7 @@ class AnalyzeCommandTest {
                 "analyze", "--adapter", a.toString(), "--base", base().toString(), "--out", out.toString());
         assertEquals(0, result.status(), result.err());
         assertTrue(result.out().contains("entropy rank"), result.out());
-        JsonObject module = analysis(out)
-                .getAsJsonArray("adapters")
-                .get(0)
-                .getAsJsonObject()
-                .getAsJsonArray("modules")
-                .get(0)
-                .getAsJsonObject();
+        JsonObject module = firstModule(out);
         assertEquals("0", module.get("module").getAsString());
         JsonArray sigma = module.getAsJsonArray("singularValues");
         assertEquals(3 * S, sigma.get(0).getAsDouble(), 1e-5);
@@ -118,13 +123,7 @@ class AnalyzeCommandTest {
                 "--out",
                 dir.resolve("nobase").toString());
         assertEquals(0, noBase.status(), noBase.err());
-        JsonObject factorsOnly = analysis(dir.resolve("nobase"))
-                .getAsJsonArray("adapters")
-                .get(0)
-                .getAsJsonObject()
-                .getAsJsonArray("modules")
-                .get(0)
-                .getAsJsonObject();
+        JsonObject factorsOnly = firstModule(dir.resolve("nobase"));
         assertEquals(3 * S, factorsOnly.getAsJsonArray("singularValues").get(0).getAsDouble(), 1e-5);
         assertTrue(factorsOnly.get("amplification").isJsonNull(), "no base, no amplification");
     }
@@ -145,13 +144,7 @@ class AnalyzeCommandTest {
         CommandRunner.Result result = CommandRunner.run(
                 "analyze", "--adapter", untrained.toString(), "--base", base().toString(), "--out", out.toString());
         assertEquals(0, result.status(), result.err());
-        JsonObject module = analysis(out)
-                .getAsJsonArray("adapters")
-                .get(0)
-                .getAsJsonObject()
-                .getAsJsonArray("modules")
-                .get(0)
-                .getAsJsonObject();
+        JsonObject module = firstModule(out);
         assertEquals(0, module.get("thresholdRank").getAsInt(), "B = 0: ΔW = 0");
         assertEquals(0, module.get("entropyRank").getAsDouble(), 0);
         assertEquals(0, module.get("frobeniusNorm").getAsDouble(), 0);
@@ -218,15 +211,7 @@ class AnalyzeCommandTest {
         CommandRunner.Result result = CommandRunner.run(
                 "analyze", "--adapter", adapter.toString(), "--base", base().toString(), "--out", out.toString());
         assertEquals(0, result.status(), result.err());
-        int rank = analysis(out)
-                .getAsJsonArray("adapters")
-                .get(0)
-                .getAsJsonObject()
-                .getAsJsonArray("modules")
-                .get(0)
-                .getAsJsonObject()
-                .get("thresholdRank")
-                .getAsInt();
+        int rank = firstModule(out).get("thresholdRank").getAsInt();
         assertTrue(rank > 1, "MoRA with LoRA's r = 1 budget updates with rank " + rank + " > 1");
     }
 }

@@ -68,10 +68,17 @@ class GeneratePerPromptAdaptersTest {
     }
 
     private static List<String> generate(String... args) {
-        List<String> all = new ArrayList<>(
-                List.of("generate", "--model", Stories260k.directory().toString(), "--max-new-tokens", "12"));
+        List<String> all = new ArrayList<>(List.of("--max-new-tokens", "12"));
         all.addAll(List.of(args));
-        return lines(CommandRunner.run(all.toArray(String[]::new)));
+        return lines(run(all.toArray(String[]::new)));
+    }
+
+    /** peft4j generate on stories260k with these arguments. */
+    private static CommandRunner.Result run(String... args) {
+        List<String> all = new ArrayList<>(
+                List.of("generate", "--model", Stories260k.directory().toString()));
+        all.addAll(List.of(args));
+        return CommandRunner.run(all.toArray(String[]::new));
     }
 
     @Test
@@ -115,22 +122,10 @@ class GeneratePerPromptAdaptersTest {
 
     @Test
     void unknownOrMiscountedAdaptersAreOneLineErrors() {
-        CommandRunner.Result unknown = CommandRunner.run(
-                "generate",
-                "--model",
-                Stories260k.directory().toString(),
-                "--adapter",
-                "a=" + a,
-                "--prompt",
-                "Hi",
-                "--use",
-                "c");
+        CommandRunner.Result unknown = run("--adapter", "a=" + a, "--prompt", "Hi", "--use", "c");
         assertEquals(1, unknown.status());
         assertTrue(unknown.err().contains("No adapter named 'c'. Adapters: [a]"), unknown.err());
-        CommandRunner.Result count = CommandRunner.run(
-                "generate",
-                "--model",
-                Stories260k.directory().toString(),
+        CommandRunner.Result count = run(
                 "--adapter",
                 "a=" + a,
                 "--prompt",
@@ -152,31 +147,16 @@ class GeneratePerPromptAdaptersTest {
         Path prompts = dir.resolve("prompts.jsonl");
         Files.writeString(
                 prompts, "{\"prompt\": \"Hi\", \"adapter\": \"a\"}\n{\"prompt\": \"Ho\", \"adaptor\": \"a\"}\n");
-        CommandRunner.Result misspelt = CommandRunner.run(
-                "generate",
-                "--model",
-                Stories260k.directory().toString(),
-                "--adapter",
-                "a=" + a,
-                "--prompts",
-                prompts.toString());
+        CommandRunner.Result misspelt = run("--adapter", "a=" + a, "--prompts", prompts.toString());
         assertEquals(1, misspelt.status());
         assertTrue(misspelt.err().contains(prompts + ":2: unknown key \"adaptor\""), misspelt.err());
 
         Files.writeString(prompts, "{\"prompt\": \"Hi\"}\n{\"prompt\": \"Ho\", \"adapter\": \"c\"}\n");
-        CommandRunner.Result unknown = CommandRunner.run(
-                "generate",
-                "--model",
-                Stories260k.directory().toString(),
-                "--adapter",
-                "a=" + a,
-                "--prompts",
-                prompts.toString());
+        CommandRunner.Result unknown = run("--adapter", "a=" + a, "--prompts", prompts.toString());
         assertEquals(1, unknown.status());
         assertTrue(unknown.err().contains(prompts + ":2: No adapter named 'c'. Adapters: [a]"), unknown.err());
 
-        CommandRunner.Result reserved = CommandRunner.run(
-                "generate", "--model", Stories260k.directory().toString(), "--adapter", "none=" + a, "--prompt", "Hi");
+        CommandRunner.Result reserved = run("--adapter", "none=" + a, "--prompt", "Hi");
         assertEquals(1, reserved.status());
         assertTrue(reserved.err().contains("the name 'none' stands for the base model"), reserved.err());
     }

@@ -229,10 +229,7 @@ public final class AdapterCombination {
         }
         Map<String, NDList> factors = new LinkedHashMap<>();
         sums.forEach((module, sum) -> {
-            if (rank > Math.min(sum.numRows, sum.numCols)) {
-                throw new PeftException("The SVD rank " + rank + " exceeds module " + module + "'s size (" + sum.numRows
-                        + ", " + sum.numCols + "): give --rank ≤ " + Math.min(sum.numRows, sum.numCols));
-            }
+            LowRankSvd.requireRankFits(module, rank, sum.numRows, sum.numCols);
             factors.put(module, LowRankSvd.factors(LowRankSvd.of(sum), rank, scope));
         });
         return factors;

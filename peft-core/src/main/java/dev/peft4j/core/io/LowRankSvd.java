@@ -48,13 +48,26 @@ final class LowRankSvd {
         AdapterCombination.Factors first = factors.get(0);
         int d = Math.toIntExact(first.b().getShape().get(0));
         int k = Math.toIntExact(first.a().getShape().get(1));
+        requireRankFits(module, rank, d, k);
+        int sumOfRanks =
+                factors.stream().mapToInt(AdapterCombination.Factors::rank).sum();
+        return factors(decompose(factors), Math.min(rank, sumOfRanks), first.a().getManager());
+    }
+
+    /**
+     * Checks that a module of size (d, k) has R singular directions.
+     *
+     * @param module the module's path, for the message
+     * @param rank R
+     * @param d the output size
+     * @param k the input size
+     * @throws PeftException when R exceeds d or k
+     */
+    static void requireRankFits(String module, int rank, int d, int k) {
         if (rank > Math.min(d, k)) {
             throw new PeftException("The SVD rank " + rank + " exceeds module " + module + "'s size (" + d + ", " + k
                     + "): give --rank ≤ " + Math.min(d, k));
         }
-        int sumOfRanks =
-                factors.stream().mapToInt(AdapterCombination.Factors::rank).sum();
-        return factors(decompose(factors), Math.min(rank, sumOfRanks), first.a().getManager());
     }
 
     /**

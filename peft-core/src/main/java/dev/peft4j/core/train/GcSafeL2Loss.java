@@ -7,10 +7,10 @@ import ai.djl.training.loss.Loss;
 
 /**
  * DJL's L2 loss, {@code mean(w·(label − prediction)²)} with w = 1/2 by default, with its constant
- * allocated by the engine and fewer passes over the data. DJL's own {@code L2Loss} multiplies by a Java number; on PyTorch that
- * number becomes a tensor over a Java buffer which the backward pass reads after the garbage
- * collector may have freed it, so its gradients can be silently wrong. Use this one with DJL's
- * {@code Trainer}.
+ * allocated by the engine and fewer passes over the data. DJL's own {@code L2Loss} multiplies by a
+ * Java number; on PyTorch that number becomes a tensor over a Java buffer which the backward pass
+ * reads after the garbage collector may have freed it, so its gradients can be silently wrong. Use
+ * this one with DJL's {@code Trainer}.
  */
 public final class GcSafeL2Loss extends Loss {
 
