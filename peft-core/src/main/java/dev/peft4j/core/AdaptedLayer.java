@@ -452,10 +452,11 @@ public abstract class AdaptedLayer extends AbstractBlock {
     }
 
     /**
-     * The active adapters' outputs added to the layer's output. Outside training they are added in
-     * place, into {@code layerOutput} (an array of the layer's own, not an input or a parameter) or,
-     * when that is the base output the adapters read, into the first sum; a training forward keeps
-     * every array for the backward pass.
+     * The active adapters' outputs added to the layer's output, each through {@link
+     * Adapter#addForward}. Outside training an adapter may overwrite the running sum: {@code
+     * layerOutput} (an array of the layer's own, not an input or a parameter) or, when that is the
+     * base output the adapters read, the first sum; a training forward keeps every array for the
+     * backward pass.
      *
      * @param store the parameter store
      * @param active the active adapters
@@ -474,10 +475,8 @@ public abstract class AdaptedLayer extends AbstractBlock {
             PairList<String, Object> params) {
         NDArray out = layerOutput;
         for (Adapter adapter : active) {
-            NDArray update =
-                    adapter.forward(store, adapterInputs, training, params).head();
             boolean adaptersReadIt = out == adapterInputs.get(Adapter.BASE_OUTPUT);
-            out = training || adaptersReadIt ? out.add(update) : out.addi(update);
+            out = adapter.addForward(store, adapterInputs, out, training, !training && !adaptersReadIt, params);
         }
         return out;
     }

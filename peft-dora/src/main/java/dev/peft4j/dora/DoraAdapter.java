@@ -14,6 +14,7 @@ import dev.peft4j.lora.LowRankBranch;
 import dev.peft4j.spi.AbstractAdapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterTarget;
+import dev.peft4j.spi.CachedScalar;
 import dev.peft4j.spi.InPlace;
 import dev.peft4j.spi.PeftException;
 import dev.peft4j.spi.TensorChecks;
@@ -26,12 +27,13 @@ import java.util.OptionalLong;
  * a per-output-row magnitude m and a direction updated by LoRA's branch, {@code W' = diag(m/n)·(W0
  * + s·B·A)} with {@code n = ‖W0 + s·B·A‖} per row.
  *
- * <p>The forward never forms W': it adds {@code (m/n − 1) ⊙ x_d·W0ᵀ + (m/n) ⊙ s·(x_d·Aᵀ)·Bᵀ} to
- * the base output, reusing {@code x·W0ᵀ} when there is no dropout (or in eval mode) and
- * recomputing it from the dropped-out input only when dropout is on in training. The bias is never
+ * <p>The forward never forms W'. As the layer's first adapter without dropout (or in eval mode) it
+ * turns the bias-free base output into {@code (m/n) ⊙ (x·W0ᵀ + s·(x·Aᵀ)·Bᵀ)}, the branch added by its
+ * second matmul; otherwise it adds {@code (m/n − 1) ⊙ x_d·W0ᵀ + (m/n) ⊙ s·(x_d·Aᵀ)·Bᵀ}, recomputing
+ * {@code x_d·W0ᵀ} from the dropped-out input when dropout is on in training. The bias is never
  * rescaled. Each forward computes the norm n without forming the (d, k) matrix {@code W0 + s·B·A}
  * (unlike PEFT): {@code n² = ‖W0‖² + 2s·Σ B ⊙ (W0·Aᵀ) + s²·Σ (B·A·Aᵀ) ⊙ B} per row, in O(d·k·r)
- * work and (d, r) temporaries, unless the eval cache is on.
+ * work and (d, r) temporaries, with ‖W0‖² kept while W0 is unchanged, unless the eval cache is on.
  *
  * <p>By default n is detached from the gradient (paper §4.3, PEFT). With the norm gradient on, the
  * backward also keeps the norm's (d, r) intermediates ({@code W0·Aᵀ}, {@code B·A·Aᵀ}) alive until
@@ -59,8 +61,9 @@ public final class DoraAdapter extends AbstractAdapter {
     private final boolean normGradient;
     private final boolean evalCache;
     private final float epsilon;
+    private final CachedScalar one = new CachedScalar(1f);
     private NDArray cachedScale;
-    private NDArray baseNorms;
+    private NDArray baseSquaredNorms;
     private NDArray normedWeight;
     private NDArray mergedNorm;
 
@@ -112,9 +115,34 @@ public final class DoraAdapter extends AbstractAdapter {
         }
         // (m/n)·(base + lora) − base, as (m/n)·lora + (m/n − 1)·base with m/n folded into B.
         NDArray scaledLora = branch.forward(store, droppedInput, training, scale);
-        NDArray shift = scale.sub(1);
+        NDArray shift = scale.sub(one.like(scale, magnitude.getArray().getManager()));
         shift.attach(input.getManager());
         return new NDList(scaledLora.add(base.mul(shift)));
+    }
+
+    /**
+     * When the layer's output so far is the bias-free base output itself (this adapter comes
+     * first) and no dropout applies, the output becomes {@code (m/n) ⊙ (x·W0ᵀ + s·(x·Aᵀ)·Bᵀ)}:
+     * the branch added by its second matmul ({@link LowRankBranch#forwardAddedTo}) and one scaling
+     * pass, instead of forming the update and adding it. Otherwise the update is added.
+     */
+    @Override
+    public NDArray addForward(
+            ParameterStore store,
+            NDList inputs,
+            NDArray layerOutput,
+            boolean training,
+            boolean overwritable,
+            PairList<String, Object> params) {
+        NDArray base = inputs.get(BASE_OUTPUT);
+        if (layerOutput != base || (training && config().dropout() > 0)) {
+            return super.addForward(store, inputs, layerOutput, training, overwritable, params);
+        }
+        NDArray input = inputs.get(INPUT);
+        NDArray scale = scale(store, input, inputs.get(BASE_WEIGHT), training);
+        NDArray direction = branch.forwardAddedTo(base, store, input, training);
+        // the sum is this pass's own array: outside training it is scaled in place
+        return training ? direction.mul(scale) : direction.muli(scale);
     }
 
     /**
@@ -141,10 +169,8 @@ public final class DoraAdapter extends AbstractAdapter {
         NDArray m = store.getValue(magnitude, input.getDevice(), training);
         NDArray scale;
         try (NDScope ignored = new NDScope()) {
-            NDArray norms = branch.rowNormsWith(baseWeight, baseNorms(baseWeight), store, input.getDevice(), training);
-            if (!normGradient) {
-                norms = norms.stopGradient();
-            }
+            NDArray norms = branch.rowNormsWith(
+                    baseWeight, baseSquaredNorms(baseWeight), store, input.getDevice(), training, normGradient);
             if (epsilon > 0) {
                 norms = norms.add(epsilon);
             }
@@ -159,21 +185,22 @@ public final class DoraAdapter extends AbstractAdapter {
     }
 
     /**
-     * ‖W0‖ per row, kept while the same base weight is passed in: W0 is frozen, and the layer
+     * ‖W0‖² per row, kept while the same base weight is passed in: W0 is frozen, and the layer
      * calls {@link #invalidateCaches()} whenever it changes it (merge, unmerge, restart). Costs d
      * values per layer.
      */
-    private synchronized NDArray baseNorms(NDArray baseWeight) {
-        if (baseNorms == null || normedWeight != baseWeight) {
-            if (baseNorms != null) {
-                baseNorms.close();
+    private synchronized NDArray baseSquaredNorms(NDArray baseWeight) {
+        if (baseSquaredNorms == null || normedWeight != baseWeight) {
+            if (baseSquaredNorms != null) {
+                baseSquaredNorms.close();
             }
-            baseNorms = baseWeight.norm(new int[] {1}).stopGradient();
-            NDScope.unregister(baseNorms);
-            baseNorms.attach(magnitude.getArray().getManager());
+            NDArray frozen = baseWeight.stopGradient();
+            baseSquaredNorms = frozen.mul(frozen).sum(new int[] {1});
+            NDScope.unregister(baseSquaredNorms);
+            baseSquaredNorms.attach(magnitude.getArray().getManager());
             normedWeight = baseWeight;
         }
-        return baseNorms;
+        return baseSquaredNorms;
     }
 
     private synchronized void dropCachedScale() {
@@ -186,9 +213,11 @@ public final class DoraAdapter extends AbstractAdapter {
     @Override
     public synchronized void invalidateCaches() {
         dropCachedScale();
-        if (baseNorms != null) {
-            baseNorms.close();
-            baseNorms = null;
+        branch.invalidateCaches();
+        one.release();
+        if (baseSquaredNorms != null) {
+            baseSquaredNorms.close();
+            baseSquaredNorms = null;
             normedWeight = null;
         }
     }

@@ -7,9 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.Device;
 import ai.djl.ndarray.BaseNDManager;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
 import dev.peft4j.core.PeftModel;
 import dev.peft4j.core.TargetModules;
 import dev.peft4j.core.io.PathMap;
@@ -21,6 +24,7 @@ import dev.peft4j.testkit.Dense;
 import dev.peft4j.testkit.EngineSource;
 import dev.peft4j.testkit.TestModels;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,6 +56,14 @@ class ManyAdaptersTest {
         return Dense.fromArray(TestModels.predict(peft.block(), x));
     }
 
+    private static double[][] trainingRun(PeftModel peft, NDArray x) {
+        try (GradientCollector ignored = x.getManager().getEngine().newGradientCollector()) {
+            return Dense.fromArray(peft.block()
+                    .forward(new ParameterStore(x.getManager(), false), new NDList(x), true)
+                    .singletonOrThrow());
+        }
+    }
+
     /** The model with only one adapter, loaded from its saved directory. */
     private double[][] alone(NDManager manager, Path adapter, NDArray x) {
         PeftModel single = PeftModel.wrap(model(manager));
@@ -79,20 +91,67 @@ class ManyAdaptersTest {
                     .getMessage();
             assertEquals("No adapter named 'c'. Adapters: [a, b]", unknown);
 
-            int before = ((BaseNDManager) manager).getManagedArrays().size();
+            List<NDArray> before = List.copyOf(((BaseNDManager) manager).getManagedArrays());
             List<NDArray> parameters = peft.layers().get("0").adapters().get("a").peftParameters().values().stream()
                     .map(Parameter::getArray)
                     .toList();
+            peft.setActiveAdapters("a");
+            try (NDManager call = manager.newSubManager()) {
+                x.tempAttach(call);
+                run(peft, x); // the output is the call's; what the forward keeps (cached constants) is a's
+            }
+            peft.setActiveAdapters("b");
             peft.deleteAdapter("a");
             assertEquals(List.of("b"), List.copyOf(peft.adapterNames()));
             assertEquals(
                     List.of("b"), List.copyOf(peft.layers().get("0").adapters().keySet()));
             assertTrue(parameters.stream().allMatch(NDArray::isReleased), "a's arrays are freed");
+            List<NDArray> expected = new ArrayList<>(before);
+            expected.removeIf(array -> parameters.stream().anyMatch(p -> p == array));
             assertEquals(
-                    before - parameters.size(),
+                    expected.size(),
                     ((BaseNDManager) manager).getManagedArrays().size(),
-                    "no native array of a stays behind");
+                    "no native array of a stays behind, its forward's included");
             Dense.assertClose(alone(manager, dir.resolve("b"), x), run(peft, x), 1e-5, "b still runs");
+        }
+    }
+
+    /**
+     * With a LoRA adapter active too, DoRA's output is the same whether it runs first (the base
+     * output scaled by m/n in one pass) or second (its update added): the base plus each adapter's
+     * own update, to 1e-5, in training and eval forwards.
+     */
+    @ParameterizedTest
+    @EngineSource
+    void doraAddsTheSameUpdateFirstOrAfterAnotherAdapter(EngineBinding engine) {
+        try (NDManager manager =
+                NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
+            PeftModel doraFirst = PeftModel.wrap(model(manager));
+            doraFirst.addAdapter("d", AdapterConfig.builder("dora").setRank(2).build(), TargetModules.names("0"));
+            doraFirst.addAdapter("l", lora(3), TargetModules.names("0"));
+            randomize(doraFirst, "d", 4);
+            randomize(doraFirst, "l", 5);
+            PeftAdapters.save(doraFirst, "d", dir.resolve("d"), PathMap.identity(), (String) null);
+            PeftAdapters.save(doraFirst, "l", dir.resolve("l"), PathMap.identity(), (String) null);
+            PeftModel loraFirst = PeftModel.wrap(model(manager));
+            PeftAdapters.load(loraFirst, "l", dir.resolve("l"), PathMap.identity());
+            PeftAdapters.load(loraFirst, "d", dir.resolve("d"), PathMap.identity());
+            NDArray x = Dense.toArray(manager, Dense.random(new Random(6), 2, K));
+
+            double[][] base = run(PeftModel.wrap(model(manager)), x);
+            double[][] dora = alone(manager, dir.resolve("d"), x);
+            double[][] lora = alone(manager, dir.resolve("l"), x);
+            double[][] expected = new double[base.length][D];
+            for (int t = 0; t < base.length; t++) {
+                for (int j = 0; j < D; j++) {
+                    expected[t][j] = dora[t][j] + lora[t][j] - base[t][j];
+                }
+            }
+            for (PeftModel peft : List.of(doraFirst, loraFirst)) {
+                String order = peft.layers().get("0").adapters().keySet().toString();
+                Dense.assertClose(expected, run(peft, x), 1e-5, "eval, adapters " + order);
+                Dense.assertClose(expected, trainingRun(peft, x), 1e-5, "training, adapters " + order);
+            }
         }
     }
 

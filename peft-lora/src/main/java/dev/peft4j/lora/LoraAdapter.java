@@ -61,20 +61,46 @@ public final class LoraAdapter extends AbstractAdapter {
     @Override
     protected NDList forwardInternal(
             ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray input = inputs.get(INPUT);
+        return new NDList(output(store, inputs.get(INPUT), training, null));
+    }
+
+    /** Adds the branch's output by its second matmul ({@link LowRankBranch#forwardAddedTo}), in no extra pass. */
+    @Override
+    public NDArray addForward(
+            ParameterStore store,
+            NDList inputs,
+            NDArray layerOutput,
+            boolean training,
+            boolean overwritable,
+            PairList<String, Object> params) {
+        return output(store, inputs.get(INPUT), training, layerOutput);
+    }
+
+    /** Closes the branch's cached constants. */
+    @Override
+    public void invalidateCaches() {
+        branch.invalidateCaches();
+    }
+
+    /** The branch's output, {@code s·(dropout(x)·Aᵀ)·Bᵀ} plus {@code s·b_B}, added to {@code addend} unless null. */
+    private NDArray output(ParameterStore store, NDArray input, boolean training, NDArray addend) {
         if (target().embedding()) {
-            return new NDList(branch.forwardOnIds(store, input, training));
+            return addend == null
+                    ? branch.forwardOnIds(store, input, training)
+                    : branch.forwardOnIdsAddedTo(addend, store, input, training);
         }
-        if (training && config().dropout() > 0) {
-            input = Dropout.dropout(input, config().dropout(), true).head();
-        }
-        NDArray out = branch.forward(store, input, training);
+        NDArray dropped = training && config().dropout() > 0
+                ? Dropout.dropout(input, config().dropout(), true).head()
+                : input;
+        NDArray out = addend == null
+                ? branch.forward(store, dropped, training)
+                : branch.forwardAddedTo(addend, store, dropped, training);
         if (bBias != null) {
             NDArray bias = store.getValue(bBias, input.getDevice(), training);
             // the scaling as an array: DJL's PyTorch mul(Number) wraps a buffer the GC may free before backward
             out = out.add(bias.mul(out.getManager().create(branch.scaling())));
         }
-        return new NDList(out);
+        return out;
     }
 
     /** LoRA's branch reads x only. */

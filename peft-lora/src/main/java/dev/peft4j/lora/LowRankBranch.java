@@ -14,6 +14,8 @@ import ai.djl.training.initializer.NormalInitializer;
 import ai.djl.training.initializer.UniformInitializer;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterTarget;
+import dev.peft4j.spi.CachedScalar;
+import dev.peft4j.spi.FusedOps;
 import dev.peft4j.spi.WeightInit;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -32,6 +34,8 @@ public final class LowRankBranch {
     private final Parameter a;
     private final Parameter b;
     private final float scaling;
+    private final CachedScalar scalingArray;
+    private final CachedScalar zero = new CachedScalar(0f);
 
     /**
      * Creates the branch's parameters: on a linear layer A initialised as the configuration says
@@ -57,6 +61,7 @@ public final class LowRankBranch {
                 .optInitializer(target.embedding() ? new NormalInitializer(1f) : Initializer.ZEROS)
                 .build();
         scaling = config.scaling();
+        scalingArray = new CachedScalar(scaling);
     }
 
     private static Initializer initializerOfA(WeightInit init, int rank, int inFeatures) {
@@ -76,13 +81,22 @@ public final class LowRankBranch {
      * @return (…, d)
      */
     public NDArray forward(ParameterStore store, NDArray input, boolean training) {
-        NDArray aValue = store.getValue(a, input.getDevice(), training);
-        NDArray bValue = store.getValue(b, input.getDevice(), training);
-        NDArray projected = Linear.linear(input, aValue).head();
-        // the scaling as an array: DJL's PyTorch mul(Number) wraps a buffer the GC may free before the backward pass
-        // reads it
-        NDArray reduced = projected.mul(projected.getManager().create(scaling));
-        return Linear.linear(reduced, bValue).head();
+        return Linear.linear(reduced(store, input, training), value(b, store, input, training))
+                .head();
+    }
+
+    /**
+     * {@code addend + s·(x·Aᵀ)·Bᵀ}, the branch's output added to another array by the second
+     * matmul itself ({@link FusedOps#addLinear}), without a separate pass over the output.
+     *
+     * @param addend (…, d), left unchanged
+     * @param store the parameter store of the forward pass
+     * @param input x (…, k), already through dropout where the method uses it
+     * @param training whether this is a training pass
+     * @return a new array (…, d)
+     */
+    public NDArray forwardAddedTo(NDArray addend, ParameterStore store, NDArray input, boolean training) {
+        return FusedOps.addLinear(addend, reduced(store, input, training), value(b, store, input, training));
     }
 
     /**
@@ -95,16 +109,22 @@ public final class LowRankBranch {
      * @return (…, D)
      */
     public NDArray forwardOnIds(ParameterStore store, NDArray ids, boolean training) {
-        NDArray aValue = store.getValue(a, ids.getDevice(), training);
-        NDArray bValue = store.getValue(b, ids.getDevice(), training);
-        // Results join their first operand's manager: keep the transposed view in the ids', not A's.
-        NDArray columns = aValue.transpose();
-        columns.attach(ids.getManager());
-        NDArray projected =
-                Embedding.embedding(ids, columns, SparseFormat.DENSE).singletonOrThrow();
-        // the scaling as an array, as in forward(…)
-        NDArray reduced = projected.mul(projected.getManager().create(scaling));
-        return Linear.linear(reduced, bValue).head();
+        return Linear.linear(reducedOnIds(store, ids, training), value(b, store, ids, training))
+                .head();
+    }
+
+    /**
+     * {@code addend + s·Aᵀ[ids]·Bᵀ}, the embedding branch's output added by its matmul ({@link
+     * FusedOps#addLinear}).
+     *
+     * @param addend (…, D), left unchanged
+     * @param store the parameter store of the forward pass
+     * @param ids token ids (…), integer
+     * @param training whether this is a training pass
+     * @return a new array (…, D)
+     */
+    public NDArray forwardOnIdsAddedTo(NDArray addend, ParameterStore store, NDArray ids, boolean training) {
+        return FusedOps.addLinear(addend, reducedOnIds(store, ids, training), value(b, store, ids, training));
     }
 
     /**
@@ -118,45 +138,73 @@ public final class LowRankBranch {
      * @return (…, d)
      */
     public NDArray forward(ParameterStore store, NDArray input, boolean training, NDArray rowScale) {
-        NDArray aValue = store.getValue(a, input.getDevice(), training);
-        NDArray bValue = store.getValue(b, input.getDevice(), training);
-        NDArray projected = Linear.linear(input, aValue).head();
-        // the scaling as an array: DJL's PyTorch mul(Number) wraps a buffer the GC may free before the backward pass
-        // reads it
-        NDArray reduced = projected.mul(projected.getManager().create(scaling));
+        NDArray reduced = reduced(store, input, training);
         // Results join their first operand's manager: keep these in the input's, not B's.
         NDArray column = rowScale.reshape(-1, 1);
         column.attach(input.getManager());
-        return Linear.linear(reduced, column.mul(bValue)).head();
+        return Linear.linear(reduced, column.mul(value(b, store, input, training)))
+                .head();
+    }
+
+    /** {@code s·x·Aᵀ} (…, r). */
+    private NDArray reduced(ParameterStore store, NDArray input, boolean training) {
+        NDArray projected =
+                Linear.linear(input, value(a, store, input, training)).head();
+        return projected.mul(scalingArray.like(projected, a.getArray().getManager()));
+    }
+
+    /** {@code s·Aᵀ[ids]} (…, r). */
+    private NDArray reducedOnIds(ParameterStore store, NDArray ids, boolean training) {
+        // Results join their first operand's manager: keep the transposed view in the ids', not A's.
+        NDArray columns = value(a, store, ids, training).transpose();
+        columns.attach(ids.getManager());
+        NDArray projected =
+                Embedding.embedding(ids, columns, SparseFormat.DENSE).singletonOrThrow();
+        return projected.mul(scalingArray.like(projected, a.getArray().getManager()));
+    }
+
+    private static NDArray value(Parameter parameter, ParameterStore store, NDArray input, boolean training) {
+        return store.getValue(parameter, input.getDevice(), training);
     }
 
     /**
-     * The row norms of {@code W0 + s·B·A} without forming that (d, k) matrix: {@code ‖W0‖² +
-     * 2s·Σ_j B ⊙ (W0·Aᵀ) + s²·Σ_j (B·(A·Aᵀ)) ⊙ B} per row, in O(d·k·r) work and O(d·r) memory.
+     * The row norms of {@code W0 + s·B·A} without forming that (d, k) matrix: with {@code Â = s·A},
+     * {@code n² = ‖W0‖² + Σ_j B ⊙ (2·W0·Âᵀ + B·(Â·Âᵀ))} per row, in O(d·k·r) work and O(d·r)
+     * memory.
      *
      * @param baseWeight W0 (d, k)
-     * @param baseNorms ‖W0‖ per row (d), which the caller may keep while W0 does not change
+     * @param baseSquaredNorms ‖W0‖² per row (d), which the caller may keep while W0 does not change
      * @param store the parameter store of the forward pass
      * @param device the device of the pass
      * @param training whether this is a training pass
+     * @param gradient whether the norms take part in the backward pass; without, they are computed
+     *     from detached A and B, so autograd records none of these operations
      * @return the norms (d)
      */
     public NDArray rowNormsWith(
-            NDArray baseWeight, NDArray baseNorms, ParameterStore store, Device device, boolean training) {
+            NDArray baseWeight,
+            NDArray baseSquaredNorms,
+            ParameterStore store,
+            Device device,
+            boolean training,
+            boolean gradient) {
         NDArray aValue = store.getValue(a, device, training);
         NDArray bValue = store.getValue(b, device, training);
-        NDArray cross = bValue.mul(Linear.linear(baseWeight, aValue).head()).sum(new int[] {1});
-        NDArray update =
-                bValue.matMul(aValue.matMul(aValue.transpose())).mul(bValue).sum(new int[] {1});
-        // Constants as engine-allocated arrays: with DoRA's norm gradient on these products are in the backward
-        // graph, and the caller frees its intermediates (an NDScope) before backward; an array made from a Java
-        // number (create, mul(Number)) wraps a Java buffer that the garbage collector then frees under the engine.
-        NDManager manager = cross.getManager();
-        NDArray squared = baseNorms
-                .mul(baseNorms)
-                .add(cross.mul(manager.full(new Shape(), 2 * scaling)))
-                .add(update.mul(manager.full(new Shape(), scaling * scaling)));
-        return squared.maximum(manager.zeros(new Shape())).sqrt();
+        if (!gradient) {
+            aValue = aValue.stopGradient();
+            bValue = bValue.stopGradient();
+        }
+        // Constants as cached engine arrays: with the gradient on these products are in the backward graph, which
+        // outlives the caller's intermediates; an array made from a Java number wraps a buffer the garbage collector
+        // may free under the engine.
+        NDManager owner = a.getArray().getManager();
+        NDArray scaledA = aValue.mul(scalingArray.like(aValue, owner));
+        NDArray cross = Linear.linear(baseWeight, scaledA).head();
+        NDArray gram = Linear.linear(scaledA, scaledA).head();
+        NDArray squared = bValue.mul(bValue.matMul(gram).add(cross).add(cross))
+                .sum(new int[] {1})
+                .add(baseSquaredNorms);
+        return squared.maximum(zero.like(squared, owner)).sqrt();
     }
 
     /**
@@ -167,6 +215,16 @@ public final class LowRankBranch {
      */
     public NDArray deltaWeight() {
         return b.getArray().matMul(a.getArray().mul(scaling));
+    }
+
+    /**
+     * Closes the constant arrays the branch keeps between forwards (the scaling and zero); the
+     * owning adapter calls it from {@code invalidateCaches()}, which the layer also calls when it
+     * deletes the adapter.
+     */
+    public void invalidateCaches() {
+        scalingArray.release();
+        zero.release();
     }
 
     /**

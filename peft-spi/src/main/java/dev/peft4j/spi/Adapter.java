@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
 import java.util.Map;
 import java.util.Optional;
 
@@ -58,6 +60,34 @@ public interface Adapter extends Block {
      */
     default boolean usesBaseOutput() {
         return true;
+    }
+
+    /**
+     * The layer's running output with this adapter's output added, {@code layerOutput +
+     * forward(inputs)}: what the layer calls, so that a method can fold the addition into its own
+     * last operation (LoRA's second matmul becomes one multiply-add) and save a pass over the (…, d)
+     * output. The default adds {@link #forward}'s output, in place when allowed.
+     *
+     * @param store the parameter store
+     * @param inputs as for {@link #forward}: x, the base output and W0
+     * @param layerOutput the layer's output so far (…, d): the base output, with the bias unless an
+     *     adapter {@link #usesBaseOutput()}, plus earlier adapters' outputs; it may be the base output
+     *     itself ({@link #BASE_OUTPUT}, identical)
+     * @param training whether this is a training pass
+     * @param overwritable whether {@code layerOutput} may be overwritten and returned: the layer owns
+     *     it and nothing reads it later; never in training
+     * @param params DJL's forward parameters
+     * @return (…, d)
+     */
+    default NDArray addForward(
+            ParameterStore store,
+            NDList inputs,
+            NDArray layerOutput,
+            boolean training,
+            boolean overwritable,
+            PairList<String, Object> params) {
+        NDArray update = forward(store, inputs, training, params).head();
+        return overwritable ? layerOutput.addi(update) : layerOutput.add(update);
     }
 
     /**
