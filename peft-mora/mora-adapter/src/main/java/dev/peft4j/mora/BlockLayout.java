@@ -55,6 +55,16 @@ public final class BlockLayout {
     }
 
     /**
+     * Whether {@link #join} is a plain reshape: the blocks' outputs are exactly d ({@code n_k·r̂ =
+     * d}), so nothing is truncated or tiled.
+     *
+     * @return whether n_k·r̂ = d
+     */
+    public boolean joinIsReshape() {
+        return (long) blocks * shape.reducedRank() == shape.outFeatures();
+    }
+
+    /**
      * Pads the input cyclically and cuts it into blocks.
      *
      * @param input x (…, k)

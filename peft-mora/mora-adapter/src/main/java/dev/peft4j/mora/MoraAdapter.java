@@ -19,6 +19,7 @@ import dev.peft4j.mora.spi.MoraOperators;
 import dev.peft4j.spi.AbstractAdapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.AdapterTarget;
+import dev.peft4j.spi.FusedOps;
 import dev.peft4j.spi.InPlace;
 import dev.peft4j.spi.PeftException;
 import java.util.Map;
@@ -231,14 +232,41 @@ public final class MoraAdapter extends AbstractAdapter {
     @Override
     protected NDList forwardInternal(
             ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray input = inputs.get(INPUT);
-        if (training && config().dropout() > 0) {
-            input = Dropout.dropout(input, config().dropout(), true).head();
-        }
+        NDArray input = dropped(inputs.get(INPUT), training);
         Compression compression = compression();
         NDArray mValue = store.getValue(m, input.getDevice(), training);
         NDArray reduced = Linear.linear(compression.compress(input), mValue).head();
         return new NDList(compression.decompress(reduced));
+    }
+
+    /**
+     * When decompression only reshapes ({@link Compression#decompressIsReshape()}), the product
+     * with M is added to the layer's output, seen as (…, n, r̂), by the matmul itself ({@link
+     * FusedOps#addLinear}); otherwise the update is added.
+     */
+    @Override
+    public NDArray addForward(
+            ParameterStore store,
+            NDList inputs,
+            NDArray layerOutput,
+            boolean training,
+            boolean overwritable,
+            PairList<String, Object> params) {
+        Compression compression = compression();
+        if (!compression.decompressIsReshape()) {
+            return super.addForward(store, inputs, layerOutput, training, overwritable, params);
+        }
+        NDArray input = dropped(inputs.get(INPUT), training);
+        NDArray compressed = compression.compress(input);
+        NDArray mValue = store.getValue(m, input.getDevice(), training);
+        return FusedOps.addLinear(layerOutput.reshape(compressed.getShape()), compressed, mValue)
+                .reshape(layerOutput.getShape());
+    }
+
+    private NDArray dropped(NDArray input, boolean training) {
+        return training && config().dropout() > 0
+                ? Dropout.dropout(input, config().dropout(), true).head()
+                : input;
     }
 
     /**

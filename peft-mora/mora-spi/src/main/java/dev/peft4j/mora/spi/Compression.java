@@ -34,6 +34,17 @@ public interface Compression extends AutoCloseable {
      */
     NDArray deltaWeight(NDArray m);
 
+    /**
+     * Whether {@link #decompress} only reshapes (…, n, r̂) into (…, d), with n·r̂ = d (no
+     * truncation, tiling or sums): the adapter then adds the product with M to the layer's output in
+     * the matmul itself, saving a pass over (…, d).
+     *
+     * @return false by default
+     */
+    default boolean decompressIsReshape() {
+        return false;
+    }
+
     /** Releases cached tables. */
     @Override
     default void close() {}

@@ -116,6 +116,20 @@ public final class MoraHarness implements AutoCloseable {
     }
 
     /**
+     * The adapter's output added to a layer output, as the layer adds it ({@link
+     * Adapter#addForward}, inference).
+     *
+     * @param adapter the adapter
+     * @param x the input (…, k)
+     * @param layerOutput what it is added to (…, d), left unchanged
+     * @return (…, d)
+     */
+    public static NDArray addForward(MoraAdapter adapter, NDArray x, NDArray layerOutput) {
+        ParameterStore store = new ParameterStore(x.getManager(), false);
+        return adapter.addForward(store, Adapter.inputs(x, null, x), layerOutput, false, false, null);
+    }
+
+    /**
      * ΔW.
      *
      * @param adapter the adapter

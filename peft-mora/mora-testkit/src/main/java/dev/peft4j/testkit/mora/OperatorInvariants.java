@@ -209,6 +209,18 @@ public final class OperatorInvariants {
             assertEquals(3, out.getShape().dimension(), what + ": leading axes kept");
             Dense.assertClose(
                     harness.forward(adapter, x), Dense.fromArray(out.reshape(6, -1)), 1e-6, what + ": (2, 3, k) input");
+            double[][] layer =
+                    Dense.roundToFloat(Dense.random(random, 6, adapter.shape().outFeatures()));
+            NDArray layerOutput = Dense.toArray(scope, layer).reshape(out.getShape());
+            NDArray added = MoraHarness.addForward(adapter, batched, layerOutput);
+            assertEquals(out.getShape(), added.getShape(), what + ": addForward keeps the shape");
+            Dense.assertClose(
+                    Dense.add(layer, 1, harness.forward(adapter, x)),
+                    Dense.fromArray(added.reshape(6, -1)),
+                    1e-5,
+                    what + ": addForward == layer output + adapter(x)");
+            Dense.assertClose(
+                    layer, Dense.fromArray(layerOutput.reshape(6, -1)), 0, what + ": the layer output is kept");
         }
     }
 

@@ -27,6 +27,11 @@ final class DecoupleCompression implements Compression {
     }
 
     @Override
+    public boolean decompressIsReshape() {
+        return layout.joinIsReshape();
+    }
+
+    @Override
     public NDArray deltaWeight(NDArray m) {
         NDArray rows = MoraOps.slice(m, 0, 0, layout.usedRows()).expandDims(0);
         return layout.deltaWeight(MoraOps.cyclic(rows, 0, layout.usedBlocks()));

@@ -62,6 +62,11 @@ final class RotationCompression implements Compression {
     }
 
     @Override
+    public boolean decompressIsReshape() {
+        return layout.joinIsReshape();
+    }
+
+    @Override
     public NDArray deltaWeight(NDArray m) {
         NDIndex used = new NDIndex().addSliceDim(0, layout.usedBlocks());
         NDArray cosUsed = cos.get(m.getManager(), used).expandDims(1);
