@@ -2,8 +2,11 @@ package dev.peft4j.train;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
@@ -57,9 +60,12 @@ public final class OptimizerStep {
         Engine engine = lm.model().getNDManager().getEngine();
         try (NDManager manager = lm.newManager()) {
             ParameterStore store = new ParameterStore(manager, false);
-            Map<Parameter, NDArray> gradients = new LinkedHashMap<>();
-            parameters.forEach(p -> gradients.put(
-                    p, manager.zeros(p.getArray().getShape(), p.getArray().getDataType())));
+            // one micro-batch: its gradients are the step's; several: summed into arrays of the step's own
+            Map<Parameter, NDArray> sums = new LinkedHashMap<>();
+            if (micro.length > 1) {
+                parameters.forEach(p -> sums.put(
+                        p, manager.zeros(p.getArray().getShape(), p.getArray().getDataType())));
+            }
             double loss = 0;
             try (GradientCollector collector = engine.newGradientCollector()) {
                 for (Batch batch : micro) {
@@ -74,7 +80,7 @@ public final class OptimizerStep {
                         loss += value.getFloat();
                         // take each micro-batch's gradient and zero it: engines differ in whether backward adds or
                         // overwrites
-                        gradients.forEach((parameter, sum) -> {
+                        sums.forEach((parameter, sum) -> {
                             NDArray gradient = parameter.getArray().getGradient();
                             sum.addi(gradient);
                             gradient.subi(gradient);
@@ -82,27 +88,40 @@ public final class OptimizerStep {
                     }
                 }
             }
-            clip(gradients.values());
+            Map<Parameter, NDArray> gradients = sums.isEmpty() ? ownGradients(manager) : sums;
+            clip(gradients.values(), manager);
+            // the next step starts from zero gradients: the fused AdamW update zeroes them on PyTorch, whose backward
+            // adds, and MXNet's backward overwrites them (OptimizerStepTest runs a step twice on both)
             gradients.forEach(
                     (parameter, gradient) -> optimizer.update(parameter.getId(), parameter.getArray(), gradient));
             return loss;
         }
     }
 
-    private void clip(Collection<NDArray> gradients) {
+    /** The parameters' gradient arrays, the handles owned by the step's manager. */
+    private Map<Parameter, NDArray> ownGradients(NDManager manager) {
+        Map<Parameter, NDArray> gradients = new LinkedHashMap<>();
+        for (Parameter parameter : parameters) {
+            NDArray gradient = parameter.getArray().getGradient();
+            gradient.attach(manager);
+            gradients.put(parameter, gradient);
+        }
+        return gradients;
+    }
+
+    /** Scales the gradients in place to a global L2 norm of at most maxGradNorm, from one read of the norm. */
+    private void clip(Collection<NDArray> gradients, NDManager manager) {
         if (maxGradNorm <= 0) {
             return;
         }
-        double squares = 0;
-        for (NDArray gradient : gradients) {
-            try (NDArray sum = gradient.square().sum()) {
-                squares += sum.getFloat();
-            }
-        }
-        double coefficient = maxGradNorm / (Math.sqrt(squares) + 1e-6);
+        NDList norms = new NDList(gradients.size());
+        gradients.forEach(gradient -> norms.add(gradient.norm()));
+        double norm = NDArrays.stack(norms).norm().getFloat();
+        double coefficient = maxGradNorm / (norm + 1e-6);
         if (coefficient < 1) {
+            NDArray factor = manager.full(new Shape(), (float) coefficient);
             for (NDArray gradient : gradients) {
-                gradient.muli((float) coefficient);
+                gradient.muli(factor.toType(gradient.getDataType(), false));
             }
         }
     }
