@@ -38,19 +38,21 @@ final class CausalLmLoss {
         int rows = batch.rows();
         int length = batch.length();
         NDManager manager = logits.getManager();
-        long[] targets = new long[rows * (length - 1)];
-        float[] weights = new float[rows * (length - 1)];
+        // Every position gets a target, the last one a dummy of weight 0: the log-softmax then runs on the whole
+        // (contiguous) logits, not on a copy of all but the last position, and the backward has no slice to undo.
+        long[] targets = new long[rows * length];
+        float[] weights = new float[rows * length];
         for (int b = 0; b < rows; b++) {
             for (int t = 1; t < length; t++) {
-                targets[b * (length - 1) + t - 1] = batch.inputIds()[b * length + t];
-                weights[b * (length - 1) + t - 1] = batch.trained()[b * length + t] ? 1f : 0f;
+                targets[b * length + t - 1] = batch.inputIds()[b * length + t];
+                weights[b * length + t - 1] = batch.trained()[b * length + t] ? 1f : 0f;
             }
         }
-        NDArray logProbabilities = logits.get(":, :-1, :").logSoftmax(2);
+        NDArray logProbabilities = logits.logSoftmax(2);
         NDArray picked = logProbabilities.get(
-                new NDIndex().addAllDim(2).addPickDim(manager.create(targets, new Shape(rows, length - 1, 1))));
-        return picked.reshape(rows, length - 1)
-                .mul(manager.create(weights, new Shape(rows, length - 1)))
+                new NDIndex().addAllDim(2).addPickDim(manager.create(targets, new Shape(rows, length, 1))));
+        return picked.reshape(rows, length)
+                .mul(manager.create(weights, new Shape(rows, length)))
                 .sum()
                 .neg();
     }
