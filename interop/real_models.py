@@ -545,33 +545,57 @@ def measured(run):
     return max(0.0, (busy - child) * ticks / max(1, total1 - total0))
 
 
-def peer_measurements(attempts=3):
-    """Both sides, one after the other, each in a fresh process with the same thread count; again (up to
-    `attempts` in all) while other processes loaded the machine during either side, keeping the quietest."""
+def alternated(run_java, run_python, rounds=2):
+    """Both sides `rounds` times each, every run a fresh process, the order alternating (peft4j first, then the
+    peer first, ...) so that a change in the machine's load lands on both; returns each side's results in run
+    order and the largest share of the CPUs other processes used during any run of each side."""
+    results = {"peft4j": [], "peer": []}
+    loads = {"peft4j": 0.0, "peer": 0.0}
+    sides = [("peft4j", run_java), ("peer", run_python)]
+    for round_ in range(rounds):
+        for name, run in (sides if round_ % 2 == 0 else sides[::-1]):
+            holder = {}
+            loads[name] = max(loads[name], measured(lambda: holder.update(result=run())))
+            results[name].append(holder["result"])
+    return results, loads
+
+
+def pooled_median(runs, key):
+    """The median of every timing under `key` of all runs of one side."""
+    return statistics.median([value for run in runs for value in run[key]])
+
+
+def peer_measurements(rounds=2):
+    """Both sides in alternating fresh processes, with the same thread count (see alternated); a time is the
+    median of all runs' timings of a side, a memory figure the median of its runs' figures."""
     if not _PEER:
         directory = smollm2_random()
         spec = WORK / "peer-smollm2-spec.json"
         spec.write_text(json.dumps(peer_spec(directory)))
         java_out, python_out = WORK / "peer-smollm2-peft4j.json", WORK / "peer-smollm2-transformers.json"
-        best, tried = None, []
-        for _ in range(attempts):
-            for stale in (java_out, python_out, Path(f"{java_out}.safetensors"), Path(f"{python_out}.safetensors")):
-                stale.unlink(missing_ok=True)
-            java_load = measured(lambda: java_side("peer", spec, java_out, timeout=1800))
-            python_load = measured(lambda: python_side("peer-transformers", spec, python_out))
-            attempt = {"peft4j": json.loads(java_out.read_text()), "transformers": json.loads(python_out.read_text()),
-                       "other_cpu_load": {"peft4j": java_load, "transformers": python_load},
-                       "last_logits": (load_file(f"{java_out}.safetensors")["last_logits"],
-                                       load_file(f"{python_out}.safetensors")["last_logits"])}
-            tried.append({side: {key: attempt[side][key] for key in ("eval_median_ms", "generation_median_ms")}
-                          for side in ("peft4j", "transformers")} | {"other_cpu_load": attempt["other_cpu_load"]})
-            if best is None or max(java_load, python_load) < max(best["other_cpu_load"].values()):
-                best = attempt
-            if max(java_load, python_load) <= 0.1:
-                break
-        ours, theirs = best.pop("last_logits")
-        _PEER.update(best)
-        _PEER["attempts"] = tried
+
+        def side(command, out, **kwargs):
+            def run():
+                for stale in (out, Path(f"{out}.safetensors")):
+                    stale.unlink(missing_ok=True)
+                command(out, **kwargs)
+                return json.loads(out.read_text()) | {"last_logits": load_file(f"{out}.safetensors")["last_logits"]}
+            return run
+
+        runs, loads = alternated(side(lambda out: java_side("peer", spec, out, timeout=1800), java_out),
+                                 side(lambda out: python_side("peer-transformers", spec, out), python_out), rounds)
+        for name, key in (("peft4j", "peft4j"), ("peer", "transformers")):
+            merged = dict(runs[name][0])
+            for timing in ("eval_ms", "generation_ms"):
+                merged[timing] = [value for run in runs[name] for value in run[timing]]
+                merged[timing.replace("_ms", "_median_ms")] = statistics.median(merged[timing])
+            merged["generation_tokens_per_s"] = statistics.median(run["generation_tokens_per_s"] for run in runs[name])
+            for field in [f for f in merged if f.startswith("rss_")]:
+                merged[field] = statistics.median(run[field] for run in runs[name])
+            _PEER[key] = merged
+        ours, theirs = _PEER["peft4j"].pop("last_logits"), _PEER["transformers"].pop("last_logits")
+        _PEER["runs"] = rounds
+        _PEER["other_cpu_load"] = {"peft4j": loads["peft4j"], "transformers": loads["peer"]}
         _PEER["last_logits_max_diff"] = (ours.double() - theirs.double()).abs().max().item()
         _PEER["last_logits_scale"] = theirs.abs().max().item()
         _PEER["weights_mb"] = (directory / "model.safetensors").stat().st_size / 1e6
@@ -613,7 +637,7 @@ def smollm2_eval_forward_speed():
     return informational(ratio, (
         f"batch {BATCH} x {EVAL_TOKENS} tokens, fp32, {ours['threads']}/{theirs['threads']} threads: "
         f"peft4j {ours['eval_median_ms']:.0f} ms, transformers ({theirs['attn_implementation']}) "
-        f"{theirs['eval_median_ms']:.0f} ms (medians of {RUNS} after {WARMUP} warm-ups; fastest {min(ours['eval_ms']):.0f} "
+        f"{theirs['eval_median_ms']:.0f} ms (medians of {len(ours['eval_ms'])}: {RUNS} after {WARMUP} warm-ups in each of {peer['runs']} alternating runs a side; fastest {min(ours['eval_ms']):.0f} "
         f"and {min(theirs['eval_ms']):.0f} ms), ratio {ratio:.2f}; "
         f"last-position logits max |Δ| {peer['last_logits_max_diff']:.1e} (max |logit| {peer['last_logits_scale']:.2f})"))
 
@@ -629,7 +653,7 @@ def smollm2_generation_speed():
         f"batch 1, {PROMPT_TOKENS}-token prompt, greedy with KV cache: peft4j {ours['generated_tokens']} tokens in "
         f"{ours['generation_median_ms']:.0f} ms ({ours['generation_tokens_per_s']:.1f} tokens/s), transformers "
         f"{theirs['generated_tokens']} tokens in {theirs['generation_median_ms']:.0f} ms "
-        f"({theirs['generation_tokens_per_s']:.1f} tokens/s) (medians of {GENERATION_RUNS}; fastest "
+        f"({theirs['generation_tokens_per_s']:.1f} tokens/s) (medians of {len(ours['generation_ms'])}: {GENERATION_RUNS} in each of {peer['runs']} alternating runs a side; fastest "
         f"{min(ours['generation_ms']):.0f} and {min(theirs['generation_ms']):.0f} ms), time ratio {ratio:.2f}; "
         f"first {same} tokens identical"))
 
@@ -708,27 +732,33 @@ def peer_peft_train(spec_file, out):
     Path(out).write_text(json.dumps(result, indent=2))
 
 
-def train_peer_measurements(target, attempts=2):
-    """Both sides for one target set, each in a fresh process; again while the machine was busy."""
+def train_peer_measurements(target, rounds=2):
+    """Both sides for one target set in alternating fresh processes (see alternated): the step time is the
+    median of all runs' steps of a side, the peak RSS the median of its runs' peaks."""
     if target not in _TRAIN_PEER:
         spec = WORK / f"train-peer-{target.replace(',', '-')}-spec.json"
         spec.write_text(json.dumps(train_spec(smollm2_random(), TRAIN_TARGETS[target])))
         java_out = WORK / f"train-peer-{target.replace(',', '-')}-peft4j.json"
         python_out = WORK / f"train-peer-{target.replace(',', '-')}-peft.json"
-        best = None
-        for _ in range(attempts):
-            java_out.unlink(missing_ok=True)
-            python_out.unlink(missing_ok=True)
-            java_load = measured(lambda: java_side("train-peer", spec, java_out, timeout=1800))
-            python_load = measured(lambda: python_side("peer-peft-train", spec, python_out))
-            attempt = {"peft4j": json.loads(java_out.read_text()), "peft": json.loads(python_out.read_text()),
-                       "other_cpu_load": {"peft4j": java_load, "transformers": python_load}}
-            if best is None or max(java_load, python_load) < max(best["other_cpu_load"].values()):
-                best = attempt
-            if max(java_load, python_load) <= 0.1:
-                break
-        _TRAIN_PEER[target] = best
-        (WORK / f"train-peer-{target.replace(',', '-')}.json").write_text(json.dumps(best, indent=2))
+
+        def side(command, out):
+            def run():
+                out.unlink(missing_ok=True)
+                command(out)
+                return json.loads(out.read_text())
+            return run
+
+        runs, loads = alternated(side(lambda out: java_side("train-peer", spec, out, timeout=1800), java_out),
+                                 side(lambda out: python_side("peer-peft-train", spec, out), python_out), rounds)
+        result = {"runs": rounds, "other_cpu_load": {"peft4j": loads["peft4j"], "transformers": loads["peer"]}}
+        for name, key in (("peft4j", "peft4j"), ("peer", "peft")):
+            merged = dict(runs[name][0])
+            merged["step_ms"] = [value for run in runs[name] for value in run["step_ms"]]
+            merged["step_median_ms"] = statistics.median(merged["step_ms"])
+            merged["rss_peak_mb"] = statistics.median(run["rss_peak_mb"] for run in runs[name])
+            result[key] = merged
+        _TRAIN_PEER[target] = result
+        (WORK / f"train-peer-{target.replace(',', '-')}.json").write_text(json.dumps(result, indent=2))
     return _TRAIN_PEER[target]
 
 
@@ -744,7 +774,7 @@ def training_step_peer(target):
     rss = ours["rss_peak_mb"] / theirs["rss_peak_mb"]
     detail = (f"LoRA r=8 on {target} ({ours['trainable_params']} trainable), batch {BATCH} x {EVAL_TOKENS}, AdamW, clip 1: "
               f"peft4j {ours['step_median_ms']:.0f} ms, PEFT {theirs['step_median_ms']:.0f} ms per step (medians of "
-              f"{TRAIN_RUNS} after {TRAIN_WARMUP} warm-ups), time ratio {ratio:.2f}; peak RSS {ours['rss_peak_mb']:.0f} vs "
+              f"{len(ours['step_ms'])} steps, {TRAIN_RUNS} after {TRAIN_WARMUP} warm-ups in each of {peer['runs']} alternating runs a side), time ratio {ratio:.2f}; peak RSS {ours['rss_peak_mb']:.0f} vs "
               f"{theirs['rss_peak_mb']:.0f} MB, ratio {rss:.2f}; first-step loss {ours['losses'][0]:.5f} vs "
               f"{theirs['losses'][0]:.5f}, after {len(ours['losses'])} steps {ours['losses'][-1]:.5f} vs {theirs['losses'][-1]:.5f}")
     load = peer["other_cpu_load"]

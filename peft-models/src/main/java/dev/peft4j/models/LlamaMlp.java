@@ -37,6 +37,12 @@ final class LlamaMlp extends Module {
     NDArray forward(ParameterStore store, NDArray hidden, ForwardContext context) {
         NDArray gate = child(GATE, store, hidden, context);
         NDArray up = child(UP, store, hidden, context);
-        return child(DOWN, store, gate.mul(Activation.sigmoid(gate)).mul(up), context);
+        NDArray sigmoid = Activation.sigmoid(gate);
+        // outside training the products overwrite the sigmoid, a temporary of this pass: no fresh (…, intermediate)
+        // arrays; a training pass keeps every factor for the backward
+        NDArray activated = context.training()
+                ? gate.mul(sigmoid).mul(up)
+                : sigmoid.muli(gate).muli(up);
+        return child(DOWN, store, activated, context);
     }
 }
