@@ -373,7 +373,8 @@ public final class PeftModel {
     }
 
     /**
-     * Drops what adapters cache from their parameters (DoRA's eval-mode weight norm). Call it after
+     * Drops what adapters cache from their parameters (DoRA's eval-mode weight norm) and the constant
+     * arrays they keep between forwards (made again on the next forward). Call it after
      * changing adapter parameters other than by a training forward, for example an optimizer step
      * that follows an eval forward, or loading values.
      */

@@ -36,8 +36,9 @@ import java.util.OptionalLong;
  * work and (d, r) temporaries, with ‖W0‖² kept while W0 is unchanged, unless the eval cache is on.
  *
  * <p>By default n is detached from the gradient (paper §4.3, PEFT). With the norm gradient on, the
- * backward also keeps the norm's (d, r) intermediates ({@code W0·Aᵀ}, {@code B·A·Aᵀ}) alive until
- * the backward pass: about 2·d·r extra values per layer.
+ * backward also keeps the norm's intermediates ({@code s·A}, {@code W0·(s·A)ᵀ}, {@code B·(s·A)·(s·A)ᵀ}
+ * and the r×r Gram matrix) alive until the backward pass: about 2·d·r + r·k + r² extra values per
+ * layer.
  *
  * <p>Eval cache: when on, the first eval forward keeps m/n, a vector of d values (4·d bytes in
  * fp32) per layer, and later eval forwards skip the norm. Unlike PEFT the cache holds no (d, k)

@@ -169,8 +169,8 @@ public final class LowRankBranch {
 
     /**
      * The row norms of {@code W0 + s·B·A} without forming that (d, k) matrix: with {@code Â = s·A},
-     * {@code n² = ‖W0‖² + Σ_j B ⊙ (2·W0·Âᵀ + B·(Â·Âᵀ))} per row, in O(d·k·r) work and O(d·r)
-     * memory.
+     * {@code n² = ‖W0‖² + Σ_j B ⊙ (2·W0·Âᵀ + B·(Â·Âᵀ))} per row, in O(d·k·r) work and O(d·r +
+     * r·k) memory.
      *
      * @param baseWeight W0 (d, k)
      * @param baseSquaredNorms ‖W0‖² per row (d), which the caller may keep while W0 does not change

@@ -14,7 +14,7 @@ import java.util.Optional;
  *
  * <p>Its forward takes {@code NDList(x, baseOutput, baseWeight)}: the layer input x of shape
  * (…, k), the frozen layer's output without bias {@code x·W0ᵀ} of shape (…, d) ({@code null} for
- * adapters whose {@link #usesBaseOutput()} is false), and W0 of shape (d, k). It returns the single array (…, d) that the layer adds to {@code x·W0ᵀ + b}. With
+ * adapters whose {@link #usesBaseOutput()} is false), and W0 of shape (d, k). It returns the single array (…, d) that the layer adds to {@code x·W0ᵀ + b}, through {@link #addForward}. With
  * dropout off, {@code x·W0ᵀ + forward(x) == x·merge(W0)ᵀ} for every input.
  *
  * <p>On an embedding with table E (V, D) ({@link AdapterTarget#embedding()}, only for methods whose

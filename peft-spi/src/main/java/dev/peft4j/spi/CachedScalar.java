@@ -1,22 +1,29 @@
 package dev.peft4j.spi;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * A constant factor kept as a zero-dimensional engine array, made once instead of on every
  * forward: DJL makes an array from a Java number through a direct buffer, which costs about as
  * much as a small matmul (20–35 µs on PyTorch), and on PyTorch a buffer the garbage collector may
  * free before a backward pass reads it. The array belongs to a long-lived manager (the adapter's
- * parameters'), so it outlives every pass that reads it; it is made again when that manager was
- * closed or an operand has another device or data type, or after {@link #release()}. Thread-safe.
+ * parameters'), so it outlives every pass that reads it. One array is kept per device and data
+ * type of the operands; it is made again when its manager was closed, or after {@link #release()}.
+ * Thread-safe.
  */
 public final class CachedScalar {
 
     private final float value;
-    private NDArray array;
+    private final Map<Key, NDArray> arrays = new HashMap<>();
+
+    private record Key(Device device, DataType dataType) {}
 
     /**
      * Keeps a value.
@@ -37,13 +44,12 @@ public final class CachedScalar {
      * @return the constant, owned by {@code owner}
      */
     public synchronized NDArray like(NDArray operand, NDManager owner) {
-        if (array == null
-                || array.isReleased()
-                || array.getDataType() != operand.getDataType()
-                || !array.getDevice().equals(operand.getDevice())) {
-            NDArray made = owner.full(new Shape(), value, operand.getDataType());
-            if (!made.getDevice().equals(operand.getDevice())) {
-                NDArray moved = made.toDevice(operand.getDevice(), false);
+        Key key = new Key(operand.getDevice(), operand.getDataType());
+        NDArray array = arrays.get(key);
+        if (array == null || array.isReleased()) {
+            NDArray made = owner.full(new Shape(), value, key.dataType());
+            if (!made.getDevice().equals(key.device())) {
+                NDArray moved = made.toDevice(key.device(), false);
                 moved.attach(owner);
                 made.close();
                 made = moved;
@@ -51,16 +57,15 @@ public final class CachedScalar {
             // an enclosing NDScope would close it with the pass's temporaries
             NDScope.unregister(made);
             array = made;
+            arrays.put(key, array);
         }
         return array;
     }
 
-    /** Closes the array, if one was made; the next {@link #like} makes it again. */
+    /** Closes the arrays made so far; the next {@link #like} makes them again. */
     public synchronized void release() {
-        if (array != null) {
-            array.close();
-            array = null;
-        }
+        arrays.values().forEach(NDArray::close);
+        arrays.clear();
     }
 
     /**

@@ -5,8 +5,9 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 
 /**
- * Operations that an engine can run as one kernel where DJL's API would take two, saving a pass
- * over a (tokens, d) array. Results equal the two-step forms up to rounding, gradients included.
+ * Operations that an engine can run as one library call where DJL's API would take two, saving a
+ * separate pass over a (tokens, d) array and its temporary. Results equal the two-step forms up to
+ * rounding, gradients included.
  */
 public final class FusedOps {
 
@@ -15,8 +16,9 @@ public final class FusedOps {
     private FusedOps() {}
 
     /**
-     * {@code addend + input·weightᵀ}: on PyTorch one multiply-add (libtorch's {@code addmm}), which
-     * writes the sum while it multiplies; on other engines a matmul and an add.
+     * {@code addend + input·weightᵀ}: on PyTorch one multiply-add (libtorch's {@code addmm}: the
+     * addend is copied into the result and the product accumulated onto it, with no temporary for
+     * the product); on other engines a matmul and an add.
      *
      * @param addend (…, d), the leading dimensions those of the input
      * @param input (…, k)

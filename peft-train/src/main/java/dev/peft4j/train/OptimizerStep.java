@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
@@ -90,10 +91,13 @@ public final class OptimizerStep {
             }
             Map<Parameter, NDArray> gradients = sums.isEmpty() ? ownGradients(manager) : sums;
             clip(gradients.values(), manager);
-            // the next step starts from zero gradients: the fused AdamW update zeroes them on PyTorch, whose backward
-            // adds, and MXNet's backward overwrites them (OptimizerStepTest runs a step twice on both)
             gradients.forEach(
                     (parameter, gradient) -> optimizer.update(parameter.getId(), parameter.getArray(), gradient));
+            if (sums.isEmpty()) {
+                // the next step starts from zero: PyTorch's backward adds to a gradient, and MXNet's leaves the
+                // gradient of a parameter the graph did not reach as it was
+                gradients.values().forEach(gradient -> gradient.subi(gradient));
+            }
             return loss;
         }
     }
@@ -111,11 +115,11 @@ public final class OptimizerStep {
 
     /** Scales the gradients in place to a global L2 norm of at most maxGradNorm, from one read of the norm. */
     private void clip(Collection<NDArray> gradients, NDManager manager) {
-        if (maxGradNorm <= 0) {
+        if (maxGradNorm <= 0 || gradients.isEmpty()) {
             return;
         }
         NDList norms = new NDList(gradients.size());
-        gradients.forEach(gradient -> norms.add(gradient.norm()));
+        gradients.forEach(gradient -> norms.add(gradient.norm().toType(DataType.FLOAT32, false)));
         double norm = NDArrays.stack(norms).norm().getFloat();
         double coefficient = maxGradNorm / (norm + 1e-6);
         if (coefficient < 1) {

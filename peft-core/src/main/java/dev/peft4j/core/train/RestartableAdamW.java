@@ -17,7 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * need after each merge-and-restart. It computes what DJL's {@code AdamW} computes, with the
  * engine's fused update, except that the step count behind the bias correction is kept per
  * parameter, so a cleared parameter starts again at step 1. On PyTorch the fused update also sets
- * the gradient to zero (whose backward adds to it); MXNet's backward overwrites it.
+ * the gradient to zero.
  *
  * <p>The moments live outside any manager, as DJL's optimizers keep theirs; {@link #clearState}
  * and {@link #close()} release them.
