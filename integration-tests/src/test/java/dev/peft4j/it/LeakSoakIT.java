@@ -28,12 +28,16 @@ class LeakSoakIT {
 
     private static final int WARM_UP = 100;
     private static final long MAX_RSS_GROWTH_KB = 64 * 1024;
+    private static final int SEED = 17;
 
     @ParameterizedTest
     @EngineSource
     void stepsInScopesLeaveArraysAndMemoryFlat(EngineBinding engine) throws IOException {
         int steps = Integer.getInteger("peft4j.soak.steps", 200);
         try (Model model = new Backend(engine, Device.cpu()).newModel("soak")) {
+            // a fixed start: the soak measures memory, and every adapter stacked on one layer at this learning rate
+            // can, from some random starts, diverge to NaN, which DoRA's eval cache then refuses
+            model.getNDManager().getEngine().setRandomSeed(SEED);
             PeftModel peft =
                     EveryAdapter.addAll(Mlp.wrap(model.getNDManager(), ItPlugins.registry()), ItPlugins.registry());
             BaseNDManager owner = (BaseNDManager) model.getNDManager();
