@@ -560,9 +560,28 @@ def alternated(run_java, run_python, rounds=2):
     return results, loads
 
 
-def pooled_median(runs, key):
-    """The median of every timing under `key` of all runs of one side."""
-    return statistics.median([value for run in runs for value in run[key]])
+def fresh_run(command, out, logits=False):
+    """A run for alternated: command(out) in a fresh process, then its JSON result (with the last-position
+    logits it saved beside it when `logits`)."""
+    def run():
+        for stale in (out, Path(f"{out}.safetensors")):
+            stale.unlink(missing_ok=True)
+        command(out)
+        result = json.loads(out.read_text())
+        return result | {"last_logits": load_file(f"{out}.safetensors")["last_logits"]} if logits else result
+    return run
+
+
+def pooled(runs, timings, figures):
+    """One side's runs as one result: the first run's fields, each timing list in `timings` joined over all
+    runs (its median under the `_median_ms` key), and each number in `figures` the median over the runs."""
+    merged = dict(runs[0])
+    for key in timings:
+        merged[key] = [value for run in runs for value in run[key]]
+        merged[key.replace("_ms", "_median_ms")] = statistics.median(merged[key])
+    for key in figures:
+        merged[key] = statistics.median(run[key] for run in runs)
+    return merged
 
 
 def peer_measurements(rounds=2):
@@ -573,26 +592,12 @@ def peer_measurements(rounds=2):
         spec = WORK / "peer-smollm2-spec.json"
         spec.write_text(json.dumps(peer_spec(directory)))
         java_out, python_out = WORK / "peer-smollm2-peft4j.json", WORK / "peer-smollm2-transformers.json"
-
-        def side(command, out, **kwargs):
-            def run():
-                for stale in (out, Path(f"{out}.safetensors")):
-                    stale.unlink(missing_ok=True)
-                command(out, **kwargs)
-                return json.loads(out.read_text()) | {"last_logits": load_file(f"{out}.safetensors")["last_logits"]}
-            return run
-
-        runs, loads = alternated(side(lambda out: java_side("peer", spec, out, timeout=1800), java_out),
-                                 side(lambda out: python_side("peer-transformers", spec, out), python_out), rounds)
+        runs, loads = alternated(
+            fresh_run(lambda out: java_side("peer", spec, out, timeout=1800), java_out, logits=True),
+            fresh_run(lambda out: python_side("peer-transformers", spec, out), python_out, logits=True), rounds)
         for name, key in (("peft4j", "peft4j"), ("peer", "transformers")):
-            merged = dict(runs[name][0])
-            for timing in ("eval_ms", "generation_ms"):
-                merged[timing] = [value for run in runs[name] for value in run[timing]]
-                merged[timing.replace("_ms", "_median_ms")] = statistics.median(merged[timing])
-            merged["generation_tokens_per_s"] = statistics.median(run["generation_tokens_per_s"] for run in runs[name])
-            for field in [f for f in merged if f.startswith("rss_")]:
-                merged[field] = statistics.median(run[field] for run in runs[name])
-            _PEER[key] = merged
+            figures = ["generation_tokens_per_s"] + [field for field in runs[name][0] if field.startswith("rss_")]
+            _PEER[key] = pooled(runs[name], ("eval_ms", "generation_ms"), figures)
         ours, theirs = _PEER["peft4j"].pop("last_logits"), _PEER["transformers"].pop("last_logits")
         _PEER["runs"] = rounds
         _PEER["other_cpu_load"] = {"peft4j": loads["peft4j"], "transformers": loads["peer"]}
@@ -740,23 +745,11 @@ def train_peer_measurements(target, rounds=2):
         spec.write_text(json.dumps(train_spec(smollm2_random(), TRAIN_TARGETS[target])))
         java_out = WORK / f"train-peer-{target.replace(',', '-')}-peft4j.json"
         python_out = WORK / f"train-peer-{target.replace(',', '-')}-peft.json"
-
-        def side(command, out):
-            def run():
-                out.unlink(missing_ok=True)
-                command(out)
-                return json.loads(out.read_text())
-            return run
-
-        runs, loads = alternated(side(lambda out: java_side("train-peer", spec, out, timeout=1800), java_out),
-                                 side(lambda out: python_side("peer-peft-train", spec, out), python_out), rounds)
-        result = {"runs": rounds, "other_cpu_load": {"peft4j": loads["peft4j"], "transformers": loads["peer"]}}
-        for name, key in (("peft4j", "peft4j"), ("peer", "peft")):
-            merged = dict(runs[name][0])
-            merged["step_ms"] = [value for run in runs[name] for value in run["step_ms"]]
-            merged["step_median_ms"] = statistics.median(merged["step_ms"])
-            merged["rss_peak_mb"] = statistics.median(run["rss_peak_mb"] for run in runs[name])
-            result[key] = merged
+        runs, loads = alternated(fresh_run(lambda out: java_side("train-peer", spec, out, timeout=1800), java_out),
+                                 fresh_run(lambda out: python_side("peer-peft-train", spec, out), python_out), rounds)
+        result = {"runs": rounds, "other_cpu_load": {"peft4j": loads["peft4j"], "transformers": loads["peer"]},
+                  "peft4j": pooled(runs["peft4j"], ("step_ms",), ("rss_peak_mb",)),
+                  "peft": pooled(runs["peer"], ("step_ms",), ("rss_peak_mb",))}
         _TRAIN_PEER[target] = result
         (WORK / f"train-peer-{target.replace(',', '-')}.json").write_text(json.dumps(result, indent=2))
     return _TRAIN_PEER[target]

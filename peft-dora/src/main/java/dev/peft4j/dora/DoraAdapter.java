@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
@@ -108,12 +107,10 @@ public final class DoraAdapter extends AbstractAdapter {
         NDArray input = inputs.get(INPUT);
         NDArray baseWeight = inputs.get(BASE_WEIGHT);
         NDArray scale = scale(store, input, baseWeight, training);
-        NDArray droppedInput = input;
-        NDArray base = inputs.get(BASE_OUTPUT);
-        if (training && config().dropout() > 0) {
-            droppedInput = Dropout.dropout(input, config().dropout(), true).head();
-            base = Linear.linear(droppedInput, baseWeight).head();
-        }
+        NDArray droppedInput = dropout(input, training);
+        NDArray base = droppedInput == input
+                ? inputs.get(BASE_OUTPUT)
+                : Linear.linear(droppedInput, baseWeight).head();
         // (m/n)·(base + lora) − base, as (m/n)·lora + (m/n − 1)·base with m/n folded into B.
         NDArray scaledLora = branch.forward(store, droppedInput, training, scale);
         NDArray shift = scale.sub(one.like(scale, magnitude.getArray().getManager()));

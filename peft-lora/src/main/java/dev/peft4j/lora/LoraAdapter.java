@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
@@ -89,16 +88,16 @@ public final class LoraAdapter extends AbstractAdapter {
                     ? branch.forwardOnIds(store, input, training)
                     : branch.forwardOnIdsAddedTo(addend, store, input, training);
         }
-        NDArray dropped = training && config().dropout() > 0
-                ? Dropout.dropout(input, config().dropout(), true).head()
-                : input;
+        NDArray dropped = dropout(input, training);
         NDArray out = addend == null
                 ? branch.forward(store, dropped, training)
                 : branch.forwardAddedTo(addend, store, dropped, training);
         if (bBias != null) {
             NDArray bias = store.getValue(bBias, input.getDevice(), training);
-            // the scaling as an array: DJL's PyTorch mul(Number) wraps a buffer the GC may free before backward
-            out = out.add(bias.mul(out.getManager().create(branch.scaling())));
+            // results join their first operand's manager: keep s·b_B in the pass's, not the parameter's
+            NDArray scaledBias = branch.scaled(bias);
+            scaledBias.attach(out.getManager());
+            out = out.add(scaledBias);
         }
         return out;
     }

@@ -2,7 +2,6 @@ package dev.peft4j.lora;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Parameter;
@@ -150,7 +149,7 @@ public final class LowRankBranch {
     private NDArray reduced(ParameterStore store, NDArray input, boolean training) {
         NDArray projected =
                 Linear.linear(input, value(a, store, input, training)).head();
-        return projected.mul(scalingArray.like(projected, a.getArray().getManager()));
+        return scaled(projected);
     }
 
     /** {@code s·Aᵀ[ids]} (…, r). */
@@ -160,7 +159,18 @@ public final class LowRankBranch {
         columns.attach(ids.getManager());
         NDArray projected =
                 Embedding.embedding(ids, columns, SparseFormat.DENSE).singletonOrThrow();
-        return projected.mul(scalingArray.like(projected, a.getArray().getManager()));
+        return scaled(projected);
+    }
+
+    /**
+     * An array times the scaling s, the constant kept as an engine array ({@link CachedScalar}), so
+     * that no array is made from a Java number per call.
+     *
+     * @param value any array
+     * @return {@code s·value}, in the value's manager
+     */
+    public NDArray scaled(NDArray value) {
+        return value.mul(scalingArray.like(value, a.getArray().getManager()));
     }
 
     private static NDArray value(Parameter parameter, ParameterStore store, NDArray input, boolean training) {
@@ -197,14 +207,13 @@ public final class LowRankBranch {
         // Constants as cached engine arrays: with the gradient on these products are in the backward graph, which
         // outlives the caller's intermediates; an array made from a Java number wraps a buffer the garbage collector
         // may free under the engine.
-        NDManager owner = a.getArray().getManager();
-        NDArray scaledA = aValue.mul(scalingArray.like(aValue, owner));
+        NDArray scaledA = scaled(aValue);
         NDArray cross = Linear.linear(baseWeight, scaledA).head();
         NDArray gram = Linear.linear(scaledA, scaledA).head();
         NDArray squared = bValue.mul(bValue.matMul(gram).add(cross).add(cross))
                 .sum(new int[] {1})
                 .add(baseSquaredNorms);
-        return squared.maximum(zero.like(squared, owner)).sqrt();
+        return squared.maximum(zero.like(squared, a.getArray().getManager())).sqrt();
     }
 
     /**

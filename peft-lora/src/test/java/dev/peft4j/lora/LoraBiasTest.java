@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
+import ai.djl.ndarray.BaseNDManager;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
@@ -88,6 +89,15 @@ class LoraBiasTest {
             double[][] expected = Dense.addRow(Dense.matmul(x, Dense.transpose(mergedWeight)), mergedBias);
             NDArray input = Dense.toArray(manager, x);
             Dense.assertClose(expected, Dense.fromArray(TestModels.predict(peft.block(), input)), 1e-5, "unmerged");
+            int arrays = ((BaseNDManager) manager).getManagedArrays().size();
+            try (NDManager call = manager.newSubManager()) {
+                input.tempAttach(call);
+                TestModels.predict(peft.block(), input);
+            }
+            assertEquals(
+                    arrays,
+                    ((BaseNDManager) manager).getManagedArrays().size(),
+                    "a forward in its own manager leaves nothing in the model's (s·b_B included)");
 
             peft.merge();
             Dense.assertClose(new double[][] {mergedBias}, new double[][] {vector(bias)}, 1e-6, "b + s·b_B");

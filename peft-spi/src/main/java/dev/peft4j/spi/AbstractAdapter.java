@@ -1,7 +1,9 @@
 package dev.peft4j.spi;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.norm.Dropout;
 import java.util.Objects;
 
 /**
@@ -32,6 +34,19 @@ public abstract class AbstractAdapter extends AbstractBlock implements Adapter {
     @Override
     public final AdapterConfig config() {
         return config;
+    }
+
+    /**
+     * The input through the configured dropout in a training pass, the input itself otherwise.
+     *
+     * @param input x (…, k)
+     * @param training whether this is a training pass
+     * @return x or dropout(x), the same shape
+     */
+    protected final NDArray dropout(NDArray input, boolean training) {
+        return training && config.dropout() > 0
+                ? Dropout.dropout(input, config.dropout(), true).head()
+                : input;
     }
 
     /** The adapter's output has the base output's shape. */

@@ -67,13 +67,4 @@ public final class CachedScalar {
         arrays.values().forEach(NDArray::close);
         arrays.clear();
     }
-
-    /**
-     * The constant.
-     *
-     * @return the value
-     */
-    public float value() {
-        return value;
-    }
 }

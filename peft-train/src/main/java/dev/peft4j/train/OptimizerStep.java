@@ -62,8 +62,9 @@ public final class OptimizerStep {
         try (NDManager manager = lm.newManager()) {
             ParameterStore store = new ParameterStore(manager, false);
             // one micro-batch: its gradients are the step's; several: summed into arrays of the step's own
+            boolean accumulate = micro.length > 1;
             Map<Parameter, NDArray> sums = new LinkedHashMap<>();
-            if (micro.length > 1) {
+            if (accumulate) {
                 parameters.forEach(p -> sums.put(
                         p, manager.zeros(p.getArray().getShape(), p.getArray().getDataType())));
             }
@@ -89,11 +90,11 @@ public final class OptimizerStep {
                     }
                 }
             }
-            Map<Parameter, NDArray> gradients = sums.isEmpty() ? ownGradients(manager) : sums;
+            Map<Parameter, NDArray> gradients = accumulate ? sums : ownGradients(manager);
             clip(gradients.values(), manager);
             gradients.forEach(
                     (parameter, gradient) -> optimizer.update(parameter.getId(), parameter.getArray(), gradient));
-            if (sums.isEmpty()) {
+            if (!accumulate) {
                 // the next step starts from zero: PyTorch's backward adds to a gradient, and MXNet's leaves the
                 // gradient of a parameter the graph did not reach as it was
                 gradients.values().forEach(gradient -> gradient.subi(gradient));

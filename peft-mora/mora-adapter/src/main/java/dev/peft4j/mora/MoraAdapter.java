@@ -8,7 +8,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
@@ -232,7 +231,7 @@ public final class MoraAdapter extends AbstractAdapter {
     @Override
     protected NDList forwardInternal(
             ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray input = dropped(inputs.get(INPUT), training);
+        NDArray input = dropout(inputs.get(INPUT), training);
         Compression compression = compression();
         NDArray mValue = store.getValue(m, input.getDevice(), training);
         NDArray reduced = Linear.linear(compression.compress(input), mValue).head();
@@ -256,17 +255,11 @@ public final class MoraAdapter extends AbstractAdapter {
         if (!compression.decompressIsReshape()) {
             return super.addForward(store, inputs, layerOutput, training, overwritable, params);
         }
-        NDArray input = dropped(inputs.get(INPUT), training);
+        NDArray input = dropout(inputs.get(INPUT), training);
         NDArray compressed = compression.compress(input);
         NDArray mValue = store.getValue(m, input.getDevice(), training);
         return FusedOps.addLinear(layerOutput.reshape(compressed.getShape()), compressed, mValue)
                 .reshape(layerOutput.getShape());
-    }
-
-    private NDArray dropped(NDArray input, boolean training) {
-        return training && config().dropout() > 0
-                ? Dropout.dropout(input, config().dropout(), true).head()
-                : input;
     }
 
     /**
