@@ -3,6 +3,7 @@ package dev.peft4j.spi;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
 
 /**
  * Writes values into an existing array, keeping the array, its manager and its gradient flag: how
@@ -39,11 +40,14 @@ public final class InPlace {
     }
 
     /**
-     * Sets every element of an array to zero.
+     * Sets every element of an array to zero. The zero is written from a temporary array, closed
+     * before it returns (MXNet would otherwise leave it in the target's manager).
      *
      * @param target the array, at least one-dimensional
      */
     public static void zero(NDArray target) {
-        target.set(ALL, 0f);
+        try (NDManager scope = target.getManager().newSubManager()) {
+            copy(scope.zeros(new Shape(), target.getDataType()), target);
+        }
     }
 }

@@ -55,6 +55,16 @@ public final class BlockLayout {
     }
 
     /**
+     * Whether {@link #split} is a plain reshape: the input is exactly the blocks ({@code n_k·r̂ =
+     * k}), so nothing is padded.
+     *
+     * @return whether n_k·r̂ = k
+     */
+    public boolean splitIsReshape() {
+        return (long) blocks * shape.reducedRank() == shape.inFeatures();
+    }
+
+    /**
      * Whether {@link #join} is a plain reshape: the blocks' outputs are exactly d ({@code n_k·r̂ =
      * d}), so nothing is truncated or tiled.
      *

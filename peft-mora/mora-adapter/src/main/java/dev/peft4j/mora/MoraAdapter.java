@@ -23,6 +23,7 @@ import dev.peft4j.spi.InPlace;
 import dev.peft4j.spi.PeftException;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.TreeMap;
 
@@ -40,6 +41,14 @@ import java.util.TreeMap;
  * switched or M's manager closes. The ReMoRA primitives {@link #resetM()} and {@link
  * #switchOperator} change M and the operator between training phases. Concurrent inference
  * forwards are safe; training, merging and the ReMoRA primitives need exclusive access.
+ *
+ * <p>Eval cache ({@value MoraOptions#EVAL_CACHE}, on by default): where the operator folds its
+ * compression into M ({@link Compression#foldedBlocks}; rotation on layers with k = n·r̂), the first
+ * eval forward keeps the n block matrices M·R_t (k·r̂ values, r̂/d of W0's size) and later eval
+ * forwards apply them in one batched product, with none of the rotation's passes over x. The
+ * cache is dropped at every training forward, {@link #resetM()}, {@link #switchOperator} and
+ * {@link #invalidateCaches()}; a caller that changes M by other means must call the last. The
+ * first of concurrent eval forwards builds it while the others wait.
  */
 public final class MoraAdapter extends AbstractAdapter {
 
@@ -51,6 +60,10 @@ public final class MoraAdapter extends AbstractAdapter {
     private final MoraOptions options;
     private CompressionOperator operator;
     private Binding binding;
+    /** The folded blocks F_tᵀ (n, r̂, r̂) in M's manager, or null when not built. */
+    private NDArray foldedBlocks;
+    /** Whether the bound operator offers folded blocks; unknown until the first eval forward. */
+    private boolean foldable = true;
 
     /**
      * Creates an uninitialised adapter, checking that the operator can bind to the layer.
@@ -130,6 +143,7 @@ public final class MoraAdapter extends AbstractAdapter {
      */
     public void resetM() {
         InPlace.zero(m.getArray());
+        invalidateCaches();
     }
 
     /**
@@ -158,6 +172,8 @@ public final class MoraAdapter extends AbstractAdapter {
                     + ": switch only between operators that keep r̂");
         }
         next.checkShape(shape);
+        invalidateCaches();
+        foldable = true;
         Binding previous = binding;
         binding = previous == null ? null : bind(next, m.getArray());
         operator = next;
@@ -233,15 +249,25 @@ public final class MoraAdapter extends AbstractAdapter {
             ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray input = dropout(inputs.get(INPUT), training);
         Compression compression = compression();
-        NDArray mValue = store.getValue(m, input.getDevice(), training);
-        NDArray reduced = Linear.linear(compression.compress(input), mValue).head();
+        NDArray folded = foldedBlocks(store, input, training);
+        NDArray reduced;
+        if (folded == null) {
+            reduced = Linear.linear(compression.compress(input), store.getValue(m, input.getDevice(), training))
+                    .head();
+        } else {
+            Shape blocks = input.getShape()
+                    .slice(0, input.getShape().dimension() - 1)
+                    .addAll(folded.getShape().slice(0, 2));
+            reduced = foldedProduct(input, folded).reshape(blocks);
+        }
         return new NDList(compression.decompress(reduced));
     }
 
     /**
      * When decompression only reshapes ({@link Compression#decompressIsReshape()}), the product
-     * with M is added to the layer's output, seen as (…, n, r̂), by the matmul itself ({@link
-     * FusedOps#addLinear}); otherwise the update is added.
+     * with M is added to the layer's output, seen as (…, n, r̂): by the matmul itself ({@link
+     * FusedOps#addLinear}), or in eval with the folded blocks, in place when allowed; otherwise the
+     * update is added.
      */
     @Override
     public NDArray addForward(
@@ -256,10 +282,65 @@ public final class MoraAdapter extends AbstractAdapter {
             return super.addForward(store, inputs, layerOutput, training, overwritable, params);
         }
         NDArray input = dropout(inputs.get(INPUT), training);
+        NDArray folded = foldedBlocks(store, input, training);
+        if (folded != null) {
+            NDArray product = foldedProduct(input, folded);
+            NDArray target = layerOutput.reshape(product.getShape());
+            return (overwritable ? target.addi(product) : target.add(product)).reshape(layerOutput.getShape());
+        }
         NDArray compressed = compression.compress(input);
         NDArray mValue = store.getValue(m, input.getDevice(), training);
         return FusedOps.addLinear(layerOutput.reshape(compressed.getShape()), compressed, mValue)
                 .reshape(layerOutput.getShape());
+    }
+
+    /**
+     * The eval cache's folded blocks F_tᵀ (n, r̂, r̂) on the input's device, built at the first eval
+     * forward after a change; null in training (which drops them), with the cache off, or when the
+     * operator does not fold.
+     */
+    private synchronized NDArray foldedBlocks(ParameterStore store, NDArray input, boolean training) {
+        if (training || !options.evalCache() || !foldable) {
+            invalidateCaches();
+            return null;
+        }
+        if (foldedBlocks != null && foldedBlocks.getDevice().equals(input.getDevice())) {
+            return foldedBlocks;
+        }
+        invalidateCaches();
+        NDArray mValue = store.getValue(m, input.getDevice(), false);
+        try (NDScope ignored = new NDScope()) {
+            Optional<NDArray> folded = compression().foldedBlocks(mValue);
+            foldable = folded.isPresent();
+            if (foldable) {
+                foldedBlocks = folded.get().transpose(0, 2, 1).duplicate();
+                foldedBlocks.attach(m.getArray().getManager());
+                NDScope.unregister(foldedBlocks);
+            }
+        }
+        return foldedBlocks;
+    }
+
+    /**
+     * {@code x_t·F_tᵀ} for every block t: x (…, n·r̂) seen block-first (n, rows, r̂), one batched
+     * product, and the result seen row-first again (rows, n, r̂), views on PyTorch.
+     */
+    private static NDArray foldedProduct(NDArray input, NDArray folded) {
+        long blocks = folded.getShape().get(0);
+        long reducedRank = folded.getShape().get(1);
+        return input.reshape(-1, blocks, reducedRank)
+                .transpose(1, 0, 2)
+                .matMul(folded)
+                .transpose(1, 0, 2);
+    }
+
+    /** Drops the eval cache's folded blocks. */
+    @Override
+    public synchronized void invalidateCaches() {
+        if (foldedBlocks != null) {
+            foldedBlocks.close();
+            foldedBlocks = null;
+        }
     }
 
     /**

@@ -38,7 +38,8 @@ public final class MoraFactory implements AdapterFactory {
                 new OptionSpec(MoraOptions.MORA_TYPE, OptionSpec.Type.INTEGER, null),
                 new OptionSpec(MoraOptions.RANK_RULE, OptionSpec.Type.STRING, RankRule.OFFICIAL.optionValue()),
                 new OptionSpec(MoraOptions.GENERALIZED, OptionSpec.Type.BOOLEAN, "false"),
-                new OptionSpec(MoraOptions.REMORA_TYPES, OptionSpec.Type.INTEGER, "4"));
+                new OptionSpec(MoraOptions.REMORA_TYPES, OptionSpec.Type.INTEGER, "4"),
+                new OptionSpec(MoraOptions.EVAL_CACHE, OptionSpec.Type.BOOLEAN, "true"));
     }
 
     @Override

@@ -23,16 +23,25 @@ import java.util.Objects;
  *       error.
  *   <li>{@value #REMORA_TYPES}: how ReMoRA restarts move the sharing type, {@code 4} (default,
  *       1→2→3→4→1) or {@code 2} (1↔2), as kongds/MoRA's {@code remora_types}.
+ *   <li>{@value #EVAL_CACHE}: {@code true} (default) lets eval forwards keep the compression folded
+ *       into M where the operator offers it (rotation: one M·R_t per block, k·r̂ values per layer),
+ *       see {@link MoraAdapter}; {@code false} keeps nothing.
  * </ul>
  *
  * @param operator the compression operator
  * @param rankRule how r̂ follows from r
  * @param generalized whether the generalisation is allowed
  * @param remoraTypes the length of ReMoRA's type cycle, 2 or 4
+ * @param evalCache whether eval forwards may keep the folded compression
  * @param plugins where the next operator of the cycle is looked up
  */
 public record MoraOptions(
-        CompressionOperator operator, RankRule rankRule, boolean generalized, int remoraTypes, Plugins plugins) {
+        CompressionOperator operator,
+        RankRule rankRule,
+        boolean generalized,
+        int remoraTypes,
+        boolean evalCache,
+        Plugins plugins) {
 
     /** The option naming the compression operator. */
     public static final String OPERATOR = "operator";
@@ -44,6 +53,8 @@ public record MoraOptions(
     public static final String GENERALIZED = "generalized";
     /** The option choosing ReMoRA's type cycle. */
     public static final String REMORA_TYPES = "remora_types";
+    /** The option letting eval forwards keep the folded compression. */
+    public static final String EVAL_CACHE = "mora_eval_cache";
     /** The operator used when neither {@value #OPERATOR} nor {@value #MORA_TYPE} is given: type 1. */
     public static final String DEFAULT_OPERATOR = "sharing";
     /** The types for which kongds/MoRA has a forward; the others reach its merge-only legacy branch. */
@@ -56,6 +67,7 @@ public record MoraOptions(
      * @param rankRule how r̂ follows from r
      * @param generalized whether the generalisation is allowed
      * @param remoraTypes the length of ReMoRA's type cycle, 2 or 4
+     * @param evalCache whether eval forwards may keep the folded compression
      * @param plugins where the next operator of the cycle is looked up
      */
     public MoraOptions {
@@ -89,8 +101,9 @@ public record MoraOptions(
         return new MoraOptions(
                 operator(config, plugins),
                 RankRule.of(config.option(RANK_RULE, RankRule.OFFICIAL.optionValue())),
-                parseBoolean(config.option(GENERALIZED, "false")),
+                parseBoolean(GENERALIZED, config.option(GENERALIZED, "false")),
                 parseRemoraTypes(config.option(REMORA_TYPES, "4")),
+                parseBoolean(EVAL_CACHE, config.option(EVAL_CACHE, "true")),
                 plugins);
     }
 
@@ -152,12 +165,11 @@ public record MoraOptions(
         return type;
     }
 
-    private static boolean parseBoolean(String value) {
+    private static boolean parseBoolean(String option, String value) {
         return switch (value.trim().toLowerCase(Locale.ROOT)) {
             case "true" -> true;
             case "false" -> false;
-            default ->
-                throw new PeftException("MoRA option " + GENERALIZED + " must be true or false, got '" + value + "'");
+            default -> throw new PeftException("MoRA option " + option + " must be true or false, got '" + value + "'");
         };
     }
 }

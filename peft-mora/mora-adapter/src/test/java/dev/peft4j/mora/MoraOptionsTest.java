@@ -87,13 +87,19 @@ class MoraOptionsTest {
     }
 
     @Test
-    void rankRuleAndGeneralizedAreParsedStrictly() {
+    void rankRuleGeneralizedAndEvalCacheAreParsedStrictly() {
         MoraOptions options = options(Map.of("operator", "test-window", "rank_rule", "paper", "generalized", "TRUE"));
         assertEquals(RankRule.PAPER, options.rankRule());
         assertTrue(options.generalized());
         assertEquals(
                 "MoRA option generalized must be true or false, got 'yes'",
                 error(Map.of("operator", "test-window", "generalized", "yes")));
+        assertTrue(options.evalCache(), "the eval cache is on by default");
+        assertFalse(options(Map.of("operator", "test-window", "mora_eval_cache", " False"))
+                .evalCache());
+        assertEquals(
+                "MoRA option mora_eval_cache must be true or false, got 'off'",
+                error(Map.of("operator", "test-window", "mora_eval_cache", "off")));
         assertTrue(error(Map.of("operator", "test-window", "rank_rule", "round"))
                 .startsWith("Unknown MoRA rank_rule 'round'"));
     }
@@ -109,8 +115,8 @@ class MoraOptionsTest {
             PeftException error =
                     assertThrows(PeftException.class, () -> peft.addAdapter("x", config, TargetModules.names("0")));
             assertEquals(
-                    "Unknown option 'opperator' for the adapter method mora. Known: [generalized, mora_type, operator, "
-                            + "rank_rule, remora_types]. Did you mean 'operator'?",
+                    "Unknown option 'opperator' for the adapter method mora. Known: [generalized, mora_eval_cache, mora_type, "
+                            + "operator, rank_rule, remora_types]. Did you mean 'operator'?",
                     error.getMessage());
         }
     }

@@ -1,6 +1,7 @@
 package dev.peft4j.mora.spi;
 
 import ai.djl.ndarray.NDArray;
+import java.util.Optional;
 
 /**
  * A compression operator bound to one layer's shape: the non-parameter maps around MoRA's M.
@@ -43,6 +44,20 @@ public interface Compression extends AutoCloseable {
      */
     default boolean decompressIsReshape() {
         return false;
+    }
+
+    /**
+     * The compression and M folded into one r̂×r̂ matrix per block, for an operator whose {@link
+     * #compress} cuts x (…, k) into n blocks of r̂ by a plain reshape (k = n·r̂) and maps block t
+     * linearly: then {@code compress(x)·Mᵀ} at block t equals {@code x_t·F_tᵀ}. The adapter keeps
+     * them across eval forwards (built once while M is unchanged) and applies them in one batched
+     * product, with no pass of the compression over x.
+     *
+     * @param m M (r̂, r̂)
+     * @return F (n, r̂, r̂), block t's matrix with its outputs as rows, a new array; empty by default
+     */
+    default Optional<NDArray> foldedBlocks(NDArray m) {
+        return Optional.empty();
     }
 
     /** Releases cached tables. */

@@ -75,7 +75,7 @@ public final class MoraHarness implements AutoCloseable {
     }
 
     /**
-     * Writes M.
+     * Writes M and drops what the adapter cached from it, as a caller that changes M must.
      *
      * @param adapter the adapter
      * @param m the values (r̂, r̂)
@@ -88,6 +88,7 @@ public final class MoraHarness implements AutoCloseable {
             }
         }
         InPlace.copy(flat, adapter.peftParameters().get(MoraAdapter.M_NAME).getArray());
+        adapter.invalidateCaches();
     }
 
     /**
@@ -111,8 +112,20 @@ public final class MoraHarness implements AutoCloseable {
      * @return (…, d)
      */
     public static NDArray forward(MoraAdapter adapter, NDArray x) {
+        return forward(adapter, x, false);
+    }
+
+    /**
+     * The adapter's output alone, in a training or an inference pass.
+     *
+     * @param adapter the adapter
+     * @param x the input (…, k)
+     * @param training whether the pass is a training one (no eval cache)
+     * @return (…, d)
+     */
+    public static NDArray forward(MoraAdapter adapter, NDArray x, boolean training) {
         ParameterStore store = new ParameterStore(x.getManager(), false);
-        return adapter.forward(store, Adapter.inputs(x, x, x), false).head();
+        return adapter.forward(store, Adapter.inputs(x, x, x), training).head();
     }
 
     /**

@@ -209,6 +209,11 @@ public final class OperatorInvariants {
             assertEquals(3, out.getShape().dimension(), what + ": leading axes kept");
             Dense.assertClose(
                     harness.forward(adapter, x), Dense.fromArray(out.reshape(6, -1)), 1e-6, what + ": (2, 3, k) input");
+            Dense.assertClose(
+                    Dense.fromArray(out.reshape(6, -1)),
+                    Dense.fromArray(MoraHarness.forward(adapter, batched, true).reshape(6, -1)),
+                    1e-5 * scale(Dense.fromArray(out.reshape(6, -1))),
+                    what + ": a training forward (no eval cache) equals the eval forward");
             double[][] layer =
                     Dense.roundToFloat(Dense.random(random, 6, adapter.shape().outFeatures()));
             NDArray layerOutput = Dense.toArray(scope, layer).reshape(out.getShape());

@@ -9,6 +9,7 @@ import dev.peft4j.mora.BlockLayout;
 import dev.peft4j.mora.MoraOps;
 import dev.peft4j.mora.spi.Compression;
 import dev.peft4j.mora.spi.CompressionShape;
+import java.util.Optional;
 
 /**
  * The rotation bound to a layer, with its cos/sin tables (n_k, r̂) built once in float32 as
@@ -68,11 +69,22 @@ final class RotationCompression implements Compression {
 
     @Override
     public NDArray deltaWeight(NDArray m) {
-        NDIndex used = new NDIndex().addSliceDim(0, layout.usedBlocks());
-        NDArray cosUsed = cos.get(m.getManager(), used).expandDims(1);
-        NDArray sinUsed = sin.get(m.getManager(), used).expandDims(1);
-        NDArray rows = MoraOps.slice(m, 0, 0, layout.usedRows()).expandDims(0);
-        return layout.deltaWeight(rows.mul(cosUsed).sub(swapHalves(rows).mul(sinUsed)));
+        return layout.deltaWeight(rotatedBlocks(MoraOps.slice(m, 0, 0, layout.usedRows()), layout.usedBlocks()));
+    }
+
+    /** {@code M·R_t} for every block, when the input splits into the blocks by a reshape. */
+    @Override
+    public Optional<NDArray> foldedBlocks(NDArray m) {
+        return layout.splitIsReshape() ? Optional.of(rotatedBlocks(m, layout.blocks())) : Optional.empty();
+    }
+
+    /** (blocks, rows, r̂): the rows of M times R_t for the leading blocks t, column-wise {@code M ⊙ cos_t − swap(M) ⊙ sin_t}. */
+    private NDArray rotatedBlocks(NDArray rows, int blocks) {
+        NDIndex leading = new NDIndex().addSliceDim(0, blocks);
+        NDArray cosines = cos.get(rows.getManager(), leading).expandDims(1);
+        NDArray sines = sin.get(rows.getManager(), leading).expandDims(1);
+        NDArray matrix = rows.expandDims(0);
+        return matrix.mul(cosines).sub(swapHalves(matrix).mul(sines));
     }
 
     private NDArray swapHalves(NDArray u) {
