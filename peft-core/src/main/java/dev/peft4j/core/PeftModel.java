@@ -373,10 +373,10 @@ public final class PeftModel {
     }
 
     /**
-     * Drops what adapters cache from their parameters (DoRA's eval-mode weight norm) and the constant
-     * arrays they keep between forwards (made again on the next forward). Call it after
-     * changing adapter parameters other than by a training forward, for example an optimizer step
-     * that follows an eval forward, or loading values.
+     * Drops what adapters cache from their parameters (DoRA's eval-mode weight norm, MoRA's folded
+     * rotation blocks) and the constant arrays they keep between forwards (made again on the next
+     * forward). Call it after changing adapter parameters other than by a training forward, for
+     * example an optimizer step that follows an eval forward, or loading values.
      */
     public void invalidateCaches() {
         layers.values().forEach(AdaptedLayer::invalidateCaches);

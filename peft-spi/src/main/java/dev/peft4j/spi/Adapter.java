@@ -115,9 +115,9 @@ public interface Adapter extends Block {
 
     /**
      * Drops anything the adapter caches from its parameters or the base weight (DoRA's eval-mode
-     * weight norm). The layer calls it on merge and unmerge; callers that change parameters by
-     * other means (loading values, an optimizer step after an eval forward) call it too. The
-     * default does nothing.
+     * weight norm, MoRA's folded rotation blocks). The layer calls it on merge and unmerge;
+     * callers that change parameters by other means (loading values, an optimizer step after an
+     * eval forward) call it too. The default does nothing.
      */
     default void invalidateCaches() {}
 

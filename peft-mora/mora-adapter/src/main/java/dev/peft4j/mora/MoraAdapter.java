@@ -1,5 +1,6 @@
 package dev.peft4j.mora;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -21,6 +22,7 @@ import dev.peft4j.spi.AdapterTarget;
 import dev.peft4j.spi.FusedOps;
 import dev.peft4j.spi.InPlace;
 import dev.peft4j.spi.PeftException;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -40,7 +42,8 @@ import java.util.TreeMap;
  * first use), in a sub-manager of M's manager; its tables are released when the operator is
  * switched or M's manager closes. The ReMoRA primitives {@link #resetM()} and {@link
  * #switchOperator} change M and the operator between training phases. Concurrent inference
- * forwards are safe; training, merging and the ReMoRA primitives need exclusive access.
+ * forwards are safe; training, merging, the ReMoRA primitives and {@link #invalidateCaches()}
+ * need exclusive access.
  *
  * <p>Eval cache ({@value MoraOptions#EVAL_CACHE}, on by default): where the operator folds its
  * compression into M ({@link Compression#foldedBlocks}; rotation on layers with k = n·r̂), the first
@@ -60,8 +63,10 @@ public final class MoraAdapter extends AbstractAdapter {
     private final MoraOptions options;
     private CompressionOperator operator;
     private Binding binding;
-    /** The folded blocks F_tᵀ (n, r̂, r̂) in M's manager, or null when not built. */
-    private NDArray foldedBlocks;
+    /** Per device, the folded blocks F_tᵀ (n, r̂, r̂), bmm's right operand, in M's manager. */
+    private final Map<Device, NDArray> foldedBlocks = new HashMap<>();
+    /** The array of M the folded blocks were built from; a new array (loaded, re-initialised) rebuilds them. */
+    private NDArray foldedFrom;
     /** Whether the bound operator offers folded blocks; unknown until the first eval forward. */
     private boolean foldable = true;
 
@@ -218,6 +223,7 @@ public final class MoraAdapter extends AbstractAdapter {
     @Override
     public void initialize(NDManager manager, DataType dataType, Shape... inputShapes) {
         super.initialize(manager, dataType, inputShapes);
+        invalidateCaches();
         compression();
     }
 
@@ -304,21 +310,49 @@ public final class MoraAdapter extends AbstractAdapter {
             invalidateCaches();
             return null;
         }
-        if (foldedBlocks != null && foldedBlocks.getDevice().equals(input.getDevice())) {
-            return foldedBlocks;
+        if (foldedFrom != m.getArray()) {
+            invalidateCaches();
+            foldedFrom = m.getArray();
         }
-        invalidateCaches();
-        NDArray mValue = store.getValue(m, input.getDevice(), false);
+        NDArray cached = foldedBlocks.get(input.getDevice());
+        if (cached != null) {
+            return cached;
+        }
         try (NDScope ignored = new NDScope()) {
+            NDArray mValue = store.getValue(m, input.getDevice(), false).stopGradient();
             Optional<NDArray> folded = compression().foldedBlocks(mValue);
             foldable = folded.isPresent();
-            if (foldable) {
-                foldedBlocks = folded.get().transpose(0, 2, 1).duplicate();
-                foldedBlocks.attach(m.getArray().getManager());
-                NDScope.unregister(foldedBlocks);
+            if (!foldable) {
+                return null;
             }
+            cached = checkedFoldedBlocks(folded.get()).transpose(0, 2, 1).duplicate();
+            cached.attach(m.getArray().getManager());
+            NDScope.unregister(cached);
         }
-        return foldedBlocks;
+        foldedBlocks.put(input.getDevice(), cached);
+        return cached;
+    }
+
+    /** The operator's folded blocks, which must be (k/r̂, r̂, r̂). */
+    private NDArray checkedFoldedBlocks(NDArray folded) {
+        int reducedRank = shape.reducedRank();
+        Shape expected = new Shape(shape.inFeatures() / reducedRank, reducedRank, reducedRank);
+        if (shape.inFeatures() % reducedRank != 0 || !folded.getShape().equals(expected)) {
+            throw new PeftException("Operator '"
+                    + operator().name()
+                    + "' folded its compression into blocks of shape "
+                    + folded.getShape()
+                    + " for layer '"
+                    + target().path()
+                    + "' (k="
+                    + shape.inFeatures()
+                    + ", r̂="
+                    + reducedRank
+                    + "): expected "
+                    + expected
+                    + ", one r̂×r̂ matrix per block of the input");
+        }
+        return folded;
     }
 
     /**
@@ -337,10 +371,8 @@ public final class MoraAdapter extends AbstractAdapter {
     /** Drops the eval cache's folded blocks. */
     @Override
     public synchronized void invalidateCaches() {
-        if (foldedBlocks != null) {
-            foldedBlocks.close();
-            foldedBlocks = null;
-        }
+        foldedBlocks.values().forEach(NDArray::close);
+        foldedBlocks.clear();
     }
 
     /**

@@ -54,7 +54,8 @@ public interface Compression extends AutoCloseable {
      * product, with no pass of the compression over x.
      *
      * @param m M (r̂, r̂)
-     * @return F (n, r̂, r̂), block t's matrix with its outputs as rows, a new array; empty by default
+     * @return F (n, r̂, r̂), block t's matrix with its outputs as rows: a new array in M's manager,
+     *     which the caller owns; empty by default
      */
     default Optional<NDArray> foldedBlocks(NDArray m) {
         return Optional.empty();

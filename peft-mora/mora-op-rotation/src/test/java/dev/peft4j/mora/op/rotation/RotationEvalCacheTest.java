@@ -11,6 +11,7 @@ import dev.peft4j.mora.MoraOptions;
 import dev.peft4j.spi.Adapter;
 import dev.peft4j.spi.AdapterConfig;
 import dev.peft4j.spi.EngineBinding;
+import dev.peft4j.spi.InPlace;
 import dev.peft4j.testkit.Dense;
 import dev.peft4j.testkit.EngineSource;
 import dev.peft4j.testkit.MoraReference;
@@ -33,6 +34,16 @@ class RotationEvalCacheTest {
                 .optOption(MoraOptions.OPERATOR, RotationOperator.NAME)
                 .optOption(MoraOptions.EVAL_CACHE, String.valueOf(evalCache))
                 .build();
+    }
+
+    private static float[] toFloats(double[][] m) {
+        float[] flat = new float[m.length * m[0].length];
+        for (int i = 0; i < m.length; i++) {
+            for (int j = 0; j < m[0].length; j++) {
+                flat[i * m[0].length + j] = (float) m[i][j];
+            }
+        }
+        return flat;
     }
 
     private static double[][] expected(double[][] x, double[][] m) {
@@ -88,6 +99,14 @@ class RotationEvalCacheTest {
 
             harness.forward(adapter, x);
             double[][] next = Dense.roundToFloat(Dense.random(random, 4, 4));
+            InPlace.copy(
+                    toFloats(next),
+                    adapter.peftParameters().get(MoraAdapter.M_NAME).getArray());
+            Dense.assertClose(
+                    expected(x, m),
+                    harness.forward(adapter, x),
+                    1e-5,
+                    "M changed without invalidateCaches: the kept blocks are still used, as documented");
             MoraHarness.setM(adapter, next);
             assertEquals(arrays, harness.manager().getManagedArrays().size(), "invalidateCaches drops it");
             Dense.assertClose(expected(x, next), harness.forward(adapter, x), 1e-5, "eval forward after M changed");
