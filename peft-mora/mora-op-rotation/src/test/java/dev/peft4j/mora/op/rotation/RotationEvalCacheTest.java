@@ -36,16 +36,6 @@ class RotationEvalCacheTest {
                 .build();
     }
 
-    private static float[] toFloats(double[][] m) {
-        float[] flat = new float[m.length * m[0].length];
-        for (int i = 0; i < m.length; i++) {
-            for (int j = 0; j < m[0].length; j++) {
-                flat[i * m[0].length + j] = (float) m[i][j];
-            }
-        }
-        return flat;
-    }
-
     private static double[][] expected(double[][] x, double[][] m) {
         double[][] delta =
                 MoraReference.blockDelta(D, D, m.length, t -> Dense.matmul(m, MoraReference.rotation(t, m.length)));
@@ -99,9 +89,11 @@ class RotationEvalCacheTest {
 
             harness.forward(adapter, x);
             double[][] next = Dense.roundToFloat(Dense.random(random, 4, 4));
-            InPlace.copy(
-                    toFloats(next),
-                    adapter.peftParameters().get(MoraAdapter.M_NAME).getArray());
+            try (NDManager pass = harness.manager().newSubManager()) {
+                InPlace.copy(
+                        Dense.toArray(pass, next),
+                        adapter.peftParameters().get(MoraAdapter.M_NAME).getArray());
+            }
             Dense.assertClose(
                     expected(x, m),
                     harness.forward(adapter, x),
