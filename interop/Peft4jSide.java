@@ -401,6 +401,7 @@ public final class Peft4jSide {
             int warmup = spec.get("warmup").getAsInt();
             int runs = spec.get("runs").getAsInt();
             List<Double> evalTimes = new ArrayList<>();
+            List<Double> warmupTimes = new ArrayList<>();
             for (int i = 0; i < warmup + runs; i++) {
                 try (NDManager scope = lm.newManager()) {
                     NDArray ids = longMatrix(scope, evalRows);
@@ -408,9 +409,7 @@ public final class Peft4jSide {
                     NDArray logits = lm.logits(ids, null);
                     logits.getFloat(0L, 0L, 0L);
                     double ms = (System.nanoTime() - t) / 1e6;
-                    if (i >= warmup) {
-                        evalTimes.add(ms);
-                    }
+                    (i >= warmup ? evalTimes : warmupTimes).add(ms);
                     if (i == warmup + runs - 1) { // the last position's logits, for the Python side to compare
                         SafetensorsWriter.save(Path.of(out + ".safetensors"), Map.of("last_logits", logits.get(":, -1, :").duplicate()), Map.of());
                     }
@@ -418,6 +417,7 @@ public final class Peft4jSide {
             }
             result.put("eval_ms", evalTimes);
             result.put("eval_median_ms", medianOf(evalTimes));
+            result.put("eval_warmup_ms", warmupTimes);
             result.put("rss_after_eval_mb", status("VmRSS"));
 
             JsonArray promptJson = spec.getAsJsonArray("prompt");
