@@ -551,6 +551,7 @@ public final class Peft4jSide {
             int warmup = spec.get("warmup").getAsInt();
             int runs = spec.get("runs").getAsInt();
             List<Double> times = new ArrayList<>();
+            List<Double> warmupTimes = new ArrayList<>();
             List<Double> losses = new ArrayList<>();
             try (RestartableAdamW optimizer = RestartableAdamW.builder()
                     .optLearningRateTracker(Tracker.fixed(spec.get("lr").getAsFloat())).optWeightDecays(0f).build()) {
@@ -559,13 +560,12 @@ public final class Peft4jSide {
                     long t = System.nanoTime();
                     losses.add(step.run(new dev.peft4j.train.data.Batch[] {batch}, batch.trainedTokens()));
                     peft.invalidateCaches();
-                    if (i >= warmup) {
-                        times.add((System.nanoTime() - t) / 1e6);
-                    }
+                    (i >= warmup ? times : warmupTimes).add((System.nanoTime() - t) / 1e6);
                 }
             }
             result.put("step_ms", times);
             result.put("step_median_ms", medianOf(times));
+            result.put("warmup_step_ms", warmupTimes);
             result.put("losses", losses);
             result.put("rss_peak_mb", status("VmHWM"));
         }

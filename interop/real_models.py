@@ -692,7 +692,9 @@ def smollm2_memory():
 
 # One LoRA training step on the same shape: peft4j's OptimizerStep against transformers + PEFT + torch AdamW
 
-TRAIN_WARMUP, TRAIN_RUNS, TRAIN_LR = 2, 5, 1e-4
+# 5 warm-up steps, past the JVM's JIT compilation (peft4j's first steps after 2 warm-ups were still 10-20% slower
+# than its last), as for the eval forward; the warm-ups' own times are reported beside the steady state's
+TRAIN_WARMUP, TRAIN_RUNS, TRAIN_LR = 5, 5, 1e-4
 TRAIN_TARGETS = {"q_proj,v_proj": ["q_proj", "v_proj"], "all-linear": ["all-linear"]}
 _TRAIN_PEER = {}
 
@@ -726,7 +728,7 @@ def peer_peft_train(spec_file, out):
     result["trainable_params"] = sum(p.numel() for p in parameters)
     optimizer = torch.optim.AdamW(parameters, lr=spec["lr"], weight_decay=0.0)
     ids = torch.tensor(spec["ids"])
-    times, losses = [], []
+    times, warmup_times, losses = [], [], []
     for i in range(spec["warmup"] + spec["runs"]):
         start = time.perf_counter()
         loss = model(input_ids=ids, labels=ids).loss
@@ -736,9 +738,9 @@ def peer_peft_train(spec_file, out):
         optimizer.zero_grad(set_to_none=True)
         losses.append(loss.item())
         elapsed = (time.perf_counter() - start) * 1e3
-        if i >= spec["warmup"]:
-            times.append(elapsed)
-    result.update(step_ms=times, step_median_ms=statistics.median(times), losses=losses, rss_peak_mb=status("VmHWM"))
+        (times if i >= spec["warmup"] else warmup_times).append(elapsed)
+    result.update(step_ms=times, step_median_ms=statistics.median(times), warmup_step_ms=warmup_times, losses=losses,
+                  rss_peak_mb=status("VmHWM"))
     Path(out).write_text(json.dumps(result, indent=2))
 
 
@@ -753,8 +755,8 @@ def train_peer_measurements(target, rounds=2):
         runs, loads = alternated(fresh_run(lambda out: java_side("train-peer", spec, out, timeout=1800), java_out),
                                  fresh_run(lambda out: python_side("peer-peft-train", spec, out), python_out), rounds)
         result = {"runs": rounds, "other_cpu_load": {"peft4j": loads["peft4j"], "transformers": loads["peer"]},
-                  "peft4j": pooled(runs["peft4j"], ("step_ms",), ("rss_peak_mb",)),
-                  "peft": pooled(runs["peer"], ("step_ms",), ("rss_peak_mb",))}
+                  "peft4j": pooled(runs["peft4j"], ("step_ms", "warmup_step_ms"), ("rss_peak_mb",)),
+                  "peft": pooled(runs["peer"], ("step_ms", "warmup_step_ms"), ("rss_peak_mb",))}
         _TRAIN_PEER[target] = result
         (WORK / f"train-peer-{target.replace(',', '-')}.json").write_text(json.dumps(result, indent=2))
     return _TRAIN_PEER[target]
@@ -772,7 +774,8 @@ def training_step_peer(target):
     rss = ours["rss_peak_mb"] / theirs["rss_peak_mb"]
     detail = (f"LoRA r=8 on {target} ({ours['trainable_params']} trainable), batch {BATCH} x {EVAL_TOKENS}, AdamW, clip 1: "
               f"peft4j {ours['step_median_ms']:.0f} ms, PEFT {theirs['step_median_ms']:.0f} ms per step (medians of "
-              f"{len(ours['step_ms'])} steps, {TRAIN_RUNS} after {TRAIN_WARMUP} warm-ups in each of {peer['runs']} alternating runs a side), time ratio {ratio:.2f}; peak RSS {ours['rss_peak_mb']:.0f} vs "
+              f"{len(ours['step_ms'])} steps, {TRAIN_RUNS} after {TRAIN_WARMUP} warm-ups in each of {peer['runs']} alternating runs a side), time ratio {ratio:.2f}; warm-up steps (JIT compiling on the JVM side) "
+              f"{ours['warmup_step_median_ms']:.0f} and {theirs['warmup_step_median_ms']:.0f} ms; peak RSS {ours['rss_peak_mb']:.0f} vs "
               f"{theirs['rss_peak_mb']:.0f} MB, ratio {rss:.2f}; first-step loss {ours['losses'][0]:.5f} vs "
               f"{theirs['losses'][0]:.5f}, after {len(ours['losses'])} steps {ours['losses'][-1]:.5f} vs {theirs['losses'][-1]:.5f}")
     load = peer["other_cpu_load"]
