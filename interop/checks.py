@@ -377,14 +377,18 @@ def peer_times(model, optimizer, x, y, what, n):
 def interleaved_timing():
     """Medians per case of both sides' train step and eval forward, the two sides taking turns in short
     bursts (Java, then Python, then Java, ...) so that the machine's load falls on both alike; the first
-    burst of each is warm-up, and the JVM warms up once before the first case."""
+    burst of each is warm-up, and the JVM warms up before the first case: every method's step and forward at
+    d = 1024 for about a second each (r = 8 and 64, so both of rotation's paths), until the JIT has compiled
+    them (50 calls of LoRA alone left the first timed cases 10% slow)."""
     torch.set_num_threads(2)
     java_side = JavaTiming()
     ours, theirs = {}, {}
     try:
-        java_side.ask("case lora 1024 8")  # the JVM's warm-up (JIT) before any timed case
-        for what in ("train_step", "eval_forward"):
-            java_side.ask(f"run {what} 50")
+        for method, d, r in PEER_CASES:
+            if d == 1024:
+                java_side.ask(f"case {method} {d} {r}")
+                for what in ("train_step", "eval_forward"):
+                    java_side.ask(f"run {what} 200")
         for method, d, r in PEER_CASES:
             name = f"{method}_d{d}_r{r}"
             sizes = java_side.ask(f"case {method} {d} {r}")
