@@ -4,7 +4,9 @@ import java.util.Arrays;
 import java.util.OptionalLong;
 
 /**
- * Times two operations side by side in one process. After warm-up rounds, each round runs both
+ * Times two operations side by side in one process. After warm-up rounds (enough of them, and for
+ * long enough, that the JIT has compiled both operations' Java paths: in a cold JVM its compiler
+ * threads share the cores with the engine's), each round runs both
  * once, alternating which goes first (A B, B A, A B, …), so that changes in the machine's load
  * fall on both alike; the ratio is the median of the rounds' ratios A/B. A time budget bounds a
  * pair's rounds on a busy machine.
@@ -14,23 +16,32 @@ final class PairedTiming {
     private PairedTiming() {}
 
     /**
-     * Warms both operations up, then times them in alternating order until the rounds are done or
+     * Warms both operations up for at least {@code warmups} rounds and {@code warmupSeconds}, then times them in alternating order until the rounds are done or
      * the time budget is spent, whichever comes first, but at least {@code minRounds} rounds.
      *
      * @param a the numerator's operation
      * @param b the denominator's operation
-     * @param warmups the rounds run before timing
+     * @param warmups the fewest rounds run before timing
+     * @param warmupSeconds the least time the warm-up rounds take
      * @param minRounds the rounds timed whatever the budget, positive
      * @param maxRounds the most rounds timed, at least {@code minRounds}
      * @param budgetSeconds the time after which no further round starts once {@code minRounds} are done
      * @return the medians, minima and the ratio
      */
-    static Timing compare(Runnable a, Runnable b, int warmups, int minRounds, int maxRounds, double budgetSeconds) {
+    static Timing compare(
+            Runnable a,
+            Runnable b,
+            int warmups,
+            double warmupSeconds,
+            int minRounds,
+            int maxRounds,
+            double budgetSeconds) {
         if (minRounds <= 0 || maxRounds < minRounds) {
             throw new IllegalArgumentException(
                     "Rounds must satisfy 0 < min ≤ max, got min=" + minRounds + ", max=" + maxRounds);
         }
-        for (int i = 0; i < warmups; i++) {
+        long warmupEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+        for (int i = 0; i < warmups || System.nanoTime() < warmupEnd; i++) {
             a.run();
             b.run();
         }

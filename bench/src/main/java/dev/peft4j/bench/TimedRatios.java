@@ -48,11 +48,12 @@ final class TimedRatios {
             merged.merge();
             progress.accept(String.format(
                     Locale.ROOT,
-                    "Timing pairs on %s (%s): %d warm-up and %d to %d timed rounds each (at most %.0f s after %d), "
-                            + "alternating order",
+                    "Timing pairs on %s (%s): at least %d warm-up rounds and %.1f s, then %d to %d timed rounds each "
+                            + "(at most %.0f s after %d), alternating order",
                     backend,
                     size,
                     settings.warmups(),
+                    settings.warmupSeconds(),
                     settings.minRounds(),
                     settings.rounds(),
                     settings.pairSeconds(),
@@ -186,6 +187,7 @@ final class TimedRatios {
                     numerator,
                     denominator,
                     settings.warmups(),
+                    settings.warmupSeconds(),
                     settings.minRounds(),
                     settings.rounds(),
                     settings.pairSeconds());
