@@ -6,18 +6,18 @@ import java.util.OptionalLong;
 /**
  * Times two operations side by side in one process. After warm-up rounds (enough of them, and for
  * long enough, that the JIT has compiled both operations' Java paths: in a cold JVM its compiler
- * threads share the cores with the engine's), each round runs both
- * once, alternating which goes first (A B, B A, A B, …), so that changes in the machine's load
- * fall on both alike; the ratio is the median of the rounds' ratios A/B. A time budget bounds a
- * pair's rounds on a busy machine.
+ * threads share the cores with the engine's), each round runs both once, alternating which goes
+ * first (A B, B A, A B, …), so that changes in the machine's load fall on both alike; the ratio is
+ * the median of the rounds' ratios A/B. A time budget bounds a pair's rounds on a busy machine.
  */
 final class PairedTiming {
 
     private PairedTiming() {}
 
     /**
-     * Warms both operations up for at least {@code warmups} rounds and {@code warmupSeconds}, then times them in alternating order until the rounds are done or
-     * the time budget is spent, whichever comes first, but at least {@code minRounds} rounds.
+     * Warms both operations up for at least {@code warmups} rounds and {@code warmupSeconds}, then
+     * times them in alternating order until the rounds are done or the time budget is spent,
+     * whichever comes first, but at least {@code minRounds} rounds.
      *
      * @param a the numerator's operation
      * @param b the denominator's operation
