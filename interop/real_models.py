@@ -403,10 +403,10 @@ def peft4j_merge_of_an_embedding_lora_equals_peft_merge_and_unload():
 # ---------------------------------------------------------------------------------------------
 # Peer speed and memory: SmolLM2-135M's shape, random float32 weights
 
-# 12 warm-up forwards: the JVM compiles the forward's Java path during about the first ten (its compiler
-# threads share the two cores with libtorch's), and the eval forward is the steady state's time; the warm-ups'
-# own times are reported beside it
-BATCH, EVAL_TOKENS, WARMUP, RUNS = 4, 128, 12, 7
+# 20 warm-up forwards: the JVM compiles the forward's Java path during the first 10-20 (its compiler threads
+# share the two cores with libtorch's; with 12 warm-ups one run's timed forwards still fell from 1,070 to 970 ms),
+# and the eval forward is the steady state's time; the warm-ups' own times are reported beside it
+BATCH, EVAL_TOKENS, WARMUP, RUNS = 4, 128, 20, 7
 PROMPT_TOKENS, NEW_TOKENS, GENERATION_RUNS = 16, 64, 5
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
 
