@@ -9,9 +9,10 @@ import dev.peft4j.mora.spi.CompressionShape;
 
 /**
  * The test operators' binding: keeps the first r̂ inputs times a cached gain table and pads the
- * output with zeros, so {@code ΔW[o][i] = gain·M[o][i]} for o, i &lt; r̂.
+ * output with zeros, so {@code ΔW[o][i] = gain·M[o][i]} for o, i &lt; r̂. Tests extend it to
+ * change one method.
  */
-final class WindowCompression implements Compression {
+class WindowCompression implements Compression {
 
     private final CompressionShape shape;
     private final NDArray gain;
