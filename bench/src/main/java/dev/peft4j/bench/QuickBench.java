@@ -20,6 +20,9 @@ public final class QuickBench {
      * What the quick benchmark runs.
      *
      * @param size the layer and batch of the timed pairs and of the operation counts
+     * @param processWarmupSeconds the least time every timed operation runs, in turns, before the first
+     *     pair: a fresh JVM on two cores is still compiling for seconds, and without it the first pair
+     *     read 1.02–1.03 where the same pair timed last read 1.00
      * @param warmupSeconds the least time each pair's warm-up rounds take, so the JIT has compiled both
      *     operations' Java paths before they are timed
      * @param warmups the fewest rounds of each pair run before timing
@@ -32,6 +35,7 @@ public final class QuickBench {
      */
     public record Settings(
             BenchSize size,
+            double processWarmupSeconds,
             double warmupSeconds,
             int warmups,
             int minRounds,
@@ -45,6 +49,8 @@ public final class QuickBench {
          * Validates the counts.
          *
          * @param size the layer and batch of the timed pairs and of the operation counts
+         * @param processWarmupSeconds the least time every timed operation runs, in turns, before the
+         *     first pair, at least 0
          * @param warmupSeconds the least time each pair's warm-up rounds take, at least 0
          * @param warmups the fewest rounds of each pair run before timing
          * @param minRounds the rounds of each pair timed however long they take
@@ -55,29 +61,33 @@ public final class QuickBench {
          * @param tinyOpCalls the calls per batch when timing a tiny native call
          */
         public Settings {
-            if (!(warmupSeconds >= 0)
+            if (!(processWarmupSeconds >= 0)
+                    || !(warmupSeconds >= 0)
                     || warmups < 0
                     || minRounds <= 0
                     || rounds < minRounds
                     || !(pairSeconds > 0)
                     || soakSteps < 2
                     || tinyOpCalls <= 0) {
-                throw new IllegalArgumentException("Benchmark settings out of range: warm-up seconds="
-                        + warmupSeconds + " (≥ 0), warmups=" + warmups + " (≥ 0), rounds=" + minRounds + ".." + rounds
+                throw new IllegalArgumentException("Benchmark settings out of range: process warm-up seconds="
+                        + processWarmupSeconds + " (≥ 0), warm-up seconds=" + warmupSeconds + " (≥ 0), warmups="
+                        + warmups + " (≥ 0), rounds=" + minRounds + ".." + rounds
                         + " (1 ≤ min ≤ max), seconds per pair=" + pairSeconds + " (> 0), soak steps=" + soakSteps
                         + " (≥ 2), tiny-op calls=" + tinyOpCalls + " (≥ 1)");
             }
         }
 
         /**
-         * The settings of the targets: d = k = 1024, r = 8, 256 tokens; each pair warmed up for at
-         * least 5 rounds and 1 s; 11 to 101 rounds per pair within 6 s; a soak of 4,000 steps at d = 256,
+         * The settings of the targets: d = k = 1024, r = 8, 256 tokens; every timed operation run in
+         * turns for at least 5 rounds and 4 s before the first pair; each pair warmed up for at least 5
+         * rounds and 1 s; 11 to 101 rounds per pair within 6 s; a soak of 4,000 steps at d = 256,
          * 32 tokens.
          *
          * @return the defaults
          */
         public static Settings defaults() {
-            return new Settings(new BenchSize(1024, 8, 256), 1, 5, 11, 101, 6, new BenchSize(256, 8, 32), 4000, 20_000);
+            return new Settings(
+                    new BenchSize(1024, 8, 256), 4, 1, 5, 11, 101, 6, new BenchSize(256, 8, 32), 4000, 20_000);
         }
     }
 

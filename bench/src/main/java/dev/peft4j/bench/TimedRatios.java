@@ -46,6 +46,29 @@ final class TimedRatios {
             Workload sharing = open(open, backend, plugins, BenchMethod.mora(SHARING), size);
             Workload rotation = open(open, backend, plugins, BenchMethod.mora(ROTATION), size);
             merged.merge();
+            Runnable mergedEval = () -> merged.forward(false);
+            Runnable baseEval = () -> base.forward(false);
+            Runnable loraEval = () -> lora.forward(false);
+            Runnable cachedEval = () -> cached.forward(false);
+            Runnable doraEval = () -> dora.forward(false);
+            Runnable sharingEval = () -> sharing.forward(false);
+            Runnable rotationEval = () -> rotation.forward(false);
+            warmUpProcess(
+                    List.of(
+                            mergedEval,
+                            baseEval,
+                            loraEval,
+                            cachedEval,
+                            doraEval,
+                            sharingEval,
+                            rotationEval,
+                            lora::trainStep,
+                            fft::trainStep,
+                            dora::trainStep,
+                            sharing::trainStep,
+                            rotation::trainStep),
+                    settings,
+                    progress);
             progress.accept(String.format(
                     Locale.ROOT,
                     "Timing pairs on %s (%s): at least %d warm-up rounds and %.1f s, then %d to %d timed rounds each "
@@ -60,8 +83,7 @@ final class TimedRatios {
                     settings.minRounds()));
             Pairs pairs = new Pairs(settings, progress);
             List<Ratio> ratios = new ArrayList<>();
-            Timing merging =
-                    pairs.time("merged_forward/base_forward", () -> merged.forward(false), () -> base.forward(false));
+            Timing merging = pairs.time("merged_forward/base_forward", mergedEval, baseEval);
             ratios.add(Ratio.targeted(
                     "merged_forward/base_forward",
                     merging.ratio(),
@@ -88,8 +110,7 @@ final class TimedRatios {
                     "Train step with DoRA (norm detached, no cache) over LoRA's; DoRA also computes its row norms "
                             + "every step, from ‖W0‖ and (d, r) terms, without a (d, k) matrix",
                     doraStep));
-            Timing doraCached =
-                    pairs.time("dora_cached_eval/lora_eval", () -> cached.forward(false), () -> lora.forward(false));
+            Timing doraCached = pairs.time("dora_cached_eval/lora_eval", cachedEval, loraEval);
             ratios.add(Ratio.targeted(
                     "dora_cached_eval_forward/lora_eval_forward",
                     doraCached.ratio(),
@@ -106,11 +127,10 @@ final class TimedRatios {
                     "Train step with MoRA, operator sharing (type 1), over LoRA's at the same r",
                     sharingStep));
             double rotationShare = analyticOverhead(rotation);
-            Timing rotationEval =
-                    pairs.time("rotation_eval/base_eval", () -> rotation.forward(false), () -> base.forward(false));
+            Timing rotationOverBase = pairs.time("rotation_eval/base_eval", rotationEval, baseEval);
             ratios.add(Ratio.targeted(
                     "rotation_overhead/analytic_overhead",
-                    (rotationEval.ratio() - 1) / rotationShare,
+                    (rotationOverBase.ratio() - 1) / rotationShare,
                     1.5,
                     String.format(
                             Locale.ROOT,
@@ -119,15 +139,15 @@ final class TimedRatios {
                     "((t_rotation − t_base) / t_base) / (n_k·r̂²/(d·k)), t the eval forward of the layer with MoRA "
                             + "rotation (type 6) unmerged and of the plain layer, n_k = ⌈k/r̂⌉: the measured overhead "
                             + "over the FLOPs of the n_k (r̂×r̂) products relative to those of x·W0ᵀ",
-                    rotationEval));
-            Timing doraEval = pairs.time("dora_eval/lora_eval", () -> dora.forward(false), () -> lora.forward(false));
+                    rotationOverBase));
+            Timing doraOverLora = pairs.time("dora_eval/lora_eval", doraEval, loraEval);
             ratios.add(Ratio.informational(
                     "dora_uncached_eval_forward/lora_eval_forward",
-                    doraEval.ratio(),
+                    doraOverLora.ratio(),
                     Ratio.RATIO,
                     "2.39 (HF PEFT: DoRA eval forward +139% without caching)",
                     "Eval forward, unmerged, of DoRA without its cache over LoRA's",
-                    doraEval));
+                    doraOverLora));
             Timing rotationStep = pairs.time("rotation_step/sharing_step", rotation::trainStep, sharing::trainStep);
             ratios.add(Ratio.informational(
                     "rotation_step/sharing_step",
@@ -138,26 +158,25 @@ final class TimedRatios {
                     rotationStep));
             double loraShare =
                     (double) (2 * size.features()) * size.rank() / ((double) size.features() * size.features());
-            Timing loraEval = pairs.time("lora_eval/base_eval", () -> lora.forward(false), () -> base.forward(false));
+            Timing loraOverBase = pairs.time("lora_eval/base_eval", loraEval, baseEval);
             ratios.add(Ratio.informational(
                     "lora_overhead/analytic_overhead",
-                    (loraEval.ratio() - 1) / loraShare,
+                    (loraOverBase.ratio() - 1) / loraShare,
                     Ratio.RATIO,
                     String.format(
                             Locale.ROOT, "1.00 (physical limit: (d+k)·r/(d·k) = %.4f of the base matmul)", loraShare),
                     "((t_lora − t_base) / t_base) / ((d+k)·r/(d·k)), eval forwards, LoRA unmerged",
-                    loraEval));
+                    loraOverBase));
             double sharingShare = analyticOverhead(sharing);
-            Timing sharingEval =
-                    pairs.time("sharing_eval/base_eval", () -> sharing.forward(false), () -> base.forward(false));
+            Timing sharingOverBase = pairs.time("sharing_eval/base_eval", sharingEval, baseEval);
             ratios.add(Ratio.informational(
                     "sharing_overhead/analytic_overhead",
-                    (sharingEval.ratio() - 1) / sharingShare,
+                    (sharingOverBase.ratio() - 1) / sharingShare,
                     Ratio.RATIO,
                     String.format(
                             Locale.ROOT, "1.00 (physical limit: r̂²/(d·k) = %.4f of the base matmul)", sharingShare),
                     "((t_sharing − t_base) / t_base) / (r̂²/(d·k)), eval forwards, MoRA sharing unmerged",
-                    sharingEval));
+                    sharingOverBase));
             return ratios;
         } finally {
             open.forEach(Workload::close);
@@ -169,6 +188,25 @@ final class TimedRatios {
         Workload workload = Workload.create(backend, plugins, method, size);
         open.add(workload);
         return workload;
+    }
+
+    /**
+     * Runs every operation the pairs time, in turns, for at least the settings' warm-up rounds and
+     * process warm-up time, so that no pair is timed while the JIT is still compiling the shared
+     * paths (on two cores its threads take time from the engine's).
+     */
+    private static void warmUpProcess(
+            List<Runnable> operations, QuickBench.Settings settings, Consumer<String> progress) {
+        progress.accept(String.format(
+                Locale.ROOT,
+                "Warming up the process: %d operations in turns for at least %d rounds and %.1f s",
+                operations.size(),
+                settings.warmups(),
+                settings.processWarmupSeconds()));
+        long end = System.nanoTime() + (long) (settings.processWarmupSeconds() * 1e9);
+        for (int round = 0; round < settings.warmups() || System.nanoTime() < end; round++) {
+            operations.forEach(Runnable::run);
+        }
     }
 
     /** The FLOPs of MoRA's products with M relative to those of x·W0ᵀ: n·r̂²/(d·k), n the blocks per token. */

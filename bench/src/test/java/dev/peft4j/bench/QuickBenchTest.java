@@ -39,7 +39,7 @@ class QuickBenchTest {
         BenchReport report = QuickBench.run(
                 Backend.select(engine.name(), "cpu", plugins),
                 plugins,
-                new QuickBench.Settings(tiny, 0.05, 1, 3, 5, 0.5, tiny, 24, 100),
+                new QuickBench.Settings(tiny, 0.05, 0.05, 1, 3, 5, 0.5, tiny, 24, 100),
                 progress::add);
 
         JsonObject json = JsonParser.parseString(report.toJson()).getAsJsonObject();

@@ -95,6 +95,7 @@ public final class BenchCommand implements Callable<Integer> {
         QuickBench.Settings defaults = QuickBench.Settings.defaults();
         QuickBench.Settings settings = new QuickBench.Settings(
                 new BenchSize(features, rank, tokens),
+                defaults.processWarmupSeconds(),
                 defaults.warmupSeconds(),
                 defaults.warmups(),
                 Math.min(defaults.minRounds(), rounds),
