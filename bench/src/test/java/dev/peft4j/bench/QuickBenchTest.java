@@ -1,7 +1,7 @@
 package dev.peft4j.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonArray;
@@ -13,6 +13,7 @@ import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.spi.Plugins;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -68,6 +69,17 @@ class QuickBenchTest {
 
         assertTrue(report.table().contains("| merged_forward/base_forward |"), report.table());
         assertTrue(report.markdown().contains("## Definitions"), report.markdown());
-        assertFalse(progress.isEmpty());
+        assertTrue(
+                progress.stream().anyMatch(line -> line.startsWith("Warming up the process: 12 operations")),
+                "every timed operation is warmed up before the first pair: " + progress);
+    }
+
+    @Test
+    void aNegativeProcessWarmUpIsRefused() {
+        BenchSize tiny = new BenchSize(32, 4, 4);
+        IllegalArgumentException error = assertThrows(
+                IllegalArgumentException.class,
+                () -> new QuickBench.Settings(tiny, -1, 0.05, 1, 3, 5, 0.5, tiny, 24, 100));
+        assertTrue(error.getMessage().contains("process warm-up seconds=-1.0 (≥ 0)"), error.getMessage());
     }
 }
