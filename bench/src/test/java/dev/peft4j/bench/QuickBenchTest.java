@@ -1,6 +1,7 @@
 package dev.peft4j.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -69,6 +70,7 @@ class QuickBenchTest {
 
         assertTrue(report.table().contains("| merged_forward/base_forward |"), report.table());
         assertTrue(report.markdown().contains("## Definitions"), report.markdown());
+        assertFalse(progress.isEmpty());
         assertTrue(
                 progress.stream().anyMatch(line -> line.startsWith("Warming up the process: 12 operations")),
                 "every timed operation is warmed up before the first pair: " + progress);
