@@ -694,7 +694,7 @@ def smollm2_memory():
 
 # 5 warm-up steps, past the JVM's JIT compilation (peft4j's first steps after 2 warm-ups were still 10-20% slower
 # than its last), as for the eval forward; the warm-ups' own times are reported beside the steady state's
-TRAIN_WARMUP, TRAIN_RUNS, TRAIN_LR = 5, 5, 1e-4
+TRAIN_WARMUP, TRAIN_RUNS, TRAIN_LR = 15, 7, 1e-4
 TRAIN_TARGETS = {"q_proj,v_proj": ["q_proj", "v_proj"], "all-linear": ["all-linear"]}
 _TRAIN_PEER = {}
 
