@@ -246,11 +246,11 @@ public final class Peft4jSide {
         }
     }
 
-    /** One layer-level peer case: a d × d linear layer with an adapter, its trainer and its inputs. */
+    /** One layer-level peer case: a d × d linear layer with an adapter (none for "base", the control), its trainer and its inputs. */
     private static final class TimedCase implements AutoCloseable {
         private static final int TOKENS = 256;
         private final Model model;
-        private final PeftModel peft;
+        private final Block block;
         private final Trainer trainer;
         private final NDArray x;
         private final NDArray y;
@@ -261,15 +261,21 @@ public final class Peft4jSide {
             NDManager manager = model.getNDManager();
             Linear linear = Linear.builder().setUnits(d).build();
             linear.initialize(manager, DataType.FLOAT32, new Shape(1, d));
-            peft = PeftModel.wrap(linear).addAdapter("default", timedConfig(method, r), TargetModules.regex(".*"));
-            var adapter = ((AdaptedLayer) peft.block()).adapters().get("default");
-            for (var parameter : adapter.peftParameters().values()) {
-                NDArray value = parameter.getArray();
-                dev.peft4j.spi.InPlace.copy(
-                        value.getManager().randomNormal(0, 0.01f, value.getShape(), value.getDataType()), value);
+            if (method.equals("base")) { // the control: the frozen layer alone, no adapter
+                linear.freezeParameters(true);
+                block = linear;
+                reducedRank = 0;
+            } else {
+                block = PeftModel.wrap(linear).addAdapter("default", timedConfig(method, r), TargetModules.regex(".*")).block();
+                var adapter = ((AdaptedLayer) block).adapters().get("default");
+                for (var parameter : adapter.peftParameters().values()) {
+                    NDArray value = parameter.getArray();
+                    dev.peft4j.spi.InPlace.copy(
+                            value.getManager().randomNormal(0, 0.01f, value.getShape(), value.getDataType()), value);
+                }
+                reducedRank = method.startsWith("mora") ? adapter.peftParameters().get("lora_A.weight").getShape().get(0) : 0;
             }
-            reducedRank = method.startsWith("mora") ? adapter.peftParameters().get("lora_A.weight").getShape().get(0) : 0;
-            model.setBlock(peft.block());
+            model.setBlock(block);
             x = manager.randomNormal(new Shape(TOKENS, d));
             y = manager.randomNormal(new Shape(TOKENS, d));
             trainer = model.newTrainer(new DefaultTrainingConfig(new GcSafeL2Loss("mse", 1f))
@@ -286,7 +292,7 @@ public final class Peft4jSide {
         }
 
         void evalForward() {
-            peft.block().forward(new ParameterStore(x.getManager(), false), new NDList(x), false).head().getFloat(0L, 0L);
+            block.forward(new ParameterStore(x.getManager(), false), new NDList(x), false).head().getFloat(0L, 0L);
         }
 
         /** The times of n calls in milliseconds; each call runs in its own sub-manager, with x and y attached to it. */
