@@ -692,8 +692,9 @@ def smollm2_memory():
 
 # One LoRA training step on the same shape: peft4j's OptimizerStep against transformers + PEFT + torch AdamW
 
-# 5 warm-up steps, past the JVM's JIT compilation (peft4j's first steps after 2 warm-ups were still 10-20% slower
-# than its last), as for the eval forward; the warm-ups' own times are reported beside the steady state's
+# 15 warm-up steps, past the JVM's JIT compilation (it still compiled for 17-240 ms in each of the first ten steps,
+# and with 5 warm-ups the timed steps spread by 40%), as for the eval forward; the warm-ups' own times are reported
+# beside the steady state's
 TRAIN_WARMUP, TRAIN_RUNS, TRAIN_LR = 15, 7, 1e-4
 TRAIN_TARGETS = {"q_proj,v_proj": ["q_proj", "v_proj"], "all-linear": ["all-linear"]}
 _TRAIN_PEER = {}
