@@ -318,7 +318,7 @@ class MoraReference(torch.nn.Module):
 def peer_layer(method, d, r, m_size):
     torch.manual_seed(0)
     layer = torch.nn.Sequential(torch.nn.Linear(d, d))
-    if method == "base":  # the control: the frozen layer alone, no adapter
+    if method == CONTROL:  # the frozen layer alone, no adapter
         return layer.requires_grad_(False)
     if method in ("lora", "dora"):
         model = get_peft_model(layer, LoraConfig(r=r, lora_alpha=2 * r, target_modules=["0"], use_dora=method == "dora"))
@@ -337,7 +337,12 @@ PEER_CASES = [(method, d, r) for d in (1024, 4096) for r in (8, 64)
               for method in ("lora", "dora", "mora_sharing", "mora_rotation")]
 # the frozen layer alone, timed the same way: the two sides' shared base matmul, without any adapter; its ratio is
 # the floor under every case of its d (reported, not a target)
-CONTROL_CASES = [("base", d, 0) for d in (1024, 4096)]
+CONTROL = "base"
+CONTROL_CASES = [(CONTROL, d, 0) for d in (1024, 4096)]
+
+
+def is_control(key):
+    return key.startswith(f"{CONTROL}_")
 
 
 class JavaTiming:
@@ -395,14 +400,14 @@ def interleaved_timing():
                 for what in ("train_step", "eval_forward"):
                     java_side.ask(f"run {what} 200")
         for method, d, r in PEER_CASES + CONTROL_CASES:
-            name = f"{method}_d{d}" if method == "base" else f"{method}_d{d}_r{r}"
+            name = f"{method}_d{d}" if method == CONTROL else f"{method}_d{d}_r{r}"
             sizes = java_side.ask(f"case {method} {d} {r}")
             model = peer_layer(method, d, r, int(sizes.get("m", 0)))
             x, y = torch.randn(256, d), torch.randn(256, d)
             trained = [p for p in model.parameters() if p.requires_grad]
             optimizer = torch.optim.AdamW(trained, lr=1e-3) if trained else None
             burst, bursts = (2, 6) if d >= 4096 else (5, 9)
-            for what in ("eval_forward",) if method == "base" else ("train_step", "eval_forward"):
+            for what in ("eval_forward",) if method == CONTROL else ("train_step", "eval_forward"):
                 mine, peer = [], []
                 for b in range(bursts):
                     java_times = java_side.ask(f"run {what} {burst}")
@@ -423,7 +428,7 @@ def peer_speed():
     lines, missed = [], []
     for key in ours:
         ratio = ours[key] / theirs[key]
-        if key.startswith("base_"):
+        if is_control(key):
             lines.append(f"control {key[:-3]} (no adapter): peft4j {ours[key]:.2f} ms, peer {theirs[key]:.2f} ms, "
                          f"ratio {ratio:.2f}")
             continue
@@ -433,7 +438,7 @@ def peer_speed():
             missed.append(f"{key[:-3]} {ratio:.2f}")
     (WORK / "speed.json").write_text(json.dumps({"peft4j": ours, "peer": theirs}, indent=2))
     detail = "\n    ".join(lines)
-    targets = sum(not key.startswith("base_") for key in ours)
+    targets = sum(not is_control(key) for key in ours)
     if missed:  # the misses on the first line: a FAIL prints only that
         raise AssertionError(f"{len(missed)} of {targets} ratios above {PEER_GOAL} ({', '.join(missed)}):\n    {detail}")
     return f"every ratio <= {PEER_GOAL}:\n    {detail}"
