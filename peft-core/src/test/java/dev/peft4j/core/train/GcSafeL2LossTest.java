@@ -47,7 +47,7 @@ class GcSafeL2LossTest {
         }
     }
 
-    /** A perfect prediction has loss 0 and gradient 0, not NaN: the norm's gradient is taken at 0. */
+    /** A perfect prediction has loss 0 and gradient 0, not NaN. */
     @ParameterizedTest
     @EngineSource
     void aPerfectPredictionHasAZeroGradient(EngineBinding engine) {
