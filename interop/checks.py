@@ -406,7 +406,7 @@ def interleaved_timing():
             x, y = torch.randn(256, d), torch.randn(256, d)
             trained = [p for p in model.parameters() if p.requires_grad]
             optimizer = torch.optim.AdamW(trained, lr=1e-3) if trained else None
-            burst, bursts = (2, 6) if d >= 4096 else (5, 9)
+            burst, bursts = (2, 16) if d >= 4096 else (5, 9)
             for what in ("eval_forward",) if method == CONTROL else ("train_step", "eval_forward"):
                 mine, peer = [], []
                 for b in range(bursts):
