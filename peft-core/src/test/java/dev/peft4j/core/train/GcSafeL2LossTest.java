@@ -13,6 +13,7 @@ import ai.djl.training.loss.Loss;
 import dev.peft4j.spi.EngineBinding;
 import dev.peft4j.testkit.EngineSource;
 import dev.peft4j.testkit.FreedMemory;
+import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 
 class GcSafeL2LossTest {
@@ -43,6 +44,43 @@ class GcSafeL2LossTest {
                         gradient[i],
                         1e-6f,
                         "dL/dprediction[" + i + "]");
+            }
+        }
+    }
+
+    /**
+     * On a 64 × 33 prediction with weight 1, value and gradient against a double-precision reference
+     * computed here, {@code Σ e²/n} and {@code 2e/n}: the dot product and its doubled gradient at a
+     * size where the engine sums in vectorised blocks.
+     */
+    @ParameterizedTest
+    @EngineSource
+    void matchesADoublePrecisionReferenceOnALargerPrediction(EngineBinding engine) {
+        int rows = 64;
+        int columns = 33;
+        float[] predicted = new float[rows * columns];
+        float[] target = new float[rows * columns];
+        Random random = new Random(17);
+        double sum = 0;
+        for (int i = 0; i < predicted.length; i++) {
+            predicted[i] = (float) random.nextGaussian();
+            target[i] = (float) random.nextGaussian();
+            sum += ((double) predicted[i] - target[i]) * ((double) predicted[i] - target[i]);
+        }
+        try (NDManager manager =
+                NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
+            NDArray prediction = manager.create(predicted, new Shape(rows, columns));
+            prediction.setRequiresGradient(true);
+            try (GradientCollector collector = manager.getEngine().newGradientCollector()) {
+                NDArray loss = new GcSafeL2Loss("mse", 1f)
+                        .evaluate(new NDList(manager.create(target, new Shape(rows, columns))), new NDList(prediction));
+                assertEquals(sum / predicted.length, loss.getFloat(), 1e-6 * sum / predicted.length, "the loss value");
+                collector.backward(loss);
+            }
+            float[] gradient = prediction.getGradient().toFloatArray();
+            for (int i = 0; i < predicted.length; i++) {
+                double expected = 2.0 * ((double) predicted[i] - target[i]) / predicted.length;
+                assertEquals(expected, gradient[i], 1e-9, "dL/dprediction[" + i + "]");
             }
         }
     }
