@@ -7,10 +7,10 @@ import ai.djl.training.loss.Loss;
 
 /**
  * DJL's L2 loss, {@code mean(w·(label − prediction)²)} with w = 1/2 by default, with its constant
- * allocated by the engine and as few passes over the data as PyTorch's {@code mse_loss}. DJL's own {@code L2Loss} multiplies by a
- * Java number; on PyTorch that number becomes a tensor over a Java buffer which the backward pass
- * reads after the garbage collector may have freed it, so its gradients can be silently wrong. Use
- * this one with DJL's {@code Trainer}.
+ * allocated by the engine and as few passes over the data as PyTorch's {@code mse_loss}. DJL's own
+ * {@code L2Loss} multiplies by a Java number; on PyTorch that number becomes a tensor over a Java
+ * buffer which the backward pass reads after the garbage collector may have freed it, so its
+ * gradients can be silently wrong. Use this one with DJL's {@code Trainer}.
  */
 public final class GcSafeL2Loss extends Loss {
 
@@ -49,8 +49,8 @@ public final class GcSafeL2Loss extends Loss {
         NDArray error = predicted
                 .sub(label.singletonOrThrow().reshape(predicted.getShape()))
                 .reshape(-1);
-        NDArray halfGradient = error.dot(error.stopGradient());
-        NDArray sum = halfGradient.add(halfGradient.sub(halfGradient.stopGradient()));
+        NDArray squares = error.dot(error.stopGradient()); // Σ e², gradient e
+        NDArray sum = squares.add(squares.sub(squares.stopGradient())); // Σ e², gradient 2e
         return sum.mul(sum.getManager().full(new Shape(), weight / predicted.size(), sum.getDataType()));
     }
 }
