@@ -42,13 +42,17 @@ public final class GcSafeL2Loss extends Loss {
      * @param label the targets, of the prediction's size
      * @param prediction one array
      * @return the loss, a scalar
+     * @throws IllegalArgumentException if the label's size is not the prediction's
      */
     @Override
     public NDArray evaluate(NDList label, NDList prediction) {
         NDArray predicted = prediction.singletonOrThrow();
-        NDArray error = predicted
-                .sub(label.singletonOrThrow().reshape(predicted.getShape()))
-                .reshape(-1);
+        NDArray target = label.singletonOrThrow();
+        if (target.size() != predicted.size()) {
+            throw new IllegalArgumentException("the label " + target.getShape() + " has " + target.size()
+                    + " values, expected the prediction's " + predicted.size() + " " + predicted.getShape());
+        }
+        NDArray error = predicted.sub(target.reshape(predicted.getShape())).reshape(-1);
         NDArray squares = error.dot(error.stopGradient()); // Σ e², gradient e
         NDArray sum = squares.add(squares.sub(squares.stopGradient())); // Σ e², gradient 2e
         return sum.mul(sum.getManager().full(new Shape(), weight / predicted.size(), sum.getDataType()));

@@ -2,6 +2,7 @@ package dev.peft4j.core.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
@@ -100,6 +101,20 @@ class GcSafeL2LossTest {
                 collector.backward(loss);
             }
             assertArrayEquals(new float[6], prediction.getGradient().toFloatArray(), 0f);
+        }
+    }
+
+    /** A label of another size is refused with both shapes named, not an engine error. */
+    @ParameterizedTest
+    @EngineSource
+    void refusesALabelOfAnotherSize(EngineBinding engine) {
+        try (NDManager manager =
+                NDManager.newBaseManager(Device.cpu(), engine.engine().getEngineName())) {
+            NDList label = new NDList(manager.create(new float[5]));
+            NDList prediction = new NDList(manager.create(PREDICTION, new Shape(2, 3)));
+            IllegalArgumentException refused =
+                    assertThrows(IllegalArgumentException.class, () -> new GcSafeL2Loss().evaluate(label, prediction));
+            assertEquals("the label (5) has 5 values, expected the prediction's 6 (2, 3)", refused.getMessage());
         }
     }
 }
